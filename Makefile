@@ -1,0 +1,110 @@
+# podwire — encrypted pod networking. Read top to bottom: settings, sources, binaries,
+# tests, the two commands (demo, check), install.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+CNIBINDIR ?= /opt/cni/bin
+BUILD ?= build
+
+PKGS := libsodium libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libcjson libcurl libmicrohttpd libqrencode
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fstack-protector-strong -fPIE -pthread -I. \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ifeq ($(findstring -O0,$(CFLAGS)),)
+CFLAGS += -D_FORTIFY_SOURCE=2
+endif
+LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# Each directory is a module. lib/ is shared by every binary; a binary's main.c lives in
+# its own directory and everything else there is linkable by tests and other binaries.
+MODULES := lib datapath datapath/userspace ipam plugin daemon cli
+mod_srcs = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+mod_objs = $(patsubst %.c,$(BUILD)/%.o,$(call mod_srcs,$(1)))
+mod_lib = $(BUILD)/lib$(subst /,-,$(1)).a
+
+BINS := podwirectl podwire-wg podwire podwire-ipam podwired
+bin_dir_podwirectl := cli
+bin_dir_podwire-wg := datapath/userspace
+bin_dir_podwire := plugin
+bin_dir_podwire-ipam := ipam
+bin_dir_podwired := daemon
+# Which modules each binary links (besides its own), most dependent first.
+bin_mods_podwirectl := cli ipam daemon datapath lib
+bin_mods_podwire-wg := datapath/userspace lib
+bin_mods_podwire := plugin ipam datapath lib
+bin_mods_podwire-ipam := ipam lib
+bin_mods_podwired := daemon ipam datapath lib
+
+all: $(addprefix $(BUILD)/,$(BINS))
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+define module_rule
+$(call mod_lib,$(1)): $(call mod_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && $(AR) rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
+
+define bin_rule
+$(BUILD)/$(1): $(BUILD)/$(bin_dir_$(1))/main.o $(foreach m,$(bin_mods_$(1)),$(call mod_lib,$(m)))
+	$(CC) $(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $(LDLIBS)
+endef
+$(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
+
+# Unit tests (cmocka): tests/unit/test_NAME.c links against every module.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+ALL_MODLIBS := $(foreach m,$(MODULES),$(call mod_lib,$(m)))
+$(BUILD)/tests/%: tests/unit/%.c $(ALL_MODLIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_MODLIBS) -Wl,--end-group $(LDLIBS) -lcmocka
+unit: $(UNIT_BINS)
+
+# ASan+UBSan build of everything; the test suite runs against it.
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" all unit
+
+# libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, run each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+		LDFLAGS="-fsanitize=address,undefined" $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%)
+	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+		clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
+			-Wl,--start-group $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%) -Wl,--end-group $(LDLIBS) || exit 1; \
+		mkdir -p build-fuzz/corpus-$$n; \
+		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; \
+	done
+
+deps:
+	@hack/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) asan
+	tests/run
+
+demo: deps all
+	hack/demo.sh $(if $(STORE),--store $(STORE))
+
+bench: deps all
+	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNIBINDIR)
+	install -m 0755 $(BUILD)/podwirectl $(BUILD)/podwire-wg $(BUILD)/podwired $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/podwire $(BUILD)/podwire-ipam $(DESTDIR)$(CNIBINDIR)/
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all unit asan fuzz deps check demo bench install clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,41 @@
+/* genkey, genpsk: a fresh key on stdout, as wg genkey / wg genpsk. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/subcommands.h"
+#include "lib/key.h"
+#include "lib/log.h"
+
+static int write_new_key(int argc, char *argv[], void (*generate)(uint8_t key[WG_KEY_LEN]))
+{
+	uint8_t key[WG_KEY_LEN];
+	char base64[WG_KEY_LEN_BASE64];
+	struct stat st;
+
+	if (argc != 1) {
+		fprintf(stderr, "Usage: %s %s\n", log_prog(), argv[0]);
+		return 1;
+	}
+	/* Same warning as wg: a private key in a file others can read is no longer private. */
+	if (!fstat(STDOUT_FILENO, &st) && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
+		fputs("Warning: writing to world accessible file.\n"
+		      "Consider setting the umask to 077 and trying again.\n", stderr);
+	generate(key);
+	key_to_base64(base64, key);
+	key_wipe(key, sizeof(key));
+	puts(base64);
+	key_wipe(base64, sizeof(base64));
+	return fflush(stdout) ? 1 : 0;
+}
+
+int genkey_main(int argc, char *argv[])
+{
+	return write_new_key(argc, argv, key_generate_private);
+}
+
+int genpsk_main(int argc, char *argv[])
+{
+	return write_new_key(argc, argv, key_generate_preshared);
+}

@@ -1,0 +1,45 @@
+/* podwirectl — the human tool: keys, wg-compatible device commands, wg-quick-compatible
+ * up/down, and the mesh commands. Subcommands are a table, one file each, like wg(8). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/subcommands.h"
+#include "lib/log.h"
+
+static const struct subcommand subcommands[] = {
+	{ "genkey", genkey_main, "Generates a new private key and writes it to stdout" },
+	{ "genpsk", genpsk_main, "Generates a new preshared key and writes it to stdout" },
+	{ "pubkey", pubkey_main, "Reads a private key from stdin and writes a public key to stdout" },
+};
+
+static void show_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s <cmd> [<args>]\n\n", log_prog());
+	fprintf(f, "Available subcommands:\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %s: %s\n", subcommands[i].name, subcommands[i].description);
+	fprintf(f, "You may pass `--help' to any of these subcommands to view usage.\n");
+}
+
+int main(int argc, char *argv[])
+{
+	log_init(argv[0], LOG_LEVEL_INFO);
+	if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf("podwirectl %s\n", PODWIRE_VERSION);
+		return 0;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
+		show_usage(stdout);
+		return 0;
+	}
+	if (argc == 1) {
+		show_usage(stderr);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].function(argc - 1, argv + 1);
+	fprintf(stderr, "Invalid subcommand: `%s'\n", argv[1]);
+	show_usage(stderr);
+	return 1;
+}

@@ -1,0 +1,183 @@
+#include "lib/ipaddr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ip_addr_parse(struct ip_addr *out, const char *s)
+{
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, s, &out->v4) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &out->v6) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void ip_addr_format(const struct ip_addr *a, char *buf, unsigned long len)
+{
+	if (!inet_ntop(a->family, a->bytes, buf, len) && len)
+		buf[0] = '\0';
+}
+
+bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
+{
+	return a->family == b->family && !memcmp(a->bytes, b->bytes, a->family == AF_INET6 ? 16 : 4);
+}
+
+int ip_prefix_parse(struct ip_prefix *out, const char *s)
+{
+	char buf[IP_PREFIX_STRLEN + 8];
+	char *slash, *end;
+	unsigned long cidr;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (ip_addr_parse(&out->addr, buf))
+		return -EINVAL;
+	out->cidr = ip_addr_bits(&out->addr);
+	if (!slash)
+		return 0;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	cidr = strtoul(slash + 1, &end, 10);
+	if (errno || *end || cidr > ip_addr_bits(&out->addr))
+		return -EINVAL;
+	out->cidr = (uint8_t)cidr;
+	return 0;
+}
+
+void ip_prefix_format(const struct ip_prefix *p, char *buf, unsigned long len)
+{
+	char addr[IP_ADDR_STRLEN];
+
+	ip_addr_format(&p->addr, addr, sizeof(addr));
+	snprintf(buf, len, "%s/%u", addr, p->cidr);
+}
+
+void ip_prefix_mask(struct ip_prefix *p)
+{
+	unsigned int bits = ip_addr_bits(&p->addr);
+
+	for (unsigned int i = p->cidr; i < bits; i++)
+		p->addr.bytes[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+}
+
+static bool bits_equal(const uint8_t *a, const uint8_t *b, unsigned int n)
+{
+	unsigned int full = n / 8, rest = n % 8;
+
+	if (memcmp(a, b, full))
+		return false;
+	if (!rest)
+		return true;
+	return !((a[full] ^ b[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	return a->addr.family == b->addr.family && a->cidr == b->cidr &&
+	       bits_equal(a->addr.bytes, b->addr.bytes, a->cidr);
+}
+
+bool ip_prefix_contains(const struct ip_prefix *p, const struct ip_addr *a)
+{
+	return p->addr.family == a->family && bits_equal(p->addr.bytes, a->bytes, p->cidr);
+}
+
+bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	unsigned int n = a->cidr < b->cidr ? a->cidr : b->cidr;
+
+	return a->addr.family == b->addr.family && bits_equal(a->addr.bytes, b->addr.bytes, n);
+}
+
+int endpoint_split(const char *s, char *host, unsigned long host_len, uint16_t *port)
+{
+	const char *colon, *hend, *hbegin = s;
+	char *end;
+	unsigned long p;
+
+	if (s[0] == '[') {
+		hbegin = s + 1;
+		hend = strchr(s, ']');
+		if (!hend || hend[1] != ':')
+			return -EINVAL;
+		colon = hend + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || strchr(s, ':') != colon) /* a bare v6 address needs brackets */
+			return -EINVAL;
+		hend = colon;
+	}
+	if (hend == hbegin || (unsigned long)(hend - hbegin) >= host_len)
+		return -EINVAL;
+	if (colon[1] < '0' || colon[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (errno || *end || p > 65535)
+		return -EINVAL;
+	memcpy(host, hbegin, (size_t)(hend - hbegin));
+	host[hend - hbegin] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+int endpoint_resolve(const char *s, struct sockaddr_storage *out, socklen_t *out_len,
+		     char *err, unsigned long err_len)
+{
+	char host[256], portstr[8];
+	uint16_t port;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM,
+				  .ai_protocol = IPPROTO_UDP };
+	struct addrinfo *res = NULL;
+	int ret;
+
+	if (endpoint_split(s, host, sizeof(host), &port)) {
+		if (err)
+			snprintf(err, err_len, "not HOST:PORT or [IPV6]:PORT");
+		return -EINVAL;
+	}
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	ret = getaddrinfo(host, portstr, &hints, &res);
+	if (ret) {
+		if (err)
+			snprintf(err, err_len, "%s", ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+		return ret == EAI_AGAIN ? -EAGAIN : -EHOSTUNREACH;
+	}
+	if (res->ai_addrlen > sizeof(*out)) {
+		freeaddrinfo(res);
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	*out_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+void endpoint_format(const struct sockaddr *sa, char *buf, unsigned long len)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+	socklen_t salen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    getnameinfo(sa, salen, host, sizeof(host), serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV)) {
+		snprintf(buf, len, "(none)");
+		return;
+	}
+	snprintf(buf, len, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
