@@ -1,0 +1,49 @@
+#include "lib/cni_version.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
+
+int cni_version_parse(const char *s, enum cni_version *out)
+{
+	for (unsigned int i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		if (!strcmp(s, versions[i])) {
+			*out = (enum cni_version)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *cni_version_str(enum cni_version v)
+{
+	return versions[v];
+}
+
+const char *cni_version_list(void)
+{
+	return "0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0";
+}
+
+cJSON *cni_version_info(void)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "cniVersion", versions[CNI_VERSION_LATEST]);
+	cJSON_AddItemToObject(o, "supportedVersions",
+			      cJSON_CreateStringArray(versions, sizeof(versions) / sizeof(versions[0])));
+	return o;
+}
+
+int cni_version_print(void)
+{
+	cJSON *o = cni_version_info();
+	char *s = cJSON_Print(o);
+	int ret = s && printf("%s\n", s) > 0 ? 0 : -EIO;
+
+	cJSON_free(s);
+	cJSON_Delete(o);
+	return ret;
+}

@@ -1,0 +1,123 @@
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/rtnl.h"
+#include "plugin/cmd.h"
+#include "plugin/ipam_exec.h"
+#include "plugin/masquerade.h"
+#include "plugin/pod_wire.h"
+
+unsigned int node_interface_mtu(const char *iface)
+{
+	struct nlroute_link link;
+	struct nl_sock *sk;
+	int ret;
+
+	if (nlroute_open(&sk))
+		return 0;
+	ret = nlroute_link_get(sk, iface, &link);
+	nlroute_close(sk);
+	return ret ? 0 : link.mtu;
+}
+
+/* A chained ADD keeps what earlier plugins reported and appends ours (SPEC: "plugins SHOULD
+ * echo the contents of the prevResult field"). */
+static void merge_prev(const struct cni_result *prev, struct cni_result *res)
+{
+	struct cni_result ours = *res;
+	unsigned int off = prev->n_ifaces;
+
+	memcpy(res->ifaces, prev->ifaces, sizeof(prev->ifaces[0]) * prev->n_ifaces);
+	res->n_ifaces = prev->n_ifaces;
+	for (unsigned int i = 0; i < ours.n_ifaces && res->n_ifaces < CNI_MAX_IFACES; i++)
+		res->ifaces[res->n_ifaces++] = ours.ifaces[i];
+	memcpy(res->ips, prev->ips, sizeof(prev->ips[0]) * prev->n_ips);
+	res->n_ips = prev->n_ips;
+	for (unsigned int i = 0; i < ours.n_ips && res->n_ips < CNI_MAX_IPS; i++) {
+		res->ips[res->n_ips] = ours.ips[i];
+		if (res->ips[res->n_ips].iface >= 0)
+			res->ips[res->n_ips].iface += (int)off;
+		res->n_ips++;
+	}
+	memcpy(res->routes, prev->routes, sizeof(prev->routes[0]) * prev->n_routes);
+	res->n_routes = prev->n_routes;
+	for (unsigned int i = 0; i < ours.n_routes && res->n_routes < CNI_MAX_ROUTES; i++)
+		res->routes[res->n_routes++] = ours.routes[i];
+}
+
+/* Masquerade the pod's addresses towards anything outside the cluster; without configured
+ * clusterCIDRs the pod's own IPAM subnets are the cluster. */
+static int masquerade_pod(const struct podwire_conf *c, const struct cni_result *ipam, struct cni_error *err)
+{
+	struct ip_prefix subnets[CNI_MAX_IPS];
+	struct ip_addr addrs[CNI_MAX_IPS];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < ipam->n_ips && n < CNI_MAX_IPS; i++) {
+		addrs[n] = ipam->ips[i].address.addr;
+		subnets[n] = ipam->ips[i].address;
+		ip_prefix_mask(&subnets[n]);
+		n++;
+	}
+	if (c->n_cluster)
+		return masq_add(c->name, addrs, n, c->cluster, c->n_cluster, err);
+	return masq_add(c->name, addrs, n, subnets, n, err);
+}
+
+int cmd_add(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err)
+{
+	struct cni_result ipam, res;
+	struct pod_wire w;
+	struct cni_error ignored;
+	unsigned int mtu;
+	int ret;
+
+	cni_result_init(&ipam);
+	cni_result_init(&res);
+	if ((ret = pod_wire_open(&w, env, c->veth_prefix, true, err)))
+		goto out;
+	/* Pods get the tunnel's MTU so nothing they send has to be fragmented inside it. */
+	mtu = node_interface_mtu(c->iface);
+	if (!mtu) {
+		log_info("%s: node interface %s not present, pod MTU %u from config", env->container_id, c->iface, c->mtu);
+		mtu = c->mtu;
+	}
+	if ((ret = ipam_exec(env, CNI_CMD_ADD, c->ipam_type, c->text, &ipam, err)))
+		goto out;
+	if (ipam.n_ips == 0) {
+		ret = cni_fail(err, CNI_ERR_INVALID_CONFIG, "ipam plugin %s returned no address", c->ipam_type);
+		goto release;
+	}
+	if ((ret = pod_wire_up(&w, mtu, &ipam, &res, err)))
+		goto release;
+	if (c->masquerade && (ret = masquerade_pod(c, &ipam, err)))
+		goto unwire;
+	if (c->has_prev)
+		merge_prev(&c->prev, &res);
+	res.dns = cJSON_Duplicate(c->dns ? c->dns : ipam.dns, 1);
+	if (cni_result_print(&res, c->version)) {
+		/* A runtime that got no result will not DEL what it does not know of. */
+		ret = cni_fail(err, CNI_ERR_IO, "cannot write result to stdout");
+		if (c->masquerade) {
+			struct ip_addr addrs[CNI_MAX_IPS];
+
+			for (unsigned int i = 0; i < ipam.n_ips; i++)
+				addrs[i] = ipam.ips[i].address.addr;
+			masq_del(c->name, addrs, ipam.n_ips, &ignored);
+		}
+		goto unwire;
+	}
+	log_info("%s/%s: ADD %s mtu %u, %u address(es)", env->container_id, env->ifname, w.host_veth, mtu, ipam.n_ips);
+	goto out;
+unwire:
+	pod_wire_down(&w, &ignored);
+release:
+	/* Nothing half-created: give the addresses back. */
+	if (ipam_exec(env, CNI_CMD_DEL, c->ipam_type, c->text, NULL, &ignored))
+		log_err("%s/%s: cleanup after failed ADD: %s", env->container_id, env->ifname, ignored.msg);
+out:
+	pod_wire_close(&w);
+	cni_result_free(&ipam);
+	cni_result_free(&res);
+	return ret;
+}

@@ -1,0 +1,34 @@
+#include "lib/log.h"
+#include "plugin/cmd.h"
+#include "plugin/ipam_exec.h"
+#include "plugin/masquerade.h"
+#include "plugin/pod_wire.h"
+
+/* Idempotent (SPEC "DEL"): a gone netns, a gone veth and released addresses all succeed. The
+ * veth is found by its derived name, so DEL works even when the netns has vanished. */
+int cmd_del(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err)
+{
+	struct ip_addr addrs[2 * CNI_MAX_IPS];
+	unsigned int n = 0;
+	struct pod_wire w;
+	int ret;
+
+	if (!(ret = pod_wire_open(&w, env, c->veth_prefix, false, err))) {
+		/* The masquerade set is keyed by address: learn them while the veth still routes them. */
+		if (c->masquerade)
+			pod_wire_addresses(&w, addrs, CNI_MAX_IPS, &n);
+		ret = pod_wire_down(&w, err);
+	}
+	pod_wire_close(&w);
+	if (ret)
+		return ret;
+	if (c->masquerade) {
+		for (unsigned int i = 0; i < c->prev.n_ips; i++)
+			addrs[n++] = c->prev.ips[i].address.addr;
+		masq_del(c->name, addrs, n, err);
+	}
+	if ((ret = ipam_exec(env, CNI_CMD_DEL, c->ipam_type, c->text, NULL, err)))
+		return ret;
+	log_info("%s/%s: DEL %s", env->container_id, env->ifname, w.host_veth);
+	return 0;
+}

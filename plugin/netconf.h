@@ -1,0 +1,51 @@
+/* netconf.h — the podwire plugin's network configuration (one entry of a conflist):
+ *   "interface"  node WireGuard interface whose MTU pods inherit (default "wg-pods")
+ *   "mtu"        pod MTU when that interface is absent (default 1420)
+ *   "logFile"    where the plugin logs (default /var/log/podwire/cni.log; stdout is the result)
+ *   "vethPrefix" host-side veth name prefix (default "pw"), the rest is a hash of container+ifname
+ *   "ipMasq"     masquerade pod traffic to destinations outside "clusterCIDRs" (nftables)
+ *   "clusterCIDRs" where pods reach without NAT (default: the pod's own IPAM subnets)
+ *   "ipam"       delegated IPAM plugin config ({"type": "podwire-ipam" | "host-local", ...})
+ *   "dns", "prevResult", "cni.dev/valid-attachments" as the CNI spec defines them. */
+#ifndef PODWIRE_PLUGIN_NETCONF_H
+#define PODWIRE_PLUGIN_NETCONF_H
+
+#include <cJSON.h>
+#include <limits.h>
+#include <stdbool.h>
+
+#include "lib/cni_result.h"
+#include "lib/cni_version.h"
+
+#define PODWIRE_DEFAULT_INTERFACE "wg-pods"
+#define PODWIRE_DEFAULT_MTU 1420
+#define PODWIRE_DEFAULT_LOG "/var/log/podwire/cni.log"
+#define PODWIRE_DEFAULT_VETH_PREFIX "pw"
+#define PODWIRE_VETH_PREFIX_MAX 7
+#define PODWIRE_MAX_CLUSTER_CIDRS 16
+
+struct podwire_conf {
+	enum cni_version version;
+	char name[256];
+	char iface[16];
+	unsigned int mtu;		/* configured fallback */
+	char log_file[PATH_MAX];
+	char veth_prefix[PODWIRE_VETH_PREFIX_MAX + 1];
+	char ipam_type[64];
+	bool masquerade;
+	struct ip_prefix cluster[PODWIRE_MAX_CLUSTER_CIDRS];
+	unsigned int n_cluster;
+	bool has_prev;
+	struct cni_result prev;
+	const cJSON *dns;		/* points into root */
+	const char *text;		/* raw stdin, passed unchanged to the IPAM plugin */
+	cJSON *root;
+};
+
+/* Only "logFile" is read, so errors in the rest can still be logged where the user looks. */
+void podwire_conf_log_file(const char *text, char *out, unsigned long len);
+/* Parse stdin's JSON: code 6 malformed, 1 unknown cniVersion, 2 unsupported field, 7 the rest. */
+int podwire_conf_parse(const char *text, struct podwire_conf *c, struct cni_error *err);
+void podwire_conf_free(struct podwire_conf *c);
+
+#endif

@@ -1,0 +1,72 @@
+#!/bin/bash
+# cni_ipam_reference.sh — podwire-ipam as the IPAM of the reference ptp and bridge plugins
+# (/usr/lib/cni): they get addresses from our ranges (dual stack for ptp), pods talk, DEL
+# releases every reservation, and a repeated ADD/CHECK/DEL cycle works in 0.4.0 and 1.0.0.
+set -u  # no pipefail: "cmd | grep -q" would fail when grep quits early
+W=$(mktemp -d /tmp/pc-ref.XXXXXX)
+HOST=pc-rh-$$
+. "$(dirname "$0")/lib/cni.bash"
+trap cni_cleanup EXIT
+for p in ptp bridge; do [ -x /usr/lib/cni/$p ] || { echo "reference plugin /usr/lib/cni/$p not installed"; exit 77; }; done
+cni_setup_host
+
+refconf() { # OUT VERSION NAME PLUGIN-JSON IPAM-RANGES
+	python3 - "$@" "$W" <<'PY'
+import json, sys
+out, ver, name, plugin, ranges, w = sys.argv[1:7]
+c = {"cniVersion": ver, "name": name}
+c.update(json.loads(plugin))
+c["ipam"] = {"type": "podwire-ipam", "dataDir": w + "/ipam", "ranges": json.loads(ranges),
+             "routes": [{"dst": "0.0.0.0/0"}]}
+json.dump(c, open(out, "w"))
+PY
+}
+reservations() { ls "$W/ipam/$1" 2>/dev/null | grep -c -e '^10\.' -e '^fd' ; }
+
+for ver in 0.4.0 1.0.0; do
+	v=${ver//./}
+	n=$((10#$v))	# each round its own subnets: the first bridge still holds its gateway address
+	# ptp: dual stack from two range sets.
+	refconf "$W/ptp.json" $ver pc-ref-ptp$v '{"type":"ptp","ipMasq":false,"mtu":1400}' \
+		"[[{\"subnet\":\"10.215.$n.0/24\"}],[{\"subnet\":\"fd00:215:$n::/64\"}]]"
+	for p in a b; do cni_netns_add pc-rp$p$v-$$; done
+	for p in a b; do
+		PLUGIN=/usr/lib/cni/ptp cni_run ADD ptp-$p pc-rp$p$v-$$ eth0 "$W/ptp.json" "$W/ptp-$p.json" \
+			|| { cat "$W/ptp-$p.json"; fail "ptp $ver ADD $p with podwire-ipam"; }
+		shapes result $ver "$W/ptp-$p.json" || fail "ptp $ver result shape"
+	done
+	b4=$(json_get "$W/ptp-b.json" '[i["address"] for i in r["ips"] if ":" not in i["address"]][0].split("/")[0]')
+	[[ $b4 == 10.215.$n.* ]] || fail "ptp $ver: address $b4 not from podwire-ipam's range"
+	[[ $(json_get "$W/ptp-b.json" 'r["ips"]') == *"fd00:215:$n::"* ]] || fail "ptp $ver: no IPv6 address from the second range set"
+	[ "$(reservations pc-ref-ptp$v)" = 4 ] || fail "ptp $ver: expected 4 reservation files"
+	ip netns exec pc-rpa$v-$$ busybox ping -c1 -W2 "$b4" >/dev/null || fail "ptp $ver: pods cannot talk"
+	with_prev "$W/ptp.json" "$W/ptp-a.json" "$W/ptp-prev.json"
+	PLUGIN=/usr/lib/cni/ptp cni_run CHECK ptp-a pc-rpa$v-$$ eth0 "$W/ptp-prev.json" "$W/out" \
+		|| { cat "$W/out"; fail "ptp $ver CHECK (delegates CHECK to podwire-ipam)"; }
+	for p in a b; do
+		PLUGIN=/usr/lib/cni/ptp cni_run DEL ptp-$p pc-rp$p$v-$$ eth0 "$W/ptp.json" "$W/out" || fail "ptp $ver DEL $p"
+	done
+	[ "$(reservations pc-ref-ptp$v)" = 0 ] || fail "ptp $ver: reservations left after DEL"
+	echo "ok: ptp $ver with podwire-ipam (dual stack, ping, CHECK, DEL releases)"
+
+	# bridge: the gateway of our range goes on the bridge, pods ping each other and it.
+	refconf "$W/br.json" $ver pc-ref-br$v '{"type":"bridge","bridge":"pcbr'$v'","isGateway":true}' \
+		"[[{\"subnet\":\"10.216.$n.0/24\",\"gateway\":\"10.216.$n.1\"}]]"
+	for p in a b; do cni_netns_add pc-rb$p$v-$$; done
+	for p in a b; do
+		PLUGIN=/usr/lib/cni/bridge cni_run ADD br-$p pc-rb$p$v-$$ eth0 "$W/br.json" "$W/br-$p.json" \
+			|| { cat "$W/br-$p.json"; fail "bridge $ver ADD $p with podwire-ipam"; }
+		shapes result $ver "$W/br-$p.json" || fail "bridge $ver result shape"
+	done
+	b4=$(json_get "$W/br-b.json" 'r["ips"][0]["address"].split("/")[0]')
+	[ "$(json_get "$W/br-a.json" 'r["ips"][0]["address"]')" = 10.216.$n.2/24 ] || fail "bridge $ver: first address is not .2/24"
+	ip -n "$HOST" addr show pcbr$v | grep -q "10.216.$n.1/24" || fail "bridge $ver: gateway not on the bridge"
+	ip netns exec pc-rba$v-$$ busybox ping -c1 -W2 "$b4" >/dev/null || fail "bridge $ver: pods cannot talk"
+	ip netns exec pc-rba$v-$$ busybox ping -c1 -W2 10.216.$n.1 >/dev/null || fail "bridge $ver: gateway unreachable"
+	for p in a b; do
+		PLUGIN=/usr/lib/cni/bridge cni_run DEL br-$p pc-rb$p$v-$$ eth0 "$W/br.json" "$W/out" || fail "bridge $ver DEL $p"
+	done
+	[ "$(reservations pc-ref-br$v)" = 0 ] || fail "bridge $ver: reservations left after DEL"
+	echo "ok: bridge $ver with podwire-ipam (gateway, ping, DEL releases)"
+done
+echo "cni_ipam_reference: passed"
