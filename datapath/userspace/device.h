@@ -1,0 +1,96 @@
+/* device.h — one userspace WireGuard interface: identity, peers, allowed IPs, the index
+ * table and the I/O it is wired to. The I/O is a table of callbacks so that unit tests can
+ * connect two devices back to back and drive them with a fake clock. */
+#ifndef PODWIRE_US_DEVICE_H
+#define PODWIRE_US_DEVICE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "datapath/userspace/allowedips.h"
+#include "datapath/userspace/clock.h"
+#include "datapath/userspace/cookie.h"
+#include "datapath/userspace/noise.h"
+#include "datapath/userspace/peer.h"
+#include "datapath/userspace/random.h"
+#include "datapath/userspace/ratelimiter.h"
+
+/* Room before an inner packet for the data header, and after it for padding and the tag. */
+#define WG_PACKET_HEADROOM MESSAGE_DATA_HEADER_LEN
+#define WG_PACKET_TAILROOM (MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN)
+#define WG_MAX_PACKET 65535
+#define WG_PACKET_BUF_SIZE (WG_PACKET_HEADROOM + WG_MAX_PACKET + WG_PACKET_TAILROOM)
+
+struct wg_io {
+	/* Send one datagram now (the buffer may be reused on return). */
+	int (*send)(void *ctx, const struct sockaddr *dst, const void *buf, size_t len);
+	/* Queue one datagram whose buffer stays valid until flush(); NULL: use send(). */
+	int (*queue)(void *ctx, const struct sockaddr *dst, const void *buf, size_t len);
+	int (*flush)(void *ctx);
+	/* Hand a decrypted inner packet to the TUN device. */
+	int (*deliver)(void *ctx, const void *pkt, size_t len);
+	void *ctx;
+};
+
+/* Counters for what was dropped and why (malformed input is counted, never fatal). */
+struct wg_device_stats {
+	uint64_t rx_malformed;     /* wrong size or type */
+	uint64_t rx_invalid_mac;   /* handshake message with bad mac1/mac2 */
+	uint64_t rx_bad_handshake; /* failed to authenticate, replayed or unknown peer */
+	uint64_t rx_bad_data;      /* unknown index, expired key, failed decryption */
+	uint64_t rx_replayed;      /* transport counter already seen or too old */
+	uint64_t rx_bad_inner;     /* inner packet not IP, wrong length or source not allowed */
+	uint64_t rx_cookie_sent;   /* initiations answered with a cookie (under load) */
+	uint64_t rx_ratelimited;   /* valid cookie, but too many handshakes from that source */
+	uint64_t tx_no_peer;       /* TUN packet to an address no peer is allowed */
+	uint64_t tx_no_endpoint;   /* peer has no endpoint yet */
+	uint64_t tx_errors;
+};
+
+struct wg_device {
+	char name[IFNAMSIZ];
+	const struct wg_clock *clock;
+	const struct wg_random *rng;
+	struct wg_io io;
+	struct noise_static_identity identity;
+	struct cookie_checker cookie_checker;
+	struct allowedips allowedips;
+	struct wg_index_table index;
+	struct wg_peer *first_peer, *last_peer;
+	unsigned int peer_count;
+	uint16_t listen_port;
+	uint32_t fwmark;
+	unsigned int mtu; /* for padding (paper §5.4.6); 0: pad to the multiple only */
+	/* Under load (paper §5.3): more than load_threshold handshake messages in a second
+	 * switches cookie checking on for the next second. */
+	unsigned int load_threshold;
+	uint64_t load_window_start, under_load_until;
+	unsigned int load_count;
+	struct ratelimiter ratelimiter;
+	struct wg_device_stats stats;
+};
+
+/* Default load threshold, as the kernel's MAX_QUEUED_INCOMING_HANDSHAKES / 8. */
+#define WG_DEFAULT_LOAD_THRESHOLD 512
+
+void wg_device_init(struct wg_device *dev, const char *name, const struct wg_clock *clock,
+		    const struct wg_random *rng, const struct wg_io *io);
+/* Remove all peers and free everything (keys wiped). */
+void wg_device_free(struct wg_device *dev);
+/* Set (or clear, with all zeros) the private key; peers whose public key now equals ours
+ * are removed, as wireguard-go and the kernel do. Returns 0 or -EINVAL. */
+int wg_device_set_private_key(struct wg_device *dev, const uint8_t key[NOISE_PUBLIC_KEY_LEN]);
+struct wg_peer *wg_device_lookup_peer(const struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+/* Create and append a peer. Returns it, or NULL (-ENOMEM). */
+struct wg_peer *wg_device_add_peer(struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+void wg_device_remove_peer(struct wg_device *dev, struct wg_peer *peer);
+void wg_device_remove_all_peers(struct wg_device *dev);
+/* Run every peer's expired timers; returns the nearest pending deadline (0: none). */
+uint64_t wg_device_tick(struct wg_device *dev);
+/* Is cookie checking on? Counts one handshake message against the load window. */
+bool wg_device_under_load(struct wg_device *dev);
+
+#endif

@@ -1,0 +1,346 @@
+/* event_loop.c — epoll over TUN, UDP, a wake-up eventfd, rtnetlink link events and a
+ * signalfd. Packets are read in batches and sent in batches (sendmmsg); buffers are
+ * allocated once at start. */
+#include "datapath/userspace/event_loop.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "datapath/userspace/receive.h"
+#include "datapath/userspace/send.h"
+#include "datapath/userspace/tun.h"
+#include "lib/log.h"
+
+enum { EV_TUN = 1, EV_UDP4, EV_UDP6, EV_WAKE, EV_NETLINK, EV_SIGNAL };
+
+static int io_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	return wg_udp_send(&((struct wg_loop *)ctx)->udp, dst, buf, len);
+}
+
+static int io_queue(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	return wg_udp_queue(&((struct wg_loop *)ctx)->udp, dst, buf, len);
+}
+
+static int io_flush(void *ctx)
+{
+	return wg_udp_flush(&((struct wg_loop *)ctx)->udp);
+}
+
+static int io_deliver(void *ctx, const void *pkt, size_t len)
+{
+	struct wg_loop *l = ctx;
+
+	if (write(l->tun_fd, pkt, len) < 0)
+		return -errno;
+	return 0;
+}
+
+static int epoll_add(struct wg_loop *l, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	if (fd < 0)
+		return 0;
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* Called by the UAPI thread with the lock held. */
+static int uapi_set_listen_port(void *ctx, uint16_t port, uint16_t *bound)
+{
+	struct wg_loop *l = ctx;
+	int ret = wg_udp_bind(&l->udp, port);
+
+	if (ret)
+		return ret == -EADDRINUSE ? ret : -EADDRINUSE;
+	/* The old sockets were closed (and so left the epoll set); add the new ones. */
+	epoll_add(l, l->udp.fd4, EV_UDP4);
+	epoll_add(l, l->udp.fd6, EV_UDP6);
+	*bound = l->udp.port;
+	return 0;
+}
+
+static int uapi_set_fwmark(void *ctx, uint32_t mark)
+{
+	return wg_udp_set_fwmark(&((struct wg_loop *)ctx)->udp, mark);
+}
+
+static void uapi_changed(void *ctx)
+{
+	struct wg_loop *l = ctx;
+	uint64_t one = 1;
+
+	/* Timers may now be due sooner than the loop's sleep: wake it. */
+	if (write(l->wake_fd, &one, sizeof(one)) < 0)
+		log_debug("%s: cannot wake the event loop", l->dev.name);
+}
+
+static int open_link_watch(void)
+{
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&snl, sizeof(snl))) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
+		 struct wg_uapi_server *uapi, unsigned int crypt_threads)
+{
+	const struct wg_io io = { io_send, io_queue, io_flush, io_deliver, l };
+	const struct wg_uapi_ops ops = { uapi_set_listen_port, uapi_set_fwmark, uapi_changed, l };
+	sigset_t sigs;
+	int i, ret;
+
+	memset(l, 0, sizeof(*l));
+	l->tun_fd = tun_fd;
+	l->ifindex = ifindex;
+	l->epfd = l->wake_fd = l->nl_fd = l->sig_fd = -1;
+	l->uapi = *uapi;
+	pthread_mutex_init(&l->lock, NULL);
+	wg_udp_init(&l->udp);
+	wg_device_init(&l->dev, ifname, &wg_clock_system, &wg_random_system, &io);
+	ret = wg_tun_mtu(ifname);
+	l->dev.mtu = ret > 0 ? (unsigned int)ret : WG_TUN_DEFAULT_MTU;
+
+	for (i = 0; i < WG_LOOP_BATCH; i++) {
+		l->bufs[i] = malloc(WG_PACKET_BUF_SIZE);
+		if (!l->bufs[i])
+			return -ENOMEM;
+	}
+	ret = crypt_pool_start(&l->pool, crypt_threads);
+	if (ret)
+		return ret;
+	l->pool_started = true;
+	ret = wg_udp_bind(&l->udp, 0);
+	if (ret)
+		return ret;
+	l->dev.listen_port = l->udp.port;
+
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->epfd < 0 || l->wake_fd < 0)
+		return -errno;
+	l->nl_fd = open_link_watch();
+	if (l->nl_fd < 0)
+		return l->nl_fd;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	l->sig_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (l->sig_fd < 0)
+		return -errno;
+	if ((ret = epoll_add(l, tun_fd, EV_TUN)) || (ret = epoll_add(l, l->udp.fd4, EV_UDP4)) ||
+	    (ret = epoll_add(l, l->udp.fd6, EV_UDP6)) || (ret = epoll_add(l, l->wake_fd, EV_WAKE)) ||
+	    (ret = epoll_add(l, l->nl_fd, EV_NETLINK)) || (ret = epoll_add(l, l->sig_fd, EV_SIGNAL)))
+		return ret;
+	return wg_uapi_start(&l->uapi, &l->dev, &l->lock, &ops);
+}
+
+/* Returns -ENODEV when our link went away. */
+static int handle_netlink(struct wg_loop *l)
+{
+	uint8_t buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n;
+
+	while ((n = recv(l->nl_fd, buf, sizeof(buf), 0)) > 0) {
+		struct nlmsghdr *h;
+		size_t len = (size_t)n;
+
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			const struct ifinfomsg *ifi = NLMSG_DATA(h);
+
+			if (h->nlmsg_type == RTM_DELLINK && h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) &&
+			    ifi->ifi_index == l->ifindex)
+				return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+/* Read up to a batch from TUN, seal it in parallel, then send it in order (sendmmsg). */
+static int handle_tun(struct wg_loop *l)
+{
+	unsigned int i, n = 0, k = 0;
+	ssize_t r;
+
+	for (n = 0; n < WG_LOOP_BATCH; n++) {
+		r = read(l->tun_fd, l->bufs[n] + WG_PACKET_HEADROOM, WG_MAX_PACKET);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno; /* EBADFD / EIO: the device is gone */
+		}
+		l->lens[n] = (size_t)r;
+	}
+	for (i = 0; i < n; i++) {
+		if (wg_send_prepare(&l->dev, l->bufs[i], l->lens[i], &l->jobs[k], &l->job_peer[k]))
+			l->job_buf[k++] = i;
+	}
+	crypt_pool_run(&l->pool, l->jobs, k);
+	for (i = 0; i < k; i++)
+		wg_send_finish(l->job_peer[i], l->bufs[l->job_buf[i]], l->lens[l->job_buf[i]], &l->jobs[i]);
+	wg_udp_flush(&l->udp);
+	return 0;
+}
+
+static void handle_udp(struct wg_loop *l, int fd)
+{
+	unsigned int j, k = 0;
+	int i, n;
+
+	if (fd < 0)
+		return;
+	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, WG_LOOP_BATCH);
+	/* Classify, open the data messages in parallel, finish them in arrival order, then
+	 * the handshake messages (which may retire keypairs the data still names). */
+	for (i = 0; i < n; i++) {
+		l->rx_kind[i] = (uint8_t)wg_receive_prepare(&l->dev, l->bufs[i], l->lens[i],
+							    &l->jobs[k], &l->job_kp[k]);
+		if (l->rx_kind[i] == WG_RX_DATA)
+			l->job_buf[k++] = (unsigned int)i;
+	}
+	crypt_pool_run(&l->pool, l->jobs, k);
+	for (j = 0; j < k; j++) {
+		unsigned int b = l->job_buf[j];
+
+		wg_receive_data_finish(&l->dev, l->bufs[b], l->lens[b], (struct sockaddr *)&l->srcs[b],
+				       &l->jobs[j], l->job_kp[j]);
+	}
+	for (i = 0; i < n; i++)
+		if (l->rx_kind[i] == WG_RX_HANDSHAKE)
+			wg_receive_handshake(&l->dev, l->bufs[i], l->lens[i], (struct sockaddr *)&l->srcs[i]);
+	wg_udp_flush(&l->udp);
+}
+
+/* Timers are checked at their nearest deadline, and at least this often: events arm new
+ * deadlines without waking the loop. */
+#define WG_LOOP_TICK (100 * NSEC_PER_MSEC)
+
+int wg_loop_run(struct wg_loop *l)
+{
+	struct epoll_event evs[8];
+	uint64_t next_tick = 0, t, drain;
+	int i, n, timeout, ret = 0;
+
+	for (;;) {
+		t = wg_clock_now(l->dev.clock);
+		timeout = 0;
+		if (next_tick > t)
+			timeout = (int)((next_tick - t + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+		n = epoll_wait(l->epfd, evs, 8, timeout);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		pthread_mutex_lock(&l->lock);
+		for (i = 0; i < n && !ret; i++) {
+			switch (evs[i].data.u32) {
+			case EV_TUN:
+				ret = handle_tun(l);
+				if (ret) {
+					/* The interface went away under us: a clean stop, as RTM_DELLINK. */
+					log_info("%s: TUN device closed: %s", l->dev.name, strerror(-ret));
+					ret = -ENODEV;
+				}
+				break;
+			case EV_UDP4:
+				handle_udp(l, l->udp.fd4);
+				break;
+			case EV_UDP6:
+				handle_udp(l, l->udp.fd6);
+				break;
+			case EV_WAKE:
+				if (read(l->wake_fd, &drain, sizeof(drain)) == sizeof(drain))
+					next_tick = 0; /* configuration changed: run timers now */
+				break;
+			case EV_NETLINK:
+				ret = handle_netlink(l);
+				if (ret)
+					log_info("%s: interface deleted, shutting down", l->dev.name);
+				break;
+			case EV_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(l->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+					log_info("%s: signal %u, shutting down", l->dev.name, si.ssi_signo);
+					ret = 1;
+				}
+				break;
+			}
+			}
+		}
+		t = wg_clock_now(l->dev.clock);
+		if (!ret && next_tick <= t) {
+			uint64_t deadline = wg_device_tick(&l->dev);
+
+			wg_udp_flush(&l->udp);
+			next_tick = t + WG_LOOP_TICK;
+			if (deadline && deadline < next_tick)
+				next_tick = deadline;
+		}
+		if (t >= l->next_mtu_check) {
+			int mtu = wg_tun_mtu(l->dev.name);
+
+			/* The MTU bounds padding (paper §5.4.6); wg-quick sets it after we start. */
+			if (mtu > 0)
+				l->dev.mtu = (unsigned int)mtu;
+			l->next_mtu_check = t + NSEC_PER_SEC;
+		}
+		pthread_mutex_unlock(&l->lock);
+		if (ret)
+			return ret > 0 || ret == -ENODEV ? 0 : ret;
+	}
+}
+
+void wg_loop_free(struct wg_loop *l)
+{
+	const struct wg_device_stats *st = &l->dev.stats;
+	int i;
+
+	wg_uapi_stop(&l->uapi);
+	if (l->pool_started)
+		crypt_pool_stop(&l->pool);
+	l->pool_started = false;
+	log_info("%s: dropped: malformed=%llu invalid_mac=%llu bad_handshake=%llu bad_data=%llu "
+		 "replayed=%llu bad_inner=%llu cookies_sent=%llu ratelimited=%llu no_peer=%llu no_endpoint=%llu "
+		 "tx_errors=%llu",
+		 l->dev.name, (unsigned long long)st->rx_malformed, (unsigned long long)st->rx_invalid_mac,
+		 (unsigned long long)st->rx_bad_handshake, (unsigned long long)st->rx_bad_data,
+		 (unsigned long long)st->rx_replayed, (unsigned long long)st->rx_bad_inner,
+		 (unsigned long long)st->rx_cookie_sent, (unsigned long long)st->rx_ratelimited,
+		 (unsigned long long)st->tx_no_peer,
+		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)st->tx_errors);
+	pthread_mutex_lock(&l->lock);
+	wg_device_free(&l->dev);
+	wg_udp_close(&l->udp);
+	pthread_mutex_unlock(&l->lock);
+	for (i = 0; i < WG_LOOP_BATCH; i++)
+		free(l->bufs[i]);
+	if (l->tun_fd >= 0)
+		close(l->tun_fd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	if (l->wake_fd >= 0)
+		close(l->wake_fd);
+	if (l->nl_fd >= 0)
+		close(l->nl_fd);
+	if (l->sig_fd >= 0)
+		close(l->sig_fd);
+	pthread_mutex_destroy(&l->lock);
+}

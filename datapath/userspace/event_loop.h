@@ -1,0 +1,50 @@
+/* event_loop.h — the running interface: one thread that reads TUN and UDP in batches,
+ * runs timers and watches for the link being deleted or a signal; the UAPI thread
+ * configures the same device under a shared lock. */
+#ifndef PODWIRE_US_EVENT_LOOP_H
+#define PODWIRE_US_EVENT_LOOP_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "datapath/userspace/crypt_pool.h"
+#include "datapath/userspace/device.h"
+#include "datapath/userspace/uapi_socket.h"
+#include "datapath/userspace/udp.h"
+
+#define WG_LOOP_BATCH WG_UDP_BATCH
+
+struct wg_loop {
+	struct wg_device dev;
+	struct wg_udp udp;
+	struct wg_uapi_server uapi;
+	pthread_mutex_t lock;
+	int tun_fd, ifindex;
+	int epfd, wake_fd, nl_fd, sig_fd;
+	uint8_t *bufs[WG_LOOP_BATCH]; /* WG_PACKET_BUF_SIZE each, allocated once */
+	struct sockaddr_storage srcs[WG_LOOP_BATCH];
+	size_t lens[WG_LOOP_BATCH];
+	uint64_t next_mtu_check;
+	/* One batch's crypto jobs, and which buffer / peer / keypair each belongs to. */
+	struct crypt_pool pool;
+	bool pool_started;
+	struct crypt_job jobs[WG_LOOP_BATCH];
+	unsigned int job_buf[WG_LOOP_BATCH];
+	struct wg_peer *job_peer[WG_LOOP_BATCH];
+	struct wg_keypair *job_kp[WG_LOOP_BATCH];
+	uint8_t rx_kind[WG_LOOP_BATCH];
+};
+
+/* Take ownership of an open TUN fd and a listening UAPI server; bind UDP to a random
+ * port; start @crypt_threads crypto workers (0: crypto on the event thread).
+ * SIGTERM/SIGINT/SIGHUP must already be blocked in the calling thread.
+ * Returns 0 or -errno. */
+int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
+		 struct wg_uapi_server *uapi, unsigned int crypt_threads);
+/* Run until the interface is deleted or a termination signal arrives. Returns 0 on a clean
+ * stop or -errno. */
+int wg_loop_run(struct wg_loop *l);
+/* Stop the UAPI thread, remove the socket, close everything, wipe keys. */
+void wg_loop_free(struct wg_loop *l);
+
+#endif

@@ -1,0 +1,212 @@
+/* udp.c — UDP sockets for the WireGuard port. */
+#include "datapath/userspace/udp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+void wg_udp_init(struct wg_udp *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->fd4 = u->fd6 = -1;
+}
+
+static int open_socket(int family, uint16_t port, uint32_t mark, uint16_t *bound)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd, one = 1, bufsize = 4 << 20;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+		goto fail;
+	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		goto fail;
+	/* Bigger buffers absorb bursts between batches; best effort (no CAP_NET_ADMIN: the
+	 * plain variants are capped by sysctl). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof(bufsize)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bufsize, sizeof(bufsize)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof(bufsize));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		len = sizeof(*in6);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len))
+		goto fail;
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		goto fail;
+	*bound = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					 : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+fail:
+	{
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+}
+
+int wg_udp_bind(struct wg_udp *u, uint16_t port)
+{
+	int fd4, fd6, tries;
+	uint16_t bound4 = 0, bound6 = 0;
+
+	/* wireguard-go: with port 0, pick one for IPv4 and retry if IPv6 has it taken. */
+	for (tries = 0; tries < 16; tries++) {
+		fd4 = open_socket(AF_INET, port, u->fwmark, &bound4);
+		if (fd4 < 0 && fd4 != -EAFNOSUPPORT)
+			return fd4;
+		fd6 = open_socket(AF_INET6, fd4 >= 0 ? bound4 : port, u->fwmark, &bound6);
+		if (fd6 >= 0 || fd6 == -EAFNOSUPPORT)
+			break;
+		if (fd4 >= 0)
+			close(fd4);
+		if (port != 0 || fd6 != -EADDRINUSE)
+			return fd6;
+	}
+	if (fd4 < 0 && fd6 < 0)
+		return fd4;
+	wg_udp_close(u);
+	u->fd4 = fd4;
+	u->fd6 = fd6;
+	u->port = fd4 >= 0 ? bound4 : bound6;
+	return 0;
+}
+
+int wg_udp_set_fwmark(struct wg_udp *u, uint32_t mark)
+{
+	if (u->fd4 >= 0 && setsockopt(u->fd4, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		return -errno;
+	if (u->fd6 >= 0 && setsockopt(u->fd6, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		return -errno;
+	u->fwmark = mark;
+	return 0;
+}
+
+void wg_udp_close(struct wg_udp *u)
+{
+	wg_udp_flush(u);
+	if (u->fd4 >= 0)
+		close(u->fd4);
+	if (u->fd6 >= 0)
+		close(u->fd6);
+	u->fd4 = u->fd6 = -1;
+}
+
+static socklen_t addr_len(const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+int wg_udp_send(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	int fd = dst->sa_family == AF_INET6 ? u->fd6 : u->fd4;
+
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (sendto(fd, buf, len, 0, dst, addr_len(dst)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int flush_queue(int fd, struct wg_udp_queue *q)
+{
+	unsigned int done = 0;
+	int n, ret = 0;
+
+	while (done < q->n) {
+		n = sendmmsg(fd, q->msgs + done, q->n - done, 0);
+		if (n < 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			if (errno == EINTR)
+				continue;
+			/* A full socket buffer: wait briefly rather than drop, so TCP inside does
+			 * not see loss for what is only local backpressure. */
+			if ((errno == EAGAIN || errno == ENOBUFS) && poll(&pfd, 1, 10) > 0)
+				continue;
+			ret = -errno;
+			break;
+		}
+		done += (unsigned int)n;
+	}
+	q->n = 0;
+	return ret;
+}
+
+int wg_udp_flush(struct wg_udp *u)
+{
+	int r4 = 0, r6 = 0;
+
+	if (u->q4.n)
+		r4 = u->fd4 >= 0 ? flush_queue(u->fd4, &u->q4) : (u->q4.n = 0, -EAFNOSUPPORT);
+	if (u->q6.n)
+		r6 = u->fd6 >= 0 ? flush_queue(u->fd6, &u->q6) : (u->q6.n = 0, -EAFNOSUPPORT);
+	return r4 ? r4 : r6;
+}
+
+int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	struct wg_udp_queue *q = dst->sa_family == AF_INET6 ? &u->q6 : &u->q4;
+	struct mmsghdr *m;
+	int ret = 0;
+
+	if (q->n == WG_UDP_BATCH)
+		ret = flush_queue(dst->sa_family == AF_INET6 ? u->fd6 : u->fd4, q);
+	m = &q->msgs[q->n];
+	memset(m, 0, sizeof(*m));
+	memcpy(&q->dst[q->n], dst, addr_len(dst));
+	q->iov[q->n].iov_base = (void *)buf;
+	q->iov[q->n].iov_len = len;
+	m->msg_hdr.msg_name = &q->dst[q->n];
+	m->msg_hdr.msg_namelen = addr_len(dst);
+	m->msg_hdr.msg_iov = &q->iov[q->n];
+	m->msg_hdr.msg_iovlen = 1;
+	q->n++;
+	return ret;
+}
+
+int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs, unsigned int n)
+{
+	struct mmsghdr msgs[WG_UDP_BATCH];
+	struct iovec iov[WG_UDP_BATCH];
+	unsigned int i;
+	int got;
+
+	if (n > WG_UDP_BATCH)
+		n = WG_UDP_BATCH;
+	memset(msgs, 0, sizeof(msgs[0]) * n);
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = size;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &srcs[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(srcs[i]);
+	}
+	got = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
+	if (got < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+	for (i = 0; i < (unsigned int)got; i++) {
+		/* Truncated datagrams (bigger than our buffer) are malformed: mark them. */
+		lens[i] = msgs[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : msgs[i].msg_len;
+	}
+	return got;
+}

@@ -1,0 +1,40 @@
+/* udp.h — the device's UDP sockets: one port for IPv4 and IPv6 (as wireguard-go and the
+ * kernel), fwmark (SO_MARK), and batched receive/send with recvmmsg/sendmmsg. */
+#ifndef PODWIRE_US_UDP_H
+#define PODWIRE_US_UDP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define WG_UDP_BATCH 64
+
+struct wg_udp {
+	int fd4, fd6; /* -1: not open */
+	uint16_t port;
+	uint32_t fwmark;
+	/* Queued datagrams per family, flushed with one sendmmsg each. */
+	struct wg_udp_queue {
+		struct mmsghdr msgs[WG_UDP_BATCH];
+		struct iovec iov[WG_UDP_BATCH];
+		struct sockaddr_storage dst[WG_UDP_BATCH];
+		unsigned int n;
+	} q4, q6;
+};
+
+void wg_udp_init(struct wg_udp *u);
+/* Bind both families to @port (0: pick one, the same for both). On failure the current
+ * sockets are kept. Returns 0 or -errno (-EADDRINUSE). */
+int wg_udp_bind(struct wg_udp *u, uint16_t port);
+int wg_udp_set_fwmark(struct wg_udp *u, uint32_t mark);
+void wg_udp_close(struct wg_udp *u);
+/* Send one datagram now. Returns 0 or -errno. */
+int wg_udp_send(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len);
+/* Queue a datagram (buffer kept until flush); flushes by itself when a batch is full. */
+int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len);
+int wg_udp_flush(struct wg_udp *u);
+/* Receive up to @n datagrams without blocking into bufs[i] (each @size bytes); fills
+ * lens[i] and srcs[i]. Returns the count (0: nothing) or -errno. */
+int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs, unsigned int n);
+
+#endif

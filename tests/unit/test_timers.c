@@ -1,0 +1,363 @@
+/* test_timers.c — two podwire-wg devices wired back to back through an in-memory network,
+ * driven by a fake clock through hours of protocol time: first packet triggers a
+ * handshake, passive keepalives, rekey every REKEY_AFTER_TIME under traffic, giving up
+ * after REKEY_ATTEMPT_TIME when the peer is gone, zeroing keys after 3 x REJECT_AFTER_TIME,
+ * persistent keepalives, and a responder-initiated session. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <sodium.h>
+
+#include "datapath/userspace/device.h"
+#include "datapath/userspace/receive.h"
+#include "datapath/userspace/send.h"
+
+struct fake_clock {
+	uint64_t now;
+};
+
+static uint64_t fake_mono(void *ctx)
+{
+	return ((struct fake_clock *)ctx)->now;
+}
+
+static void fake_real(void *ctx, struct timespec *ts)
+{
+	uint64_t n = ((struct fake_clock *)ctx)->now;
+
+	ts->tv_sec = 1700000000 + (time_t)(n / NSEC_PER_SEC);
+	ts->tv_nsec = (long)(n % NSEC_PER_SEC);
+}
+
+#define MAX_INFLIGHT 4096
+
+struct datagram {
+	int to; /* device index */
+	struct sockaddr_in src;
+	size_t len;
+	uint8_t buf[256];
+};
+
+struct world {
+	struct fake_clock clock;
+	struct wg_clock wclock;
+	struct wg_device dev[2];
+	struct wg_peer *peer[2]; /* dev[i]'s peer (the other device) */
+	struct sockaddr_in addr[2];
+	struct datagram *net;
+	size_t n_net;
+	bool drop_to[2];
+	/* What each device sent, by message type, and delivered. */
+	unsigned int sent[2][5];
+	unsigned int delivered[2];
+};
+
+struct endpoint_ctx {
+	struct world *w;
+	int self;
+};
+
+static struct endpoint_ctx ctxs[2];
+
+static int net_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+{
+	struct endpoint_ctx *e = ctx;
+	struct world *w = e->w;
+	struct datagram *d;
+	uint8_t type = ((const uint8_t *)buf)[0];
+
+	assert_true(len <= sizeof(d->buf));
+	if (type < 5)
+		w->sent[e->self][type]++;
+	if (w->drop_to[!e->self] || w->n_net == MAX_INFLIGHT)
+		return 0;
+	d = &w->net[w->n_net++];
+	d->to = !e->self;
+	d->src = w->addr[e->self];
+	d->len = len;
+	memcpy(d->buf, buf, len);
+	return 0;
+}
+
+static int net_flush(void *ctx)
+{
+	return 0;
+}
+
+static int deliver(void *ctx, const void *pkt, size_t len)
+{
+	struct endpoint_ctx *e = ctx;
+
+	e->w->delivered[e->self]++;
+	return 0;
+}
+
+static void deliver_network(struct world *w)
+{
+	while (w->n_net) {
+		struct datagram d = w->net[0];
+
+		memmove(w->net, w->net + 1, (w->n_net - 1) * sizeof(*w->net));
+		w->n_net--;
+		wg_receive_packet(&w->dev[d.to], d.buf, d.len, (struct sockaddr *)&d.src);
+	}
+}
+
+static struct world *world_new(void)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	uint8_t key[2][32];
+	struct ip_prefix p;
+	int i;
+
+	w->net = calloc(MAX_INFLIGHT, sizeof(*w->net));
+	w->clock.now = 1000 * NSEC_PER_SEC;
+	w->wclock = (struct wg_clock){ fake_mono, fake_real, &w->clock };
+	for (i = 0; i < 2; i++) {
+		struct wg_io io = { net_send, NULL, net_flush, deliver, &ctxs[i] };
+
+		ctxs[i] = (struct endpoint_ctx){ w, i };
+		wg_device_init(&w->dev[i], i ? "pub" : "pua", &w->wclock, &wg_random_system, &io);
+		w->dev[i].mtu = 1420;
+		randombytes_buf(key[i], 32);
+		assert_int_equal(wg_device_set_private_key(&w->dev[i], key[i]), 0);
+		w->addr[i].sin_family = AF_INET;
+		w->addr[i].sin_addr.s_addr = htonl(0xc0000201 + (uint32_t)i);
+		w->addr[i].sin_port = htons(51820 + i);
+	}
+	for (i = 0; i < 2; i++) {
+		w->peer[i] = wg_device_add_peer(&w->dev[i], w->dev[!i].identity.public_key);
+		assert_non_null(w->peer[i]);
+		memcpy(&w->peer[i]->endpoint, &w->addr[!i], sizeof(w->addr[!i]));
+		/* dev 0 owns 10.0.0.1, dev 1 owns 10.0.0.2 */
+		assert_int_equal(ip_prefix_parse(&p, i ? "10.0.0.1/32" : "10.0.0.2/32"), 0);
+		assert_int_equal(allowedips_insert(&w->dev[i].allowedips, &p, w->peer[i]), 0);
+	}
+	return w;
+}
+
+static void world_free(struct world *w)
+{
+	wg_device_free(&w->dev[0]);
+	wg_device_free(&w->dev[1]);
+	free(w->net);
+	free(w);
+}
+
+/* Send one 100-byte IPv4 packet from device @from to the other one. */
+static void send_ip(struct world *w, int from)
+{
+	static uint8_t buf[WG_PACKET_BUF_SIZE];
+	uint8_t *ip = buf + WG_PACKET_HEADROOM;
+
+	memset(ip, 0, 100);
+	ip[0] = 0x45;
+	ip[3] = 100;
+	ip[9] = 17;
+	memcpy(ip + 12, from ? "\x0a\x00\x00\x02" : "\x0a\x00\x00\x01", 4);
+	memcpy(ip + 16, from ? "\x0a\x00\x00\x01" : "\x0a\x00\x00\x02", 4);
+	wg_send_tun_packet(&w->dev[from], buf, 100);
+	deliver_network(w);
+}
+
+/* Advance time in 50 ms steps, running both devices' timers and the network. */
+static void run_for(struct world *w, uint64_t ns)
+{
+	uint64_t end = w->clock.now + ns;
+
+	while (w->clock.now < end) {
+		w->clock.now += 50 * NSEC_PER_MSEC;
+		wg_device_tick(&w->dev[0]);
+		wg_device_tick(&w->dev[1]);
+		deliver_network(w);
+	}
+}
+
+static void test_first_packet_handshake_and_keepalive(void **state)
+{
+	struct world *w = world_new();
+
+	send_ip(w, 0);
+	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 1);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_RESPONSE], 1);
+	/* The staged packet went out right after the response. */
+	assert_int_equal(w->delivered[1], 1);
+	assert_non_null(w->peer[0]->kp_current);
+	assert_non_null(w->peer[1]->kp_current); /* confirmed by the first data packet */
+	assert_int_not_equal(w->peer[0]->last_handshake.tv_sec, 0);
+	/* Paper §6.5: B got data and sent nothing back: it sends a keepalive after 10 s. */
+	run_for(w, 9 * NSEC_PER_SEC);
+	assert_int_equal(w->sent[1][MESSAGE_DATA], 0);
+	run_for(w, 2 * NSEC_PER_SEC);
+	assert_int_equal(w->sent[1][MESSAGE_DATA], 1);
+	/* Then everything is quiet: no more messages for a long idle time (before zeroing). */
+	run_for(w, 200 * NSEC_PER_SEC);
+	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 1);
+	assert_int_equal(w->sent[1][MESSAGE_DATA], 1);
+	world_free(w);
+}
+
+static void test_rekey_under_traffic_for_hours(void **state)
+{
+	struct world *w = world_new();
+	unsigned int i, seconds = 3 * 3600;
+
+	for (i = 0; i < seconds; i++) {
+		send_ip(w, 0);
+		if (i % 7 == 0)
+			send_ip(w, 1);
+		run_for(w, NSEC_PER_SEC);
+	}
+	/* Every packet arrived through all the rekeys. */
+	assert_int_equal(w->delivered[1], seconds);
+	assert_int_equal(w->delivered[0], (seconds + 6) / 7);
+	/* Paper §6.2: a new session every REKEY_AFTER_TIME (120 s) plus a few seconds. */
+	assert_in_range(w->sent[0][MESSAGE_HANDSHAKE_INITIATION] + w->sent[1][MESSAGE_HANDSHAKE_INITIATION],
+			seconds / 130, seconds / 120 + 2);
+	world_free(w);
+}
+
+static void test_give_up_when_peer_gone(void **state)
+{
+	struct world *w = world_new();
+
+	w->drop_to[1] = true;
+	send_ip(w, 0);
+	run_for(w, 3600 * NSEC_PER_SEC);
+	/* One initiation plus retries every REKEY_TIMEOUT until attempts exceed
+	 * MAX_TIMER_HANDSHAKES (kernel timers.c): 1 + 19, then silence. */
+	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 1 + MAX_TIMER_HANDSHAKES + 1);
+	assert_int_equal(w->peer[0]->staged_count, 0); /* staged packets dropped */
+	assert_int_equal(w->delivered[1], 0);
+	/* The peer comes back: the next packet starts a fresh handshake and gets through. */
+	w->drop_to[1] = false;
+	send_ip(w, 0);
+	assert_int_equal(w->delivered[1], 1);
+	world_free(w);
+}
+
+static void test_zero_keys_after_3x_reject(void **state)
+{
+	struct world *w = world_new();
+
+	send_ip(w, 0);
+	assert_non_null(w->peer[0]->kp_current);
+	run_for(w, 3 * REJECT_AFTER_TIME - 20 * NSEC_PER_SEC);
+	assert_non_null(w->peer[0]->kp_current);
+	run_for(w, 21 * NSEC_PER_SEC);
+	assert_null(w->peer[0]->kp_current);
+	assert_null(w->peer[0]->kp_previous);
+	assert_null(w->peer[1]->kp_current);
+	/* Traffic afterwards simply makes a new session. */
+	send_ip(w, 1);
+	assert_int_equal(w->delivered[0], 1);
+	world_free(w);
+}
+
+static void test_persistent_keepalive(void **state)
+{
+	struct world *w = world_new();
+
+	w->peer[0]->persistent_keepalive_interval = 25;
+	send_ip(w, 0);
+	run_for(w, 600 * NSEC_PER_SEC);
+	/* The first packet, 600/25 keepalives, and one confirmation keepalive for each new
+	 * session made as keys pass REJECT_AFTER_TIME (180 s). */
+	assert_in_range(w->sent[0][MESSAGE_DATA], 1 + 600 / 25, 1 + 600 / 25 + 600 / 180 + 1);
+	assert_in_range(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 1 + 600 / 180 - 1, 1 + 600 / 180 + 1);
+	world_free(w);
+}
+
+static void test_expired_session_not_used(void **state)
+{
+	struct world *w = world_new();
+
+	send_ip(w, 1); /* B initiates this time */
+	assert_int_equal(w->delivered[0], 1);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_INITIATION], 1);
+	/* Idle past REJECT_AFTER_TIME: the old keys must not be used; a handshake comes first. */
+	run_for(w, REJECT_AFTER_TIME + NSEC_PER_SEC);
+	send_ip(w, 0);
+	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 1);
+	assert_int_equal(w->delivered[1], 1);
+	world_free(w);
+}
+
+/* Send a 100-byte IPv4 packet from device @from with the given inner addresses. */
+static void send_ip_from(struct world *w, int from, const char *src, const char *dst)
+{
+	static uint8_t buf[WG_PACKET_BUF_SIZE];
+	uint8_t *ip = buf + WG_PACKET_HEADROOM;
+
+	memset(ip, 0, 100);
+	ip[0] = 0x45;
+	ip[3] = 100;
+	ip[9] = 17;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	wg_send_tun_packet(&w->dev[from], buf, 100);
+	deliver_network(w);
+}
+
+/* Cryptokey routing (paper §2): packets to an address no peer owns are not sent; packets
+ * whose inner source the sending peer may not use are dropped on receipt. */
+static void test_cryptokey_routing(void **state)
+{
+	struct world *w = world_new();
+	struct ip_prefix p;
+
+	send_ip_from(w, 0, "\x0a\x00\x00\x01", "\x0a\x00\x00\x09");
+	assert_int_equal(w->dev[0].stats.tx_no_peer, 1);
+	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 0);
+	/* Device 0 routes 10.0.0.9 to device 1, but device 1 only accepts 10.0.0.1 from 0. */
+	assert_int_equal(ip_prefix_parse(&p, "10.0.0.9/32"), 0);
+	assert_int_equal(allowedips_insert(&w->dev[0].allowedips, &p, w->peer[0]), 0);
+	send_ip_from(w, 0, "\x0a\x00\x00\x05", "\x0a\x00\x00\x09");
+	assert_int_equal(w->delivered[1], 0);
+	assert_int_equal(w->dev[1].stats.rx_bad_inner, 1);
+	send_ip_from(w, 0, "\x0a\x00\x00\x01", "\x0a\x00\x00\x09");
+	assert_int_equal(w->delivered[1], 1);
+	world_free(w);
+}
+
+/* Paper §5.3 under load: the responder answers with a cookie instead of a response; the
+ * initiator's retry carries mac2 made with that cookie and is accepted. */
+static void test_cookie_reply_under_load(void **state)
+{
+	struct world *w = world_new();
+
+	w->dev[1].load_threshold = 0;
+	send_ip(w, 0);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_COOKIE], 1);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_RESPONSE], 0);
+	assert_true(w->peer[0]->cookie.is_valid);
+	run_for(w, REKEY_TIMEOUT + NSEC_PER_SEC / 2);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_RESPONSE], 1);
+	assert_int_equal(w->delivered[1], 1);
+	assert_int_equal(w->dev[1].stats.rx_cookie_sent, 1);
+	world_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_packet_handshake_and_keepalive),
+		cmocka_unit_test(test_rekey_under_traffic_for_hours),
+		cmocka_unit_test(test_give_up_when_peer_gone),
+		cmocka_unit_test(test_zero_keys_after_3x_reject),
+		cmocka_unit_test(test_persistent_keepalive),
+		cmocka_unit_test(test_expired_session_not_used),
+		cmocka_unit_test(test_cookie_reply_under_load),
+		cmocka_unit_test(test_cryptokey_routing),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
