@@ -9,14 +9,16 @@ BUILD ?= build
 PKGS := libsodium libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libcjson libcurl libmicrohttpd libqrencode
 CC ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+# "override": the project's flags stay when CFLAGS/LDFLAGS come from the command line
+# (make asan, make fuzz, or a packager's CFLAGS=...); those only add to them.
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fstack-protector-strong -fPIE -pthread -I. \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 ifeq ($(findstring -O0,$(CFLAGS)),)
-CFLAGS += -D_FORTIFY_SOURCE=2
+override CFLAGS += -D_FORTIFY_SOURCE=2
 endif
-LDFLAGS += -pie -Wl,-z,relro,-z,now -pthread
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Each directory is a module. lib/ is shared by every binary; a binary's main.c lives in
 # its own directory and everything else there is linkable by tests and other binaries.
@@ -71,18 +73,24 @@ asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" all unit
 
-# libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, run each for FUZZ_SECONDS.
+# libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, each run for FUZZ_SECONDS. Seeds come from
+# tests/fuzz/corpus/NAME/ when it exists and from FUZZ_SEEDS_NAME (the config parser starts from
+# the test configs); what the fuzzer learns goes to build-fuzz/corpus-NAME/.
 FUZZ_SECONDS ?= 300
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_SEEDS_config := tests/configs/seed tests/configs/valid tests/configs/invalid
+FUZZ_LIBS := $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%)
+fuzz_run = clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
+		$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o build-fuzz/fuzz_$(1) tests/fuzz/fuzz_$(1).c \
+		-Wl,--start-group $(FUZZ_LIBS) -Wl,--end-group $(LDLIBS) && \
+	mkdir -p build-fuzz/corpus-$(1) && \
+	build-fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$(1) \
+		$(wildcard tests/fuzz/corpus/$(1)) $(FUZZ_SEEDS_$(1)) &&
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
-		LDFLAGS="-fsanitize=address,undefined" $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%)
-	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-		clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f \
-			-Wl,--start-group $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%) -Wl,--end-group $(LDLIBS) || exit 1; \
-		mkdir -p build-fuzz/corpus-$$n; \
-		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; \
-	done
+		LDFLAGS="-fsanitize=address,undefined" $(FUZZ_LIBS)
+	$(foreach n,$(FUZZ_NAMES),$(call fuzz_run,$(n))) true
 
 deps:
 	@hack/deps.sh

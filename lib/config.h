@@ -79,16 +79,27 @@ struct config {
 int config_parse(struct config **out, const char *path, const char *text, char *err, size_t err_len);
 /* Read and parse a file; errors as config_parse, or "PATH: strerror" when it cannot be read. */
 int config_parse_file(struct config **out, const char *path, char *err, size_t err_len);
+/* Read a whole config file into *text (NUL-terminated; a NUL byte inside is an error naming
+ * its line). Free with config_text_free(), which wipes it: it may hold keys. */
+int config_read_file(const char *path, char **text, char *err, size_t err_len);
+void config_text_free(char *text);
 /* Read PrivateKeyFile/PrivateKeyCommand/PresharedKey{File,Command} into the key fields.
  * Key files readable by group or others are refused. */
 int config_load_secrets(struct config *conf, char *err, size_t err_len);
 /* Wipe keys and free everything. */
 void config_free(struct config *conf);
 
+/* `wg-quick strip`: the lines of @text that wg(8) reads, as wg-quick prints them (each line
+ * as `read -r` left it, then one more newline), without the keys wg-quick handles itself
+ * (Address, DNS, MTU, Table, hooks, SaveConfig) and without podwire's key sources. @text
+ * should have passed config_parse(). *out is malloc'd; returns 0 or -ENOMEM. */
+int config_strip(const char *text, char **out);
+
 /* Is @name a valid interface name for wg-quick: ^[a-zA-Z0-9_=+.-]{1,15}$ */
 bool config_valid_ifname(const char *name);
 /* Map "wg0" to "/etc/wireguard/wg0.conf"; an absolute path to itself (and its basename
- * without ".conf" into @ifname). Returns 0 or -EINVAL with a reason in @err. */
+ * without ".conf" into @ifname). As in wg-quick, a relative path ending in "/NAME.conf" is
+ * taken as given too. Returns 0 or -EINVAL with a reason in @err. */
 int config_resolve_path(const char *arg, char *path, size_t path_len, char *ifname, size_t ifname_len,
 			char *err, size_t err_len);
 
