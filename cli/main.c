@@ -10,6 +10,17 @@ static const struct subcommand subcommands[] = {
 	{ "genkey", genkey_main, "Generates a new private key and writes it to stdout" },
 	{ "genpsk", genpsk_main, "Generates a new preshared key and writes it to stdout" },
 	{ "pubkey", pubkey_main, "Reads a private key from stdin and writes a public key to stdout" },
+	{ "show", show_main, "Shows the current configuration and device information" },
+	{ "showconf", showconf_main, "Shows the current configuration of a given WireGuard interface, for use with `setconf'" },
+	{ "set", set_main, "Change the current configuration, add peers, remove peers, or change peers" },
+	{ "setconf", setconf_main, "Applies a configuration file to a WireGuard interface" },
+	{ "addconf", setconf_main, "Appends a configuration file to a WireGuard interface" },
+	{ "syncconf", setconf_main, "Synchronizes a configuration file to a WireGuard interface" },
+	{ "strip", strip_main, "Prints the wg(8) part of a wg-quick config, as wg-quick strip" },
+	{ "up", up_main, "Brings up a WireGuard interface from its wg-quick configuration, as wg-quick up" },
+	{ "down", down_main, "Tears down an interface brought up with `up', as wg-quick down" },
+	{ "save", save_main, "Writes the running state of an interface back to its configuration file" },
+	{ "reresolve", reresolve_main, "Re-resolves DNS endpoints of peers without a recent handshake" },
 };
 
 static void show_usage(FILE *f)

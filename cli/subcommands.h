@@ -13,5 +13,14 @@ struct subcommand {
 int genkey_main(int argc, char *argv[]);
 int genpsk_main(int argc, char *argv[]);
 int pubkey_main(int argc, char *argv[]);
+int show_main(int argc, char *argv[]);
+int showconf_main(int argc, char *argv[]);
+int set_main(int argc, char *argv[]);
+int setconf_main(int argc, char *argv[]); /* also addconf and syncconf, by argv[0] */
+int strip_main(int argc, char *argv[]);
+int up_main(int argc, char *argv[]);
+int down_main(int argc, char *argv[]);
+int save_main(int argc, char *argv[]);
+int reresolve_main(int argc, char *argv[]);
 
 #endif

@@ -1,0 +1,225 @@
+/* device.c — the device API's front door: owns the in-memory device/peer lists and sends
+ * each call to the backend that runs the interface.
+ *
+ * The backend is chosen per interface the way wg(8)'s ipc.c does: a UAPI socket
+ * /var/run/wireguard/NAME.sock that answers means a userspace datapath (podwire-wg or
+ * wireguard-go), otherwise the kernel module over generic netlink. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "datapath/device.h"
+#include "datapath/netlink.h"
+#include "datapath/rollback.h"
+#include "datapath/uapi_client.h"
+#include "lib/key.h"
+
+void peer_free(struct wgpeer *peer)
+{
+	struct wgallowedip *a, *next;
+
+	if (!peer)
+		return;
+	for (a = peer->first_allowedip; a; a = next) {
+		next = a->next_allowedip;
+		free(a);
+	}
+	key_wipe(peer->preshared_key, sizeof(peer->preshared_key));
+	free(peer);
+}
+
+void device_free(struct wgdevice *dev)
+{
+	struct wgpeer *peer, *next;
+
+	if (!dev)
+		return;
+	for (peer = dev->first_peer; peer; peer = next) {
+		next = peer->next_peer;
+		peer_free(peer);
+	}
+	key_wipe(dev->private_key, sizeof(dev->private_key));
+	free(dev);
+}
+
+struct wgpeer *device_add_peer(struct wgdevice *dev)
+{
+	struct wgpeer *peer = calloc(1, sizeof(*peer));
+
+	if (!peer)
+		return NULL;
+	if (dev->last_peer)
+		dev->last_peer->next_peer = peer;
+	else
+		dev->first_peer = peer;
+	dev->last_peer = peer;
+	return peer;
+}
+
+struct wgallowedip *peer_add_allowedip(struct wgpeer *peer, const struct ip_prefix *prefix)
+{
+	struct wgallowedip *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	if (prefix)
+		a->prefix = *prefix;
+	if (peer->last_allowedip)
+		peer->last_allowedip->next_allowedip = a;
+	else
+		peer->first_allowedip = a;
+	peer->last_allowedip = a;
+	return a;
+}
+
+const char *datapath_kind_name(enum datapath_kind kind)
+{
+	switch (kind) {
+	case DATAPATH_KERNEL:
+		return "kernel";
+	case DATAPATH_USERSPACE:
+		return "userspace";
+	default:
+		return "none";
+	}
+}
+
+enum datapath_kind device_kind(const char *name)
+{
+	if (uapi_has_interface(name))
+		return DATAPATH_USERSPACE;
+	if (kernel_has_interface(name))
+		return DATAPATH_KERNEL;
+	return DATAPATH_NONE;
+}
+
+int device_get(struct wgdevice **dev, const char *name)
+{
+	*dev = NULL;
+	if (!name || !*name || strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	if (uapi_has_interface(name))
+		return uapi_get_device(dev, name);
+	return kernel_get_device(dev, name);
+}
+
+static int backend_set(struct wgdevice *dev, bool uapi, char *err, unsigned long err_len)
+{
+	return uapi ? uapi_set_device(dev, err, err_len) : kernel_set_device(dev, err, err_len);
+}
+
+/* Neither backend applies a set atomically (rollback.h), so read the device first and, if
+ * the set fails, put back what it may have changed, and say whether that worked. */
+int device_set(struct wgdevice *dev, char *err, unsigned long err_len)
+{
+	struct wgdevice *before = NULL, *plan = NULL;
+	bool uapi;
+	int ret;
+	size_t off;
+
+	if (err && err_len)
+		err[0] = '\0';
+	if (!dev->name[0] || strnlen(dev->name, IFNAMSIZ) >= IFNAMSIZ)
+		return -EINVAL;
+	uapi = uapi_has_interface(dev->name);
+	if ((uapi ? uapi_get_device(&before, dev->name) : kernel_get_device(&before, dev->name)) < 0)
+		before = NULL;
+	ret = backend_set(dev, uapi, err, err_len);
+	if (!ret || !before)
+		goto out;
+	off = err ? strlen(err) : 0;
+	if (!rollback_plan(&plan, before, dev) && !backend_set(plan, uapi, NULL, 0)) {
+		if (err && off < err_len)
+			snprintf(err + off, err_len - off, " (nothing changed: the device was restored)");
+	} else if (err && off < err_len) {
+		snprintf(err + off, err_len - off, " (the device may be partially changed: restoring it failed)");
+	}
+out:
+	device_free(before);
+	device_free(plan);
+	return ret;
+}
+
+/* Names in a NUL-separated list ending with an empty string. */
+struct name_list {
+	char **v;
+	size_t n, cap;
+};
+
+static int name_list_add_all(struct name_list *l, const char *names)
+{
+	for (const char *p = names; *p; p += strlen(p) + 1) {
+		bool seen = false;
+
+		for (size_t i = 0; i < l->n && !seen; i++)
+			seen = !strcmp(l->v[i], p);
+		if (seen)
+			continue;
+		if (l->n == l->cap) {
+			size_t cap = l->cap ? l->cap * 2 : 8;
+			char **v = realloc(l->v, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			l->v = v;
+			l->cap = cap;
+		}
+		l->v[l->n] = strdup(p);
+		if (!l->v[l->n])
+			return -ENOMEM;
+		l->n++;
+	}
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int device_list(char **names)
+{
+	struct name_list l = { 0 };
+	char *kernel = NULL, *user = NULL, *out = NULL, *p;
+	size_t len = 1;
+	int ret;
+
+	*names = NULL;
+	ret = kernel_list_devices(&kernel);
+	/* No wireguard family just means no kernel devices. */
+	if (ret == -EPROTONOSUPPORT)
+		ret = 0;
+	if (ret < 0)
+		goto out;
+	ret = uapi_list_devices(&user);
+	if (ret < 0)
+		goto out;
+	if ((kernel && (ret = name_list_add_all(&l, kernel)) < 0) ||
+	    (user && (ret = name_list_add_all(&l, user)) < 0))
+		goto out;
+	qsort(l.v, l.n, sizeof(*l.v), name_cmp);
+	for (size_t i = 0; i < l.n; i++)
+		len += strlen(l.v[i]) + 1;
+	out = calloc(1, len);
+	if (!out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	p = out;
+	for (size_t i = 0; i < l.n; i++) {
+		size_t n = strlen(l.v[i]) + 1;
+
+		memcpy(p, l.v[i], n);
+		p += n;
+	}
+	*names = out;
+	ret = 0;
+out:
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	free(kernel);
+	free(user);
+	return ret;
+}

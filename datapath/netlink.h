@@ -1,0 +1,21 @@
+/* netlink.h — the kernel backend of the device API: WireGuard's generic netlink family
+ * ("wireguard", include/uapi/linux/wireguard.h) through libnl-genl-3. */
+#ifndef PODWIRE_DATAPATH_NETLINK_H
+#define PODWIRE_DATAPATH_NETLINK_H
+
+#include <stdbool.h>
+
+#include "datapath/device.h"
+
+/* Is @name a link of kind "wireguard" in this namespace? */
+bool kernel_has_interface(const char *name);
+/* Kernel WireGuard links, NUL-separated, ending with an empty string. Caller frees. */
+int kernel_list_devices(char **names);
+/* WG_CMD_GET_DEVICE, following the multi-part dump; -ENODEV if no such device,
+ * -EPROTONOSUPPORT if the kernel has no wireguard family. */
+int kernel_get_device(struct wgdevice **dev, const char *name);
+/* WG_CMD_SET_DEVICE, split over as many messages as the peer list needs. On failure @err
+ * gets "operation: kernel message" (the extended ack when the kernel sent one). */
+int kernel_set_device(struct wgdevice *dev, char *err, unsigned long err_len);
+
+#endif
