@@ -22,5 +22,7 @@ int up_main(int argc, char *argv[]);
 int down_main(int argc, char *argv[]);
 int save_main(int argc, char *argv[]);
 int reresolve_main(int argc, char *argv[]);
+int status_main(int argc, char *argv[]);
+int peer_main(int argc, char *argv[]);
 
 #endif

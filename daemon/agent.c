@@ -1,0 +1,754 @@
+/* agent.c — podwired's startup, event loop and one reconcile pass (see agent.h). */
+#include "daemon/agent.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "daemon/cidr.h"
+#include "daemon/iface.h"
+#include "daemon/mesh.h"
+#include "daemon/metrics.h"
+#include "daemon/node.h"
+#include "daemon/reconcile.h"
+#include "daemon/store.h"
+#include "lib/log.h"
+
+/* WireGuard paper §6.1: a session older than REJECT_AFTER_TIME (180 s) is dead, so an
+ * endpoint last confirmed before that is not worth publishing as "observed". */
+#define OBSERVED_FRESH_SECONDS 180
+#define BACKOFF_MAX_SECONDS 10
+
+struct agent {
+	const struct agent_options *o;
+	struct store *store;
+	struct node self;
+	uint8_t private_key[WG_KEY_LEN];
+	struct reconcile_state applied;
+	struct metrics metrics;
+	bool metrics_on;
+	bool store_up;
+	unsigned int backoff;
+	int64_t published_heartbeat;
+	char *published;		/* record text last written, heartbeat included */
+	/* Skipped records, "KEY: reason", logged once each while they stay the same. */
+	struct string_set { char **v; size_t n; } skips_logged, skips_now;
+};
+
+static bool string_set_has(const struct string_set *set, const char *s)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->v[i], s))
+			return true;
+	return false;
+}
+
+static void string_set_clear(struct string_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+static void note_skip(void *ctx, const char *key, const char *reason)
+{
+	struct agent *a = ctx;
+	char **grown, *line;
+
+	if (asprintf(&line, "%s: %s", key, reason) < 0)
+		return;
+	if (!string_set_has(&a->skips_logged, line))
+		log_warn("store record %s skipped: %s", key, reason);
+	grown = realloc(a->skips_now.v, (a->skips_now.n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(line);
+		return;
+	}
+	a->skips_now.v = grown;
+	a->skips_now.v[a->skips_now.n++] = line;
+}
+
+void agent_options_default(struct agent_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ifname = "podwire0";
+	o->store_backend = "file";
+	o->store_location = "/var/lib/podwire/store";
+	o->lease_ttl = 60;
+	ip_prefix_parse(&o->cluster_cidr, "10.244.0.0/16");
+	o->block_len = 24;
+	o->block_len6 = 64;
+	ip_prefix_parse(&o->tunnel_cidr, "10.99.0.0/16");
+	o->listen_port = 51820;
+	o->mtu = 1420;
+	o->datapath = DATAPATH_CHOICE_AUTO;
+	o->metrics_listen = "127.0.0.1:9586";
+	o->key.state_dir = "/var/lib/podwire";
+	o->resync_seconds = 30;
+	o->heartbeat_seconds = 30;
+}
+
+static int64_t now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static double monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reachability changes are logged once, not on every retry. */
+static void store_state(struct agent *a, int err, const char *what)
+{
+	if (err && a->store_up) {
+		log_warn("store %s unreachable (%s: %s); keeping the last known mesh", a->store->ops->name, what,
+			 strerror(-err));
+		a->store_up = false;
+	} else if (!err && !a->store_up) {
+		log_info("store %s reachable again", a->store->ops->name);
+		a->store_up = true;
+		a->backoff = 0;
+	}
+	if (err) {
+		pthread_mutex_lock(&a->metrics.lock);
+		a->metrics.store_errors++;
+		a->metrics.store_up = 0;
+		pthread_mutex_unlock(&a->metrics.lock);
+		a->backoff = a->backoff ? (a->backoff * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : a->backoff * 2) : 1;
+	} else {
+		pthread_mutex_lock(&a->metrics.lock);
+		a->metrics.store_up = 1;
+		pthread_mutex_unlock(&a->metrics.lock);
+	}
+}
+
+/* The first IPv4 address of an interface that is up (not loopback, not ours, not link-local). */
+static int detect_endpoint(const struct agent_options *o, char *out, size_t len)
+{
+	struct ifaddrs *ifs, *i;
+	int ret = -EADDRNOTAVAIL;
+
+	if (getifaddrs(&ifs) < 0)
+		return -errno;
+	for (i = ifs; i; i = i->ifa_next) {
+		char addr[IP_ADDR_STRLEN];
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK) || !strcmp(i->ifa_name, o->ifname))
+			continue;
+		/* 169.254/16 (RFC 3927) is link-local: pods' gateway address, never reachable from peers. */
+		if ((ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) == 0xa9fe)
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
+		snprintf(out, len, "%s:%u", addr, o->listen_port);
+		ret = 0;
+		break;
+	}
+	freeifaddrs(ifs);
+	return ret;
+}
+
+/* Claim (or find again) this node's tunnel address and pod CIDR. */
+static int claim_addresses(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct ip_prefix got;
+	int ret;
+
+	if (o->has_tunnel_ip) {
+		a->self.tunnel_ips[0] = o->tunnel_ip;
+	} else {
+		/* Skip block 0: the tunnel network's own address. */
+		ret = cidr_allocate(a->store, &o->tunnel_cidr, (uint8_t)ip_addr_bits(&o->tunnel_cidr.addr), 1,
+				    o->name, &got);
+		if (ret)
+			return ret;
+		a->self.tunnel_ips[0] = got.addr;
+	}
+	a->self.n_tunnel_ips = 1;
+	if (o->has_tunnel_cidr6) {
+		ret = cidr_allocate(a->store, &o->tunnel_cidr6, 128, 1, o->name, &got);
+		if (ret)
+			return ret;
+		a->self.tunnel_ips[a->self.n_tunnel_ips++] = got.addr;
+	}
+	if (o->has_pod_cidr) {
+		a->self.pod_cidrs[0] = o->pod_cidr;
+	} else {
+		ret = cidr_allocate(a->store, &o->cluster_cidr, o->block_len, 0, o->name, &got);
+		if (ret)
+			return ret;
+		a->self.pod_cidrs[0] = got;
+	}
+	a->self.n_pod_cidrs = 1;
+	if (o->has_cluster_cidr6) {
+		ret = cidr_allocate(a->store, &o->cluster_cidr6, o->block_len6, 0, o->name, &got);
+		if (ret)
+			return ret;
+		a->self.pod_cidrs[a->self.n_pod_cidrs++] = got;
+	}
+	return 0;
+}
+
+static int publish(struct agent *a, bool force)
+{
+	char *text;
+	int ret;
+
+	a->self.heartbeat = a->published_heartbeat;
+	if (force || !a->published || now_seconds() - a->published_heartbeat >= (int64_t)a->o->heartbeat_seconds)
+		a->self.heartbeat = now_seconds();
+	ret = node_encode(&a->self, &text);
+	if (ret)
+		return ret;
+	if (!force && a->published && !strcmp(text, a->published)) {
+		free(text);
+		return 0;
+	}
+	{
+		char key[STORE_KEY_MAX];
+
+		snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", a->self.name);
+		ret = store_put(a->store, key, text, true);
+	}
+	if (ret) {
+		free(text);
+		return ret;
+	}
+	free(a->published);
+	a->published = text;
+	a->published_heartbeat = a->self.heartbeat;
+	return 0;
+}
+
+static int cmp_node_ptr_key(const void *a, const void *b)
+{
+	return memcmp((*(const struct node *const *)a)->public_key, (*(const struct node *const *)b)->public_key,
+		      WG_KEY_LEN);
+}
+
+/* The nodes sorted by public key, to match device peers in O(log n) each. */
+static const struct node **key_index(const struct node *nodes, size_t n)
+{
+	const struct node **idx = calloc(n + 1, sizeof(*idx));
+
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = &nodes[i];
+	qsort(idx, n, sizeof(*idx), cmp_node_ptr_key);
+	return idx;
+}
+
+static const struct node *node_by_key(const struct node **idx, size_t n, const uint8_t key[WG_KEY_LEN])
+{
+	struct node k;
+	const struct node *kp = &k, **hit;
+
+	memcpy(k.public_key, key, WG_KEY_LEN);
+	hit = bsearch(&kp, idx, n, sizeof(*idx), cmp_node_ptr_key);
+	return hit ? *hit : NULL;
+}
+
+/* Write-back of what this node's device observes (F8: the store as signalling server):
+ * the endpoint of each live peer whose packets come from somewhere else than it says. */
+static bool collect_observed(struct agent *a, const struct wgdevice *dev, const struct node **idx, size_t n)
+{
+	struct node fresh = { 0 };
+	const struct node *node;
+	const struct wgpeer *p;
+	bool changed;
+
+	for_each_wgpeer(dev, p) {
+		char ep[ENDPOINT_STRLEN];
+
+		if (!p->endpoint.addr.sa_family || !p->last_handshake_time.tv_sec ||
+		    now_seconds() - p->last_handshake_time.tv_sec > OBSERVED_FRESH_SECONDS)
+			continue;
+		endpoint_format(&p->endpoint.addr, ep, sizeof(ep));
+		node = node_by_key(idx, n, p->public_key);
+		if (node && strcmp(node->endpoint, ep))
+			node_set_observed(&fresh, p->public_key, ep);
+	}
+	changed = fresh.n_observed != a->self.n_observed ||
+		  (fresh.n_observed && memcmp(fresh.observed, a->self.observed, fresh.n_observed * sizeof(*fresh.observed)));
+	if (changed) {
+		free(a->self.observed);
+		a->self.observed = fresh.observed;
+		a->self.n_observed = fresh.n_observed;
+	} else {
+		free(fresh.observed);
+	}
+	return changed;
+}
+
+/* The peers as they are after this pass (the desired nodes); counters from @dev where the
+ * peer already existed, refreshed at each scrape anyway. */
+static void update_peer_metrics(struct agent *a, const struct wgdevice *dev, const struct node *nodes,
+				const struct node **idx, size_t n)
+{
+	struct metrics_peer *mp = calloc(n + 1, sizeof(*mp));
+	const struct wgpeer *p;
+
+	if (!mp)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		key_to_base64(mp[i].public_key, nodes[i].public_key);
+		snprintf(mp[i].name, sizeof(mp[i].name), "%s", nodes[i].name);
+	}
+	for_each_wgpeer(dev, p) {
+		const struct node *node = node_by_key(idx, n, p->public_key);
+		size_t i;
+
+		if (!node)
+			continue;
+		i = (size_t)(node - nodes);
+		mp[i].rx_bytes = p->rx_bytes;
+		mp[i].tx_bytes = p->tx_bytes;
+		mp[i].last_handshake = p->last_handshake_time.tv_sec;
+	}
+	metrics_set_peers(&a->metrics, mp, n);
+}
+
+/* Scrape-time refresh (metrics thread): live counters straight from the device. */
+static void refresh_metrics(struct metrics *m, void *ctx)
+{
+	const char *ifname = ctx;
+	struct wgdevice *dev = NULL;
+
+	if (device_get(&dev, ifname))
+		return;
+	metrics_update_counters(m, dev);
+	device_free(dev);
+}
+
+/* Create the interface if it is missing and give it our key and port. */
+static int ensure_interface(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct wgdevice *dev = NULL, set = { 0 };
+	struct ip_prefix addrs[NODE_MAX_TUNNEL_IPS];
+	char err[256] = "";
+	int ret;
+
+	if (device_kind(o->ifname) == DATAPATH_NONE) {
+		enum datapath_kind used;
+
+		ret = link_create(o->ifname, o->datapath, &used);
+		if (ret) {
+			log_err("%s: cannot create the WireGuard interface: %s", o->ifname, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = device_get(&dev, o->ifname);
+	if (ret) {
+		log_err("%s: cannot read the device: %s", o->ifname, strerror(-ret));
+		return ret;
+	}
+	/* Setting the same key again is harmless, but an unchanged device is left alone. */
+	if (sodium_memcmp(dev->private_key, a->private_key, WG_KEY_LEN) || dev->listen_port != o->listen_port) {
+		snprintf(set.name, sizeof(set.name), "%s", o->ifname);
+		set.flags = WGDEVICE_HAS_PRIVATE_KEY | WGDEVICE_HAS_LISTEN_PORT;
+		memcpy(set.private_key, a->private_key, WG_KEY_LEN);
+		set.listen_port = o->listen_port;
+		ret = device_set(&set, err, sizeof(err));
+		sodium_memzero(set.private_key, WG_KEY_LEN);
+		if (ret) {
+			log_err("%s: cannot set the private key and port: %s%s%s", o->ifname, strerror(-ret),
+				err[0] ? ": " : "", err);
+			device_free(dev);
+			return ret;
+		}
+	}
+	device_free(dev);
+	/* The tunnel address with the tunnel CIDR's length: the kernel's subnet route then sends
+	 * every tunnel address (other nodes, clients) into the interface. */
+	for (size_t i = 0; i < a->self.n_tunnel_ips; i++) {
+		addrs[i].addr = a->self.tunnel_ips[i];
+		addrs[i].cidr = a->self.tunnel_ips[i].family == AF_INET6 ? o->tunnel_cidr6.cidr : o->tunnel_cidr.cidr;
+	}
+	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, o->mtu);
+	if (ret)
+		log_err("%s: cannot configure address/MTU/up: %s", o->ifname, strerror(-ret));
+	snprintf(a->metrics.datapath, sizeof(a->metrics.datapath), "%s", datapath_kind_name(device_kind(o->ifname)));
+	return ret;
+}
+
+struct pass {
+	struct node *nodes;
+	size_t n_nodes, skipped;
+	struct node stored_self;
+	struct wgdevice *dev;
+	const char **endpoints;
+	struct ip_prefix *routes;
+	const struct node **index;
+};
+
+static void pass_free(struct pass *p)
+{
+	mesh_free(p->nodes, p->n_nodes);
+	node_clear(&p->stored_self);
+	device_free(p->dev);
+	free(p->endpoints);
+	free(p->routes);
+	free(p->index);
+}
+
+/* One reconcile: store → validated nodes → incremental device update → routes →
+ * write-back of our own record. Returns 0, or -errno with the store or device error. */
+static int reconcile_pass(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct ip_prefix clusters[2] = { o->cluster_cidr, o->cluster_cidr6 }, tunnels[2] = { o->tunnel_cidr, o->tunnel_cidr6 };
+	struct mesh_policy pol = {
+		.self = &a->self, .cluster_cidrs = clusters, .n_cluster_cidrs = o->has_cluster_cidr6 ? 2 : 1,
+		.tunnel_cidrs = tunnels, .n_tunnel_cidrs = o->has_tunnel_cidr6 ? 2 : 1, .skip = note_skip, .skip_ctx = a,
+	};
+	struct store_kv *claims = NULL;
+	size_t n_claims = 0;
+	struct reconcile_input in = { 0 };
+	struct reconcile_counts counts;
+	struct wgdevice *update = NULL;
+	struct store_kv *kvs = NULL;
+	struct pass p = { 0 };
+	size_t n_kvs = 0, n_routes = 0, added, removed;
+	char err[256] = "";
+	double t0 = monotonic();
+	int ret;
+
+	ret = store_list(a->store, STORE_NODES_PREFIX, &kvs, &n_kvs);
+	if (!ret)
+		ret = store_list(a->store, STORE_ALLOC_PREFIX, &claims, &n_claims);
+	store_state(a, ret, "list");
+	if (ret) {
+		store_kvs_free(kvs, n_kvs);
+		return ret;
+	}
+	pol.claims = claims;
+	pol.n_claims = n_claims;
+	ret = mesh_build(kvs, n_kvs, &pol, &p.nodes, &p.n_nodes, &p.skipped, &p.stored_self);
+	store_kvs_free(kvs, n_kvs);
+	store_kvs_free(claims, n_claims);
+	string_set_clear(&a->skips_logged);
+	a->skips_logged = a->skips_now;
+	memset(&a->skips_now, 0, sizeof(a->skips_now));
+	if (ret)
+		goto out;
+	ret = device_get(&p.dev, o->ifname);
+	if (ret == -ENODEV || ret == -ENOENT) {
+		/* The interface vanished (a userspace datapath crashed?): bring it back. */
+		log_warn("%s: interface is gone, recreating it", o->ifname);
+		ret = ensure_interface(a);
+		if (!ret)
+			ret = device_get(&p.dev, o->ifname);
+	}
+	if (ret) {
+		log_err("%s: cannot read the device: %s", o->ifname, strerror(-ret));
+		goto out;
+	}
+	p.endpoints = calloc(p.n_nodes + 1, sizeof(*p.endpoints));
+	p.routes = calloc(p.n_nodes * NODE_MAX_POD_CIDRS + 1, sizeof(*p.routes));
+	if (!p.endpoints || !p.routes) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p.n_nodes; i++) {
+		p.endpoints[i] = mesh_endpoint_for(&p.nodes[i], p.nodes, p.n_nodes, a->self.public_key);
+		for (size_t j = 0; j < p.nodes[i].n_pod_cidrs; j++)
+			p.routes[n_routes++] = p.nodes[i].pod_cidrs[j];
+	}
+	in = (struct reconcile_input){
+		.current = p.dev, .nodes = p.nodes, .n_nodes = p.n_nodes, .endpoints = p.endpoints,
+		.persistent_keepalive = o->persistent_keepalive, .resolve = reconcile_resolve_default,
+	};
+	ret = reconcile_plan(&in, &a->applied, &update, &counts);
+	if (ret)
+		goto out;
+	if (update) {
+		ret = device_set(update, err, sizeof(err));
+		if (ret) {
+			log_err("%s: cannot update peers: %s%s%s", o->ifname, strerror(-ret), err[0] ? ": " : "", err);
+			goto out;
+		}
+		reconcile_commit(&a->applied, update);
+	}
+	ret = iface_sync_routes(o->ifname, p.routes, n_routes, &added, &removed);
+	if (update || added || removed)
+		log_info("%s: peers: %zu added, %zu removed, %zu updated, %zu unchanged; routes: %zu added, %zu removed (%.3f s)",
+			 o->ifname, counts.added, counts.removed, counts.updated, counts.unchanged, added, removed,
+			 monotonic() - t0);
+	if (ret)
+		goto out;
+	p.index = key_index(p.nodes, p.n_nodes);
+	if (!p.index) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	update_peer_metrics(a, p.dev, p.nodes, p.index, p.n_nodes);
+	/* Our record: republish when it is missing or stale in the store (deleted, lease lost
+	 * during an outage), when our observations changed, or for the heartbeat. */
+	{
+		bool observed_changed = collect_observed(a, p.dev, p.index, p.n_nodes);
+		bool missing = !p.stored_self.name[0] ||
+			       sodium_memcmp(p.stored_self.public_key, a->self.public_key, WG_KEY_LEN);
+		int pret = publish(a, missing || observed_changed);
+
+		store_state(a, pret, "put");
+		if (pret)
+			ret = pret;
+	}
+out:
+	device_free(update);
+	pthread_mutex_lock(&a->metrics.lock);
+	a->metrics.reconcile_total++;
+	if (ret)
+		a->metrics.reconcile_errors++;
+	a->metrics.records_skipped = p.skipped;
+	a->metrics.reconcile_seconds_last = monotonic() - t0;
+	a->metrics.reconcile_seconds_sum += a->metrics.reconcile_seconds_last;
+	pthread_mutex_unlock(&a->metrics.lock);
+	log_debug("reconcile: %zu nodes, %.3f s", p.n_nodes, monotonic() - t0);
+	pass_free(&p);
+	return ret;
+}
+
+static int load_key(struct agent *a)
+{
+	char err[256] = "";
+	int ret = nodekey_load(&a->o->key, a->private_key, err, sizeof(err));
+
+	if (ret) {
+		log_err("private key: %s", err);
+		return ret;
+	}
+	return key_public_from_private(a->self.public_key, a->private_key);
+}
+
+/* SIGHUP: a new key on disk means a rotation. */
+static void reload_key(struct agent *a)
+{
+	uint8_t old_pub[WG_KEY_LEN];
+
+	memcpy(old_pub, a->self.public_key, WG_KEY_LEN);
+	if (load_key(a)) {
+		memcpy(a->self.public_key, old_pub, WG_KEY_LEN);
+		return;
+	}
+	if (!sodium_memcmp(old_pub, a->self.public_key, WG_KEY_LEN))
+		return;
+	log_info("private key changed: rotating");
+	if (ensure_interface(a) == 0)
+		store_state(a, publish(a, true), "put");
+}
+
+static int startup(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	int ret;
+
+	snprintf(a->self.name, sizeof(a->self.name), "%s", o->name);
+	ret = load_key(a);
+	if (ret)
+		return ret;
+	if (o->endpoint)
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
+	else if (detect_endpoint(o, a->self.endpoint, sizeof(a->self.endpoint)))
+		log_warn("no IPv4 address found to advertise; peers must learn this node's endpoint by roaming");
+	a->self.mtu = o->mtu;
+	a->self.persistent_keepalive = o->persistent_keepalive;
+	if (o->labels)
+		snprintf(a->self.labels, sizeof(a->self.labels), "%s", o->labels);
+	ret = store_open(&a->store, o->store_backend, o->store_location, o->lease_ttl);
+	if (ret) {
+		log_err("store %s %s: %s", o->store_backend, o->store_location, strerror(-ret));
+		return ret;
+	}
+	a->store_up = true;
+	/* Without our addresses there is nothing to publish: wait for the store. */
+	for (unsigned int delay = 1;; delay = delay * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : delay * 2) {
+		ret = claim_addresses(a);
+		if (ret == -ENOSPC) {
+			log_err("no free tunnel address or pod CIDR left in the cluster ranges");
+			return ret;
+		}
+		store_state(a, ret, "address claim");
+		if (!ret)
+			break;
+		sleep(delay);
+	}
+	{
+		char t[2][IP_ADDR_STRLEN] = { "", "" }, pc[2][IP_PREFIX_STRLEN] = { "", "" }, k[WG_KEY_LEN_BASE64];
+
+		for (size_t i = 0; i < a->self.n_tunnel_ips; i++)
+			ip_addr_format(&a->self.tunnel_ips[i], t[i], sizeof(t[i]));
+		for (size_t i = 0; i < a->self.n_pod_cidrs; i++)
+			ip_prefix_format(&a->self.pod_cidrs[i], pc[i], sizeof(pc[i]));
+		key_to_base64(k, a->self.public_key);
+		log_info("node %s: public key %s, tunnel %s%s%s, pod CIDR %s%s%s, endpoint %s", a->self.name, k, t[0],
+			 t[1][0] ? " " : "", t[1], pc[0], pc[1][0] ? " " : "", pc[1],
+			 a->self.endpoint[0] ? a->self.endpoint : "(none)");
+	}
+	ret = ensure_interface(a);
+	if (ret)
+		return ret;
+	store_state(a, publish(a, true), "put");
+	return 0;
+}
+
+static int signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void agent_free(struct agent *a)
+{
+	store_close(a->store);
+	if (a->metrics_on)
+		metrics_stop(&a->metrics);
+	reconcile_state_free(&a->applied);
+	node_clear(&a->self);
+	free(a->published);
+	string_set_clear(&a->skips_logged);
+	string_set_clear(&a->skips_now);
+	sodium_memzero(a->private_key, WG_KEY_LEN);
+}
+
+int agent_run(const struct agent_options *o)
+{
+	struct agent a = { .o = o };
+	double next_resync, next_heartbeat;
+	bool dirty = true;
+	int sfd, ret;
+
+	metrics_init(&a.metrics, o->ifname, "none");
+	a.metrics.refresh = refresh_metrics;
+	a.metrics.refresh_ctx = (void *)o->ifname;
+	sfd = signals_fd();
+	if (sfd < 0)
+		return sfd;
+	if (o->metrics_listen && strcmp(o->metrics_listen, "off")) {
+		ret = metrics_start(&a.metrics, o->metrics_listen);
+		if (ret) {
+			log_err("metrics: cannot listen on %s: %s", o->metrics_listen, strerror(-ret));
+			close(sfd);
+			metrics_stop(&a.metrics);
+			return ret;
+		}
+	}
+	a.metrics_on = true;
+	ret = startup(&a);
+	if (ret)
+		goto out;
+	next_resync = monotonic();
+	next_heartbeat = monotonic() + o->heartbeat_seconds;
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN }, { .fd = store_watch_fd(a.store), .events = POLLIN } };
+		double now = monotonic(), wake = next_resync < next_heartbeat ? next_resync : next_heartbeat;
+		int timeout = dirty ? 0 : (wake > now ? (int)((wake - now) * 1000) + 1 : 0);
+
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+					log_info("signal %u: exiting, %s and its routes stay up", si.ssi_signo, o->ifname);
+					ret = 0;
+					break;
+				}
+				if (si.ssi_signo == SIGHUP) {
+					reload_key(&a);
+					dirty = true;
+				}
+			}
+		}
+		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
+			/* Broken watch (-EPIPE): the store came back, so look at everything. */
+			if (store_watch_drain(a.store) != 0)
+				dirty = true;
+		}
+		now = monotonic();
+		if (now >= next_heartbeat) {
+			int hret = store_heartbeat(a.store);
+
+			if (hret == -ENOENT) /* lease lost: the record must be written again */
+				dirty = true, free(a.published), a.published = NULL;
+			else if (hret && a.store_up)
+				store_state(&a, hret, "lease keepalive");
+			next_heartbeat = now + (o->lease_ttl > 0 && (unsigned int)o->lease_ttl / 3 < o->heartbeat_seconds ?
+							(unsigned int)o->lease_ttl / 3 : o->heartbeat_seconds);
+		}
+		if (dirty || now >= next_resync) {
+			int rret = reconcile_pass(&a);
+
+			dirty = false;
+			next_resync = monotonic() + (rret && !a.store_up ? a.backoff : o->resync_seconds);
+		}
+	}
+out:
+	close(sfd);
+	agent_free(&a);
+	return ret;
+}
+
+int agent_cleanup(const struct agent_options *o)
+{
+	struct store *s = NULL;
+	char key[STORE_KEY_MAX];
+	int ret = link_delete(o->ifname), sret;
+
+	if (ret && ret != -ENODEV)
+		log_warn("%s: cannot delete the interface: %s", o->ifname, strerror(-ret));
+	else
+		log_info("%s: interface and its routes removed", o->ifname);
+	sret = store_open(&s, o->store_backend, o->store_location, 0);
+	if (!sret) {
+		struct store_kv *kvs = NULL;
+		size_t n = 0;
+
+		snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", o->name);
+		sret = store_del(s, key);
+		/* Give back every block this node holds. */
+		if (!sret && !(sret = store_list(s, STORE_ALLOC_PREFIX, &kvs, &n)))
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(kvs[i].value, o->name))
+					store_cas(s, kvs[i].key, o->name, NULL);
+		store_kvs_free(kvs, n);
+		store_close(s);
+	}
+	if (sret)
+		log_warn("store: cannot remove node %s: %s", o->name, strerror(-sret));
+	else
+		log_info("node %s removed from the store", o->name);
+	return ret && ret != -ENODEV ? ret : sret;
+}

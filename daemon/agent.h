@@ -1,0 +1,59 @@
+/* agent.h — podwired's life: bring the node up, publish it, and keep the WireGuard
+ * interface and routes equal to the store (F13, F18, F20; the signalling half of F8).
+ *
+ * Startup: load (or create) the private key, claim a tunnel address and a pod CIDR through
+ * the store, create the interface if it is not there (kernel or userspace, link_create()),
+ * and publish this node's record. Then an event loop waits on the store's watch, signals
+ * and a periodic resync timer, and runs one reconcile per wake-up. SIGTERM/SIGINT leave
+ * the interface and routes in place (pods keep working while the daemon restarts); SIGHUP
+ * re-reads the private key (rotation). If the store is unreachable, the last applied mesh
+ * stays, the store is retried with exponential backoff, and each change of reachability is
+ * logged once. */
+#ifndef PODWIRE_DAEMON_AGENT_H
+#define PODWIRE_DAEMON_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/nodekey.h"
+#include "datapath/device.h"
+#include "lib/ipaddr.h"
+
+struct agent_options {
+	const char *name;		/* node name (default: hostname) */
+	const char *ifname;		/* WireGuard interface (default podwire0) */
+	const char *store_backend;	/* "file" or "etcd" */
+	const char *store_location;	/* directory, or etcd URLs */
+	int lease_ttl;			/* etcd lease for the own record, seconds */
+	struct ip_prefix cluster_cidr;	/* pod CIDR blocks come from here */
+	uint8_t block_len;		/* pod CIDR block length */
+	bool has_pod_cidr;
+	struct ip_prefix pod_cidr;	/* fixed instead of allocated */
+	struct ip_prefix tunnel_cidr;	/* tunnel addresses come from here */
+	bool has_tunnel_ip;
+	struct ip_addr tunnel_ip;	/* fixed instead of allocated */
+	/* Dual stack (F11): IPv6 pools, used when set; one tunnel carries both families. */
+	bool has_cluster_cidr6, has_tunnel_cidr6;
+	struct ip_prefix cluster_cidr6;
+	uint8_t block_len6;
+	struct ip_prefix tunnel_cidr6;
+	const char *endpoint;		/* advertised "host:port"; NULL: first global IPv4 */
+	uint16_t listen_port;
+	uint32_t mtu;
+	uint16_t persistent_keepalive;	/* towards every peer (NAT-ed nodes need it) */
+	const char *labels;
+	enum datapath_choice datapath;
+	const char *metrics_listen;	/* NULL or "off": no metrics */
+	struct nodekey_source key;
+	unsigned int resync_seconds;	/* periodic full reconcile, also F9 re-resolution */
+	unsigned int heartbeat_seconds;	/* republish the record's Heartbeat / keep the lease */
+};
+
+void agent_options_default(struct agent_options *o);
+/* Run until SIGTERM/SIGINT. Returns 0 or -errno (startup failures). */
+int agent_run(const struct agent_options *o);
+/* --cleanup: delete the interface (its routes go with it), this node's record and its
+ * address claims. */
+int agent_cleanup(const struct agent_options *o);
+
+#endif

@@ -1,0 +1,21 @@
+/* iface.h — the node's WireGuard interface as the kernel's routing sees it: its tunnel
+ * addresses, MTU, up state, and one route per remote pod CIDR through it.
+ *
+ * The daemon owns the routes on its interface: every route there that the kernel did not
+ * add itself (proto kernel, the tunnel subnet) and that is not wanted is removed. So a
+ * restart after a node left cleans up, and nothing else on the host is touched. */
+#ifndef PODWIRE_DAEMON_IFACE_H
+#define PODWIRE_DAEMON_IFACE_H
+
+#include <stddef.h>
+
+#include "lib/ipaddr.h"
+
+/* Add @addrs (tunnel IP with the tunnel CIDR's length) if missing, set @mtu (0: leave),
+ * bring @ifname up. */
+int iface_configure(const char *ifname, const struct ip_prefix *addrs, size_t n_addrs, unsigned int mtu);
+/* Make the routes through @ifname equal to @want. @added and @removed count the changes. */
+int iface_sync_routes(const char *ifname, const struct ip_prefix *want, size_t n_want, size_t *added,
+		      size_t *removed);
+
+#endif

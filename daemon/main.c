@@ -1,0 +1,330 @@
+/* podwired — the node daemon: publishes this node to the shared store and keeps the
+ * WireGuard interface and routes equal to what the store says. Arguments only; the
+ * work is in agent.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/agent.h"
+#include "daemon/node.h"
+#include "lib/log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: podwired [options]\n"
+		"  --name NAME                 node name (default: hostname)\n"
+		"  -i, --interface IFACE       WireGuard interface (default podwire0)\n"
+		"  --store file|etcd           store backend (default file)\n"
+		"  --store-dir DIR             file store directory (default /var/lib/podwire/store)\n"
+		"  --etcd-endpoints URLS       etcd client URLs, comma-separated (implies --store etcd)\n"
+		"  --lease-ttl SECONDS         etcd lease of the node record (default 60, 0: none)\n"
+		"  --cluster-cidr CIDR         pod CIDR pool (default 10.244.0.0/16)\n"
+		"  --block-size LEN            pod CIDR block length (default 24)\n"
+		"  --pod-cidr CIDR             fixed pod CIDR instead of allocating one\n"
+		"  --tunnel-cidr CIDR          tunnel address pool (default 10.99.0.0/16)\n"
+		"  --tunnel-ip IP              fixed tunnel address instead of allocating one\n"
+		"  --cluster-cidr6 CIDR        IPv6 pod CIDR pool (dual stack; off by default)\n"
+		"  --block-size6 LEN           IPv6 pod CIDR block length (default 64)\n"
+		"  --tunnel-cidr6 CIDR         IPv6 tunnel address pool (dual stack; off by default)\n"
+		"  --endpoint HOST:PORT        endpoint to advertise (default: first IPv4 address)\n"
+		"  --listen-port PORT          WireGuard port (default 51820)\n"
+		"  --mtu MTU                   interface MTU (default 1420 = 1500 - 80)\n"
+		"  --persistent-keepalive SEC  keepalive towards every peer (default off; set behind NAT)\n"
+		"  --labels K=V,...            labels / location published with the node\n"
+		"  --datapath auto|kernel|userspace  (default auto: kernel module if present)\n"
+		"  --metrics ADDR:PORT|off     Prometheus metrics (default 127.0.0.1:9586)\n"
+		"  --private-key-file PATH     private key from a file (mode 0600)\n"
+		"  --private-key-command CMD   private key from a command's output\n"
+		"  --state-dir DIR             where a generated key is kept (default /var/lib/podwire)\n"
+		"  --resync SECONDS            periodic full reconcile / re-resolution (default 30)\n"
+		"  --heartbeat SECONDS         record heartbeat / lease keepalive (default 30)\n"
+		"  --log-level error|warn|info|debug, --log-format text|json\n"
+		"  --cleanup                   remove the interface, its routes and this node's record, then exit\n");
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || !*s || *end || *s == '-' || *out < min || *out > max) {
+		log_err("%s: '%s' is not a number between %lu and %lu", opt, s, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_prefix(const char *opt, const char *s, struct ip_prefix *p)
+{
+	struct ip_prefix masked;
+
+	if (ip_prefix_parse(p, s) || !strchr(s, '/')) {
+		log_err("%s: '%s' is not a CIDR prefix", opt, s);
+		return -EINVAL;
+	}
+	masked = *p;
+	ip_prefix_mask(&masked);
+	if (!ip_addr_equal(&masked.addr, &p->addr)) {
+		log_err("%s: '%s' has host bits set", opt, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum {
+	OPT_NAME = 256, OPT_STORE, OPT_STORE_DIR, OPT_ETCD, OPT_LEASE, OPT_CLUSTER, OPT_BLOCK, OPT_POD, OPT_TUNNEL_CIDR,
+	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
+	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
+	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6,
+};
+
+static const struct option long_opts[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "store-dir", required_argument, NULL, OPT_STORE_DIR },
+	{ "etcd-endpoints", required_argument, NULL, OPT_ETCD },
+	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
+	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
+	{ "block-size", required_argument, NULL, OPT_BLOCK },
+	{ "pod-cidr", required_argument, NULL, OPT_POD },
+	{ "tunnel-cidr", required_argument, NULL, OPT_TUNNEL_CIDR },
+	{ "tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP },
+	{ "cluster-cidr6", required_argument, NULL, OPT_CLUSTER6 },
+	{ "block-size6", required_argument, NULL, OPT_BLOCK6 },
+	{ "tunnel-cidr6", required_argument, NULL, OPT_TUNNEL_CIDR6 },
+	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "listen-port", required_argument, NULL, OPT_PORT },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "persistent-keepalive", required_argument, NULL, OPT_KEEPALIVE },
+	{ "labels", required_argument, NULL, OPT_LABELS },
+	{ "datapath", required_argument, NULL, OPT_DATAPATH },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "private-key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "private-key-command", required_argument, NULL, OPT_KEY_CMD },
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "resync", required_argument, NULL, OPT_RESYNC },
+	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cleanup)
+{
+	static char hostname[NODE_NAME_MAX];
+	const char *store_dir = NULL, *etcd = NULL;
+	unsigned long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "i:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_NAME: o->name = optarg; break;
+		case 'i': o->ifname = optarg; break;
+		case OPT_STORE:
+			if (strcmp(optarg, "file") && strcmp(optarg, "etcd")) {
+				log_err("--store: '%s' is not file or etcd", optarg);
+				return -EINVAL;
+			}
+			o->store_backend = optarg;
+			break;
+		case OPT_STORE_DIR: store_dir = optarg; break;
+		case OPT_ETCD: etcd = optarg; o->store_backend = "etcd"; break;
+		case OPT_LEASE:
+			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
+				return -EINVAL;
+			o->lease_ttl = (int)v;
+			break;
+		case OPT_CLUSTER:
+			if (parse_prefix("--cluster-cidr", optarg, &o->cluster_cidr))
+				return -EINVAL;
+			break;
+		case OPT_BLOCK:
+			if (parse_uint("--block-size", optarg, 1, 128, &v))
+				return -EINVAL;
+			o->block_len = (uint8_t)v;
+			break;
+		case OPT_POD:
+			if (parse_prefix("--pod-cidr", optarg, &o->pod_cidr))
+				return -EINVAL;
+			o->has_pod_cidr = true;
+			break;
+		case OPT_TUNNEL_CIDR:
+			if (parse_prefix("--tunnel-cidr", optarg, &o->tunnel_cidr))
+				return -EINVAL;
+			break;
+		case OPT_CLUSTER6:
+			if (parse_prefix("--cluster-cidr6", optarg, &o->cluster_cidr6))
+				return -EINVAL;
+			if (o->cluster_cidr6.addr.family != AF_INET6) {
+				log_err("--cluster-cidr6: '%s' is not an IPv6 prefix", optarg);
+				return -EINVAL;
+			}
+			o->has_cluster_cidr6 = true;
+			break;
+		case OPT_BLOCK6:
+			if (parse_uint("--block-size6", optarg, 1, 128, &v))
+				return -EINVAL;
+			o->block_len6 = (uint8_t)v;
+			break;
+		case OPT_TUNNEL_CIDR6:
+			if (parse_prefix("--tunnel-cidr6", optarg, &o->tunnel_cidr6))
+				return -EINVAL;
+			if (o->tunnel_cidr6.addr.family != AF_INET6) {
+				log_err("--tunnel-cidr6: '%s' is not an IPv6 prefix", optarg);
+				return -EINVAL;
+			}
+			o->has_tunnel_cidr6 = true;
+			break;
+		case OPT_TUNNEL_IP:
+			if (ip_addr_parse(&o->tunnel_ip, optarg)) {
+				log_err("--tunnel-ip: '%s' is not an IP address", optarg);
+				return -EINVAL;
+			}
+			o->has_tunnel_ip = true;
+			break;
+		case OPT_ENDPOINT: {
+			char host[128];
+			uint16_t port;
+
+			if (strlen(optarg) >= NODE_ENDPOINT_MAX || endpoint_split(optarg, host, sizeof(host), &port)) {
+				log_err("--endpoint: '%s' is not HOST:PORT", optarg);
+				return -EINVAL;
+			}
+			o->endpoint = optarg;
+			break;
+		}
+		case OPT_PORT:
+			if (parse_uint("--listen-port", optarg, 1, 65535, &v))
+				return -EINVAL;
+			o->listen_port = (uint16_t)v;
+			break;
+		case OPT_MTU:
+			if (parse_uint("--mtu", optarg, 576, 65535, &v))
+				return -EINVAL;
+			o->mtu = (uint32_t)v;
+			break;
+		case OPT_KEEPALIVE:
+			if (parse_uint("--persistent-keepalive", optarg, 0, 65535, &v))
+				return -EINVAL;
+			o->persistent_keepalive = (uint16_t)v;
+			break;
+		case OPT_LABELS: o->labels = optarg; break;
+		case OPT_DATAPATH:
+			if (!strcmp(optarg, "auto"))
+				o->datapath = DATAPATH_CHOICE_AUTO;
+			else if (!strcmp(optarg, "kernel"))
+				o->datapath = DATAPATH_CHOICE_KERNEL;
+			else if (!strcmp(optarg, "userspace"))
+				o->datapath = DATAPATH_CHOICE_USERSPACE;
+			else {
+				log_err("--datapath: '%s' is not auto, kernel or userspace", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_METRICS: o->metrics_listen = optarg; break;
+		case OPT_KEY_FILE: o->key.file = optarg; break;
+		case OPT_KEY_CMD: o->key.command = optarg; break;
+		case OPT_STATE: o->key.state_dir = optarg; break;
+		case OPT_RESYNC:
+			if (parse_uint("--resync", optarg, 1, 86400, &v))
+				return -EINVAL;
+			o->resync_seconds = (unsigned int)v;
+			break;
+		case OPT_HEARTBEAT:
+			if (parse_uint("--heartbeat", optarg, 1, 86400, &v))
+				return -EINVAL;
+			o->heartbeat_seconds = (unsigned int)v;
+			break;
+		case OPT_LOG_LEVEL: {
+			int level = log_level_parse(optarg);
+
+			if (level < 0) {
+				log_err("--log-level: '%s' is not error, warn, info or debug", optarg);
+				return -EINVAL;
+			}
+			log_set_level((enum log_level)level);
+			break;
+		}
+		case OPT_LOG_FORMAT:
+			if (!strcmp(optarg, "json"))
+				log_set_format(LOG_FORMAT_JSON);
+			else if (strcmp(optarg, "text")) {
+				log_err("--log-format: '%s' is not text or json", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_CLEANUP: *cleanup = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->name) {
+		if (gethostname(hostname, sizeof(hostname)) < 0)
+			return -errno;
+		hostname[sizeof(hostname) - 1] = '\0';
+		o->name = hostname;
+	}
+	if (!node_name_valid(o->name)) {
+		log_err("--name: '%s' is not a valid node name (letters, digits, '.', '_', '-'; at most 63)", o->name);
+		return -EINVAL;
+	}
+	if (strlen(o->ifname) >= 16 || !*o->ifname || strchr(o->ifname, '/')) {
+		log_err("--interface: '%s' is not a valid interface name", o->ifname);
+		return -EINVAL;
+	}
+	if (!strcmp(o->store_backend, "etcd"))
+		o->store_location = etcd ? etcd : "http://127.0.0.1:2379";
+	else if (store_dir)
+		o->store_location = store_dir;
+	if (o->block_len < o->cluster_cidr.cidr || o->block_len > ip_addr_bits(&o->cluster_cidr.addr)) {
+		log_err("--block-size: /%u does not fit in the cluster CIDR", o->block_len);
+		return -EINVAL;
+	}
+	if (o->has_cluster_cidr6 && (o->block_len6 < o->cluster_cidr6.cidr || o->block_len6 - o->cluster_cidr6.cidr > 16)) {
+		log_err("--block-size6: /%u does not fit in the IPv6 cluster CIDR (at most 2^16 blocks)", o->block_len6);
+		return -EINVAL;
+	}
+	if (o->cluster_cidr.addr.family != AF_INET || o->tunnel_cidr.addr.family != AF_INET) {
+		log_err("--cluster-cidr and --tunnel-cidr are IPv4 prefixes (use --cluster-cidr6/--tunnel-cidr6)");
+		return -EINVAL;
+	}
+	if (o->has_pod_cidr && !ip_prefix_contains(&o->cluster_cidr, &o->pod_cidr.addr)) {
+		log_err("--pod-cidr: not inside the cluster CIDR");
+		return -EINVAL;
+	}
+	if (o->has_tunnel_ip && !ip_prefix_contains(&o->tunnel_cidr, &o->tunnel_ip)) {
+		log_err("--tunnel-ip: not inside the tunnel CIDR");
+		return -EINVAL;
+	}
+	if (o->key.file && o->key.command) {
+		log_err("--private-key-file and --private-key-command exclude each other");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct agent_options o;
+	bool cleanup = false;
+	int ret;
+
+	log_init(argv[0], LOG_LEVEL_INFO);
+	agent_options_default(&o);
+	if (parse_args(argc, argv, &o, &cleanup))
+		return 2;
+	ret = cleanup ? agent_cleanup(&o) : agent_run(&o);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,444 @@
+/* mesh.c — validating store records into the peer set (see mesh.h). */
+#include "daemon/mesh.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "daemon/cidr.h"
+#include "lib/log.h"
+
+void mesh_free(struct node *nodes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		node_clear(&nodes[i]);
+	free(nodes);
+}
+
+static bool inside_any(const struct ip_prefix *ranges, size_t n, const struct ip_prefix *p)
+{
+	if (!n)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (ranges[i].addr.family == p->addr.family && ranges[i].cidr <= p->cidr &&
+		    ip_prefix_contains(&ranges[i], &p->addr))
+			return true;
+	return false;
+}
+
+static void host_prefix(struct ip_prefix *p, const struct ip_addr *a)
+{
+	p->addr = *a;
+	p->cidr = (uint8_t)ip_addr_bits(a);
+}
+
+/* Does any address range of @a overlap one of @b? Writes the clash into @what. */
+static bool nodes_overlap(const struct node *a, const struct node *b, char *what, size_t len)
+{
+	struct ip_prefix pa[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS], pb[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS];
+	size_t na = 0, nb = 0;
+
+	for (size_t i = 0; i < a->n_tunnel_ips; i++)
+		host_prefix(&pa[na++], &a->tunnel_ips[i]);
+	for (size_t i = 0; i < a->n_pod_cidrs; i++)
+		pa[na++] = a->pod_cidrs[i];
+	for (size_t i = 0; i < b->n_tunnel_ips; i++)
+		host_prefix(&pb[nb++], &b->tunnel_ips[i]);
+	for (size_t i = 0; i < b->n_pod_cidrs; i++)
+		pb[nb++] = b->pod_cidrs[i];
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			if (ip_prefix_overlaps(&pa[i], &pb[j])) {
+				ip_prefix_format(&pa[i], what, len);
+				return true;
+			}
+	return false;
+}
+
+static bool node_allowed(const struct node *n, const struct mesh_policy *pol, char *why, size_t len)
+{
+	char buf[IP_PREFIX_STRLEN];
+
+	for (size_t i = 0; i < n->n_pod_cidrs; i++)
+		if (!inside_any(pol->cluster_cidrs, pol->n_cluster_cidrs, &n->pod_cidrs[i])) {
+			ip_prefix_format(&n->pod_cidrs[i], buf, sizeof(buf));
+			snprintf(why, len, "pod CIDR %s is outside the cluster CIDR", buf);
+			return false;
+		}
+	for (size_t i = 0; i < n->n_tunnel_ips; i++) {
+		struct ip_prefix p;
+
+		host_prefix(&p, &n->tunnel_ips[i]);
+		if (!inside_any(pol->tunnel_cidrs, pol->n_tunnel_cidrs, &p)) {
+			ip_addr_format(&n->tunnel_ips[i], buf, sizeof(buf));
+			snprintf(why, len, "tunnel IP %s is outside the tunnel CIDR", buf);
+			return false;
+		}
+	}
+	return true;
+}
+
+
+static void skipped(const struct mesh_policy *pol, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void skipped(const struct mesh_policy *pol, const char *key, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (pol->skip)
+		pol->skip(pol->skip_ctx, key, why);
+	else
+		log_warn("store record %s skipped: %s", key, why);
+}
+
+static int cmp_kv_key(const void *a, const void *b)
+{
+	return strcmp(((const struct store_kv *)a)->key, ((const struct store_kv *)b)->key);
+}
+
+static const char *claim_owner(const struct mesh_policy *pol, const struct ip_prefix *block)
+{
+	char key[STORE_KEY_MAX];
+
+	struct store_kv k = { .key = key }, *hit;
+
+	if (cidr_block_key(block, key, sizeof(key)) || !pol->n_claims)
+		return NULL;
+	/* store_list() returns keys sorted. */
+	hit = bsearch(&k, pol->claims, pol->n_claims, sizeof(k), cmp_kv_key);
+	return hit ? hit->value : NULL;
+}
+
+/* How many of @n's blocks the claims give to @n; -1 (and @why) if one is another's. */
+static int claims_backing(const struct node *n, const struct mesh_policy *pol, char *why, size_t len)
+{
+	struct ip_prefix blocks[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS];
+	size_t nb = 0;
+	int backed = 0;
+
+	for (size_t i = 0; i < n->n_tunnel_ips; i++)
+		host_prefix(&blocks[nb++], &n->tunnel_ips[i]);
+	for (size_t i = 0; i < n->n_pod_cidrs; i++)
+		blocks[nb++] = n->pod_cidrs[i];
+	for (size_t i = 0; i < nb; i++) {
+		const char *owner = claim_owner(pol, &blocks[i]);
+		char buf[IP_PREFIX_STRLEN];
+
+		if (!owner)
+			continue;
+		if (strcmp(owner, n->name)) {
+			ip_prefix_format(&blocks[i], buf, sizeof(buf));
+			snprintf(why, len, "%s is claimed by node %.64s", buf, owner);
+			return -1;
+		}
+		backed++;
+	}
+	return backed;
+}
+
+struct candidate {
+	struct node node;
+	const char *key;
+	int backed;
+	bool accepted;
+	struct ip_prefix ranges[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS];
+	size_t n_ranges;
+};
+
+static void candidate_ranges(struct candidate *c)
+{
+	c->n_ranges = 0;
+	for (size_t i = 0; i < c->node.n_tunnel_ips; i++)
+		host_prefix(&c->ranges[c->n_ranges++], &c->node.tunnel_ips[i]);
+	for (size_t i = 0; i < c->node.n_pod_cidrs; i++)
+		c->ranges[c->n_ranges++] = c->node.pod_cidrs[i];
+}
+
+
+static int cmp_candidate(const void *a, const void *b)
+{
+	const struct candidate *ca = a, *cb = b;
+
+	if (ca->backed != cb->backed)
+		return cb->backed - ca->backed;
+	return strcmp(ca->key, cb->key);
+}
+
+static int cmp_node_name(const void *a, const void *b)
+{
+	return strcmp(((const struct node *)a)->name, ((const struct node *)b)->name);
+}
+
+/* Pass 1: each record on its own. Returns true if @c may join the mesh. */
+static bool candidate_valid(struct candidate *c, const struct store_kv *kv, const struct mesh_policy *pol,
+			    struct node *stored_self)
+{
+	const char *name = kv->key + strlen(STORE_NODES_PREFIX);
+	char err[256], what[IP_PREFIX_STRLEN];
+
+	if (node_decode(&c->node, kv->value, kv->value_len, err, sizeof(err))) {
+		skipped(pol, kv->key, "%s", err);
+		return false;
+	}
+	if (strcmp(c->node.name, name)) {
+		skipped(pol, kv->key, "its Name is '%s', not '%s'", c->node.name, name);
+		return false;
+	}
+	if (!strcmp(name, pol->self->name)) {
+		if (stored_self) {
+			*stored_self = c->node; /* moves ownership of observed[] */
+			memset(&c->node, 0, sizeof(c->node));
+		}
+		return false;
+	}
+	if (!sodium_memcmp(c->node.public_key, pol->self->public_key, WG_KEY_LEN)) {
+		skipped(pol, kv->key, "it claims this node's public key");
+		return false;
+	}
+	if (!node_allowed(&c->node, pol, err, sizeof(err))) {
+		skipped(pol, kv->key, "%s", err);
+		return false;
+	}
+	if (nodes_overlap(&c->node, pol->self, what, sizeof(what))) {
+		skipped(pol, kv->key, "%s overlaps this node's addresses", what);
+		return false;
+	}
+	c->backed = claims_backing(&c->node, pol, err, sizeof(err));
+	if (c->backed < 0) {
+		skipped(pol, kv->key, "%s", err);
+		return false;
+	}
+	c->key = kv->key;
+	candidate_ranges(c);
+	return true;
+}
+
+/* An address range as [lo, hi] in one ordering for both families: byte 0 is the family,
+ * then the address, v4 padded with zeros. Accepted ranges never overlap, so sorted by lo
+ * their hi grow too, and the only accepted range that can overlap [lo, hi] is the last
+ * one starting at or before hi. */
+struct range {
+	uint8_t lo[17], hi[17];
+	size_t owner;
+};
+
+static void range_of(const struct ip_prefix *p, struct range *r)
+{
+	unsigned int bits = ip_addr_bits(&p->addr);
+
+	memset(r, 0, sizeof(*r));
+	r->lo[0] = r->hi[0] = p->addr.family == AF_INET6 ? 6 : 4;
+	memcpy(r->lo + 1, p->addr.bytes, bits / 8);
+	memcpy(r->hi + 1, p->addr.bytes, bits / 8);
+	for (unsigned int i = p->cidr; i < bits; i++) {
+		r->lo[1 + i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		r->hi[1 + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	}
+}
+
+struct accepted_set {
+	struct range *ranges;
+	size_t n_ranges, cap_ranges;
+	const uint8_t **keys; /* sorted public keys */
+	size_t *key_owner;
+	size_t n_keys;
+};
+
+/* Index of the last range with lo <= @hi, or -1. */
+static long range_floor(const struct accepted_set *set, const uint8_t hi[17])
+{
+	long lo = 0, up = (long)set->n_ranges - 1, found = -1;
+
+	while (lo <= up) {
+		long mid = (lo + up) / 2;
+
+		if (memcmp(set->ranges[mid].lo, hi, 17) <= 0) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			up = mid - 1;
+		}
+	}
+	return found;
+}
+
+static long key_search(const struct accepted_set *set, const uint8_t *key, bool *found)
+{
+	long lo = 0, up = (long)set->n_keys - 1;
+
+	*found = false;
+	while (lo <= up) {
+		long mid = (lo + up) / 2;
+		int cmp = memcmp(set->keys[mid], key, WG_KEY_LEN);
+
+		if (!cmp) {
+			*found = true;
+			return mid;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			up = mid - 1;
+	}
+	return lo; /* insertion point */
+}
+
+static int accept_candidate(struct accepted_set *set, const struct candidate *c, size_t idx, long key_at)
+{
+	const uint8_t **keys = realloc(set->keys, (set->n_keys + 1) * sizeof(*keys));
+	size_t *owners = keys ? realloc(set->key_owner, (set->n_keys + 1) * sizeof(*owners)) : NULL;
+
+	if (keys)
+		set->keys = keys;
+	if (!owners)
+		return -ENOMEM;
+	set->key_owner = owners;
+	memmove(&keys[key_at + 1], &keys[key_at], (set->n_keys - (size_t)key_at) * sizeof(*keys));
+	memmove(&owners[key_at + 1], &owners[key_at], (set->n_keys - (size_t)key_at) * sizeof(*owners));
+	keys[key_at] = c->node.public_key;
+	owners[key_at] = idx;
+	set->n_keys++;
+	for (size_t i = 0; i < c->n_ranges; i++) {
+		struct range r;
+		long at;
+
+		range_of(&c->ranges[i], &r);
+		r.owner = idx;
+		if (set->n_ranges == set->cap_ranges) {
+			size_t cap = set->cap_ranges ? set->cap_ranges * 2 : 64;
+			struct range *grown = realloc(set->ranges, cap * sizeof(*grown));
+
+			if (!grown)
+				return -ENOMEM;
+			set->ranges = grown;
+			set->cap_ranges = cap;
+		}
+		at = range_floor(set, r.lo) + 1;
+		memmove(&set->ranges[at + 1], &set->ranges[at], (set->n_ranges - (size_t)at) * sizeof(r));
+		set->ranges[at] = r;
+		set->n_ranges++;
+	}
+	return 0;
+}
+
+static int resolve_conflicts(struct candidate *c, size_t count, const struct mesh_policy *pol, size_t *accepted,
+			     size_t *n_skipped)
+{
+	struct accepted_set set = { 0 };
+	int ret = 0;
+
+	for (size_t i = 0; i < count && !ret; i++) {
+		char what[IP_PREFIX_STRLEN];
+		const char *clash = NULL;
+		bool dup;
+		long key_at = key_search(&set, c[i].node.public_key, &dup);
+
+		if (dup) {
+			skipped(pol, c[i].key, "same public key as node %s", c[set.key_owner[key_at]].node.name);
+			clash = "";
+		}
+		for (size_t j = 0; j < c[i].n_ranges && !clash; j++) {
+			struct range r;
+			long at;
+
+			range_of(&c[i].ranges[j], &r);
+			at = range_floor(&set, r.hi);
+			if (at >= 0 && memcmp(set.ranges[at].hi, r.lo, 17) >= 0) {
+				ip_prefix_format(&c[i].ranges[j], what, sizeof(what));
+				clash = c[set.ranges[at].owner].node.name;
+				skipped(pol, c[i].key, "%s overlaps node %s", what, clash);
+			}
+		}
+		c[i].accepted = !clash;
+		if (clash) {
+			(*n_skipped)++;
+			continue;
+		}
+		ret = accept_candidate(&set, &c[i], i, key_at);
+		(*accepted)++;
+	}
+	free(set.ranges);
+	free(set.keys);
+	free(set.key_owner);
+	return ret;
+}
+
+int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *pol, struct node **nodes,
+	       size_t *n_nodes, size_t *n_skipped, struct node *stored_self)
+{
+	size_t plen = strlen(STORE_NODES_PREFIX), count = 0, accepted = 0;
+	struct candidate *c = calloc(n + 1, sizeof(*c));
+	struct node *out;
+	int ret;
+
+	*nodes = NULL;
+	*n_nodes = 0;
+	*n_skipped = 0;
+	if (stored_self)
+		memset(stored_self, 0, sizeof(*stored_self));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(kvs[i].key, STORE_NODES_PREFIX, plen))
+			continue;
+		if (candidate_valid(&c[count], &kvs[i], pol, stored_self)) {
+			count++;
+			continue;
+		}
+		if (strcmp(kvs[i].key + plen, pol->self->name))
+			(*n_skipped)++;
+		node_clear(&c[count].node);
+	}
+	/* Pass 2: conflicts. Claim-backed records first, then by key. The accepted keys and
+	 * address ranges are kept sorted, so each check is a binary search (5000 nodes). */
+	qsort(c, count, sizeof(*c), cmp_candidate);
+	ret = resolve_conflicts(c, count, pol, &accepted, n_skipped);
+	if (ret) {
+		for (size_t i = 0; i < count; i++)
+			node_clear(&c[i].node);
+		free(c);
+		return ret;
+	}
+	out = calloc(accepted + 1, sizeof(*out));
+	if (!out) {
+		for (size_t i = 0; i < count; i++)
+			node_clear(&c[i].node);
+		free(c);
+		return -ENOMEM;
+	}
+	accepted = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (c[i].accepted)
+			out[accepted++] = c[i].node; /* moves observed[] */
+		else
+			node_clear(&c[i].node);
+	}
+	free(c);
+	qsort(out, accepted, sizeof(*out), cmp_node_name);
+	*nodes = out;
+	*n_nodes = accepted;
+	return 0;
+}
+
+const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes, size_t n,
+			      const uint8_t self_key[WG_KEY_LEN])
+{
+	for (size_t i = 0; i < n; i++) {
+		/* Public keys are not secret: plain memcmp, and most nodes observe nothing. */
+		if (!nodes[i].n_observed || &nodes[i] == peer || !memcmp(nodes[i].public_key, self_key, WG_KEY_LEN))
+			continue;
+		for (size_t j = 0; j < nodes[i].n_observed; j++)
+			if (!memcmp(nodes[i].observed[j].public_key, peer->public_key, WG_KEY_LEN) &&
+			    strcmp(nodes[i].observed[j].endpoint, peer->endpoint))
+				return nodes[i].observed[j].endpoint;
+	}
+	return peer->endpoint[0] ? peer->endpoint : NULL;
+}

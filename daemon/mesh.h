@@ -1,0 +1,46 @@
+/* mesh.h — from the store's raw records to the set of peers this node should have.
+ *
+ * Every record is untrusted input: anyone who can write the store can write anything.
+ * A record is skipped (and named in a log line) when it does not decode, when its name is
+ * not its key, when it claims this node's public key, when its addresses fall outside the
+ * cluster's ranges, when it uses an address block the store's claims give to another node,
+ * or when its pod CIDRs or tunnel IPs overlap this node's or another record's. Conflicts
+ * between records go to the one whose addresses are backed by claims, then to the lower
+ * key, so every node makes the same choice. One bad record never stops the others. */
+#ifndef PODWIRE_DAEMON_MESH_H
+#define PODWIRE_DAEMON_MESH_H
+
+#include <stddef.h>
+
+#include "daemon/node.h"
+#include "daemon/store.h"
+
+struct mesh_policy {
+	const struct node *self;		/* this node as it publishes itself */
+	const struct ip_prefix *cluster_cidrs;	/* pod CIDRs must lie inside one; none: anywhere */
+	size_t n_cluster_cidrs;
+	const struct ip_prefix *tunnel_cidrs;	/* tunnel IPs must lie inside one; none: anywhere */
+	size_t n_tunnel_cidrs;
+	/* The store's address claims (alloc/..., cidr.h): a record using a block claimed by
+	 * another node is skipped, and in a conflict the record backed by claims wins. */
+	const struct store_kv *claims;
+	size_t n_claims;
+	/* Called for each skipped record; NULL: log_warn(). */
+	void (*skip)(void *ctx, const char *key, const char *reason);
+	void *skip_ctx;
+};
+
+/* Decode and validate @kvs (from store_list(STORE_NODES_PREFIX)). *nodes gets the valid
+ * other nodes, sorted by name; *stored_self (if not NULL) this node's own record as stored,
+ * when there is one (node_clear it). Skipped records are logged and counted in *skipped. */
+int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *pol, struct node **nodes,
+	       size_t *n_nodes, size_t *skipped, struct node *stored_self);
+void mesh_free(struct node *nodes, size_t n);
+
+/* The endpoint to use for @peer: the one other nodes observe when it differs from what
+ * @peer advertises (it sits behind NAT: F8), else the advertised one; NULL if neither.
+ * Observations by @self_key are ignored (the device already knows what it sees). */
+const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes, size_t n,
+			      const uint8_t self_key[WG_KEY_LEN]);
+
+#endif

@@ -1,0 +1,175 @@
+/* metrics.c — the Prometheus endpoint (see metrics.h). Format: the text exposition format
+ * 0.0.4 (https://prometheus.io/docs/instrumenting/exposition_formats/). */
+#include "daemon/metrics.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "datapath/device.h"
+#include "lib/ipaddr.h"
+
+void metrics_init(struct metrics *m, const char *ifname, const char *datapath)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+	snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
+	snprintf(m->datapath, sizeof(m->datapath), "%s", datapath);
+	m->store_up = 1;
+}
+
+void metrics_set_peers(struct metrics *m, struct metrics_peer *peers, size_t n)
+{
+	pthread_mutex_lock(&m->lock);
+	free(m->peers);
+	m->peers = peers;
+	m->n_peers = n;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_update_counters(struct metrics *m, const struct wgdevice *dev)
+{
+	const struct wgpeer *p;
+
+	pthread_mutex_lock(&m->lock);
+	for_each_wgpeer(dev, p) {
+		char key[WG_KEY_LEN_BASE64];
+
+		key_to_base64(key, p->public_key);
+		for (size_t i = 0; i < m->n_peers; i++) {
+			if (strcmp(m->peers[i].public_key, key))
+				continue;
+			m->peers[i].rx_bytes = p->rx_bytes;
+			m->peers[i].tx_bytes = p->tx_bytes;
+			m->peers[i].last_handshake = p->last_handshake_time.tv_sec;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+char *metrics_render(struct metrics *m)
+{
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&m->lock);
+	fprintf(f, "# HELP podwire_datapath_info The WireGuard datapath running the interface.\n"
+		   "# TYPE podwire_datapath_info gauge\n"
+		   "podwire_datapath_info{interface=\"%s\",datapath=\"%s\"} 1\n", m->ifname, m->datapath);
+	fprintf(f, "# HELP podwire_reconcile_total Reconcile runs.\n# TYPE podwire_reconcile_total counter\n"
+		   "podwire_reconcile_total %" PRIu64 "\n", m->reconcile_total);
+	fprintf(f, "# HELP podwire_reconcile_errors_total Reconcile runs that failed.\n"
+		   "# TYPE podwire_reconcile_errors_total counter\npodwire_reconcile_errors_total %" PRIu64 "\n",
+		m->reconcile_errors);
+	fprintf(f, "# HELP podwire_reconcile_duration_seconds Time of the last reconcile run.\n"
+		   "# TYPE podwire_reconcile_duration_seconds gauge\npodwire_reconcile_duration_seconds %.6f\n",
+		m->reconcile_seconds_last);
+	fprintf(f, "# HELP podwire_reconcile_duration_seconds_sum Total time spent reconciling.\n"
+		   "# TYPE podwire_reconcile_duration_seconds_sum counter\npodwire_reconcile_duration_seconds_sum %.6f\n",
+		m->reconcile_seconds_sum);
+	fprintf(f, "# HELP podwire_store_errors_total Failed store operations.\n"
+		   "# TYPE podwire_store_errors_total counter\npodwire_store_errors_total %" PRIu64 "\n",
+		m->store_errors);
+	fprintf(f, "# HELP podwire_store_up Whether the last store operation succeeded.\n"
+		   "# TYPE podwire_store_up gauge\npodwire_store_up %d\n", m->store_up);
+	fprintf(f, "# HELP podwire_store_records_skipped Invalid store records skipped in the last reconcile.\n"
+		   "# TYPE podwire_store_records_skipped gauge\npodwire_store_records_skipped %" PRIu64 "\n",
+		m->records_skipped);
+	fprintf(f, "# HELP podwire_peers Peers on the interface.\n# TYPE podwire_peers gauge\npodwire_peers %zu\n",
+		m->n_peers);
+	fprintf(f, "# HELP podwire_peer_receive_bytes_total Bytes received from the peer.\n"
+		   "# TYPE podwire_peer_receive_bytes_total counter\n");
+	for (size_t i = 0; i < m->n_peers; i++)
+		fprintf(f, "podwire_peer_receive_bytes_total{interface=\"%s\",node=\"%s\",public_key=\"%s\"} %" PRIu64 "\n",
+			m->ifname, m->peers[i].name, m->peers[i].public_key, m->peers[i].rx_bytes);
+	fprintf(f, "# HELP podwire_peer_transmit_bytes_total Bytes sent to the peer.\n"
+		   "# TYPE podwire_peer_transmit_bytes_total counter\n");
+	for (size_t i = 0; i < m->n_peers; i++)
+		fprintf(f, "podwire_peer_transmit_bytes_total{interface=\"%s\",node=\"%s\",public_key=\"%s\"} %" PRIu64 "\n",
+			m->ifname, m->peers[i].name, m->peers[i].public_key, m->peers[i].tx_bytes);
+	fprintf(f, "# HELP podwire_peer_last_handshake_seconds Unix time of the last handshake (0: never).\n"
+		   "# TYPE podwire_peer_last_handshake_seconds gauge\n");
+	for (size_t i = 0; i < m->n_peers; i++)
+		fprintf(f, "podwire_peer_last_handshake_seconds{interface=\"%s\",node=\"%s\",public_key=\"%s\"} %" PRId64 "\n",
+			m->ifname, m->peers[i].name, m->peers[i].public_key, m->peers[i].last_handshake);
+	pthread_mutex_unlock(&m->lock);
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+			     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	unsigned int status = MHD_HTTP_OK;
+	char *body;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return MHD_NO;
+	if (!strcmp(url, "/metrics")) {
+		struct metrics *m = cls;
+
+		if (m->refresh)
+			m->refresh(m, m->refresh_ctx);
+		body = metrics_render(m);
+		if (!body)
+			return MHD_NO;
+	} else {
+		body = strdup("see /metrics\n");
+		status = MHD_HTTP_NOT_FOUND;
+		if (!body)
+			return MHD_NO;
+	}
+	resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int metrics_start(struct metrics *m, const char *listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[IP_ADDR_STRLEN + 2];
+	struct ip_addr a;
+	uint16_t port;
+
+	/* A literal address only: a metrics port is not something to resolve by DNS. */
+	if (endpoint_split(listen, host, sizeof(host), &port) || ip_addr_parse(&a, host))
+		return -EINVAL;
+	if (endpoint_resolve(listen, &ss, &len, NULL, 0))
+		return -EINVAL;
+	m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+					    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				    port, NULL, NULL, serve, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				    MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+	return m->httpd ? 0 : -EADDRINUSE;
+}
+
+void metrics_stop(struct metrics *m)
+{
+	if (m->httpd)
+		MHD_stop_daemon(m->httpd);
+	m->httpd = NULL;
+	free(m->peers);
+	m->peers = NULL;
+	m->n_peers = 0;
+	pthread_mutex_destroy(&m->lock);
+}

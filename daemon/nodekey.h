@@ -1,0 +1,24 @@
+/* nodekey.h — where the node's private key comes from (F1, F14).
+ *
+ * In order: a command's output (e.g. reading a Kubernetes Secret), a file, or the state
+ * directory's "private.key", generated on first start with mode 0600 and kept across
+ * restarts (a key changes only on purpose). Key files readable by group or others are
+ * refused, as wg(8) warns. The key is never logged or published; callers wipe it. */
+#ifndef PODWIRE_DAEMON_NODEKEY_H
+#define PODWIRE_DAEMON_NODEKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/key.h"
+
+struct nodekey_source {
+	const char *command;	/* run with /bin/sh -c; its first line is the key */
+	const char *file;
+	const char *state_dir;	/* default /var/lib/podwire */
+};
+
+/* Fill @key. On error returns -errno and writes a reason (never key material) into @err. */
+int nodekey_load(const struct nodekey_source *src, uint8_t key[WG_KEY_LEN], char *err, size_t err_len);
+
+#endif

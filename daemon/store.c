@@ -1,0 +1,44 @@
+/* store.c — picking a store backend by name, and what all backends share. */
+#include "daemon/store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_open(struct store **s, const char *backend, const char *location, int lease_ttl)
+{
+	*s = NULL;
+	if (!strcmp(backend, "file"))
+		return store_file_open(s, location);
+	if (!strcmp(backend, "etcd"))
+		return store_etcd_open(s, location, lease_ttl);
+	return -EPROTONOSUPPORT;
+}
+
+void store_kvs_free(struct store_kv *kvs, size_t n)
+{
+	if (!kvs)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(kvs[i].key);
+		free(kvs[i].value);
+	}
+	free(kvs);
+}
+
+bool store_key_valid(const char *key)
+{
+	const char *slash = strchr(key, '/');
+	size_t len = strlen(key);
+
+	/* "prefix/name": exactly one slash, so every backend maps it onto one file or key. */
+	if (!len || len > 255 || !slash || slash == key || !slash[1] || strchr(slash + 1, '/'))
+		return false;
+	if (strstr(key, "..") || slash[1] == '.')
+		return false;
+	for (const char *c = key; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      strchr("._-:/", *c)))
+			return false;
+	return true;
+}

@@ -1,0 +1,90 @@
+/* store.h — the shared store podwired publishes to and watches (F18).
+ *
+ * One small interface, several backends, like wireguard-tools' ipc.c picks netlink or UAPI:
+ * "file" (a directory on shared storage, one peers.conf-style file per node, flock for
+ * writes, inotify for watching; store_file.c) and "etcd" (etcd v3 through its JSON gateway;
+ * store_etcd.c). The store is a key/value map with string keys:
+ *   nodes/NAME   a node record (node.h)
+ *   alloc/BLOCK  which node owns a pod CIDR block (cidr.h)
+ * Values are text. Every call returns 0 or -errno; -ECANCELED from store_cas() means
+ * "the current value is not what you expected". */
+#ifndef PODWIRE_DAEMON_STORE_H
+#define PODWIRE_DAEMON_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define STORE_NODES_PREFIX "nodes/"
+#define STORE_ALLOC_PREFIX "alloc/"
+#define STORE_KEY_MAX 256 /* with the NUL */
+
+struct store_kv {
+	char *key;
+	char *value;
+	size_t value_len;
+};
+
+struct store;
+
+struct store_ops {
+	const char *name;
+	/* All pairs whose key starts with @prefix, sorted by key. */
+	int (*list)(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n);
+	/* Read one key: -ENOENT if absent. *value is malloc'd and NUL-terminated. */
+	int (*get)(struct store *s, const char *key, char **value, size_t *len);
+	/* Write @key; with @leased, it lives only while store_heartbeat() keeps it alive. */
+	int (*put)(struct store *s, const char *key, const char *value, bool leased);
+	int (*del)(struct store *s, const char *key);
+	/* Atomically: if the value of @key equals @expect (NULL: key absent), set it to @value
+	 * (NULL: delete). Otherwise -ECANCELED. */
+	int (*cas)(struct store *s, const char *key, const char *expect, const char *value);
+	/* A descriptor that becomes readable when something may have changed; -1 if none. */
+	int (*watch_fd)(struct store *s);
+	/* Consume the pending notifications; returns 1 if anything changed, 0 if not, -errno if
+	 * the watch broke (the caller then lists everything again). */
+	int (*watch_drain)(struct store *s);
+	/* Keep the lease of leased keys alive. */
+	int (*heartbeat)(struct store *s);
+	void (*close)(struct store *s);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+/* Open a backend by name: "file" with @location a directory, "etcd" with @location one
+ * or more "http://host:port" URLs separated by commas. @lease_ttl seconds (etcd). */
+int store_open(struct store **s, const char *backend, const char *location, int lease_ttl);
+int store_file_open(struct store **s, const char *dir);
+int store_etcd_open(struct store **s, const char *endpoints, int lease_ttl);
+
+static inline int store_list(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n)
+{
+	return s->ops->list(s, prefix, kvs, n);
+}
+static inline int store_get(struct store *s, const char *key, char **value, size_t *len)
+{
+	return s->ops->get(s, key, value, len);
+}
+static inline int store_put(struct store *s, const char *key, const char *value, bool leased)
+{
+	return s->ops->put(s, key, value, leased);
+}
+static inline int store_del(struct store *s, const char *key) { return s->ops->del(s, key); }
+static inline int store_cas(struct store *s, const char *key, const char *expect, const char *value)
+{
+	return s->ops->cas(s, key, expect, value);
+}
+static inline int store_watch_fd(struct store *s) { return s->ops->watch_fd(s); }
+static inline int store_watch_drain(struct store *s) { return s->ops->watch_drain(s); }
+static inline int store_heartbeat(struct store *s) { return s->ops->heartbeat(s); }
+static inline void store_close(struct store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+void store_kvs_free(struct store_kv *kvs, size_t n);
+/* Is @key usable: printable ASCII without "..", spaces or leading '/', at most 255 bytes. */
+bool store_key_valid(const char *key);
+
+#endif
