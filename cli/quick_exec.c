@@ -9,6 +9,10 @@
 #include <unistd.h>
 
 #include "cli/quick.h"
+#include "lib/fdio.h"
+
+/* Hooks and key commands print little; more than this is a runaway program. */
+#define QUICK_EXEC_MAX_OUTPUT (16u << 20)
 
 bool quick_have_program(const char *name)
 {
@@ -29,56 +33,6 @@ bool quick_have_program(const char *name)
 			return true;
 	}
 	return false;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(int fd, char **out)
-{
-	size_t len = 0, cap = 256;
-	char *buf = malloc(cap), *grown;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (len + 1 >= cap) {
-			grown = realloc(buf, cap * 2);
-			if (!grown) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			return -errno;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
 }
 
 int quick_exec(char *const argv[], const char *input, char **output, int *status)
@@ -110,14 +64,14 @@ int quick_exec(char *const argv[], const char *input, char **output, int *status
 		close(in[0]);
 		in[0] = -1;
 		/* A program that exits without reading its input is judged by its status. */
-		write_all(in[1], input, strlen(input));
+		fd_write_all(in[1], input, strlen(input));
 		close(in[1]);
 		in[1] = -1;
 	}
 	if (output) {
 		close(out[1]);
 		out[1] = -1;
-		ret = read_all(out[0], output);
+		ret = fd_read_all(out[0], QUICK_EXEC_MAX_OUTPUT, output);
 	}
 	while (waitpid(pid, &wstatus, 0) < 0) {
 		if (errno != EINTR) {

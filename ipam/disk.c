@@ -1,4 +1,5 @@
 #include "ipam/disk.h"
+#include "lib/fdio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -104,22 +105,6 @@ bool ipam_disk_is_reserved(struct ipam_disk *d, const struct ip_addr *a)
 	return faccessat(d->dirfd, name, F_OK, 0) == 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int ipam_disk_reserve(struct ipam_disk *d, const struct ip_addr *a, const char *id, const char *ifname)
 {
 	char name[IP_ADDR_STRLEN], owner[512];
@@ -132,7 +117,7 @@ int ipam_disk_reserve(struct ipam_disk *d, const struct ip_addr *a, const char *
 	fd = openat(d->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, owner, (size_t)len);
+	ret = fd_write_all(fd, owner, (size_t)len);
 	if (close(fd) && !ret)
 		ret = -errno;
 	if (ret)
@@ -189,7 +174,7 @@ int ipam_disk_set_last_reserved(struct ipam_disk *d, unsigned int set, const str
 	fd = openat(d->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, buf, strlen(buf));
+	ret = fd_write_all(fd, buf, strlen(buf));
 	if (close(fd) && !ret)
 		ret = -errno;
 	if (!ret && renameat(d->dirfd, tmp, d->dirfd, name))

@@ -1,4 +1,5 @@
 #include "plugin/ipam_exec.h"
+#include "lib/fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,51 +51,6 @@ static char **delegate_env(const char *cmd_assignment)
 	return envp;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static char *read_all(int fd)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-
-	while (buf) {
-		ssize_t r = read(fd, buf + len, cap - len - 1);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (len + 1 == cap) {
-			char *nb = cap >= MAX_OUTPUT ? NULL : realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
 /* Run @path with @config on stdin; *out gets stdout, *status the wait status. */
 static int run_delegate(const char *path, char **envp, const char *config, char **out, int *status)
 {
@@ -126,14 +82,14 @@ static int run_delegate(const char *path, char **envp, const char *config, char 
 	/* The delegate reads all of stdin before answering, so writing first cannot deadlock;
 	 * a delegate that exits early gives EPIPE, which SIGPIPE must not turn into our death. */
 	signal(SIGPIPE, SIG_IGN);
-	write_all(in[1], config, strlen(config));
+	fd_write_all(in[1], config, strlen(config));
 	close(in[1]);
-	*out = read_all(outp[0]);
+	ret = fd_read_all(outp[0], MAX_OUTPUT, out);
 	close(outp[0]);
 	while (waitpid(pid, status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	return *out ? 0 : -ENOMEM;
+	return ret;
 }
 
 static int delegate_failed(const char *type, const char *out, int status, struct cni_error *err)

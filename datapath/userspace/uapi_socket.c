@@ -13,6 +13,7 @@
 
 #include "datapath/userspace/device.h"
 #include "lib/log.h"
+#include "lib/fdio.h"
 
 /* A set request bigger than this is refused (wg sends ~200 bytes per peer). */
 #define UAPI_MAX_REQUEST (64U << 20)
@@ -102,28 +103,12 @@ static void conn_consume(struct conn *c, size_t n)
 	c->len -= n;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int reply_errno(int fd, int err)
 {
 	char line[32];
 	int n = snprintf(line, sizeof(line), "errno=%d\n\n", err);
 
-	return write_all(fd, line, (size_t)n);
+	return fd_write_all(fd, line, (size_t)n);
 }
 
 /* Index just past the blank line ending a set body that starts at @from, or 0. */
@@ -168,7 +153,7 @@ void wg_uapi_serve_connection(struct wg_uapi_server *s, int fd)
 			ret = wg_uapi_get(s->dev, &out, &out_len);
 			pthread_mutex_unlock(s->lock);
 			if (ret == 0) {
-				ret = write_all(fd, out, out_len);
+				ret = fd_write_all(fd, out, out_len);
 				sodium_memzero(out, out_len);
 				free(out);
 				if (ret)
