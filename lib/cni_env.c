@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "lib/fdio.h"
 
 #define MAX_CONFIG (1 << 20)
 
@@ -98,27 +101,7 @@ int cni_env_read(struct cni_env *env, struct cni_error *err)
 
 char *cni_config_read(void)
 {
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
+	char *buf;
 
-	while (buf) {
-		size_t n = fread(buf + len, 1, cap - len - 1, stdin);
-
-		len += n;
-		if (n == 0)
-			break;
-		if (len + 1 == cap) {
-			char *nb = cap >= MAX_CONFIG ? NULL : realloc(buf, cap * 2);
-
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf)
-		buf[len] = '\0';
-	return buf;
+	return fd_read_all(STDIN_FILENO, MAX_CONFIG, &buf) ? NULL : buf;
 }
