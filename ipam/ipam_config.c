@@ -1,39 +1,7 @@
 #include "ipam/ipam_config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cni_network_name_valid(const char *name)
-{
-	if (!isalnum((unsigned char)name[0]))
-		return 0;
-	for (const char *p = name; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-			return 0;
-	return 1;
-}
-
-static int parse_header(const cJSON *root, struct ipam_config *c, struct cni_error *err)
-{
-	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "cniVersion");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
-
-	if (!cJSON_IsString(ver))
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: \"cniVersion\" must be a string");
-	if (cni_version_parse(ver->valuestring, &c->version))
-		return cni_fail(err, CNI_ERR_INCOMPATIBLE_VERSION,
-				"network config: cniVersion \"%s\" is not supported (supported: %s)",
-				ver->valuestring, cni_version_list());
-	if (!cJSON_IsString(name))
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: \"name\" must be a string");
-	if (!cni_network_name_valid(name->valuestring) || strlen(name->valuestring) >= sizeof(c->name))
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
-				"network config: name \"%s\" must start with a letter or digit and contain only letters, digits, '_', '.', '-'",
-				name->valuestring);
-	snprintf(c->name, sizeof(c->name), "%s", name->valuestring);
-	return 0;
-}
 
 static int parse_ranges(const cJSON *ipam, struct ipam_config *c, struct cni_error *err)
 {
@@ -129,13 +97,7 @@ int ipam_config_parse(const char *text, struct ipam_config *c, struct cni_error 
 
 	memset(c, 0, sizeof(*c));
 	c->version = CNI_VERSION_LATEST;
-	c->root = cJSON_Parse(text);
-	if (!c->root)
-		return cni_fail(err, CNI_ERR_DECODE, "network config: malformed JSON at byte %ld",
-				cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : 0L);
-	if (!cJSON_IsObject(c->root))
-		return cni_fail(err, CNI_ERR_DECODE, "network config: must be a JSON object");
-	if ((ret = parse_header(c->root, c, err)))
+	if ((ret = cni_netconf_parse_header(text, &c->root, &c->version, c->name, sizeof(c->name), err)))
 		return ret;
 	ipam = cJSON_GetObjectItemCaseSensitive(c->root, "ipam");
 	if (!cJSON_IsObject(ipam))

@@ -11,6 +11,7 @@
 
 #include "ipam/range.h"
 #include "lib/cni_result.h"
+#include "lib/cni_netconf.h"
 #include "lib/cni_version.h"
 
 #define IPAM_MAX_SETS 4
@@ -40,7 +41,5 @@ struct ipam_config {
  * else wrong code 7 — each naming the field. Free with ipam_config_free() in all cases. */
 int ipam_config_parse(const char *text, struct ipam_config *c, struct cni_error *err);
 void ipam_config_free(struct ipam_config *c);
-/* SPEC network name: alphanumeric first, then alphanumerics, '_', '.', '-'. */
-int cni_network_name_valid(const char *name);
 
 #endif

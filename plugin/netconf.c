@@ -28,29 +28,6 @@ static int opt_string(const cJSON *root, const char *key, const char **out, stru
 	return 0;
 }
 
-static int parse_header(const cJSON *root, struct podwire_conf *c, struct cni_error *err)
-{
-	const char *ver, *name;
-	int ret;
-
-	if ((ret = opt_string(root, "cniVersion", &ver, err)) || (ret = opt_string(root, "name", &name, err)))
-		return ret;
-	if (!ver)
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: missing \"cniVersion\"");
-	if (cni_version_parse(ver, &c->version))
-		return cni_fail(err, CNI_ERR_INCOMPATIBLE_VERSION,
-				"network config: cniVersion \"%s\" is not supported (supported: %s)", ver,
-				cni_version_list());
-	if (!name)
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: missing \"name\"");
-	if (!cni_network_name_valid(name) || strlen(name) >= sizeof(c->name))
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
-				"network config: name \"%s\" must start with a letter or digit and contain only letters, digits, '_', '.', '-'",
-				name);
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	return 0;
-}
-
 static int parse_cluster_cidrs(const cJSON *root, struct podwire_conf *c, struct cni_error *err)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "clusterCIDRs"), *item;
@@ -125,13 +102,8 @@ int podwire_conf_parse(const char *text, struct podwire_conf *c, struct cni_erro
 	memset(c, 0, sizeof(*c));
 	c->version = CNI_VERSION_LATEST;
 	c->text = text;
-	c->root = cJSON_Parse(text);
-	if (!c->root)
-		return cni_fail(err, CNI_ERR_DECODE, "network config: malformed JSON at byte %ld",
-				cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - text) : 0L);
-	if (!cJSON_IsObject(c->root))
-		return cni_fail(err, CNI_ERR_DECODE, "network config: must be a JSON object");
-	if ((ret = parse_header(c->root, c, err)) || (ret = parse_podwire_fields(c->root, c, err)))
+	if ((ret = cni_netconf_parse_header(text, &c->root, &c->version, c->name, sizeof(c->name), err)) ||
+	    (ret = parse_podwire_fields(c->root, c, err)))
 		return ret;
 	ipam = cJSON_GetObjectItemCaseSensitive(c->root, "ipam");
 	if (!cJSON_IsObject(ipam))
