@@ -154,6 +154,12 @@ void wg_peer_destroy(struct wg_peer *peer)
 
 void wg_peer_add_keypair(struct wg_peer *peer, struct wg_keypair *kp)
 {
+	kp->noise.peer = peer;
+	kp->entry.peer = peer;
+	kp->entry.keypair = kp;
+	/* The keypair inherits the handshake's index (kernel noise.c): the peer's next
+	 * data packet is addressed to it. */
+	wg_index_replace(&peer->dev->index, &peer->handshake_entry, &kp->entry);
 	/* Kernel noise.c add_new_keypair: the initiator may use a new keypair at once; the
 	 * responder must wait for the initiator's first packet to confirm it, so it goes to
 	 * "next" and replaces "previous" only then. */

@@ -70,7 +70,8 @@ struct wg_peer *wg_peer_create(struct wg_device *dev, const uint8_t public_key[N
 /* Unhash, wipe and free everything the peer owns. */
 void wg_peer_destroy(struct wg_peer *peer);
 
-/* Install a freshly derived keypair (kernel noise.c add_new_keypair rules). */
+/* Install a freshly derived keypair under the handshake's index (kernel noise.c
+ * add_new_keypair rules). */
 void wg_peer_add_keypair(struct wg_peer *peer, struct wg_keypair *kp);
 /* A packet authenticated under @kp: promote "next" to "current" when it is the first use
  * (the responder's confirmation). Returns true when that promotion happened. */

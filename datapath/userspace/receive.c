@@ -59,10 +59,6 @@ static void begin_initiator_session(struct wg_peer *peer)
 		free(kp);
 		return;
 	}
-	kp->noise.peer = peer;
-	kp->entry.peer = peer;
-	kp->entry.keypair = kp;
-	wg_index_replace(&dev->index, &peer->handshake_entry, &kp->entry);
 	wg_peer_add_keypair(peer, kp);
 	wg_timers_session_derived(peer);
 	wg_timers_handshake_complete(peer);

@@ -87,11 +87,6 @@ void wg_send_handshake_response(struct wg_peer *peer)
 	cookie_add_macs((uint8_t *)&msg, sizeof(msg), &peer->cookie, t);
 	if (noise_handshake_begin_session(&peer->handshake, &kp->noise, t))
 		goto fail;
-	kp->noise.peer = peer;
-	kp->entry.peer = peer;
-	kp->entry.keypair = kp;
-	/* The keypair inherits the index the response carried (kernel noise.c). */
-	wg_index_replace(&dev->index, &peer->handshake_entry, &kp->entry);
 	wg_peer_add_keypair(peer, kp);
 	wg_timers_session_derived(peer);
 	wg_timers_any_authenticated_packet_traversal(peer);
