@@ -1,5 +1,7 @@
 /* allowedips.c — a path-compressed binary trie (like the kernel's allowedips.c): every
- * node holds a prefix; a node without a peer only joins two diverging subtrees. */
+ * node holds a prefix; a node without an owner only joins two diverging subtrees. Each
+ * owner keeps its nodes on a list, and each node knows its parent, so an owner's prefixes
+ * are listed and removed without walking the trie. */
 #include "datapath/userspace/allowedips.h"
 
 #include <errno.h>
@@ -7,9 +9,9 @@
 #include <string.h>
 
 struct allowedips_node {
-	struct allowedips_node *child[2];
-	void *peer;
-	uint64_t seq;
+	struct allowedips_node *child[2], *parent;
+	struct allowedips_owner *owner;
+	struct allowedips_node *owner_prev, *owner_next; /* the owner's list */
 	uint8_t bits[16];
 	uint8_t cidr;
 	uint8_t len; /* address bytes: 4 or 16 */
@@ -26,6 +28,8 @@ static void free_tree(struct allowedips_node *n)
 		return;
 	free_tree(n->child[0]);
 	free_tree(n->child[1]);
+	if (n->owner)
+		n->owner->first = n->owner->last = NULL;
 	free(n);
 }
 
@@ -35,6 +39,34 @@ void allowedips_free(struct allowedips *t)
 	free_tree(t->root6);
 	t->root4 = t->root6 = NULL;
 	t->count = 0;
+}
+
+static void owner_append(struct allowedips_owner *o, struct allowedips_node *n)
+{
+	n->owner = o;
+	n->owner_prev = o->last;
+	n->owner_next = NULL;
+	if (o->last)
+		o->last->owner_next = n;
+	else
+		o->first = n;
+	o->last = n;
+}
+
+static void owner_unlink(struct allowedips_node *n)
+{
+	struct allowedips_owner *o = n->owner;
+
+	if (n->owner_prev)
+		n->owner_prev->owner_next = n->owner_next;
+	else
+		o->first = n->owner_next;
+	if (n->owner_next)
+		n->owner_next->owner_prev = n->owner_prev;
+	else
+		o->last = n->owner_prev;
+	n->owner = NULL;
+	n->owner_prev = n->owner_next = NULL;
 }
 
 static inline unsigned int bit_at(const uint8_t *bits, unsigned int i)
@@ -62,8 +94,7 @@ static void mask_bits(uint8_t *bits, unsigned int cidr, unsigned int len)
 		bits[i / 8] &= ~(0x80 >> (i % 8));
 }
 
-static struct allowedips_node *node_new(const uint8_t *bits, unsigned int len, uint8_t cidr,
-					void *peer, uint64_t seq)
+static struct allowedips_node *node_new(const uint8_t *bits, unsigned int len, uint8_t cidr)
 {
 	struct allowedips_node *n = calloc(1, sizeof(*n));
 
@@ -73,15 +104,20 @@ static struct allowedips_node *node_new(const uint8_t *bits, unsigned int len, u
 	mask_bits(n->bits, cidr, len);
 	n->cidr = cidr;
 	n->len = (uint8_t)len;
-	n->peer = peer;
-	n->seq = seq;
 	return n;
 }
 
-int allowedips_insert(struct allowedips *t, const struct ip_prefix *prefix, void *peer)
+/* Hang @n where @link points, below @parent (NULL: a root). */
+static void attach(struct allowedips_node **link, struct allowedips_node *parent, struct allowedips_node *n)
+{
+	*link = n;
+	n->parent = parent;
+}
+
+int allowedips_insert(struct allowedips *t, const struct ip_prefix *prefix, struct allowedips_owner *owner)
 {
 	unsigned int len, maxbits, c;
-	struct allowedips_node **link, *n, *fresh, *mid;
+	struct allowedips_node **link, *parent = NULL, *n, *fresh, *mid;
 	const uint8_t *key = prefix->addr.bytes;
 	uint8_t cidr = prefix->cidr;
 
@@ -95,96 +131,106 @@ int allowedips_insert(struct allowedips *t, const struct ip_prefix *prefix, void
 		return -EINVAL;
 	}
 	maxbits = len * 8;
-	if (cidr > maxbits || !peer)
+	if (cidr > maxbits || !owner)
 		return -EINVAL;
 
 	for (;;) {
 		n = *link;
 		if (!n) {
-			fresh = node_new(key, len, cidr, peer, ++t->seq);
+			fresh = node_new(key, len, cidr);
 			if (!fresh)
 				return -ENOMEM;
-			*link = fresh;
-			t->count++;
-			return 0;
+			attach(link, parent, fresh);
+			break;
 		}
 		c = common_bits(key, n->bits, cidr < n->cidr ? cidr : n->cidr);
 		if (c == n->cidr && c == cidr) {
-			if (!n->peer)
+			if (n->owner == owner)
+				return 0;
+			if (n->owner)
+				owner_unlink(n);
+			else
 				t->count++;
-			if (n->peer != peer)
-				n->seq = ++t->seq;
-			n->peer = peer;
+			owner_append(owner, n);
 			return 0;
 		}
 		if (c == n->cidr) {
 			/* n is a strict prefix of the new one: descend. */
+			parent = n;
 			link = &n->child[bit_at(key, n->cidr)];
 			continue;
 		}
-		fresh = node_new(key, len, cidr, peer, ++t->seq);
+		fresh = node_new(key, len, cidr);
 		if (!fresh)
 			return -ENOMEM;
 		if (c == cidr) {
 			/* The new prefix contains n: it becomes n's parent. */
-			fresh->child[bit_at(n->bits, cidr)] = n;
-			*link = fresh;
-			t->count++;
-			return 0;
+			attach(&fresh->child[bit_at(n->bits, cidr)], fresh, n);
+			attach(link, parent, fresh);
+			break;
 		}
-		/* They diverge at bit c: join them under a peerless node of length c. */
-		mid = node_new(key, len, (uint8_t)c, NULL, 0);
+		/* They diverge at bit c: join them under an ownerless node of length c. */
+		mid = node_new(key, len, (uint8_t)c);
 		if (!mid) {
 			free(fresh);
 			return -ENOMEM;
 		}
-		mid->child[bit_at(key, c)] = fresh;
-		mid->child[bit_at(n->bits, c)] = n;
-		*link = mid;
-		t->count++;
-		return 0;
+		attach(&mid->child[bit_at(key, c)], mid, fresh);
+		attach(&mid->child[bit_at(n->bits, c)], mid, n);
+		attach(link, parent, mid);
+		break;
 	}
+	owner_append(owner, fresh);
+	t->count++;
+	return 0;
 }
 
-/* Drop @peer from the subtree at @link and prune nodes that no longer carry anything. */
-static size_t remove_peer(struct allowedips_node **link, void *peer)
+static struct allowedips_node **link_to(struct allowedips *t, const struct allowedips_node *n)
 {
-	struct allowedips_node *n = *link;
-	size_t removed;
+	if (n->parent)
+		return &n->parent->child[n->parent->child[1] == n];
+	return n->len == 4 ? &t->root4 : &t->root6;
+}
 
-	if (!n)
-		return 0;
-	removed = remove_peer(&n->child[0], peer) + remove_peer(&n->child[1], peer);
-	if (n->peer == peer) {
-		n->peer = NULL;
-		removed++;
-	}
-	if (n->peer)
-		return removed;
-	if (!n->child[0] || !n->child[1]) {
-		*link = n->child[0] ? n->child[0] : n->child[1];
+/* @n has just lost its owner: free it unless it still joins two subtrees, and so on upwards
+ * for ownerless parents left with a single child (an ownerless node always has two). */
+static void prune(struct allowedips *t, struct allowedips_node *n)
+{
+	while (n && !n->owner && !(n->child[0] && n->child[1])) {
+		struct allowedips_node *parent = n->parent, *only = n->child[0] ? n->child[0] : n->child[1];
+
+		*link_to(t, n) = only;
+		if (only)
+			only->parent = parent;
 		free(n);
+		if (only)
+			return; /* the parent keeps as many children as it had */
+		n = parent;
 	}
-	return removed;
 }
 
-void allowedips_remove_by_peer(struct allowedips *t, void *peer)
+void allowedips_remove_by_owner(struct allowedips *t, struct allowedips_owner *owner)
 {
-	t->count -= remove_peer(&t->root4, peer);
-	t->count -= remove_peer(&t->root6, peer);
+	while (owner->first) {
+		struct allowedips_node *n = owner->first;
+
+		owner_unlink(n);
+		t->count--;
+		prune(t, n);
+	}
 }
 
-void *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
+struct allowedips_owner *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr)
 {
 	const struct allowedips_node *n = family == AF_INET ? t->root4 : family == AF_INET6 ? t->root6 : NULL;
 	unsigned int maxbits = family == AF_INET ? 32 : 128;
-	void *best = NULL;
+	struct allowedips_owner *best = NULL;
 
 	while (n) {
 		if (common_bits(addr, n->bits, n->cidr) != n->cidr)
 			break;
-		if (n->peer)
-			best = n->peer;
+		if (n->owner)
+			best = n->owner;
 		if (n->cidr == maxbits)
 			break;
 		n = n->child[bit_at(addr, n->cidr)];
@@ -192,64 +238,18 @@ void *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *a
 	return best;
 }
 
-struct walk_list {
-	const struct allowedips_node **v;
-	size_t len, cap;
-};
-
-static int collect(const struct allowedips_node *n, void *peer, struct walk_list *l)
+int allowedips_walk_owner(const struct allowedips_owner *owner,
+			  int (*fn)(const struct ip_prefix *prefix, void *ctx), void *ctx)
 {
-	if (!n)
-		return 0;
-	if (n->peer == peer) {
-		if (l->len == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 16;
-			const struct allowedips_node **v = realloc(l->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			l->v = v;
-			l->cap = cap;
-		}
-		l->v[l->len++] = n;
-	}
-	if (collect(n->child[0], peer, l) || collect(n->child[1], peer, l))
-		return -ENOMEM;
-	return 0;
-}
-
-static int by_seq(const void *a, const void *b)
-{
-	const struct allowedips_node *x = *(const struct allowedips_node *const *)a;
-	const struct allowedips_node *y = *(const struct allowedips_node *const *)b;
-
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-int allowedips_walk_peer(const struct allowedips *t, void *peer,
-			 int (*fn)(const struct ip_prefix *prefix, void *ctx), void *ctx)
-{
-	struct walk_list l = { 0 };
 	struct ip_prefix p;
-	size_t i;
 	int ret = 0;
 
-	if (collect(t->root4, peer, &l) || collect(t->root6, peer, &l))
-		goto nomem;
-	if (l.len)
-		qsort(l.v, l.len, sizeof(*l.v), by_seq);
-	for (i = 0; i < l.len && !ret; i++) {
-		const struct allowedips_node *n = l.v[i];
-
+	for (const struct allowedips_node *n = owner->first; n && !ret; n = n->owner_next) {
 		memset(&p, 0, sizeof(p));
 		p.addr.family = n->len == 16 ? AF_INET6 : AF_INET;
 		memcpy(p.addr.bytes, n->bits, n->len);
 		p.cidr = n->cidr;
 		ret = fn(&p, ctx);
 	}
-	free(l.v);
 	return ret;
-nomem:
-	free(l.v);
-	return -ENOMEM;
 }

@@ -12,26 +12,32 @@
 
 struct allowedips_node;
 
+/* Embedded in whatever owns prefixes (a peer): the list of its nodes in the trie, in the
+ * order they were added, so that listing or removing one owner's prefixes costs what it owns,
+ * not the size of the trie (the kernel's peer->allowedips_list). */
+struct allowedips_owner {
+	struct allowedips_node *first, *last;
+};
+
 struct allowedips {
 	struct allowedips_node *root4, *root6;
-	uint64_t seq; /* insertion counter: entries are listed in the order they were added */
-	size_t count;
+	size_t count; /* prefixes with an owner */
 };
 
 void allowedips_init(struct allowedips *t);
-/* Free every node. */
+/* Free every node; every owner's list is emptied. */
 void allowedips_free(struct allowedips *t);
-/* Map prefix (host bits ignored) to @peer, replacing any previous owner of that exact
- * prefix. Returns 0 or -ENOMEM / -EINVAL. */
-int allowedips_insert(struct allowedips *t, const struct ip_prefix *prefix, void *peer);
-/* Remove every prefix owned by @peer. */
-void allowedips_remove_by_peer(struct allowedips *t, void *peer);
-/* The peer owning the longest prefix containing the address (family AF_INET: 4 bytes,
+/* Map prefix (host bits ignored) to @owner, replacing any previous owner of that exact
+ * prefix (it then moves to the end of @owner's list). Returns 0 or -ENOMEM / -EINVAL. */
+int allowedips_insert(struct allowedips *t, const struct ip_prefix *prefix, struct allowedips_owner *owner);
+/* Remove every prefix of @owner. */
+void allowedips_remove_by_owner(struct allowedips *t, struct allowedips_owner *owner);
+/* The owner of the longest prefix containing the address (family AF_INET: 4 bytes,
  * AF_INET6: 16 bytes), or NULL. */
-void *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr);
-/* Call @fn for each prefix of @peer in insertion order; stops early when fn returns
- * non-zero and returns that value. Returns -ENOMEM if the listing cannot be built. */
-int allowedips_walk_peer(const struct allowedips *t, void *peer,
-			 int (*fn)(const struct ip_prefix *prefix, void *ctx), void *ctx);
+struct allowedips_owner *allowedips_lookup(const struct allowedips *t, int family, const uint8_t *addr);
+/* Call @fn for each prefix of @owner in insertion order; stops early when fn returns
+ * non-zero and returns that value. */
+int allowedips_walk_owner(const struct allowedips_owner *owner,
+			  int (*fn)(const struct ip_prefix *prefix, void *ctx), void *ctx);
 
 #endif

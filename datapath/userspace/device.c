@@ -17,6 +17,9 @@ void wg_device_init(struct wg_device *dev, const char *name, const struct wg_clo
 	dev->rng = rng;
 	dev->io = *io;
 	dev->load_threshold = WG_DEFAULT_LOAD_THRESHOLD;
+	/* Not protocol randomness (nothing on the wire depends on it), so not dev->rng: it only
+	 * keeps the bucket of a public key unpredictable. */
+	randombytes_buf(dev->pubkey_hash_key, sizeof(dev->pubkey_hash_key));
 	allowedips_init(&dev->allowedips);
 	wg_index_init(&dev->index);
 	ratelimiter_init(&dev->ratelimiter);
@@ -31,45 +34,60 @@ void wg_device_free(struct wg_device *dev)
 	sodium_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
 }
 
+static struct wg_peer **pubkey_bucket(struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	uint64_t h;
+
+	crypto_shorthash((unsigned char *)&h, public_key, NOISE_PUBLIC_KEY_LEN, dev->pubkey_hash_key);
+	return &dev->pubkey_buckets[h % WG_PUBKEY_BUCKETS];
+}
+
 struct wg_peer *wg_device_lookup_peer(const struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
-	struct wg_peer *p;
+	struct wg_peer *p = *pubkey_bucket((struct wg_device *)dev, public_key);
 
-	for (p = dev->first_peer; p; p = p->next_peer)
-		if (!sodium_memcmp(p->handshake.remote_static, public_key, NOISE_PUBLIC_KEY_LEN))
-			return p;
-	return NULL;
+	/* Public keys are not secret (kernel peerlookup.c compares them with memcmp too). */
+	while (p && memcmp(p->handshake.remote_static, public_key, NOISE_PUBLIC_KEY_LEN))
+		p = p->pubkey_next;
+	return p;
 }
 
 struct wg_peer *wg_device_add_peer(struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
-	struct wg_peer *peer = wg_peer_create(dev, public_key);
+	struct wg_peer *peer = wg_peer_create(dev, public_key), **bucket;
 
 	if (!peer)
 		return NULL;
+	peer->prev_peer = dev->last_peer;
 	if (dev->last_peer)
 		dev->last_peer->next_peer = peer;
 	else
 		dev->first_peer = peer;
 	dev->last_peer = peer;
 	dev->peer_count++;
+	bucket = pubkey_bucket(dev, public_key);
+	peer->pubkey_next = *bucket;
+	*bucket = peer;
 	return peer;
 }
 
 void wg_device_remove_peer(struct wg_device *dev, struct wg_peer *peer)
 {
-	struct wg_peer **link, *prev = NULL;
+	struct wg_peer **link = pubkey_bucket(dev, peer->handshake.remote_static);
 
-	for (link = &dev->first_peer; *link; prev = *link, link = &(*link)->next_peer) {
-		if (*link != peer)
-			continue;
-		*link = peer->next_peer;
-		if (dev->last_peer == peer)
-			dev->last_peer = prev;
-		dev->peer_count--;
-		break;
-	}
-	allowedips_remove_by_peer(&dev->allowedips, peer);
+	while (*link != peer)
+		link = &(*link)->pubkey_next;
+	*link = peer->pubkey_next;
+	if (peer->prev_peer)
+		peer->prev_peer->next_peer = peer->next_peer;
+	else
+		dev->first_peer = peer->next_peer;
+	if (peer->next_peer)
+		peer->next_peer->prev_peer = peer->prev_peer;
+	else
+		dev->last_peer = peer->prev_peer;
+	dev->peer_count--;
+	allowedips_remove_by_owner(&dev->allowedips, &peer->allowedips);
 	wg_timers_stop(peer);
 	wg_peer_destroy(peer);
 }

@@ -5,6 +5,7 @@
 #define PODWIRE_US_DEVICE_H
 
 #include <net/if.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,8 @@
 #define WG_PACKET_HEADROOM MESSAGE_DATA_HEADER_LEN
 #define WG_PACKET_TAILROOM (MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN)
 #define WG_MAX_PACKET 65535
+/* Peers hashed by public key, as the kernel's pubkey_hashtable (2^11 buckets). */
+#define WG_PUBKEY_BUCKETS 2048
 #define WG_PACKET_BUF_SIZE (WG_PACKET_HEADROOM + WG_MAX_PACKET + WG_PACKET_TAILROOM)
 
 struct wg_io {
@@ -59,8 +62,10 @@ struct wg_device {
 	struct cookie_checker cookie_checker;
 	struct allowedips allowedips;
 	struct wg_index_table index;
-	struct wg_peer *first_peer, *last_peer;
+	struct wg_peer *first_peer, *last_peer; /* in the order they were added */
 	unsigned int peer_count;
+	struct wg_peer *pubkey_buckets[WG_PUBKEY_BUCKETS];
+	uint8_t pubkey_hash_key[crypto_shorthash_KEYBYTES];
 	uint16_t listen_port;
 	uint32_t fwmark;
 	unsigned int mtu; /* for padding (paper §5.4.6); 0: pad to the multiple only */

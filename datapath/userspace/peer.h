@@ -5,10 +5,12 @@
 #define PODWIRE_US_PEER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include "datapath/userspace/allowedips.h"
 #include "datapath/userspace/cookie.h"
 #include "datapath/userspace/noise.h"
 
@@ -42,12 +44,14 @@ struct wg_staged_packet {
 
 struct wg_peer {
 	struct wg_device *dev;
-	struct wg_peer *next_peer;
+	struct wg_peer *next_peer, *prev_peer; /* the device's peer list */
+	struct wg_peer *pubkey_next;		/* the device's public key bucket */
 	struct noise_handshake handshake;
 	struct wg_index_entry handshake_entry;
 	struct cookie cookie;
 	struct wg_keypair *kp_previous, *kp_current, *kp_next;
 
+	struct allowedips_owner allowedips; /* this peer's prefixes in dev->allowedips */
 	struct sockaddr_storage endpoint; /* ss_family 0: unknown */
 	uint64_t rx_bytes, tx_bytes;
 	struct timespec last_handshake; /* CLOCK_REALTIME of the last completed handshake */
@@ -69,6 +73,12 @@ struct wg_peer {
 struct wg_peer *wg_peer_create(struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
 /* Unhash, wipe and free everything the peer owns. */
 void wg_peer_destroy(struct wg_peer *peer);
+
+/* The peer owning an allowed-IPs entry, NULL for none. */
+static inline struct wg_peer *wg_peer_of_allowedips(struct allowedips_owner *o)
+{
+	return o ? (struct wg_peer *)((char *)o - offsetof(struct wg_peer, allowedips)) : NULL;
+}
 
 /* Install a freshly derived keypair under the handshake's index (kernel noise.c
  * add_new_keypair rules). */

@@ -243,7 +243,7 @@ void wg_receive_data_finish(struct wg_device *dev, uint8_t *buf, size_t len, con
 
 	ip_len = inner_packet(plain, job->out_len, &family, &inner_src);
 	/* Cryptokey routing (paper §2): the source must be one this peer may use. */
-	if (!ip_len || allowedips_lookup(&dev->allowedips, family, inner_src) != peer) {
+	if (!ip_len || allowedips_lookup(&dev->allowedips, family, inner_src) != &peer->allowedips) {
 		dev->stats.rx_bad_inner++;
 		return;
 	}

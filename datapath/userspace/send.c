@@ -219,9 +219,9 @@ bool wg_send_prepare(struct wg_device *dev, uint8_t *buf, size_t len, struct cry
 	struct wg_keypair *kp;
 
 	if (len >= 20 && pkt[0] >> 4 == 4)
-		peer = allowedips_lookup(&dev->allowedips, AF_INET, pkt + 16);
+		peer = wg_peer_of_allowedips(allowedips_lookup(&dev->allowedips, AF_INET, pkt + 16));
 	else if (len >= 40 && pkt[0] >> 4 == 6)
-		peer = allowedips_lookup(&dev->allowedips, AF_INET6, pkt + 24);
+		peer = wg_peer_of_allowedips(allowedips_lookup(&dev->allowedips, AF_INET6, pkt + 24));
 	else
 		peer = NULL;
 	if (!peer) {

@@ -98,8 +98,7 @@ int wg_uapi_get(const struct wg_device *dev, char **out, size_t *len)
 		sb_printf(&b, "tx_bytes=%llu\n", (unsigned long long)p->tx_bytes);
 		sb_printf(&b, "rx_bytes=%llu\n", (unsigned long long)p->rx_bytes);
 		sb_printf(&b, "persistent_keepalive_interval=%u\n", p->persistent_keepalive_interval);
-		if (allowedips_walk_peer(&dev->allowedips, (void *)p, print_allowed_ip, &b))
-			b.err = -ENOMEM;
+		allowedips_walk_owner(&p->allowedips, print_allowed_ip, &b);
 	}
 	sb_printf(&b, "%s", "");
 	if (b.err) {
@@ -380,9 +379,9 @@ static void apply_peer(struct wg_device *dev, const struct peer_change *pc)
 			peer->timer_persistent_keepalive = 0;
 	}
 	if (pc->replace_allowed_ips)
-		allowedips_remove_by_peer(&dev->allowedips, peer);
+		allowedips_remove_by_owner(&dev->allowedips, &peer->allowedips);
 	for (i = 0; i < pc->n_aips; i++)
-		allowedips_insert(&dev->allowedips, &pc->aips[i], peer);
+		allowedips_insert(&dev->allowedips, &pc->aips[i], &peer->allowedips);
 	/* wireguard-go: turning persistent keepalive on sends one at once. */
 	if (keepalive_on)
 		wg_send_keepalive(peer);

@@ -1,8 +1,11 @@
 /* test_allowedips.c — the trie against a brute-force reference: a table of every prefix
  * that answers a lookup by trying each prefix length from longest to shortest. 100k random
- * v4 and v6 prefixes, 100k lookups each, then peer removal and per-peer listing. */
+ * v4 and v6 prefixes, 100k lookups each, then peer removal and per-peer listing (each
+ * owner's list must hold exactly its reference prefixes, in insertion order), and finally
+ * removal of every owner, which must leave an empty trie. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -104,11 +107,58 @@ static int ref_lookup(struct ref *r, const uint8_t *addr, uint8_t len)
 	return -1;
 }
 
-static char peers[NPEERS]; /* addresses used as opaque peer pointers */
+static struct allowedips_owner peers[NPEERS];
 
-static int peer_index(void *p)
+static int peer_index(const struct allowedips_owner *p)
 {
-	return p ? (int)((char *)p - peers) : -1;
+	return p ? (int)(p - peers) : -1;
+}
+
+struct owner_walk {
+	const struct ref_entry **want; /* the owner's reference entries, by seq */
+	size_t n, seen;
+	bool ok;
+};
+
+static int match_ref(const struct ip_prefix *p, void *ctx)
+{
+	struct owner_walk *w = ctx;
+	const struct ref_entry *e = w->seen < w->n ? w->want[w->seen] : NULL;
+	uint8_t len = p->addr.family == AF_INET ? 4 : 16;
+
+	w->ok = w->ok && e && e->len == len && e->cidr == p->cidr && !memcmp(e->bits, p->addr.bytes, len);
+	w->seen++;
+	return 0;
+}
+
+static int by_ref_seq(const void *a, const void *b)
+{
+	const struct ref_entry *x = *(const struct ref_entry *const *)a, *y = *(const struct ref_entry *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Every owner lists exactly its reference prefixes in insertion order; the count adds up. */
+static void check_listings(const struct allowedips *t, const struct ref *r)
+{
+	const struct ref_entry **want = calloc(r->cap, sizeof(*want));
+	size_t total = 0;
+
+	assert_non_null(want);
+	for (int i = 0; i < NPEERS; i++) {
+		struct owner_walk w = { .want = want, .ok = true };
+
+		for (size_t s = 0; s < r->cap; s++)
+			if (r->slots[s].used && r->slots[s].peer == i)
+				want[w.n++] = &r->slots[s];
+		qsort(want, w.n, sizeof(*want), by_ref_seq);
+		assert_int_equal(allowedips_walk_owner(&peers[i], match_ref, &w), 0);
+		assert_true(w.ok);
+		assert_int_equal(w.seen, w.n);
+		total += w.n;
+	}
+	assert_int_equal(t->count, total);
+	free(want);
 }
 
 static void random_prefix(struct ip_prefix *p, int family)
@@ -179,11 +229,12 @@ static void check_family(int family)
 	for (i = 0; i < NPEERS; i += 3) {
 		size_t s;
 
-		allowedips_remove_by_peer(&t, &peers[i]);
+		allowedips_remove_by_owner(&t, &peers[i]);
 		for (s = 0; s < r.cap; s++)
 			if (r.slots[s].used && r.slots[s].peer == i)
 				r.slots[s].peer = -1;
 	}
+	check_listings(&t, &r);
 	for (i = 0; i < NLOOKUPS / 4; i++) {
 		const struct ip_prefix *p = &inserted[rand() % NPREFIXES];
 
@@ -191,6 +242,14 @@ static void check_family(int family)
 		addr[len - 1] ^= (uint8_t)rand();
 		assert_int_equal(peer_index(allowedips_lookup(&t, family, addr)), ref_lookup(&r, addr, len));
 	}
+	check_listings(&t, &r);
+
+	/* Removing every owner prunes every node. */
+	for (i = 0; i < NPEERS; i++)
+		allowedips_remove_by_owner(&t, &peers[i]);
+	assert_int_equal(t.count, 0);
+	assert_null(t.root4);
+	assert_null(t.root6);
 	allowedips_free(&t);
 	free(r.slots);
 	free(inserted);
@@ -223,7 +282,7 @@ static int collect(const struct ip_prefix *p, void *ctx)
 	return 0;
 }
 
-static void insert_str(struct allowedips *t, const char *s, void *peer)
+static void insert_str(struct allowedips *t, const char *s, struct allowedips_owner *peer)
 {
 	struct ip_prefix p;
 
@@ -243,7 +302,7 @@ static void test_listing_and_masking(void **state)
 	insert_str(&t, "10.0.0.0/8", &peers[2]);
 	insert_str(&t, "0.0.0.0/0", &peers[1]);
 	insert_str(&t, "10.1.2.0/24", &peers[2]); /* moves to peer 2 */
-	allowedips_walk_peer(&t, &peers[1], collect, &l);
+	allowedips_walk_owner(&peers[1], collect, &l);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.out[0], "fd00::/64");
 	assert_string_equal(l.out[1], "0.0.0.0/0");
@@ -251,7 +310,7 @@ static void test_listing_and_masking(void **state)
 	assert_ptr_equal(allowedips_lookup(&t, AF_INET6, a6), &peers[1]);
 	a4[0] = 11;
 	assert_ptr_equal(allowedips_lookup(&t, AF_INET, a4), &peers[1]);
-	allowedips_remove_by_peer(&t, &peers[1]);
+	allowedips_remove_by_owner(&t, &peers[1]);
 	assert_null(allowedips_lookup(&t, AF_INET, a4));
 	assert_null(allowedips_lookup(&t, AF_INET6, a6));
 	a4[0] = 10;

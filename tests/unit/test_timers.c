@@ -137,7 +137,7 @@ static struct world *world_new(void)
 		memcpy(&w->peer[i]->endpoint, &w->addr[!i], sizeof(w->addr[!i]));
 		/* dev 0 owns 10.0.0.1, dev 1 owns 10.0.0.2 */
 		assert_int_equal(ip_prefix_parse(&p, i ? "10.0.0.1/32" : "10.0.0.2/32"), 0);
-		assert_int_equal(allowedips_insert(&w->dev[i].allowedips, &p, w->peer[i]), 0);
+		assert_int_equal(allowedips_insert(&w->dev[i].allowedips, &p, &w->peer[i]->allowedips), 0);
 	}
 	return w;
 }
@@ -317,7 +317,7 @@ static void test_cryptokey_routing(void **state)
 	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 0);
 	/* Device 0 routes 10.0.0.9 to device 1, but device 1 only accepts 10.0.0.1 from 0. */
 	assert_int_equal(ip_prefix_parse(&p, "10.0.0.9/32"), 0);
-	assert_int_equal(allowedips_insert(&w->dev[0].allowedips, &p, w->peer[0]), 0);
+	assert_int_equal(allowedips_insert(&w->dev[0].allowedips, &p, &w->peer[0]->allowedips), 0);
 	send_ip_from(w, 0, "\x0a\x00\x00\x05", "\x0a\x00\x00\x09");
 	assert_int_equal(w->delivered[1], 0);
 	assert_int_equal(w->dev[1].stats.rx_bad_inner, 1);
