@@ -2,8 +2,8 @@
 # userspace_interop.sh — podwire-wg <-> wireguard-go (Debian's) on the wire, configured by
 # stock wg over each one's UAPI socket. Four sessions cover: handshake initiated by either
 # side, with and without a preshared key, IPv4 and IPv6 underlay; each carries IPv4 and
-# IPv6 inner traffic (ping both ways) and iperf3 TCP in both directions. The first session
-# runs iperf3 for 10 s each way; the others 2 s each way to keep the suite short.
+# IPv6 inner traffic (ping both ways) and a 10 s iperf3 TCP run in each direction
+# (PU_IPERF_SECONDS overrides, e.g. 2 for a quick local run).
 set -uo pipefail
 . "$(dirname "$0")/pu_common.bash"
 command -v wireguard-go >/dev/null || skip "wireguard-go not installed"
@@ -72,8 +72,9 @@ run_case() { # underlay(4|6) psk(yes|no) initiator(podwire|wggo) iperf-seconds
 	return 0
 }
 
-run_case 4 no podwire 10
-run_case 6 yes wggo 2
-run_case 4 yes podwire 2
-run_case 6 no wggo 2
+secs=${PU_IPERF_SECONDS:-10}
+run_case 4 no podwire "$secs"
+run_case 6 yes wggo "$secs"
+run_case 4 yes podwire "$secs"
+run_case 6 no wggo "$secs"
 echo "PASS: podwire-wg interoperates with wireguard-go in all four sessions"
