@@ -288,8 +288,11 @@ static bool collect_observed(struct agent *a, const struct wgdevice *dev, const 
 		if (node && strcmp(node->endpoint, ep))
 			node_set_observed(&fresh, p->public_key, ep);
 	}
-	changed = fresh.n_observed != a->self.n_observed ||
-		  (fresh.n_observed && memcmp(fresh.observed, a->self.observed, fresh.n_observed * sizeof(*fresh.observed)));
+	changed = fresh.n_observed != a->self.n_observed;
+	/* Field by field: the endpoint buffers hold stale bytes after their NUL. */
+	for (size_t i = 0; i < fresh.n_observed && !changed; i++)
+		changed = memcmp(fresh.observed[i].public_key, a->self.observed[i].public_key, WG_KEY_LEN) ||
+			  strcmp(fresh.observed[i].endpoint, a->self.observed[i].endpoint);
 	if (changed) {
 		free(a->self.observed);
 		a->self.observed = fresh.observed;

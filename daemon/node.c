@@ -65,6 +65,7 @@ int node_set_observed(struct node *n, const uint8_t key[WG_KEY_LEN], const char 
 	if (!grown)
 		return -ENOMEM;
 	n->observed = grown;
+	memset(&grown[n->n_observed], 0, sizeof(*grown));
 	memcpy(grown[n->n_observed].public_key, key, WG_KEY_LEN);
 	snprintf(grown[n->n_observed].endpoint, NODE_ENDPOINT_MAX, "%s", endpoint);
 	n->n_observed++;
