@@ -174,6 +174,11 @@ static int claim_addresses(struct agent *a)
 	int ret;
 
 	if (o->has_tunnel_ip) {
+		got.addr = o->tunnel_ip;
+		got.cidr = (uint8_t)ip_addr_bits(&o->tunnel_ip);
+		ret = cidr_claim(a->store, &got, o->name);
+		if (ret)
+			return ret;
 		a->self.tunnel_ips[0] = o->tunnel_ip;
 	} else {
 		/* Skip block 0: the tunnel network's own address. */
@@ -191,6 +196,9 @@ static int claim_addresses(struct agent *a)
 		a->self.tunnel_ips[a->self.n_tunnel_ips++] = got.addr;
 	}
 	if (o->has_pod_cidr) {
+		ret = cidr_claim(a->store, &o->pod_cidr, o->name);
+		if (ret)
+			return ret;
 		a->self.pod_cidrs[0] = o->pod_cidr;
 	} else {
 		ret = cidr_allocate(a->store, &o->cluster_cidr, o->block_len, 0, o->name, &got);
@@ -590,6 +598,11 @@ static int startup(struct agent *a)
 		ret = claim_addresses(a);
 		if (ret == -ENOSPC) {
 			log_err("no free tunnel address or pod CIDR left in the cluster ranges");
+			return ret;
+		}
+		if (ret == -EADDRINUSE) {
+			log_err("--tunnel-ip or --pod-cidr overlaps a block another node holds (store keys %s*)",
+				STORE_ALLOC_PREFIX);
 			return ret;
 		}
 		store_state(a, ret, "address claim");

@@ -65,11 +65,53 @@ static int parse_block_key(const char *key, struct ip_prefix *out)
 	return ip_prefix_parse(out, buf);
 }
 
+/* After a create that reported -ECANCELED: is @key ours all the same? It is when an earlier
+ * attempt of the same create committed before the store's answer was lost (an etcd client
+ * that retries on another member sees its own write as a lost race). */
+static int claimed_by(struct store *s, const char *key, const char *owner)
+{
+	char *value = NULL;
+	int ret = store_get(s, key, &value, NULL);
+
+	if (!ret)
+		ret = strcmp(value, owner) ? -EADDRINUSE : 0;
+	else if (ret == -ENOENT)
+		ret = -EAGAIN; /* released meanwhile */
+	free(value);
+	return ret;
+}
+
+int cidr_claim(struct store *s, const struct ip_prefix *block, const char *owner)
+{
+	struct store_kv *kvs = NULL;
+	char key[128];
+	size_t n = 0;
+	int ret = cidr_block_key(block, key, sizeof(key));
+
+	if (ret)
+		return ret;
+	ret = store_list(s, STORE_ALLOC_PREFIX, &kvs, &n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct ip_prefix p;
+
+		if (!parse_block_key(kvs[i].key, &p) && ip_prefix_overlaps(&p, block) && strcmp(kvs[i].value, owner))
+			ret = -EADDRINUSE;
+	}
+	store_kvs_free(kvs, n);
+	if (ret)
+		return ret;
+	ret = store_cas(s, key, NULL, owner);
+	return ret == -ECANCELED ? claimed_by(s, key, owner) : ret;
+}
+
 int cidr_allocate(struct store *s, const struct ip_prefix *pool, uint8_t block_len, uint64_t skip_first,
 		  const char *owner, struct ip_prefix *out)
 {
 	struct store_kv *kvs = NULL;
-	size_t n = 0;
+	struct ip_prefix *held;
+	size_t n = 0, n_held = 0;
 	uint64_t count;
 	int ret;
 
@@ -78,16 +120,22 @@ int cidr_allocate(struct store *s, const struct ip_prefix *pool, uint8_t block_l
 	ret = store_list(s, STORE_ALLOC_PREFIX, &kvs, &n);
 	if (ret)
 		return ret;
-	/* Already ours (a restart): keep it, so pods keep their addresses. */
+	held = calloc(n + 1, sizeof(*held));
+	if (!held) {
+		store_kvs_free(kvs, n);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct ip_prefix p;
 
-		if (strcmp(kvs[i].value, owner) || parse_block_key(kvs[i].key, &p) || p.cidr != block_len ||
-		    !ip_prefix_contains(pool, &p.addr))
+		if (parse_block_key(kvs[i].key, &p))
 			continue;
-		*out = p;
-		store_kvs_free(kvs, n);
-		return 0;
+		/* Already ours (a restart): keep it, so pods keep their addresses. */
+		if (!strcmp(kvs[i].value, owner) && p.cidr == block_len && ip_prefix_contains(pool, &p.addr)) {
+			*out = p;
+			goto out;
+		}
+		held[n_held++] = p;
 	}
 	count = block_len - pool->cidr >= 32 ? CIDR_MAX_BLOCKS : 1ULL << (block_len - pool->cidr);
 	if (count > CIDR_MAX_BLOCKS)
@@ -100,17 +148,22 @@ int cidr_allocate(struct store *s, const struct ip_prefix *pool, uint8_t block_l
 
 		if (cidr_block_nth(pool, block_len, i, &block) || cidr_block_key(&block, key, sizeof(key)))
 			continue;
-		for (size_t j = 0; j < n && !taken; j++)
-			taken = !strcmp(kvs[j].key, key);
+		/* Overlap, not equality: a node given a fixed block of another size holds it too. */
+		for (size_t j = 0; j < n_held && !taken; j++)
+			taken = ip_prefix_overlaps(&held[j], &block);
 		if (taken)
 			continue;
 		ret = store_cas(s, key, NULL, owner);
 		if (ret == -ECANCELED)
+			ret = claimed_by(s, key, owner);
+		if (ret == -EADDRINUSE || ret == -EAGAIN)
 			continue; /* someone else was faster: try the next block */
 		if (!ret)
 			*out = block;
 		break;
 	}
+out:
+	free(held);
 	store_kvs_free(kvs, n);
 	return ret;
 }

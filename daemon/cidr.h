@@ -21,6 +21,10 @@ int cidr_block_nth(const struct ip_prefix *pool, uint8_t block_len, uint64_t ind
  * address out of a /32 pool). -ENOSPC when the pool is full. */
 int cidr_allocate(struct store *s, const struct ip_prefix *pool, uint8_t block_len, uint64_t skip_first,
 		  const char *owner, struct ip_prefix *out);
+/* Claim a block given by hand (--pod-cidr, --tunnel-ip) for @owner, so that allocations
+ * skip it. 0 when it is @owner's already; -EADDRINUSE when any block overlapping it is
+ * someone else's. */
+int cidr_claim(struct store *s, const struct ip_prefix *block, const char *owner);
 /* Give up @block if @owner holds it. */
 int cidr_release(struct store *s, const struct ip_prefix *block, const char *owner);
 

@@ -132,12 +132,92 @@ static void test_parallel(void **state)
 	store_close(s);
 }
 
+/* Fixed blocks (--pod-cidr, --tunnel-ip) are claimed, so allocations skip them, and a
+ * fixed block that overlaps someone else's is refused. */
+static void test_claim(void **state)
+{
+	struct ip_prefix pool, fixed, got, clash;
+	struct store *s;
+	char buf[IP_PREFIX_STRLEN];
+
+	assert_int_equal(store_file_open(&s, dir), 0);
+	assert_int_equal(ip_prefix_parse(&pool, "10.250.0.0/22"), 0);
+	assert_int_equal(ip_prefix_parse(&fixed, "10.250.0.0/23"), 0); /* a bigger block than 24 */
+	assert_int_equal(cidr_claim(s, &fixed, "big"), 0);
+	assert_int_equal(cidr_claim(s, &fixed, "big"), 0); /* a restart: still ours */
+	assert_int_equal(cidr_allocate(s, &pool, 24, 0, "n1", &got), 0);
+	ip_prefix_format(&got, buf, sizeof(buf));
+	assert_string_equal(buf, "10.250.2.0/24"); /* .0 and .1 are inside big's /23 */
+	assert_int_equal(ip_prefix_parse(&clash, "10.250.1.0/24"), 0);
+	assert_int_equal(cidr_claim(s, &clash, "n2"), -EADDRINUSE);
+	assert_int_equal(cidr_claim(s, &got, "n2"), -EADDRINUSE);
+	store_close(s);
+}
+
+/* A store whose create commits but whose answer is lost, so the client retries and hears
+ * "exists" (etcd failing over to another member): the block is ours all the same. */
+struct lossy_store {
+	struct store base;
+	struct store *inner;
+	struct store_ops ops;
+	int lost;
+};
+
+static struct store *lossy_inner(struct store *s)
+{
+	return ((struct lossy_store *)s)->inner;
+}
+
+static int lossy_list(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n)
+{
+	return store_list(lossy_inner(s), prefix, kvs, n);
+}
+
+static int lossy_get(struct store *s, const char *key, char **value, size_t *len)
+{
+	return store_get(lossy_inner(s), key, value, len);
+}
+
+static int lossy_cas(struct store *s, const char *key, const char *expect, const char *value)
+{
+	struct lossy_store *l = (struct lossy_store *)s;
+	int ret = store_cas(l->inner, key, expect, value);
+
+	if (ret || expect)
+		return ret;
+	l->lost++;
+	return store_cas(l->inner, key, expect, value); /* the retry: -ECANCELED */
+}
+
+static void test_lost_answer(void **state)
+{
+	struct lossy_store l = { 0 };
+	struct ip_prefix pool, a, again, fixed;
+
+	assert_int_equal(store_file_open(&l.inner, dir), 0);
+	l.ops.list = lossy_list;
+	l.ops.get = lossy_get;
+	l.ops.cas = lossy_cas;
+	l.base.ops = &l.ops;
+	assert_int_equal(ip_prefix_parse(&pool, "10.251.0.0/22"), 0);
+	assert_int_equal(cidr_allocate(&l.base, &pool, 24, 0, "n1", &a), 0);
+	assert_int_equal(l.lost, 1);
+	assert_int_equal(cidr_allocate(&l.base, &pool, 24, 0, "n1", &again), 0);
+	assert_true(ip_prefix_equal(&a, &again)); /* one block, not two */
+	assert_int_equal(ip_prefix_parse(&fixed, "10.251.3.0/24"), 0);
+	assert_int_equal(cidr_claim(&l.base, &fixed, "n2"), 0);
+	assert_int_equal(l.lost, 2);
+	store_close(l.inner);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nth),
 		cmocka_unit_test(test_allocate),
 		cmocka_unit_test(test_parallel),
+		cmocka_unit_test(test_claim),
+		cmocka_unit_test(test_lost_answer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
