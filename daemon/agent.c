@@ -541,16 +541,22 @@ out:
 	return ret;
 }
 
+/* Load the key into the agent only when it loads and derives completely: a failed reload
+ * (a key file caught mid-rewrite, a failing key command) keeps the key in use. */
 static int load_key(struct agent *a)
 {
+	uint8_t key[WG_KEY_LEN], pub[WG_KEY_LEN];
 	char err[256] = "";
-	int ret = nodekey_load(&a->o->key, a->private_key, err, sizeof(err));
+	int ret = nodekey_load(&a->o->key, key, err, sizeof(err));
 
-	if (ret) {
+	if (ret)
 		log_err("private key: %s", err);
-		return ret;
+	else if (!(ret = key_public_from_private(pub, key))) {
+		memcpy(a->private_key, key, WG_KEY_LEN);
+		memcpy(a->self.public_key, pub, WG_KEY_LEN);
 	}
-	return key_public_from_private(a->self.public_key, a->private_key);
+	sodium_memzero(key, sizeof(key));
+	return ret;
 }
 
 /* SIGHUP: a new key on disk means a rotation. */
@@ -559,10 +565,8 @@ static void reload_key(struct agent *a)
 	uint8_t old_pub[WG_KEY_LEN];
 
 	memcpy(old_pub, a->self.public_key, WG_KEY_LEN);
-	if (load_key(a)) {
-		memcpy(a->self.public_key, old_pub, WG_KEY_LEN);
+	if (load_key(a))
 		return;
-	}
 	if (!sodium_memcmp(old_pub, a->self.public_key, WG_KEY_LEN))
 		return;
 	log_info("private key changed: rotating");

@@ -3,13 +3,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
+
+#include "lib/spawn.h"
+
+/* --private-key-command reads a secret store; it answers at once or not at all. */
+#define KEY_COMMAND_TIMEOUT_MS_DEFAULT 30000
 
 /* Parse the first line of @buf as a base64 key; wipes @buf. */
 static int key_from_text(uint8_t key[WG_KEY_LEN], char *buf, size_t len)
@@ -43,6 +51,35 @@ static int read_fd(int fd, char *buf, size_t cap, size_t *len)
 	return 0;
 }
 
+/* Read a child's output until it closes it, at most @timeout_ms in all. */
+static int read_child(int fd, char *buf, size_t cap, size_t *len, int timeout_ms)
+{
+	struct timespec t0, t;
+	int left = timeout_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*len = 0;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, left);
+		ssize_t n;
+
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0) {
+			n = read(fd, buf + *len, cap - *len);
+			if (n < 0 && errno != EINTR)
+				return -errno;
+			if (n == 0 || (n > 0 && (*len += (size_t)n) == cap))
+				return 0;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+	}
+}
+
 static int load_file(const char *path, uint8_t key[WG_KEY_LEN], char *err, size_t err_len)
 {
 	char buf[128];
@@ -70,7 +107,7 @@ static int load_file(const char *path, uint8_t key[WG_KEY_LEN], char *err, size_
 	return ret;
 }
 
-static int load_command(const char *cmd, uint8_t key[WG_KEY_LEN], char *err, size_t err_len)
+static int load_command(const char *cmd, int timeout_ms, uint8_t key[WG_KEY_LEN], char *err, size_t err_len)
 {
 	char buf[128];
 	int pipefd[2], status, ret;
@@ -87,13 +124,22 @@ static int load_command(const char *cmd, uint8_t key[WG_KEY_LEN], char *err, siz
 		return ret;
 	}
 	if (pid == 0) {
+		spawn_child_reset_signals();
+		setpgid(0, 0); /* its own group, so a timeout kills what the shell started too */
 		dup2(pipefd[1], STDOUT_FILENO);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[1]);
-	ret = read_fd(pipefd[0], buf, sizeof(buf) - 1, &len);
+	ret = read_child(pipefd[0], buf, sizeof(buf) - 1, &len, timeout_ms);
 	close(pipefd[0]);
+	if (ret == -ETIMEDOUT) {
+		/* A hung command must not hang the daemon (its SIGTERM waits behind us). */
+		kill(-pid, SIGKILL);
+		snprintf(err, err_len, "private key command did not finish within %d ms", timeout_ms);
+	} else if (ret) {
+		snprintf(err, err_len, "reading the private key command's output: %s", strerror(-ret));
+	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!ret && (!WIFEXITED(status) || WEXITSTATUS(status))) {
@@ -149,7 +195,8 @@ int nodekey_load(const struct nodekey_source *src, uint8_t key[WG_KEY_LEN], char
 	int ret;
 
 	if (src->command)
-		ret = load_command(src->command, key, err, err_len);
+		ret = load_command(src->command, src->command_timeout_ms ? src->command_timeout_ms : KEY_COMMAND_TIMEOUT_MS_DEFAULT,
+				   key, err, err_len);
 	else if (src->file)
 		ret = load_file(src->file, key, err, err_len);
 	else

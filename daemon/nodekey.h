@@ -16,6 +16,7 @@ struct nodekey_source {
 	const char *command;	/* run with /bin/sh -c; its first line is the key */
 	const char *file;
 	const char *state_dir;	/* default /var/lib/podwire */
+	int command_timeout_ms;	/* the command is killed after this long; 0: 30 s */
 };
 
 /* Fill @key. On error returns -errno and writes a reason (never key material) into @err. */

@@ -21,6 +21,7 @@
 #include "datapath/netlink.h"
 #include "datapath/uapi_client.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 
 #define USERSPACE_DEFAULT "podwire-wg"
 /* How long a userspace datapath may take to show its socket and link. */
@@ -150,6 +151,7 @@ static int userspace_link_create(const char *name, const char *prog)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
+		spawn_child_reset_signals();
 		execlp(prog, prog, name, (char *)NULL);
 		fprintf(stderr, "%s: cannot run %s: %s\n", log_prog(), prog, strerror(errno));
 		_exit(127);

@@ -81,6 +81,11 @@ static void test_file_and_command(void **state)
 	src.command = "exit 3";
 	assert_int_equal(nodekey_load(&src, k, err, sizeof(err)), -EIO);
 	assert_non_null(strstr(err, "status 3"));
+	/* A command that hangs is killed: the daemon's start (and its SIGTERM) never waits forever. */
+	src.command = "sleep 30";
+	src.command_timeout_ms = 300;
+	assert_int_equal(nodekey_load(&src, k, err, sizeof(err)), -ETIMEDOUT);
+	assert_non_null(strstr(err, "did not finish within 300 ms"));
 }
 
 static void test_metrics_text(void **state)
