@@ -399,7 +399,9 @@ static int ensure_interface(struct agent *a)
 	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, o->mtu);
 	if (ret)
 		log_err("%s: cannot configure address/MTU/up: %s", o->ifname, strerror(-ret));
+	pthread_mutex_lock(&a->metrics.lock);
 	snprintf(a->metrics.datapath, sizeof(a->metrics.datapath), "%s", datapath_kind_name(device_kind(o->ifname)));
+	pthread_mutex_unlock(&a->metrics.lock);
 	return ret;
 }
 

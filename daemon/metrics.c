@@ -22,8 +22,16 @@ void metrics_init(struct metrics *m, const char *ifname, const char *datapath)
 	m->store_up = 1;
 }
 
+static int cmp_peer_key(const void *a, const void *b)
+{
+	return strcmp(((const struct metrics_peer *)a)->public_key, ((const struct metrics_peer *)b)->public_key);
+}
+
 void metrics_set_peers(struct metrics *m, struct metrics_peer *peers, size_t n)
 {
+	/* Sorted by key, so that a scrape finds each device peer by binary search. */
+	if (n)
+		qsort(peers, n, sizeof(*peers), cmp_peer_key);
 	pthread_mutex_lock(&m->lock);
 	free(m->peers);
 	m->peers = peers;
@@ -37,17 +45,15 @@ void metrics_update_counters(struct metrics *m, const struct wgdevice *dev)
 
 	pthread_mutex_lock(&m->lock);
 	for_each_wgpeer(dev, p) {
-		char key[WG_KEY_LEN_BASE64];
+		struct metrics_peer k, *mp;
 
-		key_to_base64(key, p->public_key);
-		for (size_t i = 0; i < m->n_peers; i++) {
-			if (strcmp(m->peers[i].public_key, key))
-				continue;
-			m->peers[i].rx_bytes = p->rx_bytes;
-			m->peers[i].tx_bytes = p->tx_bytes;
-			m->peers[i].last_handshake = p->last_handshake_time.tv_sec;
-			break;
-		}
+		key_to_base64(k.public_key, p->public_key);
+		mp = m->n_peers ? bsearch(&k, m->peers, m->n_peers, sizeof(k), cmp_peer_key) : NULL;
+		if (!mp)
+			continue;
+		mp->rx_bytes = p->rx_bytes;
+		mp->tx_bytes = p->tx_bytes;
+		mp->last_handshake = p->last_handshake_time.tv_sec;
 	}
 	pthread_mutex_unlock(&m->lock);
 }

@@ -1,7 +1,8 @@
 /* metrics.h — Prometheus text exposition of the daemon's state (F20), served by
  * libmicrohttpd on its own thread (default 127.0.0.1:9586, like wireguard_exporter's port
  * neighbourhood). The daemon fills a snapshot after each reconcile; scrapes read it under
- * a lock and never touch the device or the store. */
+ * a lock, never touch the store, and refresh only the per-peer counters from the device
+ * (the refresh callback), so byte counts and handshake ages are live. */
 #ifndef PODWIRE_DAEMON_METRICS_H
 #define PODWIRE_DAEMON_METRICS_H
 
