@@ -218,6 +218,16 @@ static bool candidate_valid(struct candidate *c, const struct store_kv *kv, cons
 	}
 	c->key = kv->key;
 	candidate_ranges(c);
+	/* Pass 2 relies on accepted ranges never overlapping, a record's own among them. */
+	for (size_t i = 0; i < c->n_ranges; i++) {
+		for (size_t j = i + 1; j < c->n_ranges; j++) {
+			if (ip_prefix_overlaps(&c->ranges[i], &c->ranges[j])) {
+				ip_prefix_format(&c->ranges[j], what, sizeof(what));
+				skipped(pol, kv->key, "its own ranges overlap at %s", what);
+				return false;
+			}
+		}
+	}
 	return true;
 }
 

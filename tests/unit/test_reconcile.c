@@ -340,6 +340,35 @@ static void test_mesh_conflicts(void **state)
 		free(kvs[i].value);
 }
 
+/* A record whose own ranges overlap is skipped: otherwise a later record overlapping it
+ * would slip past the one-neighbour overlap check. */
+static void test_mesh_self_overlap(void **state)
+{
+	struct node self, twofold, later, *nodes;
+	struct store_kv kvs[2];
+	struct ip_prefix cluster;
+	size_t n, skipped;
+	struct mesh_policy pol = { .self = &self, .cluster_cidrs = &cluster, .n_cluster_cidrs = 1 };
+
+	assert_int_equal(ip_prefix_parse(&cluster, "10.244.0.0/16"), 0);
+	make_node(&self, 1, "10.244.1.0/24", NULL);
+	make_node(&twofold, 2, "10.244.128.0/17", NULL);
+	assert_int_equal(ip_prefix_parse(&twofold.pod_cidrs[1], "10.244.130.0/24"), 0);
+	twofold.n_pod_cidrs = 2;
+	make_node(&later, 3, "10.244.140.0/24", NULL);
+	kvs[0] = (struct store_kv){ "nodes/n2", enc(&twofold), 0 };
+	kvs[1] = (struct store_kv){ "nodes/n3", enc(&later), 0 };
+	for (int i = 0; i < 2; i++)
+		kvs[i].value_len = strlen(kvs[i].value);
+	assert_int_equal(mesh_build(kvs, 2, &pol, &nodes, &n, &skipped, NULL), 0);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(nodes[0].name, "n3");
+	mesh_free(nodes, n);
+	for (int i = 0; i < 2; i++)
+		free(kvs[i].value);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_restart_touches_nothing),
 		cmocka_unit_test(test_mesh_hostile),
 		cmocka_unit_test(test_mesh_conflicts),
+		cmocka_unit_test(test_mesh_self_overlap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
