@@ -168,7 +168,8 @@ int ipam_check(const struct ipam_config *c, const struct cni_env *env, struct cn
 	close_locked(&d);
 	for (unsigned int si = 0; si < c->n_sets; si++)
 		if (!owned_in_set(&o, &c->sets[si]))
-			return cni_fail(err, CNI_ERR_UNKNOWN_CONTAINER,
+			/* Not 3 (unknown container): that would tell the runtime it need not DEL. */
+			return cni_fail(err, CNI_ERR_CHECK_FAILED,
 					"ipam: %s/%s holds no address in range set %u of network %s",
 					env->container_id, env->ifname, si, c->name);
 	return 0;
@@ -222,8 +223,12 @@ int ipam_status(const struct ipam_config *c, struct cni_error *err)
 	unsigned int ri;
 	int ret;
 
-	if ((ret = open_locked(c, &d, err)))
-		return cni_fail(err, CNI_ERR_NOT_AVAILABLE, "%s", err->msg);
+	if ((ret = open_locked(c, &d, err))) {
+		char why[sizeof(err->msg)];
+
+		snprintf(why, sizeof(why), "%s", err->msg); /* cni_fail writes err->msg */
+		return cni_fail(err, CNI_ERR_NOT_AVAILABLE, "%s", why);
+	}
 	for (unsigned int si = 0; si < c->n_sets; si++) {
 		if (ipam_allocate(&c->sets[si], NULL, is_reserved, &d, &a, &ri)) {
 			close_locked(&d);
