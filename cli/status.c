@@ -16,6 +16,7 @@
 #include "cli/subcommands.h"
 #include "daemon/mesh.h"
 #include "datapath/device.h"
+#include "lib/defaults.h"
 #include "lib/log.h"
 
 /* WireGuard's worst-case overhead: outer IPv6 header 40 + UDP 8 + message header and tag 32. */
@@ -188,7 +189,7 @@ static void usage(const char *prog)
 int status_main(int argc, char *argv[])
 {
 	struct mesh_store_args sa;
-	const char *ifname = "podwire0";
+	const char *ifname = PODWIRE_NODE_INTERFACE;
 	struct store *s = NULL;
 	struct store_kv *kvs = NULL, *claims = NULL;
 	size_t n_kvs = 0, n_claims = 0, n_nodes = 0, skipped = 0;

@@ -24,6 +24,7 @@
 #include "daemon/node.h"
 #include "daemon/reconcile.h"
 #include "daemon/store.h"
+#include "lib/defaults.h"
 #include "lib/log.h"
 
 /* WireGuard paper §6.1: a session older than REJECT_AFTER_TIME (180 s) is dead, so an
@@ -85,7 +86,7 @@ static void note_skip(void *ctx, const char *key, const char *reason)
 void agent_options_default(struct agent_options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->ifname = "podwire0";
+	o->ifname = PODWIRE_NODE_INTERFACE;
 	o->store_backend = "file";
 	o->store_location = "/var/lib/podwire/store";
 	o->lease_ttl = 60;

@@ -21,7 +21,7 @@
 
 struct agent_options {
 	const char *name;		/* node name (default: hostname) */
-	const char *ifname;		/* WireGuard interface (default podwire0) */
+	const char *ifname;		/* WireGuard interface (default PODWIRE_NODE_INTERFACE) */
 	const char *store_backend;	/* "file" or "etcd" */
 	const char *store_location;	/* directory, or etcd URLs */
 	int lease_ttl;			/* etcd lease for the own record, seconds */

@@ -10,6 +10,7 @@
 
 #include "daemon/agent.h"
 #include "daemon/node.h"
+#include "lib/defaults.h"
 #include "lib/log.h"
 
 static void usage(FILE *f)
@@ -17,7 +18,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: podwired [options]\n"
 		"  --name NAME                 node name (default: hostname)\n"
-		"  -i, --interface IFACE       WireGuard interface (default podwire0)\n"
+		"  -i, --interface IFACE       WireGuard interface (default " PODWIRE_NODE_INTERFACE ")\n"
 		"  --store file|etcd           store backend (default file)\n"
 		"  --store-dir DIR             file store directory (default /var/lib/podwire/store)\n"
 		"  --etcd-endpoints URLS       etcd client URLs, comma-separated (implies --store etcd)\n"

@@ -16,8 +16,9 @@
 
 #include "lib/cni_result.h"
 #include "lib/cni_version.h"
+#include "lib/defaults.h"
 
-#define PODWIRE_DEFAULT_INTERFACE "wg-pods"
+#define PODWIRE_DEFAULT_INTERFACE PODWIRE_NODE_INTERFACE
 #define PODWIRE_DEFAULT_MTU 1420
 #define PODWIRE_DEFAULT_LOG "/var/log/podwire/cni.log"
 #define PODWIRE_DEFAULT_VETH_PREFIX "pw"
