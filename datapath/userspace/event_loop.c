@@ -325,7 +325,7 @@ void wg_loop_free(struct wg_loop *l)
 		 (unsigned long long)st->rx_replayed, (unsigned long long)st->rx_bad_inner,
 		 (unsigned long long)st->rx_cookie_sent, (unsigned long long)st->rx_ratelimited,
 		 (unsigned long long)st->tx_no_peer,
-		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)st->tx_errors);
+		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)(st->tx_errors + l->udp.tx_dropped));
 	pthread_mutex_lock(&l->lock);
 	wg_device_free(&l->dev);
 	wg_udp_close(&l->udp);

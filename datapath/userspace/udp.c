@@ -126,11 +126,19 @@ int wg_udp_send(struct wg_udp *u, const struct sockaddr *dst, const void *buf, s
 	return 0;
 }
 
-static int flush_queue(int fd, struct wg_udp_queue *q)
+/* Send the queue. sendmmsg stops at the first datagram it cannot send, and the queue mixes
+ * peers: a failure (no route to one endpoint, a firewall rule) drops that datagram only,
+ * counted in u->tx_dropped, and the rest still go. Returns the first error, or 0. */
+static int flush_queue(struct wg_udp *u, int fd, struct wg_udp_queue *q)
 {
 	unsigned int done = 0;
 	int n, ret = 0;
 
+	if (q->n && fd < 0) { /* no socket of that family */
+		u->tx_dropped += q->n;
+		q->n = 0;
+		return -EAFNOSUPPORT;
+	}
 	while (done < q->n) {
 		n = sendmmsg(fd, q->msgs + done, q->n - done, 0);
 		if (n < 0) {
@@ -142,8 +150,11 @@ static int flush_queue(int fd, struct wg_udp_queue *q)
 			 * not see loss for what is only local backpressure. */
 			if ((errno == EAGAIN || errno == ENOBUFS) && poll(&pfd, 1, 10) > 0)
 				continue;
-			ret = -errno;
-			break;
+			if (!ret)
+				ret = -errno;
+			u->tx_dropped++;
+			done++;
+			continue;
 		}
 		done += (unsigned int)n;
 	}
@@ -153,12 +164,8 @@ static int flush_queue(int fd, struct wg_udp_queue *q)
 
 int wg_udp_flush(struct wg_udp *u)
 {
-	int r4 = 0, r6 = 0;
+	int r4 = flush_queue(u, u->fd4, &u->q4), r6 = flush_queue(u, u->fd6, &u->q6);
 
-	if (u->q4.n)
-		r4 = u->fd4 >= 0 ? flush_queue(u->fd4, &u->q4) : (u->q4.n = 0, -EAFNOSUPPORT);
-	if (u->q6.n)
-		r6 = u->fd6 >= 0 ? flush_queue(u->fd6, &u->q6) : (u->q6.n = 0, -EAFNOSUPPORT);
 	return r4 ? r4 : r6;
 }
 
@@ -169,7 +176,7 @@ int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const void *buf, 
 	int ret = 0;
 
 	if (q->n == WG_UDP_BATCH)
-		ret = flush_queue(dst->sa_family == AF_INET6 ? u->fd6 : u->fd4, q);
+		ret = flush_queue(u, dst->sa_family == AF_INET6 ? u->fd6 : u->fd4, q);
 	m = &q->msgs[q->n];
 	memset(m, 0, sizeof(*m));
 	memcpy(&q->dst[q->n], dst, addr_len(dst));

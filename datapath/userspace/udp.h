@@ -20,6 +20,7 @@ struct wg_udp {
 		struct sockaddr_storage dst[WG_UDP_BATCH];
 		unsigned int n;
 	} q4, q6;
+	uint64_t tx_dropped; /* queued datagrams the kernel refused (counted, not fatal) */
 };
 
 void wg_udp_init(struct wg_udp *u);
