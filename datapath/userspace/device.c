@@ -127,6 +127,9 @@ int wg_device_set_private_key(struct wg_device *dev, const uint8_t key[NOISE_PUB
 		/* Sessions made with the old identity must not be used to send any more. */
 		wg_index_remove(&dev->index, &p->handshake_entry);
 		noise_handshake_clear(&p->handshake);
+		/* ...and the next packet starts a new handshake at once, however recent the last
+		 * one (kernel wg_noise_reset_last_sent_handshake): rotation must be hitless. */
+		p->last_sent_handshake = 0;
 		if (p->kp_current)
 			p->kp_current->noise.send_valid = false;
 		if (p->kp_next)

@@ -344,6 +344,33 @@ static void test_cookie_reply_under_load(void **state)
 	world_free(w);
 }
 
+/* A new private key (a rotation) re-handshakes with the first packet, even within
+ * REKEY_TIMEOUT of the last initiation (kernel: wg_noise_reset_last_sent_handshake). */
+static void test_key_change_rehandshakes_at_once(void **state)
+{
+	struct world *w = world_new();
+	uint8_t key[32];
+	struct ip_prefix p;
+
+	send_ip(w, 0);
+	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 1);
+	assert_int_equal(w->delivered[1], 1);
+	run_for(w, 1 * NSEC_PER_SEC);
+	randombytes_buf(key, sizeof(key));
+	assert_int_equal(wg_device_set_private_key(&w->dev[0], key), 0);
+	/* B learns A's new key from the store, as podwired would tell it. */
+	wg_device_remove_peer(&w->dev[1], w->peer[1]);
+	w->peer[1] = wg_device_add_peer(&w->dev[1], w->dev[0].identity.public_key);
+	assert_non_null(w->peer[1]);
+	memcpy(&w->peer[1]->endpoint, &w->addr[0], sizeof(w->addr[0]));
+	assert_int_equal(ip_prefix_parse(&p, "10.0.0.1/32"), 0);
+	assert_int_equal(allowedips_insert(&w->dev[1].allowedips, &p, &w->peer[1]->allowedips), 0);
+	send_ip(w, 0);
+	assert_int_equal(w->sent[0][MESSAGE_HANDSHAKE_INITIATION], 2);
+	assert_int_equal(w->delivered[1], 2);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_expired_session_not_used),
 		cmocka_unit_test(test_cookie_reply_under_load),
 		cmocka_unit_test(test_cryptokey_routing),
+		cmocka_unit_test(test_key_change_rehandshakes_at_once),
 	};
 
 	if (sodium_init() < 0)
