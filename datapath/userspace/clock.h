@@ -17,7 +17,7 @@ struct wg_clock {
 	void *ctx;
 };
 
-/* The system clocks (CLOCK_MONOTONIC / CLOCK_REALTIME). */
+/* The system clocks (CLOCK_BOOTTIME / CLOCK_REALTIME). */
 extern const struct wg_clock wg_clock_system;
 
 static inline uint64_t wg_clock_now(const struct wg_clock *c)
