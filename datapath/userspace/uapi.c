@@ -346,27 +346,28 @@ static int parse_request(struct set_request *r, const char *body, size_t len, co
 	return 0;
 }
 
-static void apply_peer(struct wg_device *dev, const struct peer_change *pc)
+static int apply_peer(struct wg_device *dev, const struct peer_change *pc)
 {
 	struct wg_peer *peer;
 	bool keepalive_on = false;
 	size_t i;
+	int ret = 0;
 
 	/* F13, as the kernel and wireguard-go: a peer with our own public key is ignored. */
 	if (dev->identity.has_identity &&
 	    !sodium_memcmp(pc->public_key, dev->identity.public_key, 32))
-		return;
+		return 0;
 	peer = wg_device_lookup_peer(dev, pc->public_key);
 	if (!peer) {
 		if (pc->update_only || pc->remove)
-			return;
+			return 0;
 		peer = wg_device_add_peer(dev, pc->public_key);
 		if (!peer)
-			return;
+			return -ENOMEM;
 	}
 	if (pc->remove) {
 		wg_device_remove_peer(dev, peer);
-		return;
+		return 0;
 	}
 	if (pc->has_psk)
 		memcpy(peer->handshake.preshared_key, pc->psk, 32);
@@ -381,18 +382,24 @@ static void apply_peer(struct wg_device *dev, const struct peer_change *pc)
 	if (pc->replace_allowed_ips)
 		allowedips_remove_by_owner(&dev->allowedips, &peer->allowedips);
 	for (i = 0; i < pc->n_aips; i++)
-		allowedips_insert(&dev->allowedips, &pc->aips[i], &peer->allowedips);
+		if ((ret = allowedips_insert(&dev->allowedips, &pc->aips[i], &peer->allowedips)))
+			break;
 	/* wireguard-go: turning persistent keepalive on sends one at once. */
 	if (keepalive_on)
 		wg_send_keepalive(peer);
 	wg_send_staged_packets(peer);
+	return ret;
 }
 
-/* Everything that can be wrong with a request is found by parse_request(); the socket
- * rebind, the only step that can still fail, runs before anything else changes. */
+/* Everything that can be wrong with a request is found by parse_request(). The two steps
+ * that can still fail run before anything else changes: the fwmark (both sockets or
+ * neither), then the socket rebind, which puts the old fwmark back when it fails. Running
+ * out of memory while applying peers is reported (errno=-12), with what was applied kept. */
 int wg_uapi_set(struct wg_device *dev, const char *body, size_t len, const struct wg_uapi_ops *ops)
 {
 	struct set_request r = { 0 };
+	uint32_t old_fwmark = dev->fwmark;
+	bool fwmark_set = false;
 	uint16_t bound;
 	size_t i;
 	int ret;
@@ -400,32 +407,34 @@ int wg_uapi_set(struct wg_device *dev, const char *body, size_t len, const struc
 	ret = parse_request(&r, body, len, dev->name);
 	if (ret)
 		goto out;
+	if (r.has_fwmark && r.fwmark != dev->fwmark && ops && ops->set_fwmark) {
+		ret = ops->set_fwmark(ops->ctx, r.fwmark);
+		if (ret) {
+			log_err("%s: cannot set fwmark %u: %s", dev->name, r.fwmark, strerror(-ret));
+			ret = -EADDRINUSE;
+			goto out;
+		}
+		fwmark_set = true;
+	}
 	if (r.has_port && ops && ops->set_listen_port &&
 	    (r.port != dev->listen_port || r.port == 0)) {
 		ret = ops->set_listen_port(ops->ctx, r.port, &bound);
 		if (ret) {
 			log_err("%s: cannot set listen_port %u: %s", dev->name, r.port, strerror(-ret));
+			if (fwmark_set)
+				ops->set_fwmark(ops->ctx, old_fwmark);
 			goto out;
 		}
 		dev->listen_port = bound;
 	}
-	if (r.has_fwmark && r.fwmark != dev->fwmark) {
-		if (ops && ops->set_fwmark) {
-			ret = ops->set_fwmark(ops->ctx, r.fwmark);
-			if (ret) {
-				log_err("%s: cannot set fwmark %u: %s", dev->name, r.fwmark, strerror(-ret));
-				ret = -EADDRINUSE;
-				goto out;
-			}
-		}
+	if (r.has_fwmark)
 		dev->fwmark = r.fwmark;
-	}
 	if (r.has_private_key)
 		wg_device_set_private_key(dev, r.private_key);
 	if (r.replace_peers)
 		wg_device_remove_all_peers(dev);
-	for (i = 0; i < r.n_peers; i++)
-		apply_peer(dev, &r.peers[i]);
+	for (i = 0; i < r.n_peers && !ret; i++)
+		ret = apply_peer(dev, &r.peers[i]);
 	if (ops && ops->changed)
 		ops->changed(ops->ctx);
 out:

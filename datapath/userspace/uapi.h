@@ -1,7 +1,8 @@
 /* uapi.h — the cross-platform configuration protocol of wireguard-go
  * (https://www.wireguard.com/xplatform/): "get=1" prints the device as key=value lines,
  * "set=1" changes it. Here a set is all-or-nothing: the whole request is parsed and
- * validated, the socket rebound if asked, and only then applied. */
+ * validated, the fwmark and the socket changed if asked (each fully or not at all, the
+ * fwmark put back if the socket fails), and only then applied. */
 #ifndef PODWIRE_US_UAPI_H
 #define PODWIRE_US_UAPI_H
 

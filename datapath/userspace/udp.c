@@ -92,10 +92,17 @@ int wg_udp_bind(struct wg_udp *u, uint16_t port)
 
 int wg_udp_set_fwmark(struct wg_udp *u, uint32_t mark)
 {
+	int ret;
+
 	if (u->fd4 >= 0 && setsockopt(u->fd4, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
 		return -errno;
-	if (u->fd6 >= 0 && setsockopt(u->fd6, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
-		return -errno;
+	if (u->fd6 >= 0 && setsockopt(u->fd6, SOL_SOCKET, SO_MARK, &mark, sizeof(mark))) {
+		ret = -errno;
+		/* Both sockets or neither: put the IPv4 one back. */
+		if (u->fd4 >= 0)
+			setsockopt(u->fd4, SOL_SOCKET, SO_MARK, &u->fwmark, sizeof(u->fwmark));
+		return ret;
+	}
 	u->fwmark = mark;
 	return 0;
 }

@@ -27,6 +27,7 @@ void wg_udp_init(struct wg_udp *u);
 /* Bind both families to @port (0: pick one, the same for both). On failure the current
  * sockets are kept. Returns 0 or -errno (-EADDRINUSE). */
 int wg_udp_bind(struct wg_udp *u, uint16_t port);
+/* Mark both sockets (and those bound later); on failure neither changes. */
 int wg_udp_set_fwmark(struct wg_udp *u, uint32_t mark);
 void wg_udp_close(struct wg_udp *u);
 /* Send one datagram now. Returns 0 or -errno. */

@@ -37,7 +37,15 @@ static int set_port(void *ctx, uint16_t port, uint16_t *bound)
 	return 0;
 }
 
-static const struct wg_uapi_ops ops = { set_port, NULL, NULL, NULL };
+static uint32_t socket_mark; /* what the (fake) sockets are marked with */
+
+static int set_mark(void *ctx, uint32_t mark)
+{
+	socket_mark = mark;
+	return 0;
+}
+
+static const struct wg_uapi_ops ops = { set_port, set_mark, NULL, NULL };
 
 static struct wg_device *dev_new(void)
 {
@@ -136,6 +144,9 @@ static void test_set_is_all_or_nothing(void **state)
 	/* The port cannot be bound: -EADDRINUSE and nothing else applied. */
 	port_result = -EADDRINUSE;
 	assert_int_equal(set(d, "listen_port=9\nreplace_peers=true\n"), -EADDRINUSE);
+	/* ...and a fwmark set in the same request is taken back from the sockets. */
+	assert_int_equal(set(d, "fwmark=7\nlisten_port=9\n"), -EADDRINUSE);
+	assert_int_equal(socket_mark, 0);
 	port_result = 0;
 	after = get(d);
 	assert_string_equal(before, after);
