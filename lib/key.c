@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void sodium_ready(void)
@@ -76,4 +77,18 @@ int key_public_from_private(uint8_t public_key[WG_KEY_LEN], const uint8_t privat
 void key_wipe(void *key, unsigned long len)
 {
 	sodium_memzero(key, len);
+}
+
+void *key_realloc(void *p, size_t old_size, size_t new_size)
+{
+	void *n = malloc(new_size);
+
+	if (!n)
+		return NULL;
+	if (p) {
+		memcpy(n, p, old_size < new_size ? old_size : new_size);
+		sodium_memzero(p, old_size);
+		free(p);
+	}
+	return n;
 }

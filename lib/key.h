@@ -3,6 +3,7 @@
 #define PODWIRE_KEY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define WG_KEY_LEN 32
@@ -26,5 +27,8 @@ void key_clamp(uint8_t key[WG_KEY_LEN]);
 int key_public_from_private(uint8_t public_key[WG_KEY_LEN], const uint8_t private_key[WG_KEY_LEN]);
 /* Erase key material (sodium_memzero). */
 void key_wipe(void *key, unsigned long len);
+/* realloc() for buffers that hold key material: the old block is wiped before it is freed,
+ * where realloc would leave a copy in the heap. On failure returns NULL and @p is intact. */
+void *key_realloc(void *p, size_t old_size, size_t new_size);
 
 #endif

@@ -13,6 +13,7 @@
 #include "datapath/userspace/send.h"
 #include "datapath/userspace/timers.h"
 #include "lib/ipaddr.h"
+#include "lib/key.h"
 #include "lib/log.h"
 
 struct strbuf {
@@ -42,7 +43,7 @@ static void sb_printf(struct strbuf *b, const char *fmt, ...)
 			return;
 		}
 		size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
-		char *s = realloc(b->s, cap);
+		char *s = key_realloc(b->s, b->cap, cap); /* the output holds keys */
 
 		if (!s) {
 			b->err = -ENOMEM;
@@ -288,7 +289,7 @@ static int new_peer_change(struct set_request *r, const char *v)
 
 	if (r->n_peers == r->cap_peers) {
 		size_t cap = r->cap_peers ? r->cap_peers * 2 : 8;
-		struct peer_change *p = realloc(r->peers, cap * sizeof(*p));
+		struct peer_change *p = key_realloc(r->peers, r->cap_peers * sizeof(*p), cap * sizeof(*p)); /* PSKs */
 
 		if (!p)
 			return -ENOMEM;

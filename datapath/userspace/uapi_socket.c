@@ -14,6 +14,7 @@
 #include "datapath/userspace/device.h"
 #include "lib/log.h"
 #include "lib/fdio.h"
+#include "lib/key.h"
 
 /* A set request bigger than this is refused (wg sends ~200 bytes per peer). */
 #define UAPI_MAX_REQUEST (64U << 20)
@@ -80,7 +81,7 @@ static ssize_t conn_fill(struct conn *c)
 
 		if (cap > UAPI_MAX_REQUEST)
 			return -EMSGSIZE;
-		b = realloc(c->buf, cap);
+		b = key_realloc(c->buf, c->cap, cap); /* a set request holds keys */
 		if (!b)
 			return -ENOMEM;
 		c->buf = b;

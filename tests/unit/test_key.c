@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -65,9 +66,28 @@ static void test_generate_clamped(void **state)
 	assert_false(key_is_zero(a));
 }
 
+/* key_realloc keeps the content (shrinking or growing) and starts from NULL like realloc. */
+static void test_key_realloc(void **state)
+{
+	char *p = key_realloc(NULL, 0, 8);
+
+	(void)state;
+	assert_non_null(p);
+	memcpy(p, "secret!", 8);
+	p = key_realloc(p, 8, 4096);
+	assert_non_null(p);
+	assert_string_equal(p, "secret!");
+	p = key_realloc(p, 4096, 4);
+	assert_non_null(p);
+	assert_memory_equal(p, "secr", 4);
+	key_wipe(p, 4);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_realloc),
 		cmocka_unit_test(test_roundtrip_and_rfc7748),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_generate_clamped),
