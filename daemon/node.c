@@ -11,6 +11,8 @@
 
 #include <sodium.h>
 
+#include "lib/decimal.h"
+
 /* Longer lines are not something podwire writes: refuse rather than truncate. */
 #define NODE_LINE_MAX 1024
 
@@ -173,21 +175,6 @@ static bool printable(const char *s)
 	return true;
 }
 
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 /* Comma-separated addresses: at most one per family. */
 static int parse_tunnel_ips(struct node *n, char *value, char *err, size_t err_len, unsigned int line)
 {
@@ -253,7 +240,7 @@ static int parse_observed(struct node *n, char *value, char *err, size_t err_len
 
 static int parse_comment(struct node *n, char *key, char *value, char *err, size_t err_len, unsigned int line)
 {
-	uint32_t v;
+	uint64_t v;
 
 	if (!strcasecmp(key, "Name")) {
 		if (!node_name_valid(value))
@@ -265,7 +252,7 @@ static int parse_comment(struct node *n, char *key, char *value, char *err, size
 		return parse_pod_cidrs(n, value, err, err_len, line);
 	} else if (!strcasecmp(key, "MTU")) {
 		/* RFC 791 minimum 576 .. jumbo frames. */
-		if (parse_u32(value, 65535, &v) || v < 576)
+		if (decimal_parse(value, 65535, &v) || v < 576)
 			return fail(err, err_len, line, "MTU: '%s' is not between 576 and 65535", value);
 		n->mtu = v;
 	} else if (!strcasecmp(key, "Labels")) {
@@ -291,7 +278,7 @@ static int parse_field(struct node *n, char *key, char *value, bool *has_key, ch
 {
 	char host[NODE_ENDPOINT_MAX];
 	uint16_t port;
-	uint32_t v;
+	uint64_t v;
 
 	if (!strcasecmp(key, "PublicKey")) {
 		if (key_from_base64(n->public_key, value) || key_is_zero(n->public_key))
@@ -306,7 +293,7 @@ static int parse_field(struct node *n, char *key, char *value, bool *has_key, ch
 	} else if (!strcasecmp(key, "PersistentKeepalive")) {
 		if (!strcasecmp(value, "off"))
 			v = 0;
-		else if (parse_u32(value, 65535, &v))
+		else if (decimal_parse(value, 65535, &v))
 			return fail(err, err_len, line, "PersistentKeepalive: '%s' is not 0..65535", value);
 		n->persistent_keepalive = (uint16_t)v;
 	} else {

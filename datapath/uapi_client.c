@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "datapath/uapi_client.h"
+#include "lib/decimal.h"
 #include "lib/key.h"
 
 static int socket_path(char *buf, size_t len, const char *name)
@@ -145,21 +146,6 @@ static void key_to_hex(char hex[WG_KEY_LEN * 2 + 1], const uint8_t key[WG_KEY_LE
 	hex[WG_KEY_LEN * 2] = '\0';
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 /* "errno=N": wireguard-go sends the errno negated ("errno=-98"), others positive. */
 static int parse_errno(const char *s, int *out)
 {
@@ -167,7 +153,7 @@ static int parse_errno(const char *s, int *out)
 
 	if (*s == '-')
 		s++;
-	if (parse_u64(s, INT_MAX, &n))
+	if (decimal_parse(s, INT_MAX, &n))
 		return -EINVAL;
 	*out = (int)n;
 	return 0;
@@ -230,12 +216,12 @@ static int parse_get_line(struct wgdevice *dev, struct wgpeer **peer, const char
 				dev->flags |= WGDEVICE_HAS_PUBLIC_KEY;
 		}
 	} else if (!strcmp(key, "listen_port") && !p) {
-		if (!(ret = parse_u64(value, UINT16_MAX, &n))) {
+		if (!(ret = decimal_parse(value, UINT16_MAX, &n))) {
 			dev->listen_port = n;
 			dev->flags |= WGDEVICE_HAS_LISTEN_PORT;
 		}
 	} else if (!strcmp(key, "fwmark") && !p) {
-		if (!(ret = parse_u64(value, UINT32_MAX, &n))) {
+		if (!(ret = decimal_parse(value, UINT32_MAX, &n))) {
 			dev->fwmark = n;
 			dev->flags |= WGDEVICE_HAS_FWMARK;
 		}
@@ -256,7 +242,7 @@ static int parse_get_line(struct wgdevice *dev, struct wgpeer **peer, const char
 	} else if (!strcmp(key, "endpoint")) {
 		ret = parse_endpoint(&p->endpoint, value);
 	} else if (!strcmp(key, "persistent_keepalive_interval")) {
-		if (!(ret = parse_u64(value, UINT16_MAX, &n))) {
+		if (!(ret = decimal_parse(value, UINT16_MAX, &n))) {
 			p->persistent_keepalive_interval = n;
 			p->flags |= WGPEER_HAS_PERSISTENT_KEEPALIVE_INTERVAL;
 		}
@@ -269,16 +255,16 @@ static int parse_get_line(struct wgdevice *dev, struct wgpeer **peer, const char
 		if (!ret && !peer_add_allowedip(p, &prefix))
 			ret = -ENOMEM;
 	} else if (!strcmp(key, "last_handshake_time_sec")) {
-		if (!(ret = parse_u64(value, INT64_MAX, &n)))
+		if (!(ret = decimal_parse(value, INT64_MAX, &n)))
 			p->last_handshake_time.tv_sec = n;
 	} else if (!strcmp(key, "last_handshake_time_nsec")) {
-		if (!(ret = parse_u64(value, 999999999, &n)))
+		if (!(ret = decimal_parse(value, 999999999, &n)))
 			p->last_handshake_time.tv_nsec = n;
 	} else if (!strcmp(key, "rx_bytes")) {
-		if (!(ret = parse_u64(value, UINT64_MAX, &n)))
+		if (!(ret = decimal_parse(value, UINT64_MAX, &n)))
 			p->rx_bytes = n;
 	} else if (!strcmp(key, "tx_bytes")) {
-		if (!(ret = parse_u64(value, UINT64_MAX, &n)))
+		if (!(ret = decimal_parse(value, UINT64_MAX, &n)))
 			p->tx_bytes = n;
 	}
 	return ret ? -EPROTO : 0;

@@ -13,6 +13,7 @@
 #include "datapath/userspace/send.h"
 #include "datapath/userspace/timers.h"
 #include "lib/ipaddr.h"
+#include "lib/decimal.h"
 #include "lib/key.h"
 #include "lib/log.h"
 
@@ -156,20 +157,6 @@ static int parse_hex_key(uint8_t key[32], const char *v)
 	return 0;
 }
 
-static int parse_uint(const char *v, unsigned long long max, unsigned long long *out)
-{
-	char *end;
-
-	/* strconv.ParseUint(v, 10, bits): digits only, no sign, no spaces. */
-	if (!*v || *v < '0' || *v > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	if (errno || *end || *out > max)
-		return -EINVAL;
-	return 0;
-}
-
 static int parse_bool_true(const char *v)
 {
 	return strcmp(v, "true") ? -EINVAL : 0;
@@ -216,7 +203,7 @@ static int add_allowed_ip(struct peer_change *pc, const char *v)
 
 static int device_line(struct set_request *r, const char *key, const char *v)
 {
-	unsigned long long n;
+	uint64_t n;
 
 	if (!strcmp(key, "private_key")) {
 		r->has_private_key = true;
@@ -224,14 +211,14 @@ static int device_line(struct set_request *r, const char *key, const char *v)
 	}
 	if (!strcmp(key, "listen_port")) {
 		r->has_port = true;
-		if (parse_uint(v, 65535, &n))
+		if (decimal_parse(v, 65535, &n))
 			return -EINVAL;
 		r->port = (uint16_t)n;
 		return 0;
 	}
 	if (!strcmp(key, "fwmark")) {
 		r->has_fwmark = true;
-		if (parse_uint(v, UINT32_MAX, &n))
+		if (decimal_parse(v, UINT32_MAX, &n))
 			return -EINVAL;
 		r->fwmark = (uint32_t)n;
 		return 0;
@@ -245,7 +232,7 @@ static int device_line(struct set_request *r, const char *key, const char *v)
 
 static int peer_line(struct peer_change *pc, const char *key, const char *v)
 {
-	unsigned long long n;
+	uint64_t n;
 
 	if (!strcmp(key, "update_only")) {
 		pc->update_only = true;
@@ -265,7 +252,7 @@ static int peer_line(struct peer_change *pc, const char *key, const char *v)
 	}
 	if (!strcmp(key, "persistent_keepalive_interval")) {
 		pc->has_keepalive = true;
-		if (parse_uint(v, 65535, &n))
+		if (decimal_parse(v, 65535, &n))
 			return -EINVAL;
 		pc->keepalive = (uint16_t)n;
 		return 0;
