@@ -74,11 +74,6 @@ int quick_route_get_mtu(const struct ip_addr *dst, uint32_t *mtu);
 /* ip route show default: the first IPv4 default route of table main, its mtu or its
  * device's MTU; 0 if there is none. */
 int quick_default_route_mtu(uint32_t *mtu);
-/* A NETLINK_ROUTE socket, and libnl's error numbers as -errno (for quick_rule.c). */
-struct nl_sock;
-int quick_rtnl_open(struct nl_sock **sk);
-int quick_errno_from_nl(int nlerr);
-
 /* --- quick_rule.c: policy rules. */
 /* ip -4|-6 rule add not fwmark MARK table TABLE */
 int quick_rule_add_fwmark(int family, uint32_t mark, uint32_t table);

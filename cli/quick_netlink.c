@@ -15,52 +15,7 @@
 #include <string.h>
 
 #include "cli/quick.h"
-
-int quick_errno_from_nl(int nlerr)
-{
-	switch (nlerr < 0 ? -nlerr : nlerr) {
-	case 0: return 0;
-	case NLE_EXIST: return -EEXIST;
-	case NLE_NODEV: return -ENODEV;
-	case NLE_OBJ_NOTFOUND: return -ENOENT;
-	case NLE_PERM: return -EPERM;
-	case NLE_NOACCESS: return -EACCES;
-	case NLE_INVAL: return -EINVAL;
-	case NLE_NOMEM: return -ENOMEM;
-	case NLE_BUSY: return -EBUSY;
-	case NLE_RANGE: return -ERANGE;
-	case NLE_NOADDR: return -EADDRNOTAVAIL;
-	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
-	case NLE_AGAIN: return -EAGAIN;
-	default: return -EIO;
-	}
-}
-
-int quick_rtnl_open(struct nl_sock **sk)
-{
-	int ret;
-
-	*sk = nl_socket_alloc();
-	if (!*sk)
-		return -ENOMEM;
-	ret = nl_connect(*sk, NETLINK_ROUTE);
-	if (ret < 0) {
-		nl_socket_free(*sk);
-		*sk = NULL;
-		return quick_errno_from_nl(ret);
-	}
-	return 0;
-}
-
-static struct nl_addr *nl_addr_from_prefix(const struct ip_prefix *p)
-{
-	struct nl_addr *a = nl_addr_build(p->addr.family, p->addr.bytes, p->addr.family == AF_INET6 ? 16 : 4);
-
-	if (a)
-		nl_addr_set_prefixlen(a, p->cidr);
-	return a;
-}
+#include "lib/rtnl.h"
 
 int quick_link_index(const char *name)
 {
@@ -68,12 +23,12 @@ int quick_link_index(const char *name)
 	struct rtnl_link *link = NULL;
 	int ret;
 
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	ret = rtnl_link_get_kernel(sk, 0, name, &link);
 	if (ret < 0)
-		ret = ret == -NLE_OBJ_NOTFOUND || ret == -NLE_NODEV ? -ENODEV : quick_errno_from_nl(ret);
+		ret = ret == -NLE_OBJ_NOTFOUND || ret == -NLE_NODEV ? -ENODEV : nlroute_errno(ret);
 	else
 		ret = rtnl_link_get_ifindex(link);
 	rtnl_link_put(link);
@@ -87,12 +42,12 @@ int quick_link_mtu(int ifindex, uint32_t *mtu)
 	struct rtnl_link *link = NULL;
 	int ret;
 
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	ret = rtnl_link_get_kernel(sk, ifindex, NULL, &link);
 	if (ret < 0) {
-		ret = quick_errno_from_nl(ret);
+		ret = nlroute_errno(ret);
 	} else {
 		*mtu = rtnl_link_get_mtu(link);
 		ret = 0;
@@ -108,7 +63,7 @@ int quick_link_set_mtu_up(int ifindex, uint32_t mtu)
 	struct rtnl_link *orig = NULL, *change = NULL;
 	int ret;
 
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	ret = rtnl_link_get_kernel(sk, ifindex, NULL, &orig);
@@ -127,7 +82,7 @@ out:
 	rtnl_link_put(change);
 	rtnl_link_put(orig);
 	nl_socket_free(sk);
-	return quick_errno_from_nl(ret);
+	return nlroute_errno(ret);
 }
 
 int quick_addr_add(int ifindex, const struct ip_prefix *prefix)
@@ -137,11 +92,11 @@ int quick_addr_add(int ifindex, const struct ip_prefix *prefix)
 	struct nl_addr *local = NULL;
 	int ret;
 
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	addr = rtnl_addr_alloc();
-	local = nl_addr_from_prefix(prefix);
+	local = nlroute_addr_build(&prefix->addr, prefix->cidr);
 	if (!addr || !local) {
 		ret = -NLE_NOMEM;
 		goto out;
@@ -157,7 +112,7 @@ out:
 	nl_addr_put(local);
 	rtnl_addr_put(addr);
 	nl_socket_free(sk);
-	return quick_errno_from_nl(ret);
+	return nlroute_errno(ret);
 }
 
 struct addr_walk {
@@ -200,12 +155,12 @@ int quick_addr_list(int ifindex, int family, struct ip_prefix **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	ret = rtnl_addr_alloc_cache(sk, &cache);
 	if (ret < 0) {
-		ret = quick_errno_from_nl(ret);
+		ret = nlroute_errno(ret);
 		goto out;
 	}
 	nl_cache_foreach(cache, addr_walk_one, &w);
@@ -230,12 +185,12 @@ int quick_route_add(int ifindex, const struct ip_prefix *prefix, uint32_t table)
 	struct nl_addr *dst = NULL;
 	int ret;
 
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	route = rtnl_route_alloc();
 	nh = rtnl_route_nh_alloc();
-	dst = nl_addr_from_prefix(prefix);
+	dst = nlroute_addr_build(&prefix->addr, prefix->cidr);
 	if (!route || !nh || !dst) {
 		ret = -NLE_NOMEM;
 		goto out;
@@ -259,7 +214,7 @@ out:
 	nl_addr_put(dst);
 	rtnl_route_put(route);
 	nl_socket_free(sk);
-	return quick_errno_from_nl(ret);
+	return nlroute_errno(ret);
 }
 
 struct route_walk {
@@ -318,12 +273,12 @@ static int route_walk(int family, struct route_walk *w)
 	struct nl_cache *cache = NULL;
 	int ret;
 
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	ret = rtnl_route_alloc_cache(sk, family, 0, &cache);
 	if (ret < 0) {
-		ret = quick_errno_from_nl(ret);
+		ret = nlroute_errno(ret);
 	} else {
 		nl_cache_foreach(cache, route_walk_one, w);
 		ret = 0;
@@ -375,10 +330,10 @@ int quick_route_get_mtu(const struct ip_addr *dst, uint32_t *mtu)
 	int oif = 0, ret;
 
 	*mtu = 0;
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
-	a = nl_addr_from_prefix(&host);
+	a = nlroute_addr_build(&host.addr, host.cidr);
 	if (!a) {
 		nl_socket_free(sk);
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cli/quick.h"
+#include "lib/rtnl.h"
 
 struct rule_spec {
 	int family;
@@ -59,13 +60,13 @@ static int rule_send(struct nl_sock *sk, int cmd, int flags, const struct rule_s
 	nlmsg_free(msg);
 	if (ret >= 0)
 		ret = nl_wait_for_ack(sk);
-	return quick_errno_from_nl(ret);
+	return nlroute_errno(ret);
 }
 
 static int rule_add(const struct rule_spec *r)
 {
 	struct nl_sock *sk;
-	int ret = quick_rtnl_open(&sk);
+	int ret = nlroute_open(&sk);
 
 	if (ret)
 		return ret;
@@ -141,15 +142,15 @@ static int rule_dump(struct nl_sock *sk, int family, struct rule_dump *d)
 	memset(d, 0, sizeof(*d));
 	ret = nl_send_simple(sk, RTM_GETRULE, NLM_F_DUMP, &frh, sizeof(frh));
 	if (ret < 0)
-		return quick_errno_from_nl(ret);
+		return nlroute_errno(ret);
 	ret = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, rule_dump_one, d);
 	if (ret < 0)
-		return quick_errno_from_nl(ret);
+		return nlroute_errno(ret);
 	ret = nl_recvmsgs_default(sk);
 	if (ret < 0) {
 		free(d->v);
 		d->v = NULL;
-		return quick_errno_from_nl(ret);
+		return nlroute_errno(ret);
 	}
 	if (d->err) {
 		free(d->v);
@@ -166,7 +167,7 @@ static int rule_delete_matching(int family, bool (*match)(const struct rule_spec
 	int ret;
 
 	*deleted = 0;
-	ret = quick_rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
 	ret = rule_dump(sk, family, &d);

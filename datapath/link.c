@@ -21,47 +21,12 @@
 #include "datapath/netlink.h"
 #include "datapath/uapi_client.h"
 #include "lib/log.h"
+#include "lib/rtnl.h"
 #include "lib/spawn.h"
 
 #define USERSPACE_DEFAULT "podwire-wg"
 /* How long a userspace datapath may take to show its socket and link. */
 #define USERSPACE_WAIT_MS 5000
-
-static int rtnl_open(struct nl_sock **out)
-{
-	struct nl_sock *sk = nl_socket_alloc();
-
-	if (!sk)
-		return -ENOMEM;
-	if (nl_connect(sk, NETLINK_ROUTE) < 0) {
-		nl_socket_free(sk);
-		return -ECONNREFUSED;
-	}
-	*out = sk;
-	return 0;
-}
-
-static int nl_to_errno(int nlerr)
-{
-	switch (-nlerr) {
-	case NLE_OPNOTSUPP:
-		return -EOPNOTSUPP;
-	case NLE_EXIST:
-		return -EEXIST;
-	case NLE_OBJ_NOTFOUND:
-	case NLE_NODEV:
-		return -ENODEV;
-	case NLE_PERM:
-		return -EPERM;
-	case NLE_NOMEM:
-		return -ENOMEM;
-	case NLE_INVAL:
-	case NLE_RANGE:
-		return -EINVAL;
-	default:
-		return -EIO;
-	}
-}
 
 static int kernel_link_create(const char *name)
 {
@@ -71,7 +36,7 @@ static int kernel_link_create(const char *name)
 
 	if (!link)
 		return -ENOMEM;
-	ret = rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret < 0) {
 		rtnl_link_put(link);
 		return ret;
@@ -80,9 +45,9 @@ static int kernel_link_create(const char *name)
 	ret = rtnl_link_set_type(link, "wireguard");
 	if (ret >= 0)
 		ret = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
-	ret = ret < 0 ? nl_to_errno(ret) : 0;
+	ret = nlroute_errno(ret);
 	rtnl_link_put(link);
-	nl_socket_free(sk);
+	nlroute_close(sk);
 	return ret;
 }
 
@@ -214,25 +179,16 @@ int link_delete(const char *name)
 {
 	char sock[PATH_MAX];
 	struct nl_sock *sk;
-	struct rtnl_link *link;
 	struct stat st;
 	int ret;
 
 	if (!name || !*name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
 		return -EINVAL;
-	ret = rtnl_open(&sk);
+	ret = nlroute_open(&sk);
 	if (ret < 0)
 		return ret;
-	link = rtnl_link_alloc();
-	if (!link) {
-		nl_socket_free(sk);
-		return -ENOMEM;
-	}
-	rtnl_link_set_name(link, name);
-	ret = rtnl_link_delete(sk, link);
-	ret = ret < 0 ? nl_to_errno(ret) : 0;
-	rtnl_link_put(link);
-	nl_socket_free(sk);
+	ret = nlroute_link_delete(sk, name);
+	nlroute_close(sk);
 	/* The userspace datapath exits when its TUN goes; give it a moment, then clear a
 	 * socket it left behind. */
 	snprintf(sock, sizeof(sock), "%s/%s.sock", UAPI_SOCKET_DIR, name);

@@ -14,8 +14,7 @@
 #include <sched.h>
 #include <string.h>
 
-/* libnl folds kernel errnos into its own NLE_* codes; fold them back for our callers. */
-static int nle_errno(int nle)
+int nlroute_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
 	case 0: return 0;
@@ -53,7 +52,7 @@ int nlroute_open(struct nl_sock **out)
 	ret = nl_connect(sk, NETLINK_ROUTE);
 	if (ret < 0) {
 		nl_socket_free(sk);
-		return nle_errno(ret);
+		return nlroute_errno(ret);
 	}
 	*out = sk;
 	return 0;
@@ -81,7 +80,7 @@ void nlroute_close(struct nl_sock *sk)
 		nl_socket_free(sk);
 }
 
-static struct nl_addr *nl_addr_from(const struct ip_addr *a, unsigned int prefixlen)
+struct nl_addr *nlroute_addr_build(const struct ip_addr *a, unsigned int prefixlen)
 {
 	struct nl_addr *na = nl_addr_build(a->family, a->bytes, a->family == AF_INET6 ? 16 : 4);
 
@@ -110,7 +109,7 @@ int nlroute_link_get(struct nl_sock *sk, const char *name, struct nlroute_link *
 
 	ret = rtnl_link_get_kernel(sk, 0, name, &link);
 	if (ret < 0) {
-		ret = nle_errno(ret);
+		ret = nlroute_errno(ret);
 		return ret == -ENOENT ? -ENODEV : ret;
 	}
 	memset(out, 0, sizeof(*out));
@@ -152,7 +151,7 @@ int nlroute_veth_create(struct nl_sock *sk, const char *name, const uint8_t *mac
 		rtnl_link_set_flags(link, IFF_UP);
 	if (peer_netns_fd >= 0)
 		rtnl_link_set_ns_fd(peer, peer_netns_fd);
-	ret = nle_errno(rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL));
+	ret = nlroute_errno(rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL));
 	nl_addr_put(ll);
 	rtnl_link_put(peer);
 	rtnl_link_veth_release(link);
@@ -167,7 +166,7 @@ static int link_change(struct nl_sock *sk, int ifindex, struct rtnl_link *change
 	if (!orig)
 		return -ENOMEM;
 	rtnl_link_set_ifindex(orig, ifindex);
-	ret = nle_errno(rtnl_link_change(sk, orig, changes, 0));
+	ret = nlroute_errno(rtnl_link_change(sk, orig, changes, 0));
 	rtnl_link_put(orig);
 	return ret;
 }
@@ -222,7 +221,7 @@ int nlroute_link_delete(struct nl_sock *sk, const char *name)
 	if (!link)
 		return -ENOMEM;
 	rtnl_link_set_name(link, name);
-	ret = nle_errno(rtnl_link_delete(sk, link));
+	ret = nlroute_errno(rtnl_link_delete(sk, link));
 	rtnl_link_put(link);
 	return ret == -ENOENT ? -ENODEV : ret;
 }
@@ -234,7 +233,7 @@ static struct rtnl_addr *addr_build(int ifindex, const struct ip_prefix *p)
 
 	if (!a)
 		return NULL;
-	local = nl_addr_from(&p->addr, p->cidr);
+	local = nlroute_addr_build(&p->addr, p->cidr);
 	if (!local) {
 		rtnl_addr_put(a);
 		return NULL;
@@ -256,7 +255,7 @@ int nlroute_addr_add(struct nl_sock *sk, int ifindex, const struct ip_prefix *p,
 		return -ENOMEM;
 	if (nodad && p->addr.family == AF_INET6)
 		rtnl_addr_set_flags(a, IFA_F_NODAD);
-	ret = nle_errno(rtnl_addr_add(sk, a, NLM_F_EXCL));
+	ret = nlroute_errno(rtnl_addr_add(sk, a, NLM_F_EXCL));
 	rtnl_addr_put(a);
 	return ret;
 }
@@ -268,7 +267,7 @@ int nlroute_addr_del(struct nl_sock *sk, int ifindex, const struct ip_prefix *p)
 
 	if (!a)
 		return -ENOMEM;
-	ret = nle_errno(rtnl_addr_delete(sk, a, 0));
+	ret = nlroute_errno(rtnl_addr_delete(sk, a, 0));
 	rtnl_addr_put(a);
 	return ret == -EADDRNOTAVAIL ? -ENOENT : ret;
 }
@@ -282,7 +281,7 @@ int nlroute_addr_exists(struct nl_sock *sk, int ifindex, const struct ip_prefix 
 	*found = false;
 	ret = rtnl_addr_alloc_cache(sk, &cache);
 	if (ret < 0)
-		return nle_errno(ret);
+		return nlroute_errno(ret);
 	for (obj = nl_cache_get_first(cache); obj && !*found; obj = nl_cache_get_next(obj)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)obj;
 
@@ -302,7 +301,7 @@ static struct rtnl_route *route_build(const struct nlroute_route *r)
 
 	if (!route)
 		return NULL;
-	dst = nl_addr_from(&r->dst.addr, r->dst.cidr);
+	dst = nlroute_addr_build(&r->dst.addr, r->dst.cidr);
 	if (!dst)
 		goto fail;
 	rtnl_route_set_family(route, (uint8_t)r->dst.addr.family);
@@ -325,7 +324,7 @@ static struct rtnl_route *route_build(const struct nlroute_route *r)
 	if (r->ifindex)
 		rtnl_route_nh_set_ifindex(nh, r->ifindex);
 	if (r->has_gw) {
-		gw = nl_addr_from(&r->gw, ip_addr_bits(&r->gw));
+		gw = nlroute_addr_build(&r->gw, ip_addr_bits(&r->gw));
 		if (!gw) {
 			rtnl_route_nh_free(nh);
 			goto fail;
@@ -349,7 +348,7 @@ static int route_new(struct nl_sock *sk, const struct nlroute_route *r, int flag
 
 	if (!route)
 		return -ENOMEM;
-	ret = nle_errno(rtnl_route_add(sk, route, flags));
+	ret = nlroute_errno(rtnl_route_add(sk, route, flags));
 	rtnl_route_put(route);
 	return ret;
 }
@@ -371,7 +370,7 @@ int nlroute_route_del(struct nl_sock *sk, const struct nlroute_route *r)
 
 	if (!route)
 		return -ENOMEM;
-	ret = nle_errno(rtnl_route_delete(sk, route, 0));
+	ret = nlroute_errno(rtnl_route_delete(sk, route, 0));
 	rtnl_route_put(route);
 	return ret == -ESRCH ? -ENOENT : ret;
 }
@@ -402,7 +401,7 @@ int nlroute_route_exists(struct nl_sock *sk, const struct nlroute_route *r, bool
 	*found = false;
 	ret = rtnl_route_alloc_cache(sk, r->dst.addr.family, 0, &cache);
 	if (ret < 0)
-		return nle_errno(ret);
+		return nlroute_errno(ret);
 	for (obj = nl_cache_get_first(cache); obj && !*found; obj = nl_cache_get_next(obj))
 		*found = route_matches((struct rtnl_route *)obj, r);
 	nl_cache_free(cache);
@@ -418,7 +417,7 @@ int nlroute_route_list_dev(struct nl_sock *sk, int ifindex, struct ip_prefix *ou
 	*n = 0;
 	ret = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
 	if (ret < 0)
-		return nle_errno(ret);
+		return nlroute_errno(ret);
 	for (obj = nl_cache_get_first(cache); obj && *n < max; obj = nl_cache_get_next(obj)) {
 		struct rtnl_route *route = (struct rtnl_route *)obj;
 		struct nl_addr *dst = rtnl_route_get_dst(route);
@@ -449,7 +448,7 @@ int nlroute_neigh_set_permanent(struct nl_sock *sk, int ifindex, const struct ip
 
 	if (!n)
 		return -ENOMEM;
-	dst = nl_addr_from(ip, ip_addr_bits(ip));
+	dst = nlroute_addr_build(ip, ip_addr_bits(ip));
 	ll = nl_addr_build(AF_LLC, mac, 6);
 	if (!dst || !ll)
 		goto out;
@@ -458,7 +457,7 @@ int nlroute_neigh_set_permanent(struct nl_sock *sk, int ifindex, const struct ip
 	rtnl_neigh_set_dst(n, dst);
 	rtnl_neigh_set_lladdr(n, ll);
 	rtnl_neigh_set_state(n, NUD_PERMANENT);
-	ret = nle_errno(rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE));
+	ret = nlroute_errno(rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE));
 out:
 	nl_addr_put(dst);
 	nl_addr_put(ll);

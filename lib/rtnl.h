@@ -14,6 +14,7 @@
 #include "lib/ipaddr.h"
 
 struct nl_sock;
+struct nl_addr;
 
 struct nlroute_link {
 	int ifindex;
@@ -40,6 +41,10 @@ int nlroute_open(struct nl_sock **out);
 /* Open one in the namespace @netns_fd and come back to @home_fd (both O_RDONLY netns fds). */
 int nlroute_open_in(struct nl_sock **out, int netns_fd, int home_fd);
 void nlroute_close(struct nl_sock *sk);
+/* libnl folds kernel errnos into its own NLE_* codes (negative): fold one back to -errno. */
+int nlroute_errno(int nle);
+/* A libnl address for @a with @prefixlen (caller nl_addr_put()s it); NULL without memory. */
+struct nl_addr *nlroute_addr_build(const struct ip_addr *a, unsigned int prefixlen);
 /* Human text for the last -errno from these helpers (libnl's wording when it has one). */
 const char *nlroute_strerror(int err);
 
