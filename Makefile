@@ -18,7 +18,8 @@ ifeq ($(findstring -O0,$(CFLAGS)),)
 override CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread
-override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is loaded when an etcd store is opened (daemon/libcurl.h): its headers only here.
+override LDLIBS += $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 # Each directory is a module. lib/ is shared by every binary; a binary's main.c lives in
 # its own directory and everything else there is linkable by tests and other binaries.

@@ -6,6 +6,7 @@
  * kv/deleterange, kv/txn (compare-and-swap), lease/grant and lease/keepalive (heartbeats),
  * and watch (a streaming response, one JSON object per event batch). The watch runs in its
  * own thread that only signals a pipe; everything else runs on the caller's thread. */
+#include "daemon/libcurl.h"
 #include "daemon/store.h"
 
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include <cJSON.h>
-#include <curl/curl.h>
 #include <sodium.h>
 
 #include "lib/log.h"
@@ -32,6 +32,7 @@ struct store_etcd {
 	struct store base;
 	char **urls;
 	size_t n_urls, current;
+	const struct libcurl *lc;
 	CURL *curl;
 	int lease_ttl;
 	char lease_id[32]; /* "" until granted */
@@ -110,22 +111,23 @@ static char *prefix_end_b64(const char *prefix)
 	return out;
 }
 
-static void setup_common(CURL *curl, const char *url, const char *body, struct curl_slist *hdrs)
+static void setup_common(const struct libcurl *lc, CURL *curl, const char *url, const char *body,
+			 struct curl_slist *hdrs)
 {
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1500L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	lc->easy_reset(curl);
+	lc->easy_setopt(curl, CURLOPT_URL, url);
+	lc->easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	lc->easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	lc->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	lc->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1500L);
+	lc->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
 /* POST @body to @path on the current member; on failure try the next one. The parsed
  * reply is returned in *json. */
 static int call(struct store_etcd *es, const char *path, cJSON *body, cJSON **json)
 {
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdrs = es->lc->slist_append(NULL, "Content-Type: application/json");
 	char *text = cJSON_PrintUnformatted(body);
 	int ret = -EIO;
 
@@ -141,15 +143,15 @@ static int call(struct store_etcd *es, const char *path, cJSON *body, cJSON **js
 		CURLcode rc;
 
 		snprintf(url, sizeof(url), "%s%s", es->urls[es->current], path);
-		setup_common(es->curl, url, text, hdrs);
-		curl_easy_setopt(es->curl, CURLOPT_TIMEOUT_MS, 5000L);
-		curl_easy_setopt(es->curl, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(es->curl, CURLOPT_WRITEDATA, &r);
-		rc = curl_easy_perform(es->curl);
-		curl_easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE, &status);
+		setup_common(es->lc, es->curl, url, text, hdrs);
+		es->lc->easy_setopt(es->curl, CURLOPT_TIMEOUT_MS, 5000L);
+		es->lc->easy_setopt(es->curl, CURLOPT_WRITEFUNCTION, collect);
+		es->lc->easy_setopt(es->curl, CURLOPT_WRITEDATA, &r);
+		rc = es->lc->easy_perform(es->curl);
+		es->lc->easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (rc != CURLE_OK) {
 			free(r.data);
-			log_debug("etcd: %s: %s", url, curl_easy_strerror(rc));
+			log_debug("etcd: %s: %s", url, es->lc->easy_strerror(rc));
 			es->current = (es->current + 1) % es->n_urls;
 			ret = -EHOSTUNREACH;
 			continue;
@@ -169,7 +171,7 @@ static int call(struct store_etcd *es, const char *path, cJSON *body, cJSON **js
 	}
 out:
 	free(text);
-	curl_slist_free_all(hdrs);
+	es->lc->slist_free_all(hdrs);
 	return ret;
 }
 
@@ -441,8 +443,8 @@ static int watch_progress(void *userdata, curl_off_t dt, curl_off_t dn, curl_off
 static void *watch_thread(void *arg)
 {
 	struct store_etcd *es = arg;
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	CURL *curl = curl_easy_init();
+	struct curl_slist *hdrs = es->lc->slist_append(NULL, "Content-Type: application/json");
+	CURL *curl = es->lc->easy_init();
 	unsigned int backoff_ms = 200;
 	char body[256];
 	size_t current = 0;
@@ -454,17 +456,17 @@ static void *watch_thread(void *arg)
 		char url[512];
 
 		snprintf(url, sizeof(url), "%s/v3/watch", es->urls[current]);
-		setup_common(curl, url, body, hdrs);
-		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, watch_data);
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, es);
-		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, watch_progress);
-		curl_easy_setopt(curl, CURLOPT_XFERINFODATA, es);
+		setup_common(es->lc, curl, url, body, hdrs);
+		es->lc->easy_setopt(curl, CURLOPT_WRITEFUNCTION, watch_data);
+		es->lc->easy_setopt(curl, CURLOPT_WRITEDATA, es);
+		es->lc->easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+		es->lc->easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, watch_progress);
+		es->lc->easy_setopt(curl, CURLOPT_XFERINFODATA, es);
 		/* A dead member otherwise looks like a quiet stream forever. */
-		curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 5L);
-		curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 2L);
-		curl_easy_perform(curl);
+		es->lc->easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+		es->lc->easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 5L);
+		es->lc->easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 2L);
+		es->lc->easy_perform(curl);
 		if (atomic_load(&es->stop))
 			break;
 		atomic_store(&es->watch_broken, true);
@@ -474,9 +476,9 @@ static void *watch_thread(void *arg)
 			usleep(50 * 1000);
 		backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
 	}
-	curl_slist_free_all(hdrs);
+	es->lc->slist_free_all(hdrs);
 	if (curl)
-		curl_easy_cleanup(curl);
+		es->lc->easy_cleanup(curl);
 	return NULL;
 }
 
@@ -506,7 +508,7 @@ static void etcd_close(struct store *s)
 		free(es->urls[i]);
 	free(es->urls);
 	if (es->curl)
-		curl_easy_cleanup(es->curl);
+		es->lc->easy_cleanup(es->curl);
 	if (es->pipe[0] >= 0)
 		close(es->pipe[0]);
 	if (es->pipe[1] >= 0)
@@ -560,6 +562,7 @@ static int parse_urls(struct store_etcd *es, const char *endpoints)
 int store_etcd_open(struct store **s, const char *endpoints, int lease_ttl)
 {
 	struct store_etcd *es = calloc(1, sizeof(*es));
+	char err[256];
 	int ret;
 
 	*s = NULL;
@@ -573,7 +576,14 @@ int store_etcd_open(struct store **s, const char *endpoints, int lease_ttl)
 	ret = parse_urls(es, endpoints);
 	if (ret)
 		goto fail;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(es->curl = curl_easy_init())) {
+	es->lc = libcurl_get(err, sizeof(err));
+	if (!es->lc) {
+		log_err("etcd store: %s", err);
+		ret = -ELIBACC;
+		goto fail;
+	}
+	es->curl = es->lc->easy_init();
+	if (!es->curl) {
 		ret = -ENOMEM;
 		goto fail;
 	}
