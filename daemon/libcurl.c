@@ -5,8 +5,9 @@
 #include <pthread.h>
 #include <stdio.h>
 
-/* The soname of libcurl 7.16 and later (Debian's libcurl4 packages). */
-#define LIBCURL_SONAME "libcurl.so.4"
+/* Debian ships libcurl in two flavours with the same API: libcurl4 (OpenSSL) and
+ * libcurl3-gnutls. Either will do. */
+static const char *const sonames[] = { "libcurl.so.4", "libcurl-gnutls.so.4" };
 
 static struct libcurl api;
 static char load_error[256];
@@ -14,7 +15,8 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 
 static void load(void)
 {
-	void *h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *h = NULL;
+	size_t i;
 	struct { void **slot; const char *name; } syms[] = {
 		{ (void **)&api.global_init, "curl_global_init" },
 		{ (void **)&api.easy_init, "curl_easy_init" },
@@ -28,15 +30,17 @@ static void load(void)
 		{ (void **)&api.slist_free_all, "curl_slist_free_all" },
 	};
 
+	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]) && !h; i++)
+		h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
-		snprintf(load_error, sizeof(load_error), "cannot load %s (install libcurl4): %s", LIBCURL_SONAME,
+		snprintf(load_error, sizeof(load_error), "cannot load %s (install libcurl4): %s", sonames[0],
 			 dlerror());
 		return;
 	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		*syms[i].slot = dlsym(h, syms[i].name);
 		if (!*syms[i].slot) {
-			snprintf(load_error, sizeof(load_error), "%s has no %s", LIBCURL_SONAME, syms[i].name);
+			snprintf(load_error, sizeof(load_error), "libcurl has no %s", syms[i].name);
 			return;
 		}
 	}
