@@ -45,6 +45,9 @@ static int key_path(struct store_file *fs, const char *key, char *path, size_t l
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Not fd_read_all(): an oversized file is read only up to a little past FILE_VALUE_MAX and
+ * handed on, so that the record decoder skips it by name; an error here would make one
+ * hostile file break the listing of every other node. */
 static int read_whole(const char *path, char **value, size_t *len)
 {
 	size_t cap = 4096, used = 0;
