@@ -31,22 +31,16 @@ static void usage(const char *prog)
 		prog);
 }
 
-/* The client's configuration: its key and address, and every node as a peer. */
-static int client_config(char **out, const uint8_t priv[WG_KEY_LEN], const struct ip_addr *addr, const char *dns,
-			 const struct node *nodes, size_t n)
+/* The client's [Peer] sections: every node that can be dialled. No secrets here, so the
+ * growing memstream buffer is fine. */
+static int client_peers(char **out, size_t *size, const struct node *nodes, size_t n)
 {
 	char key[WG_KEY_LEN_BASE64], a[IP_ADDR_STRLEN];
-	size_t size = 0, peers = 0;
-	FILE *f = open_memstream(out, &size);
+	size_t peers = 0;
+	FILE *f = open_memstream(out, size);
 
 	if (!f)
 		return -errno;
-	key_to_base64(key, priv);
-	ip_addr_format(addr, a, sizeof(a));
-	fprintf(f, "[Interface]\nPrivateKey = %s\nAddress = %s/%u\n", key, a, ip_addr_bits(addr));
-	sodium_memzero(key, sizeof(key));
-	if (dns)
-		fprintf(f, "DNS = %s\n", dns);
 	for (size_t i = 0; i < n; i++) {
 		const char *sep = "";
 
@@ -71,9 +65,42 @@ static int client_config(char **out, const uint8_t priv[WG_KEY_LEN], const struc
 		fprintf(f, "\nPersistentKeepalive = %d\n", CLIENT_KEEPALIVE);
 		peers++;
 	}
-	if (fclose(f))
+	if (fclose(f)) {
+		free(*out);
+		*out = NULL;
 		return -ENOMEM;
+	}
 	return peers ? 0 : -ENOENT;
+}
+
+/* The client's configuration: its key and address, and every node as a peer. The part with
+ * the private key is formatted once into a buffer of its final size (a growing buffer would
+ * leave copies of the key in freed memory); the caller wipes it. */
+static int client_config(char **out, const uint8_t priv[WG_KEY_LEN], const struct ip_addr *addr, const char *dns,
+			 const struct node *nodes, size_t n)
+{
+	char key[WG_KEY_LEN_BASE64], a[IP_ADDR_STRLEN], *peers = NULL;
+	size_t peers_len = 0;
+	int len, ret = client_peers(&peers, &peers_len, nodes, n);
+
+	*out = NULL;
+	if (ret) {
+		free(peers);
+		return ret;
+	}
+	ip_addr_format(addr, a, sizeof(a));
+	key_to_base64(key, priv);
+#define CLIENT_CONFIG(buf, size) \
+	snprintf(buf, size, "[Interface]\nPrivateKey = %s\nAddress = %s/%u\n%s%s%s%s", key, a, ip_addr_bits(addr), \
+		 dns ? "DNS = " : "", dns ? dns : "", dns ? "\n" : "", peers)
+	len = CLIENT_CONFIG(NULL, 0);
+	*out = len < 0 ? NULL : malloc((size_t)len + 1);
+	if (*out)
+		CLIENT_CONFIG(*out, (size_t)len + 1);
+#undef CLIENT_CONFIG
+	sodium_memzero(key, sizeof(key));
+	free(peers);
+	return *out ? 0 : -ENOMEM;
 }
 
 static int peer_add(const char *name, const struct mesh_store_args *sa, const struct ip_prefix *tunnel_cidr,
