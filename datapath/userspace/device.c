@@ -34,17 +34,17 @@ void wg_device_free(struct wg_device *dev)
 	sodium_memzero(&dev->cookie_checker, sizeof(dev->cookie_checker));
 }
 
-static struct wg_peer **pubkey_bucket(struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+static size_t pubkey_bucket(const struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
 	uint64_t h;
 
 	crypto_shorthash((unsigned char *)&h, public_key, NOISE_PUBLIC_KEY_LEN, dev->pubkey_hash_key);
-	return &dev->pubkey_buckets[h % WG_PUBKEY_BUCKETS];
+	return h % WG_PUBKEY_BUCKETS;
 }
 
 struct wg_peer *wg_device_lookup_peer(const struct wg_device *dev, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
-	struct wg_peer *p = *pubkey_bucket((struct wg_device *)dev, public_key);
+	struct wg_peer *p = dev->pubkey_buckets[pubkey_bucket(dev, public_key)];
 
 	/* Public keys are not secret (kernel peerlookup.c compares them with memcmp too). */
 	while (p && memcmp(p->handshake.remote_static, public_key, NOISE_PUBLIC_KEY_LEN))
@@ -65,7 +65,7 @@ struct wg_peer *wg_device_add_peer(struct wg_device *dev, const uint8_t public_k
 		dev->first_peer = peer;
 	dev->last_peer = peer;
 	dev->peer_count++;
-	bucket = pubkey_bucket(dev, public_key);
+	bucket = &dev->pubkey_buckets[pubkey_bucket(dev, public_key)];
 	peer->pubkey_next = *bucket;
 	*bucket = peer;
 	return peer;
@@ -73,7 +73,7 @@ struct wg_peer *wg_device_add_peer(struct wg_device *dev, const uint8_t public_k
 
 void wg_device_remove_peer(struct wg_device *dev, struct wg_peer *peer)
 {
-	struct wg_peer **link = pubkey_bucket(dev, peer->handshake.remote_static);
+	struct wg_peer **link = &dev->pubkey_buckets[pubkey_bucket(dev, peer->handshake.remote_static)];
 
 	while (*link != peer)
 		link = &(*link)->pubkey_next;
