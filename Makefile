@@ -11,15 +11,18 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 # "override": the project's flags stay when CFLAGS/LDFLAGS come from the command line
 # (make asan, make fuzz, or a packager's CFLAGS=...); those only add to them.
+# The libraries' flags are asked of pkg-config when first used, not when make reads this file:
+# `make demo` and `make check` install the libraries (hack/deps.sh) before anything is built.
+pkg_cflags = $(eval pkg_cflags := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(pkg_cflags)
+# libcurl is loaded when an etcd store is opened (daemon/libcurl.h): its headers only here.
+pkg_libs = $(eval pkg_libs := $$(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null))$(pkg_libs)
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	-fstack-protector-strong -fPIE -pthread -I. \
-	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	-fstack-protector-strong -fPIE -pthread -I. $(pkg_cflags)
 ifeq ($(findstring -O0,$(CFLAGS)),)
 override CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread
-# libcurl is loaded when an etcd store is opened (daemon/libcurl.h): its headers only here.
-override LDLIBS += $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
+override LDLIBS += $(pkg_libs)
 
 # Each directory is a module. lib/ is shared by every binary; a binary's main.c lives in
 # its own directory and everything else there is linkable by tests and other binaries.
@@ -43,7 +46,13 @@ bin_mods_podwired := daemon ipam datapath lib
 
 all: $(addprefix $(BUILD)/,$(BINS))
 
-$(BUILD)/%.o: %.c
+# Before the first object: are the libraries there? One message naming what is missing.
+pkgcheck:
+	@command -v pkg-config >/dev/null || { echo "podwire: pkg-config is not installed: run 'make deps' as root (or hack/deps.sh)" >&2; exit 1; }
+	@missing=$$(for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done); \
+	[ -z "$$missing" ] || { echo "podwire: missing libraries:" $$missing "- run 'make deps' as root (or hack/deps.sh)" >&2; exit 1; }
+
+$(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -56,7 +65,7 @@ $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
 define bin_rule
 $(BUILD)/$(1): $(BUILD)/$(bin_dir_$(1))/main.o $(foreach m,$(bin_mods_$(1)),$(call mod_lib,$(m)))
-	$(CC) $(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $$(LDLIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
@@ -70,7 +79,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(ALL_MODLIBS)
 unit: $(UNIT_BINS)
 
 # ASan+UBSan build of everything; the test suite runs against it.
-asan:
+asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" all unit
 
@@ -88,7 +97,7 @@ fuzz_run = clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,und
 	mkdir -p build-fuzz/corpus-$(1) && \
 	build-fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$(1) \
 		$(wildcard tests/fuzz/corpus/$(1)) $(FUZZ_SEEDS_$(1)) &&
-fuzz:
+fuzz: deps
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 		LDFLAGS="-fsanitize=address,undefined" $(FUZZ_LIBS)
 	$(foreach n,$(FUZZ_NAMES),$(call fuzz_run,$(n))) true
@@ -101,10 +110,13 @@ check: deps
 	$(MAKE) asan
 	tests/run
 
-demo: deps all
+# deps first, then a new make: what it installed is seen by the build.
+demo: deps
+	$(MAKE) all
 	hack/demo.sh $(if $(STORE),--store $(STORE))
 
-bench: deps all
+bench: deps
+	$(MAKE) all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
 install: all
@@ -115,5 +127,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all unit asan fuzz deps check demo bench install clean
+.PHONY: all pkgcheck unit asan fuzz deps check demo bench install clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -10,8 +10,10 @@ pkgs=(
 	libsodium-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcjson-dev
 	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev
 	# tests: real peers, real tools
-	iproute2 wireguard-tools wireguard-go iperf3 tcpdump nftables dnsmasq-base
-	etcd-server etcd-client procps psmisc kmod python3 bc strace
+	iproute2 iputils-ping wireguard-tools wireguard-go iperf3 tcpdump nftables iptables dnsmasq-base
+	etcd-server etcd-client curl procps psmisc kmod python3 bc strace
+	# make fuzz (libFuzzer's runtime)
+	libclang-rt-14-dev
 	# kernel datapath in a VM (hack/vm.sh)
 	qemu-system-x86 busybox-static linux-image-amd64 zstd xz-utils
 	# container runtimes for the CNI tests
@@ -24,11 +26,19 @@ for p in "${pkgs[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
+how="apt-get install --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+	echo "deps.sh: missing packages: ${missing[*]}. Install them as root: 'sudo make deps', or: sudo $how" >&2
 	exit 1
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# apt's own messages say why it failed (no archive, no space, a held package); this line says
+# what is still missing. Nothing is built before every package is there.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+	grep -E '^(E|W|Err):' "$log" | head -n 5 >&2
+	echo "deps.sh: apt-get could not install: ${missing[*]}. Make Debian's archive reachable (see /etc/apt/sources.list), then run 'make deps' again, or: $how" >&2
+	exit 1
+fi
