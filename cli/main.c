@@ -5,6 +5,7 @@
 
 #include "cli/subcommands.h"
 #include "lib/log.h"
+#include "lib/version.h"
 
 static const struct subcommand subcommands[] = {
 	{ "genkey", genkey_main, "Generates a new private key and writes it to stdout" },
@@ -27,7 +28,8 @@ static const struct subcommand subcommands[] = {
 
 static void show_usage(FILE *f)
 {
-	fprintf(f, "Usage: %s <cmd> [<args>]\n\n", log_prog());
+	fprintf(f, "Usage: %s <cmd> [<args>]\n", log_prog());
+	fprintf(f, "With no subcommand, %s shows every interface, as `%s show'.\n\n", log_prog(), log_prog());
 	fprintf(f, "Available subcommands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(f, "  %s: %s\n", subcommands[i].name, subcommands[i].description);
@@ -45,9 +47,10 @@ int main(int argc, char *argv[])
 		show_usage(stdout);
 		return 0;
 	}
-	if (argc == 1) {
-		show_usage(stderr);
-		return 1;
+	if (argc == 1) { /* as wg(8): no subcommand means `show' of every interface */
+		char *show_all[] = { "show", NULL };
+
+		return show_main(1, show_all);
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (!strcmp(argv[1], subcommands[i].name))

@@ -2,7 +2,6 @@
 #ifndef PODWIRE_CLI_SUBCOMMANDS_H
 #define PODWIRE_CLI_SUBCOMMANDS_H
 
-#define PODWIRE_VERSION "0.1.0"
 
 struct subcommand {
 	const char *name;

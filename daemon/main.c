@@ -12,6 +12,7 @@
 #include "daemon/node.h"
 #include "lib/defaults.h"
 #include "lib/log.h"
+#include "lib/version.h"
 
 static void usage(FILE *f)
 {
@@ -44,7 +45,8 @@ static void usage(FILE *f)
 		"  --resync SECONDS            periodic full reconcile / re-resolution (default 30)\n"
 		"  --heartbeat SECONDS         record heartbeat / lease keepalive (default 30)\n"
 		"  --log-level error|warn|info|debug, --log-format text|json\n"
-		"  --cleanup                   remove the interface, its routes and this node's record, then exit\n");
+		"  --cleanup                   remove the interface, its routes and this node's record, then exit\n"
+		"  -h, --help, -v, --version\n");
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -115,6 +117,7 @@ static const struct option long_opts[] = {
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -125,7 +128,7 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_NAME: o->name = optarg; break;
 		case 'i': o->ifname = optarg; break;
@@ -264,6 +267,7 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			break;
 		case OPT_CLEANUP: *cleanup = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'v': printf("podwired %s\n", PODWIRE_VERSION); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
 	}

@@ -8,6 +8,7 @@
 
 #include "ipam/ipam.h"
 #include "lib/cni_env.h"
+#include "lib/cni_version.h"
 #include "lib/log.h"
 
 static int run(const struct cni_env *env, const struct ipam_config *c, struct cni_error *err)
@@ -52,6 +53,10 @@ int main(int argc, char *argv[])
 	log_init(argv[0], LOG_LEVEL_INFO);
 	memset(&c, 0, sizeof(c));
 	c.version = CNI_VERSION_LATEST;
+	if (!getenv("CNI_COMMAND") || !*getenv("CNI_COMMAND")) { /* run by hand, as `podwire-ipam --help' */
+		cni_version_about("podwire-ipam");
+		return 0;
+	}
 	if ((ret = cni_env_read(&env, &err)))
 		goto out;
 	if (env.command == CNI_CMD_VERSION)

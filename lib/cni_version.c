@@ -1,4 +1,5 @@
 #include "lib/cni_version.h"
+#include "lib/version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -46,4 +47,10 @@ int cni_version_print(void)
 	cJSON_free(s);
 	cJSON_Delete(o);
 	return ret;
+}
+
+void cni_version_about(const char *plugin)
+{
+	fprintf(stderr, "CNI %s plugin v%s\nCNI protocol versions supported: %s\n", plugin, PODWIRE_VERSION,
+		cni_version_list());
 }

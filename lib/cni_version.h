@@ -19,6 +19,9 @@ const char *cni_version_list(void);
 cJSON *cni_version_info(void);
 /* Print cni_version_info() to stdout: the whole VERSION verb. */
 int cni_version_print(void);
+/* What a plugin run by hand (CNI_COMMAND unset, e.g. `podwire --version`) prints to stderr,
+ * as the reference plugins do: "CNI NAME plugin vX" and the protocol versions. */
+void cni_version_about(const char *plugin);
 /* CHECK exists from 0.4.0, STATUS and GC from 1.1.0 (SPEC.md "CNI operations"). */
 static inline bool cni_version_has_check(enum cni_version v) { return v >= CNI_V040; }
 static inline bool cni_version_has_status_gc(enum cni_version v) { return v >= CNI_V110; }

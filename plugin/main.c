@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/cni_version.h"
 #include "lib/log.h"
 #include "plugin/cmd.h"
 
@@ -54,6 +55,10 @@ int main(int argc, char *argv[])
 	c.version = CNI_VERSION_LATEST;
 	if (command && !strcmp(command, "VERSION"))
 		return cmd_version();
+	if (!command || !*command) { /* run by hand (`podwire --version'), not by a runtime */
+		cni_version_about("podwire");
+		return 0;
+	}
 	text = cni_config_read();
 	if (text) {
 		/* The log file is named in the config, so open it before judging the environment:

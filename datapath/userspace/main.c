@@ -19,10 +19,11 @@
 #include "datapath/userspace/event_loop.h"
 #include "datapath/userspace/tun.h"
 #include "lib/log.h"
+#include "lib/version.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: podwire-wg [-f/--foreground] INTERFACE-NAME\n");
+	fprintf(f, "Usage: podwire-wg [-f/--foreground] INTERFACE-NAME\n       podwire-wg -v/--version\n");
 }
 
 /* wireguard-go's LOG_LEVEL: verbose|debug, error (default), silent. */
@@ -81,6 +82,11 @@ int main(int argc, char *argv[])
 	log_init("podwire-wg", log_level_from_env(&silent));
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+		/* The shape of wireguard-go --version, which scripts and wg-quick users know. */
+		printf("podwire-wg v%s\n\nUserspace WireGuard daemon for Linux, part of podwire.\n", PODWIRE_VERSION);
 		return 0;
 	}
 	if (argc == 3 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--foreground"))) {
