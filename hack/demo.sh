@@ -29,13 +29,22 @@ if command -v ping >/dev/null 2>&1; then PING=(ping); else PING=(busybox ping); 
 W=/tmp/pn-demo NET=250 ETCD_PORT=23797 N=3
 ETCD_PID= PIDS=()
 teardown() {
+	local wgpids=() i p
 	echo "== tearing down"
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	[ -n "$ETCD_PID" ] && { kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null; }
-	for i in $(seq $N); do ip netns exec "pn-demo-n$i" ip link del "pndw$i" 2>/dev/null; done
+	# podwired started a podwire-wg per node (it outlives its daemon by design); it exits when
+	# its interface is deleted. The demo returns only once they are gone.
+	for i in $(seq $N); do
+		wgpids+=($(pgrep -f "podwire-wg (-f |--foreground )?pndw$i\$"))
+		ip netns exec "pn-demo-n$i" ip link del "pndw$i" 2>/dev/null
+	done
 	for ns in $(ip netns list | awk '{print $1}' | grep '^pn-demo-'); do ip netns del "$ns"; done
-	sleep 0.2
+	for p in "${wgpids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$p" 2>/dev/null && { echo "demo: podwire-wg $p did not exit; killing it"; kill -9 "$p"; }
+	done
 	for i in $(seq $N); do rm -f "/var/run/wireguard/pndw$i.sock"; done
 	rm -rf "$W"
 }
