@@ -25,10 +25,13 @@ for b in podwirectl podwired podwire-wg; do
 done
 head -n 3 <("$build/podwire-wg" --version) | sed -n 2p | grep -q '^$' || fail "podwire-wg --version is not in wireguard-go's shape"
 
+# stdin for the plugins: a pipe that never closes and never brings data (a FIFO held open for
+# reading and writing), so a plugin that waited for a config would hang until the timeout.
+mkfifo "$tmp/stdin"
+exec 3<>"$tmp/stdin"
 for p in podwire podwire-ipam; do
 	for a in --version --help ""; do
-		# stdin is a pipe that never closes: the plugin must not wait for a config.
-		sleep 30 | timeout 5 env -u CNI_COMMAND "$build/$p" $a >"$tmp/out" 2>"$tmp/err" || fail "$p $a exited $? (or waited for stdin)"
+		timeout 5 env -u CNI_COMMAND "$build/$p" $a <&3 >"$tmp/out" 2>"$tmp/err" || fail "$p $a exited $? (or waited for stdin)"
 		[ ! -s "$tmp/out" ] || fail "$p $a wrote to stdout (a runtime reads JSON there): $(cat "$tmp/out")"
 		grep -qx "CNI $p plugin v$version" "$tmp/err" || fail "$p $a: no about line: $(cat "$tmp/err")"
 		grep -qx "CNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" "$tmp/err" ||
@@ -39,6 +42,7 @@ for p in podwire podwire-ipam; do
 		fail "$p: CNI_COMMAND=VERSION no longer answers JSON"
 	echo "ok: $p by hand prints the about text; VERSION still answers JSON"
 done
+exec 3>&-
 
 # podwirectl with no arguments == podwirectl show: one userspace interface in a namespace of
 # our own, with a private /run/wireguard so that other tests' sockets are not listed.
