@@ -8,7 +8,7 @@ pkgs=(
 	# build
 	build-essential pkg-config clang llvm
 	libsodium-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcjson-dev
-	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev
+	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev libsystemd-dev
 	# tests: real peers, real tools
 	iproute2 wireguard-tools wireguard-go iperf3 tcpdump nftables dnsmasq-base
 	etcd-server etcd-client procps psmisc kmod python3 bc strace
