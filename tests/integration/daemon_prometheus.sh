@@ -59,7 +59,7 @@ d=json.load(sys.stdin); assert d["status"]=="success", d
 for r in d["data"]["result"]:
     m=r["metric"]; print(",".join(k+"="+v for k,v in sorted(m.items()) if k!="public_key"), r["value"][1])'
 }
-targets_up() { [ "$(query 'sum(up{job="podwired"})' | awk '{print $2}')" = 3 ]; }
+targets_up() { [ "$(query 'sum(up{job="podwired"})' | awk '{print $NF}')" = 3 ]; }
 wait_until 30 targets_up || { tail -n 20 "$W/prometheus.log"; fail "Prometheus does not see 3 targets up"; }
 query 'up{job="podwired"}'
 
@@ -68,14 +68,14 @@ ages() { query 'time() - podwire_peer_last_handshake_timestamp_seconds{job="podw
 six_ages() { [ "$(ages | wc -l)" -eq 6 ]; }
 wait_until 15 six_ages || fail "want 6 handshake-age series, got $(ages | wc -l)"
 ages | tee "$W/ages"
-awk '{ if ($2 < 0 || $2 > 180) bad++ } END { exit bad > 0 }' "$W/ages" || fail "a handshake age is outside [0, 180] s"
+awk '{ if ($NF < 0 || $NF > 180) bad++ } END { exit bad > 0 }' "$W/ages" || fail "a handshake age is outside [0, 180] s"
 
 tx() { query 'podwire_peer_transmit_bytes_total{job="podwired"} > 0'; }
 six_tx() { [ "$(tx | wc -l)" -eq 6 ]; }
 wait_until 15 six_tx || fail "want 6 non-zero transfer series, got $(tx | wc -l)"
 tx
 # The exposition's byte counter and Prometheus' agree on a node: the API serves what was scraped.
-n1_tx=$(query 'sum(podwire_peer_transmit_bytes_total{job="podwired",instance="192.168.'$NET'.1:9586"})' | awk '{print $2}')
+n1_tx=$(query 'sum(podwire_peer_transmit_bytes_total{job="podwired",instance="192.168.'$NET'.1:9586"})' | awk '{print $NF}')
 echo "n1 transmitted $n1_tx bytes in all (Prometheus)"
 [ "${n1_tx%.*}" -gt 0 ] || fail "n1's transmit total is zero"
 
