@@ -6,7 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 CNIBINDIR ?= /opt/cni/bin
 BUILD ?= build
 
-PKGS := libsodium libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libcjson libcurl libmicrohttpd libqrencode
+PKGS := libsodium libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libcjson libcurl libmicrohttpd libqrencode libsystemd
 CC ?= cc
 CFLAGS ?= -O2 -g
 # "override": the project's flags stay when CFLAGS/LDFLAGS come from the command line
@@ -119,7 +119,61 @@ bench: deps
 	$(MAKE) all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
-install: all
+# Around the binaries: man pages (scdoc sources in man/), bash completion and systemd units
+# (contrib/), installed by "make install" under the same PREFIX/DESTDIR.
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MAN_SRCS := $(wildcard man/*.scd)
+MAN_PAGES := $(patsubst man/%.scd,$(BUILD)/man/%,$(MAN_SRCS))
+UNIT_INS := $(wildcard contrib/systemd/*.in)
+UNITS := $(patsubst contrib/systemd/%.in,$(BUILD)/systemd/%,$(UNIT_INS)) \
+	$(patsubst contrib/systemd/%,$(BUILD)/systemd/%,$(filter-out %.in,$(wildcard contrib/systemd/*)))
+
+$(BUILD)/man/%: man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+man: $(MAN_PAGES)
+
+# Units name the binaries where "make install" puts them.
+$(BUILD)/systemd/%: contrib/systemd/%.in FORCE
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(BINDIR)|g' $< > $@
+$(BUILD)/systemd/%: contrib/systemd/%
+	@mkdir -p $(dir $@)
+	cp $< $@
+# BINDIR may differ between installs: always substitute again.
+FORCE:
+
+install-man: $(MAN_PAGES)
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	ln -sf podwire.8 $(DESTDIR)$(MANDIR)/man8/podwire-ipam.8
+
+install-completion:
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/completion/podwirectl.bash $(DESTDIR)$(BASHCOMPDIR)/podwirectl
+
+install-systemd: $(UNITS)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/
+
+# A Debian package built by Debian's tooling (debian/) from a copy of the tracked tree in
+# $(BUILD)/deb/ (dpkg-buildpackage writes its results next to the source directory), then
+# checked by lintian: $(BUILD)/deb/podwire_VERSION_ARCH.deb. hack/deps.sh --deb installs the tools.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@hack/deps.sh --deb
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/podwire
+	git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - | tar -xf - -C $(DEB_DIR)/podwire
+	cd $(DEB_DIR)/podwire && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error --info $(DEB_DIR)/podwire_*.changes
+	@ls $(DEB_DIR)/*.deb
+
+.PHONY: man install-man install-completion install-systemd deb FORCE
+
+install: all install-man install-completion install-systemd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNIBINDIR)
 	install -m 0755 $(BUILD)/podwirectl $(BUILD)/podwire-wg $(BUILD)/podwired $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/podwire $(BUILD)/podwire-ipam $(DESTDIR)$(CNIBINDIR)/

@@ -70,7 +70,7 @@ for n in $SIZES; do
 		[ "$now" != "$before" ] && break
 		sleep 0.05
 	done
-	noop=$(ip netns exec $NS curl -sf http://127.0.0.1:9586/metrics | awk '$1 == "podwire_reconcile_duration_seconds" {print $2}')
+	noop=$(ip netns exec $NS curl -sf http://127.0.0.1:9586/metrics | awk '$1 == "podwire_reconcile_last_duration_seconds" {print $2}')
 	routes=$(ip -n $NS route | grep -c "dev $IF")
 	printf 'N=%-5s first pass: %s\n        all %s peers visible after %.3f s (daemon start incl. datapath launch); %s routes; no-op resync %.3f s\n' \
 		"$n" "${pass:-?}" "$n" "$(echo "$t1 - $t0" | bc)" "$routes" "$noop"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -667,7 +668,7 @@ int agent_run(const struct agent_options *o)
 {
 	struct agent a = { .o = o };
 	double next_resync, next_heartbeat;
-	bool dirty = true;
+	bool dirty = true, ready = false;
 	int sfd, ret;
 
 	metrics_init(&a.metrics, o->ifname, "none");
@@ -734,11 +735,15 @@ int agent_run(const struct agent_options *o)
 		if (dirty || now >= next_resync) {
 			int rret = reconcile_pass(&a);
 
+			/* systemd's Type=notify: ready once published and reconciled; a no-op elsewhere. */
+			if (!ready)
+				ready = true, sd_notify(0, "READY=1");
 			dirty = false;
 			next_resync = monotonic() + (rret && !a.store_up ? a.backoff : o->resync_seconds);
 		}
 	}
 out:
+	sd_notify(0, "STOPPING=1");
 	close(sfd);
 	agent_free(&a);
 	return ret;

@@ -257,14 +257,18 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			log_set_level((enum log_level)level);
 			break;
 		}
-		case OPT_LOG_FORMAT:
-			if (!strcmp(optarg, "json"))
-				log_set_format(LOG_FORMAT_JSON);
-			else if (strcmp(optarg, "text")) {
+		case OPT_LOG_FORMAT: {
+			int format = log_format_parse(optarg);
+
+			if (format < 0) {
 				log_err("--log-format: '%s' is not text or json", optarg);
 				return -EINVAL;
 			}
+			log_set_format((enum log_format)format);
+			/* A podwire-wg started as the datapath logs to the same stream, the same way. */
+			setenv("PODWIRE_LOG_FORMAT", optarg, 1);
 			break;
+		}
 		case OPT_CLEANUP: *cleanup = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'v': printf("podwired %s\n", PODWIRE_VERSION); exit(0);
@@ -327,6 +331,7 @@ int main(int argc, char *argv[])
 	int ret;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
+	log_set_format(LOG_FORMAT_DAEMON);
 	agent_options_default(&o);
 	if (parse_args(argc, argv, &o, &cleanup))
 		return 2;

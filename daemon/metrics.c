@@ -75,12 +75,14 @@ char *metrics_render(struct metrics *m)
 	fprintf(f, "# HELP podwire_reconcile_errors_total Reconcile runs that failed.\n"
 		   "# TYPE podwire_reconcile_errors_total counter\npodwire_reconcile_errors_total %" PRIu64 "\n",
 		m->reconcile_errors);
-	fprintf(f, "# HELP podwire_reconcile_duration_seconds Time of the last reconcile run.\n"
-		   "# TYPE podwire_reconcile_duration_seconds gauge\npodwire_reconcile_duration_seconds %.6f\n",
+	/* A summary without quantiles: rate(_sum)/rate(_count) is the mean reconcile time. */
+	fprintf(f, "# HELP podwire_reconcile_duration_seconds Time spent in reconcile runs.\n"
+		   "# TYPE podwire_reconcile_duration_seconds summary\n"
+		   "podwire_reconcile_duration_seconds_sum %.6f\npodwire_reconcile_duration_seconds_count %" PRIu64 "\n",
+		m->reconcile_seconds_sum, m->reconcile_total);
+	fprintf(f, "# HELP podwire_reconcile_last_duration_seconds Time of the last reconcile run.\n"
+		   "# TYPE podwire_reconcile_last_duration_seconds gauge\npodwire_reconcile_last_duration_seconds %.6f\n",
 		m->reconcile_seconds_last);
-	fprintf(f, "# HELP podwire_reconcile_duration_seconds_sum Total time spent reconciling.\n"
-		   "# TYPE podwire_reconcile_duration_seconds_sum counter\npodwire_reconcile_duration_seconds_sum %.6f\n",
-		m->reconcile_seconds_sum);
 	fprintf(f, "# HELP podwire_store_errors_total Failed store operations.\n"
 		   "# TYPE podwire_store_errors_total counter\npodwire_store_errors_total %" PRIu64 "\n",
 		m->store_errors);
@@ -101,10 +103,11 @@ char *metrics_render(struct metrics *m)
 	for (size_t i = 0; i < m->n_peers; i++)
 		fprintf(f, "podwire_peer_transmit_bytes_total{interface=\"%s\",node=\"%s\",public_key=\"%s\"} %" PRIu64 "\n",
 			m->ifname, m->peers[i].name, m->peers[i].public_key, m->peers[i].tx_bytes);
-	fprintf(f, "# HELP podwire_peer_last_handshake_seconds Unix time of the last handshake (0: never).\n"
-		   "# TYPE podwire_peer_last_handshake_seconds gauge\n");
+	/* A Unix time, hence _timestamp_seconds; the age is time() minus it in PromQL. */
+	fprintf(f, "# HELP podwire_peer_last_handshake_timestamp_seconds Unix time of the last handshake (0: never).\n"
+		   "# TYPE podwire_peer_last_handshake_timestamp_seconds gauge\n");
 	for (size_t i = 0; i < m->n_peers; i++)
-		fprintf(f, "podwire_peer_last_handshake_seconds{interface=\"%s\",node=\"%s\",public_key=\"%s\"} %" PRId64 "\n",
+		fprintf(f, "podwire_peer_last_handshake_timestamp_seconds{interface=\"%s\",node=\"%s\",public_key=\"%s\"} %" PRId64 "\n",
 			m->ifname, m->peers[i].name, m->peers[i].public_key, m->peers[i].last_handshake);
 	pthread_mutex_unlock(&m->lock);
 	if (fclose(f)) {

@@ -1,14 +1,20 @@
 #!/bin/bash
-# deps.sh — install with apt everything podwire's build, tests, benchmarks and demo need
+# deps.sh [--deb] — install with apt everything podwire's build, tests, benchmarks and demo need
 # on a fresh Debian 12. Idempotent: quiet when everything is there, and `apt-get update`
-# runs only when a package is missing.
+# runs only when a package is missing. --deb: only what `make deb` needs (the build and
+# Debian's packaging tools), not the test machinery.
 set -euo pipefail
 
-pkgs=(
-	# build
-	build-essential pkg-config clang llvm
+build=(
+	build-essential pkg-config clang llvm scdoc
 	libsodium-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcjson-dev
-	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev
+	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev libsystemd-dev
+)
+if [ "${1:-}" = --deb ]; then
+	pkgs=("${build[@]}" debhelper dpkg-dev fakeroot lintian)
+else
+pkgs=(
+	"${build[@]}"
 	# tests: real peers, real tools
 	iproute2 iputils-ping wireguard-tools wireguard-go iperf3 tcpdump nftables iptables dnsmasq-base
 	etcd-server etcd-client curl procps psmisc kmod python3 bc strace
@@ -18,7 +24,10 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 zstd xz-utils
 	# container runtimes for the CNI tests
 	podman containerd containernetworking-plugins
+	# around the binaries: man pages, completion, units, metrics read by a real Prometheus
+	man-db groff-base bash-completion systemd prometheus curl
 )
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

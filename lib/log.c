@@ -28,6 +28,24 @@ void log_set_file(FILE *f) { logger.file = f; }
 void log_set_format(enum log_format format) { logger.format = format; }
 const char *log_prog(void) { return logger.prog; }
 
+int log_format_parse(const char *s)
+{
+	if (!strcmp(s, "text"))
+		return LOG_FORMAT_DAEMON;
+	if (!strcmp(s, "json"))
+		return LOG_FORMAT_JSON;
+	return -1;
+}
+
+/* One message, one line: a newline inside (say, from a peer-supplied string) would forge a
+ * second log line with a level of its own. */
+static void flatten_lines(char *msg)
+{
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
 int log_level_parse(const char *s)
 {
 	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
@@ -59,6 +77,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	if (level > logger.level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (logger.format != LOG_FORMAT_JSON)
+		flatten_lines(msg);
 	pthread_mutex_lock(&logger.lock);
 	f = logger.file ? logger.file : stderr;
 	if (logger.format == LOG_FORMAT_JSON) {
@@ -84,6 +104,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		fprintf(f, "%s %s: %s: %s\n", when, logger.prog, level_names[level], msg);
+	} else if (logger.format == LOG_FORMAT_DAEMON) {
+		fprintf(f, "%s: %s: %s\n", logger.prog, level_names[level], msg);
 	} else {
 		fprintf(f, "%s: %s\n", logger.prog, msg);
 	}

@@ -7,7 +7,9 @@
 #include <stdio.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
-enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+/* TEXT: "prog: msg" (commands). DAEMON: "prog: level: msg". JSON: one object per line.
+ * Every format prints one line per message: newlines inside a message become spaces. */
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_DAEMON, LOG_FORMAT_JSON };
 
 /* Set the program name printed before each message, and the minimum level shown. */
 void log_init(const char *prog, enum log_level level);
@@ -16,6 +18,9 @@ void log_set_level(enum log_level level);
 void log_set_file(FILE *f);
 /* LOG_FORMAT_JSON prints one JSON object per line (structured logs for daemons). */
 void log_set_format(enum log_format format);
+/* "text" (DAEMON) or "json": what a daemon's --log-format and PODWIRE_LOG_FORMAT take;
+ * -1 if unknown. */
+int log_format_parse(const char *s);
 /* Parse "error|warn|info|debug"; returns -1 if unknown. */
 int log_level_parse(const char *s);
 const char *log_prog(void);

@@ -80,6 +80,9 @@ int main(int argc, char *argv[])
 	int tun_fd, ifindex = 0, ret;
 
 	log_init("podwire-wg", log_level_from_env(&silent));
+	/* A daemon: a level on every line; JSON when podwired (or the caller) asks for it. */
+	log_set_format(getenv("PODWIRE_LOG_FORMAT") && log_format_parse(getenv("PODWIRE_LOG_FORMAT")) == LOG_FORMAT_JSON ?
+			       LOG_FORMAT_JSON : LOG_FORMAT_DAEMON);
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
@@ -111,7 +114,7 @@ int main(int argc, char *argv[])
 	}
 	tun_fd = wg_tun_open(ifname, &ifindex);
 	if (tun_fd < 0) {
-		log_err("%s: cannot create TUN device: %s", ifname, strerror(-tun_fd));
+		log_err("%s: cannot create TUN device with /dev/net/tun: %s", ifname, strerror(-tun_fd));
 		return 1;
 	}
 	ret = wg_uapi_listen(&uapi, ifname);

@@ -38,7 +38,7 @@ echo "$m" | grep -q '^podwire_peer_receive_bytes_total{interface="pnmw1",node="n
 	fail "no rx bytes for n2 in metrics"
 echo "$m" | grep -q '^podwire_reconcile_total [1-9]' || fail "no reconcile count"
 echo "$m" | grep -q '^podwire_datapath_info{interface="pnmw1",datapath="userspace"} 1' || fail "no datapath info"
-echo "$m" | grep -q '^podwire_peer_last_handshake_seconds{.*node="n3".*} [1-9]' || fail "no handshake time"
+echo "$m" | grep -q '^podwire_peer_last_handshake_timestamp_seconds{.*node="n3".*} [1-9]' || fail "no handshake time"
 
 log "podwirectl status"
 st=$(ip netns exec "pn-$T-n1" "$B/podwirectl" status -i pnmw1 --store-dir "$W/store") || fail "status failed"

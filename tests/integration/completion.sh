@@ -1,0 +1,81 @@
+#!/bin/bash
+# bash completion of podwirectl, driven the way bash drives it (COMP_WORDS/COMP_CWORD, then
+# the function "complete -p podwirectl" names): subcommands, interface names (a real
+# podwire-wg interface in a namespace of this test), show fields, config names from the
+# config directory (PODWIRECTL_CONFIG_DIR stands in for /etc/wireguard, which is shared), and
+# loading through bash-completion's on-demand loader from the installed location.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+B=${PODWIRE_BUILD:-$top/build}
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespace)"; exit 77; }
+[ -x "$B/podwire-wg" ] || { echo "podwire-wg not built in $B"; exit 77; }
+ns=pw16comp ifc=pw16c0
+tmp=$(mktemp -d /tmp/pw16-comp.XXXXXX)
+cleanup() {
+	ip -n "$ns" link del "$ifc" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -f "/var/run/wireguard/$ifc.sock"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+ip netns add "$ns"
+ip netns exec "$ns" "$B/podwire-wg" "$ifc" || fail "podwire-wg $ifc"
+mkdir -p "$tmp/wireguard"
+touch "$tmp/wireguard/pw16a.conf" "$tmp/wireguard/pw16b.conf" "$tmp/wireguard/notes.txt"
+
+# complete_words WORD...: what completing the last word offers, one per line, sorted.
+cat >"$tmp/drive.bash" <<'DRIVE'
+source "$COMPLETION"
+spec=$(complete -p podwirectl) || exit 1
+fn=$(echo "$spec" | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
+complete_words() {
+	COMP_WORDS=(podwirectl "$@"); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+	COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+	"$fn" podwirectl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+	printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
+}
+echo "spec: $spec"
+echo "sub_s: $(complete_words s)"
+echo "all_subs: $(complete_words '' | wc -w)"
+echo "show_iface: $(complete_words show pw16)"
+echo "show_all: $(complete_words show '')"
+echo "show_fields: $(complete_words show pw16c0 '')"
+echo "show_l: $(complete_words show pw16c0 l)"
+echo "up: $(complete_words up '')"
+echo "down_pw16b: $(complete_words down pw16b)"
+echo "syncconf_iface: $(complete_words syncconf pw)"
+echo "status_store: $(complete_words status --store '')"
+echo "peer: $(complete_words peer '')"
+DRIVE
+out=$(ip netns exec "$ns" env PATH="$B:$PATH" COMPLETION="$top/contrib/completion/podwirectl.bash" \
+	PODWIRECTL_CONFIG_DIR="$tmp/wireguard" bash "$tmp/drive.bash") || fail "driver failed: $out"
+echo "$out"
+want() { # key expected
+	local got; got=$(echo "$out" | sed -n "s/^$1: //p")
+	[ "$got" = "$2" ] || fail "$1: got '$got', want '$2'"
+}
+want spec "complete -F _podwirectl podwirectl"
+want sub_s "save set setconf show showconf status strip syncconf"
+want all_subs 17
+echo "$out" | grep "^show_iface: " | grep -qw "$ifc" || fail "show: interface $ifc not offered"
+echo "$out" | grep "^show_all: " | grep -qw all || fail "show: 'all' not offered"
+echo "$out" | grep "^show_all: " | grep -qw interfaces || fail "show: 'interfaces' not offered"
+want show_fields "allowed-ips dump endpoints fwmark latest-handshakes listen-port peers persistent-keepalive preshared-keys private-key public-key transfer"
+want show_l "latest-handshakes listen-port"
+want up "pw16a pw16b"
+want down_pw16b "pw16b"
+echo "$out" | grep "^syncconf_iface: " | grep -qw "$ifc" || fail "syncconf: interface $ifc not offered"
+want status_store "etcd file"
+want peer "add"
+
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+	echo "== loaded on demand by bash-completion from an installed tree"
+	make -C "$top" -s PREFIX="$tmp/usr" install-completion >/dev/null || fail "make install-completion"
+	spec=$(XDG_DATA_DIRS="$tmp/usr/share" BASH_COMPLETION_USER_DIR=/nonexistent bash -c \
+		'source /usr/share/bash-completion/bash_completion; _completion_loader podwirectl; complete -p podwirectl' 2>&1)
+	echo "$spec"
+	[ "$spec" = "complete -F _podwirectl podwirectl" ] || fail "bash-completion did not load podwirectl's completion"
+fi
+echo "ok"
