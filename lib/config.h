@@ -91,9 +91,14 @@ void config_free(struct config *conf);
 
 /* `wg-quick strip`: the lines of @text that wg(8) reads, as wg-quick prints them (each line
  * as `read -r` left it, then one more newline), without the keys wg-quick handles itself
- * (Address, DNS, MTU, Table, hooks, SaveConfig) and without podwire's key sources. @text
- * should have passed config_parse(). *out is malloc'd; returns 0 or -ENOMEM. */
-int config_strip(const char *text, char **out);
+ * (Address, DNS, MTU, Table, hooks, SaveConfig). podwire's key sources (PrivateKeyFile,
+ * PrivateKeyCommand, PresharedKeyFile, PresharedKeyCommand) stay, as wg-quick keeps every line
+ * it does not own: `podwirectl syncconf IF <(podwirectl strip IF)` then keeps the keys, where
+ * dropping them would wipe the private key. A relative key file is written as @dir/FILE
+ * (@dir: the config's directory, absolute), because the stripped text is read from elsewhere
+ * (a pipe); with @dir NULL it stays as written. Nothing is read or run. @text should have
+ * passed config_parse(). *out is malloc'd; returns 0 or -ENOMEM. */
+int config_strip(const char *text, const char *dir, char **out);
 
 /* Is @name a valid interface name for wg-quick: ^[a-zA-Z0-9_=+.-]{1,15}$ */
 bool config_valid_ifname(const char *name);

@@ -498,20 +498,29 @@ static void test_strip(void **state)
 		"# comment stays\n"
 		"[Interface]\n"
 		"PrivateKey = " PRIV "\n"
+		"PrivateKeyFile = /x\n"
 		"\n"
 		"[Peer]\n"
 		"PublicKey=" PUB_A "\n"
+		"PresharedKeyCommand = cat /y\n"
 		"AllowedIPs = 0.0.0.0/0 # all\n"
 		"Endpoint = 1.2.3.4:5\n"
 		"\n";
 	char *s;
 
 	(void)state;
-	assert_int_equal(config_strip(in, &s), 0);
+	assert_int_equal(config_strip(in, NULL, &s), 0);
 	assert_string_equal(s, out);
 	config_text_free(s);
-	assert_int_equal(config_strip("", &s), 0);
+	assert_int_equal(config_strip("", NULL, &s), 0);
 	assert_string_equal(s, "\n");
+	config_text_free(s);
+	/* A relative key file is made absolute: the stripped text is read from a pipe. */
+	assert_int_equal(config_strip("[Interface]\n  privatekeyfile=k/wg0.key # mine\nPrivateKeyCommand = cat k\n"
+				      "[Peer]\nPresharedKeyFile = /abs.psk\nPresharedKeyFile=p.psk\n",
+				      "/etc/wireguard", &s), 0);
+	assert_string_equal(s, "[Interface]\nprivatekeyfile = /etc/wireguard/k/wg0.key\nPrivateKeyCommand = cat k\n"
+			       "[Peer]\nPresharedKeyFile = /abs.psk\nPresharedKeyFile = /etc/wireguard/p.psk\n\n");
 	config_text_free(s);
 }
 
