@@ -8,6 +8,7 @@
 
 #include "ipam/ipam.h"
 #include "lib/cni_env.h"
+#include "lib/cni_version.h"
 #include "lib/log.h"
 
 static int run(const struct cni_env *env, const struct ipam_config *c, struct cni_error *err)
@@ -50,6 +51,8 @@ int main(int argc, char *argv[])
 	int ret;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
+	if (cni_about("podwire-ipam", argc, argv))
+		return 0;
 	memset(&c, 0, sizeof(c));
 	c.version = CNI_VERSION_LATEST;
 	if ((ret = cni_env_read(&env, &err)))

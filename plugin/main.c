@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/cni_version.h"
 #include "lib/log.h"
 #include "plugin/cmd.h"
 
@@ -50,6 +51,8 @@ int main(int argc, char *argv[])
 	int ret;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
+	if (cni_about("podwire", argc, argv))
+		return 0;
 	memset(&c, 0, sizeof(c));
 	c.version = CNI_VERSION_LATEST;
 	if (command && !strcmp(command, "VERSION"))
