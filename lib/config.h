@@ -38,6 +38,8 @@ struct config_interface {
 	uint8_t private_key[WG_KEY_LEN];
 	char *private_key_file;		  /* podwire extension */
 	char *private_key_command;	  /* podwire extension */
+	unsigned int private_key_source_line; /* line of PrivateKeyFile/Command, for messages */
+	unsigned int wgquick_line;	  /* line of the first wg-quick key (Address, DNS, ...) */
 	struct ip_addr *dns;		  /* DNS entries that are addresses */
 	size_t n_dns;
 	struct config_strings dns_search; /* DNS entries that are not addresses */
@@ -59,6 +61,7 @@ struct config_peer {
 	uint8_t preshared_key[WG_KEY_LEN];
 	char *preshared_key_file;	  /* podwire extension */
 	char *preshared_key_command;	  /* podwire extension */
+	unsigned int preshared_key_source_line; /* line of PresharedKeyFile/Command */
 	char *endpoint;			  /* "host:port" / "[v6]:port", unresolved; NULL if none */
 	struct ip_prefix *allowed_ips;
 	size_t n_allowed_ips;
