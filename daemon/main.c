@@ -3,9 +3,11 @@
  * work is in agent.c. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/agent.h"
@@ -20,7 +22,8 @@ static void usage(FILE *f)
 		"  --name NAME                 node name (default: hostname)\n"
 		"  -i, --interface IFACE       WireGuard interface (default " PODWIRE_NODE_INTERFACE ")\n"
 		"  --store file|etcd           store backend (default file)\n"
-		"  --store-dir DIR             file store directory (default /var/lib/podwire/store)\n"
+		"  --store-dir DIR             file store directory (default /var/lib/podwire/store); it must exist\n"
+		"  --store-dir-create          create the store directory if it is missing (a new cluster)\n"
 		"  --etcd-endpoints URLS       etcd client URLs, comma-separated (implies --store etcd)\n"
 		"  --lease-ttl SECONDS         etcd lease of the node record (default 60, 0: none)\n"
 		"  --cluster-cidr CIDR         pod CIDR pool (default 10.244.0.0/16)\n"
@@ -81,7 +84,7 @@ enum {
 	OPT_NAME = 256, OPT_STORE, OPT_STORE_DIR, OPT_ETCD, OPT_LEASE, OPT_CLUSTER, OPT_BLOCK, OPT_POD, OPT_TUNNEL_CIDR,
 	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
-	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6,
+	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_STORE_DIR_CREATE,
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "store-dir", required_argument, NULL, OPT_STORE_DIR },
+	{ "store-dir-create", no_argument, NULL, OPT_STORE_DIR_CREATE },
 	{ "etcd-endpoints", required_argument, NULL, OPT_ETCD },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
 	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
@@ -118,10 +122,56 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A missing store directory is a typo or shared storage that is not mounted: running on
+ * an empty store would make this node a one-node cluster without a sign. So it is made only
+ * when asked (--store-dir-create), and the log says so. */
+static int store_dir_check(const char *dir, bool create)
+{
+	struct stat st;
+
+	if (!stat(dir, &st)) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		log_err("--store-dir: '%s' is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (errno != ENOENT || !create) {
+		int err = errno;
+
+		log_err("--store-dir: '%s': %s%s", dir, strerror(err),
+			err == ENOENT ? " (is the shared store mounted? --store-dir-create makes a new, empty store)" : "");
+		return -err;
+	}
+	if (strlen(dir) >= PATH_MAX) {
+		log_err("--store-dir: '%s': %s", dir, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
+	for (char path[PATH_MAX], *p = strcpy(path, dir) + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		{
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(path, 0755) && errno != EEXIST) {
+				log_err("--store-dir-create: cannot create '%s': %s", path, strerror(errno));
+				return -errno;
+			}
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	log_warn("store directory %s did not exist: created it (--store-dir-create), this node starts a new, empty store",
+		 dir);
+	return 0;
+}
+
 static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cleanup)
 {
 	static char hostname[NODE_NAME_MAX];
 	const char *store_dir = NULL, *etcd = NULL;
+	bool store_dir_create = false;
 	unsigned long v;
 	int c;
 
@@ -137,6 +187,7 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			o->store_backend = optarg;
 			break;
 		case OPT_STORE_DIR: store_dir = optarg; break;
+		case OPT_STORE_DIR_CREATE: store_dir_create = true; break;
 		case OPT_ETCD: etcd = optarg; o->store_backend = "etcd"; break;
 		case OPT_LEASE:
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
@@ -313,6 +364,8 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 		log_err("--private-key-file and --private-key-command exclude each other");
 		return -EINVAL;
 	}
+	if (!strcmp(o->store_backend, "file") && store_dir_check(o->store_location, store_dir_create && !*cleanup))
+		return -EINVAL;
 	return 0;
 }
 
