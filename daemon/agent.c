@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "daemon/cidr.h"
+#include "daemon/cluster.h"
 #include "daemon/iface.h"
 #include "daemon/mesh.h"
 #include "daemon/metrics.h"
@@ -167,6 +168,31 @@ static int detect_endpoint(const struct agent_options *o, char *out, size_t len)
 	return ret;
 }
 
+/* The first node writes the cluster's pools to the store; the others must have the same
+ * (cluster.h). -ENOTUNIQ and -EBADMSG are fatal, the rest is the store being away. */
+static int check_pools(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct cluster_pools mine = {
+		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
+		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
+		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
+	}, stored;
+	char err[256] = "", want[512], have[512];
+	int ret = cluster_pools_publish(a->store, &mine, &stored, err, sizeof(err));
+
+	if (ret == -ENOTUNIQ) {
+		cluster_pools_describe(&stored, have, sizeof(have));
+		cluster_pools_describe(&mine, want, sizeof(want));
+		log_err("store key %s: the cluster's pools are %s, but this node was started with %s: start it with "
+			"the cluster's pools (addresses outside them are skipped by every other node)",
+			CLUSTER_POOLS_KEY, have, want);
+	} else if (ret == -EBADMSG) {
+		log_err("store key %s: cannot read the cluster's pools: %s", CLUSTER_POOLS_KEY, err);
+	}
+	return ret;
+}
+
 /* Claim (or find again) this node's tunnel address and pod CIDR. */
 static int claim_addresses(struct agent *a)
 {
@@ -174,6 +200,9 @@ static int claim_addresses(struct agent *a)
 	struct ip_prefix got;
 	int ret;
 
+	ret = check_pools(a);
+	if (ret)
+		return ret;
 	if (o->has_tunnel_ip) {
 		got.addr = o->tunnel_ip;
 		got.cidr = (uint8_t)ip_addr_bits(&o->tunnel_ip);
@@ -612,6 +641,8 @@ static int startup(struct agent *a)
 				STORE_ALLOC_PREFIX);
 			return ret;
 		}
+		if (ret == -ENOTUNIQ || ret == -EBADMSG)
+			return ret;
 		store_state(a, ret, "address claim");
 		if (!ret)
 			break;

@@ -148,7 +148,10 @@ echo "$conf" | grep -v PrivateKey
 [ "$(echo "$conf" | grep -c '^\[Peer\]')" -eq 3 ] || fail "client config should list 3 nodes"
 ip netns exec "pn-$T-n1" "$B/podwirectl" peer add pnmc --store-dir "$W/store" --no-qr 2>&1 | grep -q "already exists" ||
 	fail "duplicate peer name not refused"
-ip netns exec "pn-$T-n1" "$B/podwirectl" peer add pnmq --store-dir "$W/store" | grep -q $'\u2580' || fail "no QR code"
+# The QR code goes to a terminal only (script(1) gives the command one), never into a pipe.
+command -v script >/dev/null || fail "script (util-linux) is missing"
+ip netns exec "pn-$T-n1" script -qec "'$B/podwirectl' peer add pnmq --store-dir '$W/store'" /dev/null |
+	grep -q $'\xe2\x96\x80' || fail "no QR code on a terminal"
 for i in 1 2 3; do wait_until 2 has_peers $i 4 || fail "n$i did not add the clients"; done
 ip netns add "pn-$T-c"
 ip link add pnmcu netns "pn-$T-c" type veth peer name uc netns "pn-$T-r"
