@@ -47,7 +47,11 @@ static void usage(FILE *f)
 		"  --resync SECONDS            periodic full reconcile / re-resolution (default 30)\n"
 		"  --heartbeat SECONDS         record heartbeat / lease keepalive (default 30)\n"
 		"  --log-level error|warn|info|debug, --log-format text|json\n"
-		"  --cleanup                   remove the interface, its routes and this node's record, then exit\n");
+		"  --cni-conf-dir DIR          write this node's CNI conflist there once its pod CIDRs are known\n"
+		"                              (e.g. /etc/cni/net.d; kept on exit, removed by --cleanup)\n"
+		"  --cni-conf-template FILE    the conflist to fill in (default: manifests/10-podwire.conflist, built in)\n"
+		"  --cleanup                   remove the interface, its routes, the CNI conflist and this node's\n"
+		"                              record, then exit\n");
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -84,7 +88,7 @@ enum {
 	OPT_NAME = 256, OPT_STORE, OPT_STORE_DIR, OPT_ETCD, OPT_LEASE, OPT_CLUSTER, OPT_BLOCK, OPT_POD, OPT_TUNNEL_CIDR,
 	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
-	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_STORE_DIR_CREATE,
+	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE,
 };
 
 static const struct option long_opts[] = {
@@ -93,6 +97,8 @@ static const struct option long_opts[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "store-dir", required_argument, NULL, OPT_STORE_DIR },
 	{ "store-dir-create", no_argument, NULL, OPT_STORE_DIR_CREATE },
+	{ "cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR },
+	{ "cni-conf-template", required_argument, NULL, OPT_CNI_CONF_TEMPLATE },
 	{ "etcd-endpoints", required_argument, NULL, OPT_ETCD },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
 	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
@@ -188,6 +194,8 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			break;
 		case OPT_STORE_DIR: store_dir = optarg; break;
 		case OPT_STORE_DIR_CREATE: store_dir_create = true; break;
+		case OPT_CNI_CONF_DIR: o->cni_conf_dir = optarg; break;
+		case OPT_CNI_CONF_TEMPLATE: o->cni_conf_template = optarg; break;
 		case OPT_ETCD: etcd = optarg; o->store_backend = "etcd"; break;
 		case OPT_LEASE:
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
@@ -363,6 +371,20 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 	if (o->key.file && o->key.command) {
 		log_err("--private-key-file and --private-key-command exclude each other");
 		return -EINVAL;
+	}
+	if (o->cni_conf_template && !o->cni_conf_dir) {
+		log_err("--cni-conf-template: needs --cni-conf-dir (where to write the conflist)");
+		return -EINVAL;
+	}
+	if (o->cni_conf_dir) {
+		struct stat st;
+		const char *why = stat(o->cni_conf_dir, &st) ? strerror(errno) :
+				  !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+
+		if (why) {
+			log_err("--cni-conf-dir: '%s': %s", o->cni_conf_dir, why);
+			return -EINVAL;
+		}
 	}
 	if (!strcmp(o->store_backend, "file") && store_dir_check(o->store_location, store_dir_create && !*cleanup))
 		return -EINVAL;
