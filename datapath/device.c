@@ -131,9 +131,8 @@ int device_set(struct wgdevice *dev, char *err, unsigned long err_len)
 		char backend[256];
 
 		snprintf(backend, sizeof(backend), "%s", err);
-		snprintf(err, err_len, "listen port %u: %s%s%s", dev->listen_port, strerror(EADDRINUSE),
-			 backend[0] && strcmp(backend, strerror(EADDRINUSE)) ? ": " : "",
-			 strcmp(backend, strerror(EADDRINUSE)) ? backend : "");
+		snprintf(err, err_len, "listen port %u is already in use%s%s%s", dev->listen_port,
+			 backend[0] ? " (" : "", backend, backend[0] ? ")" : "");
 	}
 	if (!ret || !before)
 		goto out;
