@@ -1,8 +1,10 @@
 #!/bin/bash
 # readme_walkthrough: the README followed command by command, as a newcomer does, on two
 # "machines" (network namespaces on one bridge) and a laptop. The commands are the README's,
-# changed only in names and paths (interfaces, directories, addresses of this test); each
-# step checks the result the README promises. Beside them, the places where a newcomer got
+# changed in names and paths (interfaces, directories, addresses of this test) and given what
+# several daemons on one host need (-i, --state-dir, --endpoint, a short --resync); the nodes
+# also get a tunnel pool other than the default, so that `peer add` has to learn it from the
+# store. Each step checks the result the README promises. Beside them, the places where a newcomer got
 # stuck or was silently wrong (issue 19) are each reproduced:
 #   1. every node's CNI conflist has that node's own pod CIDR (podwired --cni-conf-dir), and
 #      pods wired with them on two nodes get different addresses and reach each other;
