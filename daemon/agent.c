@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -170,42 +169,22 @@ static int detect_endpoint(const struct agent_options *o, char *out, size_t len)
 	return ret;
 }
 
-/* The first node writes the cluster's pools to the store; the others must have the same
- * (cluster.h). -ENOTUNIQ and -EBADMSG are fatal, the rest is the store being away. */
-static int check_pools(struct agent *a)
-{
-	const struct agent_options *o = a->o;
-	struct cluster_pools mine = {
-		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
-		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
-		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
-	}, stored;
-	char err[256] = "", want[512], have[512];
-	int ret = cluster_pools_publish(a->store, &mine, &stored, err, sizeof(err));
-
-	if (ret == -ENOTUNIQ) {
-		cluster_pools_describe(&stored, have, sizeof(have));
-		cluster_pools_describe(&mine, want, sizeof(want));
-		log_err("store key %s: the cluster's pools are %s, but this node was started with %s: start it with "
-			"the cluster's pools (addresses outside them are skipped by every other node)",
-			CLUSTER_POOLS_KEY, have, want);
-	} else if (ret == -EBADMSG) {
-		log_err("store key %s: cannot read the cluster's pools: %s", CLUSTER_POOLS_KEY, err);
-	}
-	return ret;
-}
-
 /* Claim (or find again) this node's tunnel address and pod CIDR. */
 static int claim_addresses(struct agent *a)
 {
 	const struct agent_options *o = a->o;
+	const struct cluster_pools mine = {
+		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
+		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
+		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
+	};
 	struct ip_prefix got;
 	int ret;
 
-	ret = check_pools(a);
+	/* The first node publishes the pools; the others must have the same (cluster.h). */
+	ret = cluster_pools_check(a->store, &mine);
 	if (ret)
 		return ret;
-
 	if (o->has_tunnel_ip) {
 		got.addr = o->tunnel_ip;
 		got.cidr = (uint8_t)ip_addr_bits(&o->tunnel_ip);
@@ -668,22 +647,10 @@ static int startup(struct agent *a)
 		return ret;
 	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
 	if (o->cni_conf_dir) {
-		char err[PATH_MAX + 256] = "";
-		int changed;
-
-		ret = cniconf_write(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
-				    a->self.n_pod_cidrs, &changed, err, sizeof(err));
-		if (ret) {
-			log_err("CNI config: %s", err);
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
+				     a->self.n_pod_cidrs);
+		if (ret)
 			return ret;
-		}
-		{
-			char name[NAME_MAX + 1];
-
-			cniconf_file_name(o->cni_conf_template, name, sizeof(name));
-			log_info("CNI config %s/%s %s for the pod CIDRs of this node", o->cni_conf_dir, name,
-				 changed ? "written" : "already up to date");
-		}
 	}
 	store_state(a, publish(a, true), "put");
 	return 0;

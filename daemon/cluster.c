@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/decimal.h"
+#include "lib/log.h"
 
 int cluster_pools_encode(const struct cluster_pools *p, char **out)
 {
@@ -194,4 +195,22 @@ int cluster_pools_publish(struct store *s, const struct cluster_pools *mine, str
 	if (ret)
 		return ret;
 	return cluster_pools_equal(mine, stored) ? 0 : -ENOTUNIQ;
+}
+
+int cluster_pools_check(struct store *s, const struct cluster_pools *mine)
+{
+	struct cluster_pools stored;
+	char err[256] = "", want[512], have[512];
+	int ret = cluster_pools_publish(s, mine, &stored, err, sizeof(err));
+
+	if (ret == -ENOTUNIQ) {
+		cluster_pools_describe(&stored, have, sizeof(have));
+		cluster_pools_describe(mine, want, sizeof(want));
+		log_err("store key %s: the cluster's pools are %s, but this node was started with %s: start it with "
+			"the cluster's pools (addresses outside them are skipped by every other node)",
+			CLUSTER_POOLS_KEY, have, want);
+	} else if (ret == -EBADMSG) {
+		log_err("store key %s: cannot read the cluster's pools: %s", CLUSTER_POOLS_KEY, err);
+	}
+	return ret;
 }

@@ -40,6 +40,9 @@ void cluster_pools_describe(const struct cluster_pools *p, char *buf, size_t len
  * stored record does not parse (reason in @err); other -errno from the store. */
 int cluster_pools_publish(struct store *s, const struct cluster_pools *mine, struct cluster_pools *stored,
 			  char *err, size_t err_len);
+/* podwired's start: cluster_pools_publish(), logging a refusal with both sets of pools named.
+ * -ENOTUNIQ and -EBADMSG are for good; any other error is the store being away (retry). */
+int cluster_pools_check(struct store *s, const struct cluster_pools *mine);
 /* Read the store's pools: -ENOENT when no podwired has written them yet; -EBADMSG (reason in
  * @err) when they do not parse. */
 int cluster_pools_read(struct store *s, struct cluster_pools *p, char *err, size_t err_len);

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "lib/fdio.h"
+#include "lib/log.h"
 
 /* manifests/10-podwire.conflist; tests/integration/readme_walkthrough.sh checks that
  * they stay the same. The ranges are replaced by the node's pod CIDRs. */
@@ -244,4 +245,19 @@ int cniconf_remove(const char *dir, const char *template_path)
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return unlink(path) && errno != ENOENT ? -errno : 0;
+}
+
+int cniconf_update(const char *dir, const char *template_path, const char *ifname, const struct ip_prefix *pod_cidrs,
+		   size_t n)
+{
+	char err[PATH_MAX + 256] = "", name[NAME_MAX + 1];
+	int changed, ret = cniconf_write(dir, template_path, ifname, pod_cidrs, n, &changed, err, sizeof(err));
+
+	if (ret) {
+		log_err("CNI config: %s", err);
+		return ret;
+	}
+	cniconf_file_name(template_path, name, sizeof(name));
+	log_info("CNI config %s/%s %s for the pod CIDRs of this node", dir, name, changed ? "written" : "already up to date");
+	return 0;
 }

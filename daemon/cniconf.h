@@ -27,6 +27,9 @@ void cniconf_file_name(const char *template_path, char *name, size_t len);
 /* Render and write DIR/NAME if it differs; *changed says whether it was written. */
 int cniconf_write(const char *dir, const char *template_path, const char *ifname, const struct ip_prefix *pod_cidrs,
 		  size_t n, int *changed, char *err, size_t err_len);
+/* podwired's call: cniconf_write(), logging what happened. */
+int cniconf_update(const char *dir, const char *template_path, const char *ifname, const struct ip_prefix *pod_cidrs,
+		   size_t n);
 /* Remove DIR/NAME (--cleanup); 0 when it is not there. */
 int cniconf_remove(const char *dir, const char *template_path);
 
