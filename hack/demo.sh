@@ -1,8 +1,9 @@
 #!/bin/bash
 # hack/demo.sh [--store file|etcd] [--wait] — `make demo`: a 3-node podwire cluster in network
 # namespaces on this machine. Each node is a namespace on a shared bridge (the "LAN"), runs
-# its own podwired (userspace WireGuard unless the kernel has the module), and gets 2 pods
-# wired by the CNI plugin `podwire` (driven with CNI_* variables, as a runtime would). The
+# its own podwired (userspace WireGuard unless the kernel has the module), which writes the
+# node's CNI conflist with its own pod CIDR (--cni-conf-dir), and gets 2 pods wired by the CNI
+# plugin `podwire` from that conflist (driven with CNI_* variables, as a runtime would). The
 # demo shows `podwirectl status`, pings every pod from every pod, prints a summary and tears
 # everything down on exit or Ctrl-C. --store etcd starts a local etcd for the nodes to share;
 # the default is the file store (a directory every namespace sees). --wait keeps the cluster
