@@ -148,25 +148,26 @@ static int store_dir_check(const char *dir, bool create)
 			err == ENOENT ? " (is the shared store mounted? --store-dir-create makes a new, empty store)" : "");
 		return -err;
 	}
-	if (strlen(dir) >= PATH_MAX) {
-		log_err("--store-dir: '%s': %s", dir, strerror(ENAMETOOLONG));
-		return -ENAMETOOLONG;
+	if (!*dir || strlen(dir) >= PATH_MAX) {
+		log_err("--store-dir: '%s': %s", dir, strerror(*dir ? ENAMETOOLONG : ENOENT));
+		return -EINVAL;
 	}
+	/* mkdir -p: each parent in turn, then the directory itself. */
 	for (char path[PATH_MAX], *p = strcpy(path, dir) + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		{
-			char c = *p;
+		char c = *p;
 
-			*p = '\0';
-			if (mkdir(path, 0755) && errno != EEXIST) {
-				log_err("--store-dir-create: cannot create '%s': %s", path, strerror(errno));
-				return -errno;
-			}
-			*p = c;
-			if (!c)
-				break;
+		if (c && c != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST) {
+			int err = errno;
+
+			log_err("--store-dir-create: cannot create '%s': %s", path, strerror(err));
+			return -err;
 		}
+		*p = c;
+		if (!c)
+			break;
 	}
 	log_warn("store directory %s did not exist: created it (--store-dir-create), this node starts a new, empty store",
 		 dir);
