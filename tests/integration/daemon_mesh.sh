@@ -123,11 +123,13 @@ printf '[Peer]\n# Name = evil-overlap\n# TunnelIP = 10.99.1.2\n# PodCIDRs = %s\n
 printf '[Peer]\n# Name = evil-self\n# TunnelIP = 10.99.1.3\nPublicKey = %s\n' "$k1" >"$W/store/evil-self.conf"
 { printf '[Peer]\n# Name = evil-big\n# TunnelIP = 10.99.1.4\nPublicKey = %s\n' "$(wg genkey | wg pubkey)"
   head -c 700000 /dev/zero | tr '\0' '#' | fold -w 100; } >"$W/store/evil-big.conf"
-sleep 2
-grep -q "store record nodes/evil-key skipped: .*PublicKey" "$W/n1.log" || fail "bad key not logged"
-grep -Eq "store record nodes/evil-overlap skipped: .*(overlaps|is claimed by node n2)" "$W/n1.log" || fail "overlap not logged"
-grep -q "store record nodes/evil-self skipped: it claims this node's public key" "$W/n1.log" || fail "own key not logged"
-grep -q "store record nodes/evil-big skipped: record of" "$W/n1.log" || fail "oversized record not logged"
+# Polled, not a fixed sleep: under load (ASan, a busy machine) a reconcile can take a while.
+wait_until 15 grep -q "store record nodes/evil-key skipped: .*PublicKey" "$W/n1.log" || fail "bad key not logged"
+wait_until 15 grep -Eq "store record nodes/evil-overlap skipped: .*(overlaps|is claimed by node n2)" "$W/n1.log" ||
+	fail "overlap not logged"
+wait_until 15 grep -q "store record nodes/evil-self skipped: it claims this node's public key" "$W/n1.log" ||
+	fail "own key not logged"
+wait_until 15 grep -q "store record nodes/evil-big skipped: record of" "$W/n1.log" || fail "oversized record not logged"
 for i in 1 2 3 4; do has_peers $i 3 || fail "n$i has $(peers_of $i) peers after hostile records"; done
 all_pods_reach || fail "pods with hostile records in the store"
 rm -f "$W"/store/evil-*.conf

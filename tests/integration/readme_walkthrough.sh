@@ -47,6 +47,10 @@ cleanup() {
 	local rc=$? ns i
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	# Nothing of ours may outlive the test: a podwired left behind re-creates its interface.
+	if pgrep -f "$B/podwired .*$W/" >/dev/null; then
+		echo "FAIL: a podwired of this test is still running: $(pgrep -af "$B/podwired .*$W/")"; rc=1
+	fi
 	for ns in "${NSS[@]}"; do
 		for i in "${IFS_ALL[@]}"; do ip -n "$ns" link del "$i" 2>/dev/null; done
 	done
@@ -251,7 +255,9 @@ shared=$W/shared
 mkdir -p "$shared" "$W/n1/net.d" "$W/n2/net.d"
 daemon() { # NS NAME IFACE NETDIR [extra...]
 	local ns=$1 name=$2 ifc=$3 net=$4 i=${2#n}; shift 4
-	in_ns "$ns" "$B/podwired" --name "$name" --store-dir "$shared" --cni-conf-dir "$net" \
+	# Not through in_ns: a backgrounded function is a subshell, and $! would be its pid, not
+	# podwired's (`ip netns exec` execs the daemon, so here $! is podwired).
+	ip netns exec "$ns" "$B/podwired" --name "$name" --store-dir "$shared" --cni-conf-dir "$net" \
 		-i "$ifc" --state-dir "$W/$name" --endpoint "192.168.71.$i:51820" --resync 2 "$@" >>"$W/$name.log" 2>&1 &
 	PIDS+=("$!")
 }
@@ -358,13 +364,14 @@ expect_fail "a node with other pools" "the cluster's pools are --cluster-cidr 10
 ok "podwired with other pools than the store's: refused naming both, nothing published"
 
 echo "== --store-dir-create, --cleanup"
-in_ns prw-l "$B/podwired" --name n3 -i prwd3 --store-dir "$W/new/store" --store-dir-create --state-dir "$W/n3" \
+ip netns exec prw-l "$B/podwired" --name n3 -i prwd3 --store-dir "$W/new/store" --store-dir-create --state-dir "$W/n3" \
 	--endpoint 192.168.71.3:51820 --cni-conf-dir "$W/n3/net.d" --metrics off > "$W/n3.log" 2>&1 &
 n3=$!; PIDS+=("$n3")
 wait_until 20 test -f "$W/n3/net.d/10-podwire.conflist" || fail "n3 with --store-dir-create did not start"
 grep -q "store directory $W/new/store did not exist: created it (--store-dir-create)" "$W/n3.log" ||
 	fail "--store-dir-create: the log does not say the directory was created"
 kill "$n3"; wait "$n3" 2>/dev/null
+grep -q "signal 15: exiting, prwd3 and its routes stay up" "$W/n3.log" || fail "podwired n3 did not get SIGTERM"
 [ -f "$W/n3/net.d/10-podwire.conflist" ] || fail "SIGTERM removed the conflist (pods need it while podwired restarts)"
 in_ns prw-l "$B/podwired" --name n3 -i prwd3 --store-dir "$W/new/store" --state-dir "$W/n3" \
 	--cni-conf-dir "$W/n3/net.d" --cleanup > "$W/out" 2>&1 || { cat "$W/out"; fail "podwired --cleanup"; }
