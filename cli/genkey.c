@@ -1,4 +1,5 @@
 /* genkey, genpsk: a fresh key on stdout, as wg genkey / wg genpsk. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,9 +26,16 @@ static int write_new_key(int argc, char *argv[], void (*generate)(uint8_t key[WG
 	generate(key);
 	key_to_base64(base64, key);
 	key_wipe(key, sizeof(key));
-	puts(base64);
+	/* wg exits 1 in silence when stdout is full or closed; say what failed. */
+	if (fputs(base64, stdout) == EOF || putchar('\n') == EOF || fflush(stdout) == EOF) {
+		int err = errno;
+
+		key_wipe(base64, sizeof(base64));
+		fprintf(stderr, "%s: %s: cannot write the key to stdout: %s\n", log_prog(), argv[0], strerror(err));
+		return 1;
+	}
 	key_wipe(base64, sizeof(base64));
-	return fflush(stdout) ? 1 : 0;
+	return 0;
 }
 
 int genkey_main(int argc, char *argv[])

@@ -1,6 +1,7 @@
 /* mesh_store.c — the store options shared by `podwirectl status` and `peer` (see mesh_store.h). */
 #include "cli/mesh_store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,8 @@ int mesh_store_open(const struct mesh_store_args *a, struct store **s)
 	int ret = store_open(s, a->backend, a->location, 0);
 
 	if (ret)
-		fprintf(stderr, "%s: store %s %s: %s\n", log_prog(), a->backend, a->location, strerror(-ret));
+		fprintf(stderr, "%s: store %s %s: %s%s\n", log_prog(), a->backend, a->location, strerror(-ret),
+			ret == -ENOENT && !strcmp(a->backend, "file") ?
+				" (is the shared store mounted? podwired makes one only with --store-dir-create)" : "");
 	return ret;
 }

@@ -1,15 +1,19 @@
 /* peer add NAME: one-shot client onboarding (F15), the angristan installer's job done
  * through the mesh store. A fresh key pair is made here, a tunnel address is claimed from
- * the tunnel CIDR with the store's compare-and-swap, and the client's record (public key
+ * the cluster's tunnel pool (the one podwired published under cluster/pools, so the nodes
+ * accept the client) with the store's compare-and-swap, and the client's record (public key
  * and address only) is written to the store, so every podwired adds it as a peer on its
- * next watch event. The client's wg0.conf, with every node as a [Peer], is printed, then
- * the same text as a QR code for the WireGuard phone apps. The private key exists only in
- * that output. */
+ * next watch event. The client's wg0.conf, with every node as a [Peer], is printed; the same
+ * text as a QR code for the WireGuard phone apps goes to the terminal only (stdout when it is
+ * one, else stderr when that is one), so `peer add x > wg0.conf` writes a clean config. The
+ * private key exists only in that output.
+ * peer remove NAME: deletes a client's record and gives back its addresses. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -17,6 +21,7 @@
 #include "cli/qr.h"
 #include "cli/subcommands.h"
 #include "daemon/cidr.h"
+#include "daemon/cluster.h"
 #include "daemon/mesh.h"
 #include "lib/log.h"
 
@@ -26,9 +31,12 @@
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"Usage: %s peer add NAME [--tunnel-cidr CIDR] [--dns IP] [--no-qr]\n"
-		"                         [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n",
-		prog);
+		"Usage: %s peer add NAME [--dns IP] [--no-qr] [--tunnel-cidr CIDR]\n"
+		"                         [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
+		"       %s peer remove NAME [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
+		"The client's address comes from the cluster's tunnel pool in the store (written by podwired);\n"
+		"--tunnel-cidr, if given, must be that pool. The QR code is drawn only on a terminal.\n",
+		prog, prog);
 }
 
 /* The client's [Peer] sections: every node that can be dialled. No secrets here, so the
@@ -76,10 +84,10 @@ static int client_peers(char **out, size_t *size, const struct node *nodes, size
 /* The client's configuration: its key and address, and every node as a peer. The part with
  * the private key is formatted once into a buffer of its final size (a growing buffer would
  * leave copies of the key in freed memory); the caller wipes it. */
-static int client_config(char **out, const uint8_t priv[WG_KEY_LEN], const struct ip_addr *addr, const char *dns,
+static int client_config(char **out, const uint8_t priv[WG_KEY_LEN], const struct node *client, const char *dns,
 			 const struct node *nodes, size_t n)
 {
-	char key[WG_KEY_LEN_BASE64], a[IP_ADDR_STRLEN], *peers = NULL;
+	char key[WG_KEY_LEN_BASE64], a[NODE_MAX_TUNNEL_IPS * (IP_ADDR_STRLEN + 8)] = "", *peers = NULL;
 	size_t peers_len = 0;
 	int len, ret = client_peers(&peers, &peers_len, nodes, n);
 
@@ -88,10 +96,16 @@ static int client_config(char **out, const uint8_t priv[WG_KEY_LEN], const struc
 		free(peers);
 		return ret;
 	}
-	ip_addr_format(addr, a, sizeof(a));
+	for (size_t i = 0; i < client->n_tunnel_ips; i++) {
+		char one[IP_ADDR_STRLEN];
+
+		ip_addr_format(&client->tunnel_ips[i], one, sizeof(one));
+		snprintf(a + strlen(a), sizeof(a) - strlen(a), "%s%s/%u", i ? ", " : "", one,
+			 ip_addr_bits(&client->tunnel_ips[i]));
+	}
 	key_to_base64(key, priv);
 #define CLIENT_CONFIG(buf, size) \
-	snprintf(buf, size, "[Interface]\nPrivateKey = %s\nAddress = %s/%u\n%s%s%s%s", key, a, ip_addr_bits(addr), \
+	snprintf(buf, size, "[Interface]\nPrivateKey = %s\nAddress = %s\n%s%s%s%s", key, a, \
 		 dns ? "DNS = " : "", dns ? dns : "", dns ? "\n" : "", peers)
 	len = CLIENT_CONFIG(NULL, 0);
 	*out = len < 0 ? NULL : malloc((size_t)len + 1);
@@ -103,6 +117,79 @@ static int client_config(char **out, const uint8_t priv[WG_KEY_LEN], const struc
 	return *out ? 0 : -ENOMEM;
 }
 
+/* The cluster's pools as podwired published them; --tunnel-cidr may only repeat them. */
+static int tunnel_pools(struct store *s, const struct mesh_store_args *sa, const struct ip_prefix *given,
+			struct cluster_pools *pools)
+{
+	char err[256] = "", c[IP_PREFIX_STRLEN];
+	int ret = cluster_pools_read(s, pools, err, sizeof(err));
+
+	if (ret == -ENOENT) {
+		fprintf(stderr, "%s: peer add: store %s %s has no cluster pools (key %s): no podwired has started on "
+			"it yet, so there is no node to connect to\n", log_prog(), sa->backend, sa->location,
+			CLUSTER_POOLS_KEY);
+		return ret;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: peer add: store key %s: %s\n", log_prog(), CLUSTER_POOLS_KEY,
+			ret == -EBADMSG ? err : strerror(-ret));
+		return ret;
+	}
+	if (given && !ip_prefix_equal(given, &pools->tunnel_cidr) &&
+	    !(pools->has_tunnel_cidr6 && ip_prefix_equal(given, &pools->tunnel_cidr6))) {
+		char want[IP_PREFIX_STRLEN];
+
+		ip_prefix_format(given, c, sizeof(c));
+		ip_prefix_format(&pools->tunnel_cidr, want, sizeof(want));
+		fprintf(stderr, "%s: peer add: --tunnel-cidr '%s' is not the cluster's tunnel pool %s: the nodes would "
+			"skip the client (leave --tunnel-cidr out)\n", log_prog(), c, want);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A client address from each tunnel pool the cluster has (IPv4, and IPv6 in dual stack). */
+static int claim_client_addresses(struct store *s, const struct cluster_pools *pools, struct node *client)
+{
+	const struct ip_prefix *pool[2] = { &pools->tunnel_cidr, pools->has_tunnel_cidr6 ? &pools->tunnel_cidr6 : NULL };
+	struct ip_prefix got;
+	int ret;
+
+	for (size_t i = 0; i < 2 && pool[i]; i++) {
+		/* Skip block 0: the tunnel network's own address, as podwired does. */
+		ret = cidr_allocate(s, pool[i], (uint8_t)ip_addr_bits(&pool[i]->addr), 1, client->name, &got);
+		if (ret) {
+			char c[IP_PREFIX_STRLEN];
+
+			ip_prefix_format(pool[i], c, sizeof(c));
+			fprintf(stderr, "%s: peer add: cannot claim a tunnel address in %s: %s\n", log_prog(), c,
+				ret == -ENOSPC ? "no address left" : strerror(-ret));
+			return ret;
+		}
+		client->tunnel_ips[client->n_tunnel_ips++] = got.addr;
+	}
+	return 0;
+}
+
+static void release_client_addresses(struct store *s, const struct node *client)
+{
+	for (size_t i = 0; i < client->n_tunnel_ips; i++) {
+		struct ip_prefix p = { .addr = client->tunnel_ips[i], .cidr = (uint8_t)ip_addr_bits(&client->tunnel_ips[i]) };
+
+		cidr_release(s, &p, client->name);
+	}
+}
+
+/* Where the QR code goes: the terminal the user looks at, never into a redirected config. */
+static FILE *qr_stream(void)
+{
+	if (isatty(STDOUT_FILENO))
+		return stdout;
+	if (isatty(STDERR_FILENO))
+		return stderr;
+	return NULL;
+}
+
 static int peer_add(const char *name, const struct mesh_store_args *sa, const struct ip_prefix *tunnel_cidr,
 		    const char *dns, bool qr)
 {
@@ -110,9 +197,10 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 	struct store_kv *kvs = NULL, *claims = NULL;
 	size_t n_kvs = 0, n_claims = 0, n_nodes = 0, skipped = 0;
 	struct node client = { 0 }, *nodes = NULL;
+	struct cluster_pools pools;
 	uint8_t priv[WG_KEY_LEN];
 	char key[STORE_KEY_MAX], *record = NULL, *conf = NULL, *existing = NULL;
-	struct ip_prefix got;
+	FILE *qr_out;
 	int ret;
 
 	if (mesh_store_open(sa, &s))
@@ -123,6 +211,9 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 		ret = -EEXIST;
 		goto out;
 	}
+	ret = tunnel_pools(s, sa, tunnel_cidr, &pools);
+	if (ret)
+		goto out;
 	ret = store_list(s, STORE_NODES_PREFIX, &kvs, &n_kvs);
 	if (!ret)
 		ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
@@ -140,20 +231,17 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 		if (ret)
 			goto out;
 	}
-	ret = cidr_allocate(s, tunnel_cidr, (uint8_t)ip_addr_bits(&tunnel_cidr->addr), 1, name, &got);
+	ret = claim_client_addresses(s, &pools, &client);
 	if (ret) {
-		fprintf(stderr, "%s: peer add: cannot claim a tunnel address in the tunnel CIDR: %s\n", log_prog(),
-			ret == -ENOSPC ? "no address left" : strerror(-ret));
+		release_client_addresses(s, &client);
 		goto out;
 	}
-	client.tunnel_ips[0] = got.addr;
-	client.n_tunnel_ips = 1;
 	client.heartbeat = (int64_t)time(NULL);
 	snprintf(client.labels, sizeof(client.labels), "kind=client");
-	ret = client_config(&conf, priv, &got.addr, dns, nodes, n_nodes);
+	ret = client_config(&conf, priv, &client, dns, nodes, n_nodes);
 	if (ret == -ENOENT) {
 		fprintf(stderr, "%s: peer add: no node with an endpoint in the store to connect to\n", log_prog());
-		cidr_release(s, &got, name);
+		release_client_addresses(s, &client);
 		goto out;
 	}
 	if (!ret)
@@ -163,13 +251,19 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 	if (ret) {
 		fprintf(stderr, "%s: peer add: cannot write '%s' to the store: %s\n", log_prog(), name,
 			ret == -ECANCELED ? "it appeared meanwhile" : strerror(-ret));
-		cidr_release(s, &got, name);
+		release_client_addresses(s, &client);
 		goto out;
 	}
-	fputs(conf, stdout);
-	if (qr) {
-		putchar('\n');
-		ret = qr_print_utf8(stdout, conf);
+	if (fputs(conf, stdout) == EOF || fflush(stdout) == EOF) {
+		ret = -errno;
+		fprintf(stderr, "%s: peer add: cannot write the client config to stdout: %s (the client '%s' is in "
+			"the store: `%s peer remove %s' takes it out)\n", log_prog(), strerror(-ret), name, log_prog(), name);
+		goto out;
+	}
+	qr_out = qr ? qr_stream() : NULL;
+	if (qr_out) {
+		fputc('\n', qr_out);
+		ret = qr_print_utf8(qr_out, conf);
 		if (ret)
 			fprintf(stderr, "%s: peer add: cannot draw the QR code: %s\n", log_prog(), strerror(-ret));
 	}
@@ -180,8 +274,60 @@ out:
 	free(conf);
 	free(record);
 	free(existing);
+	node_clear(&client);
 	mesh_free(nodes, n_nodes);
 	store_kvs_free(kvs, n_kvs);
+	store_kvs_free(claims, n_claims);
+	store_close(s);
+	return ret;
+}
+
+/* Only clients: a node's record comes back with its next heartbeat, and taking it out is
+ * `podwired --cleanup` on that node. */
+static int peer_remove(const char *name, const struct mesh_store_args *sa)
+{
+	struct store *s = NULL;
+	struct store_kv *claims = NULL;
+	struct node n = { 0 };
+	size_t n_claims = 0, released = 0;
+	char key[STORE_KEY_MAX], *text = NULL, err[256] = "";
+	size_t len = 0;
+	int ret;
+
+	if (mesh_store_open(sa, &s))
+		return -EIO;
+	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", name);
+	ret = store_get(s, key, &text, &len);
+	if (ret) {
+		fprintf(stderr, "%s: peer remove: '%s': %s\n", log_prog(), name,
+			ret == -ENOENT ? "no such peer in the store" : strerror(-ret));
+		goto out;
+	}
+	if (!node_decode(&n, text, len, err, sizeof(err)) && strcmp(n.labels, "kind=client")) {
+		fprintf(stderr, "%s: peer remove: '%s' is a node, not a client made by `peer add': stop it with "
+			"`podwired --cleanup' on that node\n", log_prog(), name);
+		ret = -EPERM;
+		goto out;
+	}
+	/* Compare-and-delete: a record rewritten meanwhile is not removed blindly. */
+	ret = store_cas(s, key, text, NULL);
+	if (ret) {
+		fprintf(stderr, "%s: peer remove: cannot delete '%s': %s\n", log_prog(), name,
+			ret == -ECANCELED ? "it changed meanwhile, try again" : strerror(-ret));
+		goto out;
+	}
+	ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
+	for (size_t i = 0; !ret && i < n_claims; i++)
+		if (!strcmp(claims[i].value, name) && !store_cas(s, claims[i].key, name, NULL))
+			released++;
+	if (ret)
+		fprintf(stderr, "%s: peer remove: '%s' removed, but its addresses were not released: %s\n", log_prog(),
+			name, strerror(-ret));
+	else
+		printf("peer %s removed (%zu address%s released)\n", name, released, released == 1 ? "" : "es");
+out:
+	node_clear(&n);
+	free(text);
 	store_kvs_free(claims, n_claims);
 	store_close(s);
 	return ret;
@@ -192,14 +338,18 @@ int peer_main(int argc, char *argv[])
 	struct mesh_store_args sa;
 	struct ip_prefix tunnel_cidr;
 	const char *name = NULL, *dns = NULL;
-	bool qr = true;
+	bool qr = true, has_tunnel_cidr = false, add;
 
 	mesh_store_args_default(&sa);
-	ip_prefix_parse(&tunnel_cidr, "10.99.0.0/16");
-	if (argc < 3 || strcmp(argv[1], "add")) {
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+		usage(log_prog());
+		return 0;
+	}
+	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove"))) {
 		usage(log_prog());
 		return 1;
 	}
+	add = !strcmp(argv[1], "add");
 	for (int i = 2; i < argc; i++) {
 		int r = mesh_store_arg(&sa, argc, argv, &i);
 
@@ -207,13 +357,14 @@ int peer_main(int argc, char *argv[])
 			return 1;
 		if (r)
 			continue;
-		if (!strcmp(argv[i], "--tunnel-cidr") && i + 1 < argc) {
+		if (add && !strcmp(argv[i], "--tunnel-cidr") && i + 1 < argc) {
 			if (ip_prefix_parse(&tunnel_cidr, argv[++i]) || !strchr(argv[i], '/')) {
 				fprintf(stderr, "%s: --tunnel-cidr: '%s' is not a CIDR prefix\n", log_prog(), argv[i]);
 				return 1;
 			}
 			ip_prefix_mask(&tunnel_cidr);
-		} else if (!strcmp(argv[i], "--dns") && i + 1 < argc) {
+			has_tunnel_cidr = true;
+		} else if (add && !strcmp(argv[i], "--dns") && i + 1 < argc) {
 			struct ip_addr a;
 
 			dns = argv[++i];
@@ -221,7 +372,7 @@ int peer_main(int argc, char *argv[])
 				fprintf(stderr, "%s: --dns: '%s' is not an IP address\n", log_prog(), dns);
 				return 1;
 			}
-		} else if (!strcmp(argv[i], "--no-qr")) {
+		} else if (add && !strcmp(argv[i], "--no-qr")) {
 			qr = false;
 		} else if (argv[i][0] != '-' && !name) {
 			name = argv[i];
@@ -235,9 +386,11 @@ int peer_main(int argc, char *argv[])
 		return 1;
 	}
 	if (!node_name_valid(name)) {
-		fprintf(stderr, "%s: peer add: '%s' is not a valid name (letters, digits, '.', '_', '-'; at most 63)\n",
-			log_prog(), name);
+		fprintf(stderr, "%s: peer %s: '%s' is not a valid name (letters, digits, '.', '_', '-'; at most 63)\n",
+			log_prog(), argv[1], name);
 		return 1;
 	}
-	return peer_add(name, &sa, &tunnel_cidr, dns, qr) ? 1 : 0;
+	if (!add)
+		return peer_remove(name, &sa) ? 1 : 0;
+	return peer_add(name, &sa, has_tunnel_cidr ? &tunnel_cidr : NULL, dns, qr) ? 1 : 0;
 }

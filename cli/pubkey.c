@@ -1,6 +1,8 @@
 /* pubkey: read a private key on stdin, print its public key, as wg pubkey. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/subcommands.h"
 #include "lib/key.h"
@@ -34,8 +36,11 @@ int pubkey_main(int argc, char *argv[])
 	}
 	key_public_from_private(pub, key);
 	key_to_base64(base64, pub);
-	puts(base64);
-	ret = fflush(stdout) ? 1 : 0;
+	ret = 0;
+	if (puts(base64) == EOF || fflush(stdout) == EOF) {
+		fprintf(stderr, "%s: %s: cannot write the public key to stdout: %s\n", log_prog(), argv[0], strerror(errno));
+		ret = 1;
+	}
 out:
 	key_wipe(key, sizeof(key));
 	key_wipe(base64, sizeof(base64));

@@ -66,9 +66,12 @@ int quick_dns_set(struct quick *q)
 
 	if (!ifc->n_dns)
 		return 0;
+	/* wg-quick fails here ("resolvconf: command not found") and tears the interface down;
+	 * so does `up', rather than bring up a tunnel whose DNS silently leaks outside it. */
 	if (!quick_have_program("resolvconf")) {
-		log_warn("%s: resolvconf not found, DNS settings not applied", q->ifname);
-		return 0;
+		log_err("%s: DNS is set but resolvconf is not installed (apt install resolvconf or openresolv, or "
+			"remove the DNS line)", q->ifname);
+		return -ENOENT;
 	}
 	iface_record(q, record, sizeof(record));
 	text = dns_text(ifc);

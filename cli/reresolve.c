@@ -48,8 +48,12 @@ static int load_list(const char *ifname, const char *conf_path, struct reresolve
 	if (!conf_path) {
 		ret = reresolve_state_read(RERESOLVE_STATE_DIR, ifname, list);
 		if (ret == -ENOENT)
-			log_err("%s: no endpoints recorded in %s/%s.endpoints (not brought up by `podwirectl up'?); use --config",
-				ifname, RERESOLVE_STATE_DIR, ifname);
+			/* `up' records only the endpoints its own file names: peers that a hook added
+			 * (PostUp = podwirectl addconf %i peers.conf) are not there. */
+			log_err("%s: no endpoints recorded in %s/%s.endpoints: `podwirectl up' records the endpoints of "
+				"its own config file only, and there were none (peers added by a PostUp addconf, or the "
+				"interface was not brought up by `podwirectl up'); name the file with the peers: "
+				"--config FILE", ifname, RERESOLVE_STATE_DIR, ifname);
 		else if (ret)
 			log_err("%s: cannot read %s/%s.endpoints: %s", ifname, RERESOLVE_STATE_DIR, ifname, strerror(-ret));
 		return ret;

@@ -142,8 +142,8 @@ static int load_device(struct wgdevice **out, const char *ifname, const char *pa
 	}
 	bad = wg_quick_key(conf);
 	if (bad) {
-		fprintf(stderr, "%s: `%s' is a wg-quick key, not valid here (see `%s strip')\n"
-			"Configuration parsing error\n", path, bad, log_prog());
+		fprintf(stderr, "%s:%u: `%s' is a wg-quick key, not valid here (see `%s strip')\n"
+			"Configuration parsing error\n", path, conf->iface.wgquick_line, bad, log_prog());
 		ret = -EINVAL;
 		goto out;
 	}

@@ -12,6 +12,13 @@ int showconf_main(int argc, char *argv[])
 	struct wgdevice *dev;
 	int ret;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
+		printf("Usage: %s %s <interface>\n\n"
+		       "Prints the running configuration of a WireGuard interface (kernel or userspace) as a\n"
+		       "wg config file, for use with `%s setconf', as `wg showconf'.\n",
+		       log_prog(), argv[0], log_prog());
+		return 0;
+	}
 	if (argc != 2) {
 		fprintf(stderr, "Usage: %s %s <interface>\n", log_prog(), argv[0]);
 		return 1;

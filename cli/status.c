@@ -14,6 +14,7 @@
 
 #include "cli/mesh_store.h"
 #include "cli/subcommands.h"
+#include "daemon/cluster.h"
 #include "daemon/mesh.h"
 #include "datapath/device.h"
 #include "lib/defaults.h"
@@ -280,6 +281,17 @@ int status_main(int argc, char *argv[])
 	if (mtu_flags)
 		printf("warning: %d node(s) publish an MTU different from %s's %u: expect poor throughput\n", mtu_flags,
 		       ifname, our_mtu);
+	{
+		struct cluster_pools pools;
+		char desc[512], err[256] = "";
+		int pret = cluster_pools_read(s, &pools, err, sizeof(err));
+
+		if (!pret)
+			cluster_pools_describe(&pools, desc, sizeof(desc));
+		printf("store %s %s: %s%s\n", sa.backend, sa.location, pret ? "" : "cluster pools ",
+		       !pret ? desc : pret == -ENOENT ? "no cluster pools yet (no podwired has started on this store)" :
+		       pret == -EBADMSG ? err : strerror(-pret));
+	}
 	under = dev ? underlay_mtu(ifname) : 0;
 	if (our_mtu && under && our_mtu + WG_OVERHEAD > under)
 		printf("warning: %s MTU %u exceeds the underlay MTU %u minus WireGuard's %d bytes: set it to %u\n",

@@ -3,7 +3,7 @@
  * CONFIG is an interface name (/etc/wireguard/NAME.conf) or a path ending in NAME.conf,
  * as wg-quick takes it. Unlike wg-quick we parse the whole file first, so a broken config
  * is refused with its line and reason instead of being passed on. Nothing is resolved and
- * no key file or command is read. */
+ * no key file or command is read; the key sources stay in the output (lib/config.h says why). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,13 +36,40 @@ static void warn_world_accessible(const char *path)
 		fprintf(stderr, "Warning: `%s' is world accessible\n", real);
 }
 
+/* The config's directory as an absolute path, for its relative key files; NULL if unknown. */
+static const char *config_dir(const char *path, char *dir, size_t len)
+{
+	char real[PATH_MAX], *slash;
+
+	if (!realpath(path, real))
+		return NULL;
+	slash = strrchr(real, '/');
+	if (!slash)
+		return NULL;
+	if (slash == real)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	snprintf(dir, len, "%s", strcmp(real, "/") ? real : "");
+	return dir;
+}
+
 int strip_main(int argc, char *argv[])
 {
-	char path[PATH_MAX], ifname[16], err[PATH_MAX + 512];
+	char path[PATH_MAX], ifname[16], err[PATH_MAX + 512], dir[PATH_MAX];
 	struct config *conf = NULL;
 	char *text = NULL, *stripped = NULL;
 	int ret;
 
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
+		printf("Usage: %s %s [ CONFIG_FILE | INTERFACE ]\n\n"
+		       "Prints the part of a wg-quick config that wg(8) reads, as `wg-quick strip'. INTERFACE\n"
+		       "means /etc/wireguard/INTERFACE.conf. The key sources PrivateKeyFile, PrivateKeyCommand,\n"
+		       "PresharedKeyFile and PresharedKeyCommand are kept (relative files made absolute), so that\n"
+		       "`%s syncconf IFACE <(%s strip IFACE)' keeps the keys; nothing is read or run here.\n",
+		       log_prog(), argv[0], log_prog(), log_prog());
+		return 0;
+	}
 	if (argc != 2) {
 		fprintf(stderr, "Usage: %s %s [ CONFIG_FILE | INTERFACE ]\n", log_prog(), argv[0]);
 		return 1;
@@ -67,7 +94,7 @@ int strip_main(int argc, char *argv[])
 	if (!ret)
 		ret = config_parse(&conf, path, text, err, sizeof(err));
 	config_free(conf);
-	if (!ret && config_strip(text, &stripped)) {
+	if (!ret && config_strip(text, config_dir(path, dir, sizeof(dir)), &stripped)) {
 		snprintf(err, sizeof(err), "%s: %s", path, strerror(ENOMEM));
 		ret = -ENOMEM;
 	}
@@ -76,7 +103,9 @@ int strip_main(int argc, char *argv[])
 		fprintf(stderr, "%s: %s\n", log_prog(), err);
 		return 1;
 	}
-	fputs(stripped, stdout);
+	ret = fputs(stripped, stdout) == EOF || fflush(stdout) == EOF ? -errno : 0;
 	config_text_free(stripped);
-	return fflush(stdout) ? 1 : 0;
+	if (ret)
+		fprintf(stderr, "%s: %s: cannot write to stdout: %s\n", log_prog(), path, strerror(-ret));
+	return ret ? 1 : 0;
 }

@@ -2,8 +2,7 @@
  *
  * Differences from wg-quick, on purpose (issue 6): the whole file is parsed, secrets are
  * loaded and endpoints resolved before anything is applied, so a bad config changes nothing;
- * a failing hook names itself and its exit status; DNS is skipped with a warning when
- * resolvconf is not installed (wg-quick fails); `down` of a full tunnel removes only its own
+ * a failing hook names itself and its exit status; `down` of a full tunnel removes only its own
  * "suppress_prefixlength 0" rules (quick_rule.c). `up` also records the peers' endpoint names for
  * `podwirectl reresolve` (datapath/reresolve.h). */
 #include <errno.h>
@@ -153,6 +152,11 @@ int quick_up(struct quick *q, char *err, size_t err_len)
 	quick_log_cmd("wg setconf %s /dev/fd/63", q->ifname);
 	ret = device_set(dev, why, sizeof(why));
 	if (ret) {
+		/* The interface is ours and is deleted below: whether it was restored is moot. */
+		char *note = strstr(why, DEVICE_SET_RESTORED_NOTE);
+
+		if (note || (note = strstr(why, DEVICE_SET_PARTIAL_NOTE)))
+			*note = '\0';
 		snprintf(err, err_len, "%s: cannot set the configuration: %s", q->ifname, why[0] ? why : strerror(-ret));
 		goto out;
 	}
@@ -166,7 +170,8 @@ int quick_up(struct quick *q, char *err, size_t err_len)
 	}
 	ret = quick_dns_set(q);
 	if (ret) {
-		snprintf(err, err_len, "%s: cannot set DNS: %s", q->ifname, strerror(-ret));
+		snprintf(err, err_len, "%s: cannot set DNS: %s", q->ifname,
+			 ret == -ENOENT ? "resolvconf is not installed" : strerror(-ret));
 		goto out;
 	}
 	ret = quick_add_routes(q);

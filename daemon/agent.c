@@ -19,6 +19,8 @@
 #include <sodium.h>
 
 #include "daemon/cidr.h"
+#include "daemon/cluster.h"
+#include "daemon/cniconf.h"
 #include "daemon/iface.h"
 #include "daemon/mesh.h"
 #include "daemon/metrics.h"
@@ -172,9 +174,18 @@ static int detect_endpoint(const struct agent_options *o, char *out, size_t len)
 static int claim_addresses(struct agent *a)
 {
 	const struct agent_options *o = a->o;
+	const struct cluster_pools mine = {
+		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
+		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
+		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
+	};
 	struct ip_prefix got;
 	int ret;
 
+	/* The first node publishes the pools; the others must have the same (cluster.h). */
+	ret = cluster_pools_check(a->store, &mine);
+	if (ret)
+		return ret;
 	if (o->has_tunnel_ip) {
 		got.addr = o->tunnel_ip;
 		got.cidr = (uint8_t)ip_addr_bits(&o->tunnel_ip);
@@ -613,6 +624,8 @@ static int startup(struct agent *a)
 				STORE_ALLOC_PREFIX);
 			return ret;
 		}
+		if (ret == -ENOTUNIQ || ret == -EBADMSG)
+			return ret;
 		store_state(a, ret, "address claim");
 		if (!ret)
 			break;
@@ -633,6 +646,13 @@ static int startup(struct agent *a)
 	ret = ensure_interface(a);
 	if (ret)
 		return ret;
+	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
+	if (o->cni_conf_dir) {
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
+				     a->self.n_pod_cidrs);
+		if (ret)
+			return ret;
+	}
 	store_state(a, publish(a, true), "put");
 	return 0;
 }
@@ -759,6 +779,16 @@ int agent_cleanup(const struct agent_options *o)
 		log_warn("%s: cannot delete the interface: %s", o->ifname, strerror(-ret));
 	else
 		log_info("%s: interface and its routes removed", o->ifname);
+	if (o->cni_conf_dir) {
+		int cret = cniconf_remove(o->cni_conf_dir, o->cni_conf_template);
+
+		if (cret)
+			log_warn("CNI config in %s: cannot remove: %s", o->cni_conf_dir, strerror(-cret));
+		else
+			log_info("CNI config in %s removed", o->cni_conf_dir);
+		if (!ret || ret == -ENODEV)
+			ret = cret;
+	}
 	sret = store_open(&s, o->store_backend, o->store_location, 0);
 	if (!sret) {
 		struct store_kv *kvs = NULL;

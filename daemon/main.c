@@ -3,9 +3,11 @@
  * work is in agent.c. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/agent.h"
@@ -21,7 +23,8 @@ static void usage(FILE *f)
 		"  --name NAME                 node name (default: hostname)\n"
 		"  -i, --interface IFACE       WireGuard interface (default " PODWIRE_NODE_INTERFACE ")\n"
 		"  --store file|etcd           store backend (default file)\n"
-		"  --store-dir DIR             file store directory (default /var/lib/podwire/store)\n"
+		"  --store-dir DIR             file store directory (default /var/lib/podwire/store); it must exist\n"
+		"  --store-dir-create          create the store directory if it is missing (a new cluster)\n"
 		"  --etcd-endpoints URLS       etcd client URLs, comma-separated (implies --store etcd)\n"
 		"  --lease-ttl SECONDS         etcd lease of the node record (default 60, 0: none)\n"
 		"  --cluster-cidr CIDR         pod CIDR pool (default 10.244.0.0/16)\n"
@@ -45,7 +48,11 @@ static void usage(FILE *f)
 		"  --resync SECONDS            periodic full reconcile / re-resolution (default 30)\n"
 		"  --heartbeat SECONDS         record heartbeat / lease keepalive (default 30)\n"
 		"  --log-level error|warn|info|debug, --log-format text|json\n"
-		"  --cleanup                   remove the interface, its routes and this node's record, then exit\n"
+		"  --cni-conf-dir DIR          write this node's CNI conflist there once its pod CIDRs are known\n"
+		"                              (e.g. /etc/cni/net.d; kept on exit, removed by --cleanup)\n"
+		"  --cni-conf-template FILE    the conflist to fill in (default: manifests/10-podwire.conflist, built in)\n"
+		"  --cleanup                   remove the interface, its routes, the CNI conflist and this node's\n"
+		"                              record, then exit\n"
 		"  -h, --help, -v, --version\n");
 }
 
@@ -83,7 +90,7 @@ enum {
 	OPT_NAME = 256, OPT_STORE, OPT_STORE_DIR, OPT_ETCD, OPT_LEASE, OPT_CLUSTER, OPT_BLOCK, OPT_POD, OPT_TUNNEL_CIDR,
 	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
-	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6,
+	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +98,9 @@ static const struct option long_opts[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "store-dir", required_argument, NULL, OPT_STORE_DIR },
+	{ "store-dir-create", no_argument, NULL, OPT_STORE_DIR_CREATE },
+	{ "cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR },
+	{ "cni-conf-template", required_argument, NULL, OPT_CNI_CONF_TEMPLATE },
 	{ "etcd-endpoints", required_argument, NULL, OPT_ETCD },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
 	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
@@ -121,10 +131,57 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A missing store directory is a typo or shared storage that is not mounted: running on
+ * an empty store would make this node a one-node cluster without a sign. So it is made only
+ * when asked (--store-dir-create), and the log says so. */
+static int store_dir_check(const char *dir, bool create)
+{
+	struct stat st;
+
+	if (!stat(dir, &st)) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		log_err("--store-dir: '%s' is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (errno != ENOENT || !create) {
+		int err = errno;
+
+		log_err("--store-dir: '%s': %s%s", dir, strerror(err),
+			err == ENOENT ? " (is the shared store mounted? --store-dir-create makes a new, empty store)" : "");
+		return -err;
+	}
+	if (!*dir || strlen(dir) >= PATH_MAX) {
+		log_err("--store-dir: '%s': %s", dir, strerror(*dir ? ENAMETOOLONG : ENOENT));
+		return -EINVAL;
+	}
+	/* mkdir -p: each parent in turn, then the directory itself. */
+	for (char path[PATH_MAX], *p = strcpy(path, dir) + 1;; p++) {
+		char c = *p;
+
+		if (c && c != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST) {
+			int err = errno;
+
+			log_err("--store-dir-create: cannot create '%s': %s", path, strerror(err));
+			return -err;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	log_warn("store directory %s did not exist: created it (--store-dir-create), this node starts a new, empty store",
+		 dir);
+	return 0;
+}
+
 static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cleanup)
 {
 	static char hostname[NODE_NAME_MAX];
 	const char *store_dir = NULL, *etcd = NULL;
+	bool store_dir_create = false;
 	unsigned long v;
 	int c;
 
@@ -140,6 +197,9 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			o->store_backend = optarg;
 			break;
 		case OPT_STORE_DIR: store_dir = optarg; break;
+		case OPT_STORE_DIR_CREATE: store_dir_create = true; break;
+		case OPT_CNI_CONF_DIR: o->cni_conf_dir = optarg; break;
+		case OPT_CNI_CONF_TEMPLATE: o->cni_conf_template = optarg; break;
 		case OPT_ETCD: etcd = optarg; o->store_backend = "etcd"; break;
 		case OPT_LEASE:
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
@@ -321,6 +381,22 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 		log_err("--private-key-file and --private-key-command exclude each other");
 		return -EINVAL;
 	}
+	if (o->cni_conf_template && !o->cni_conf_dir) {
+		log_err("--cni-conf-template: needs --cni-conf-dir (where to write the conflist)");
+		return -EINVAL;
+	}
+	if (o->cni_conf_dir) {
+		struct stat st;
+		const char *why = stat(o->cni_conf_dir, &st) ? strerror(errno) :
+				  !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+
+		if (why) {
+			log_err("--cni-conf-dir: '%s': %s", o->cni_conf_dir, why);
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(o->store_backend, "file") && store_dir_check(o->store_location, store_dir_create && !*cleanup))
+		return -EINVAL;
 	return 0;
 }
 

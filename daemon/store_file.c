@@ -398,10 +398,8 @@ int store_file_open(struct store **s, const char *dir)
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		ret = -errno;
-		goto fail;
-	}
+	/* The directory must exist: a missing one is a typo or unmounted shared storage, and
+	 * only podwired --store-dir-create makes a new one. */
 	snprintf(path, sizeof(path), "%s/.lock", dir);
 	fs->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fs->lock_fd < 0) {

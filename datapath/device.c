@@ -126,14 +126,22 @@ int device_set(struct wgdevice *dev, char *err, unsigned long err_len)
 	if ((uapi ? uapi_get_device(&before, dev->name) : kernel_get_device(&before, dev->name)) < 0)
 		before = NULL;
 	ret = backend_set(dev, uapi, err, err_len);
+	if (ret == -EADDRINUSE && (dev->flags & WGDEVICE_HAS_LISTEN_PORT) && err && err_len) {
+		/* Name the port: "Address already in use" alone does not say which. */
+		char backend[256];
+
+		snprintf(backend, sizeof(backend), "%s", err);
+		snprintf(err, err_len, "listen port %u is already in use%s%s%s", dev->listen_port,
+			 backend[0] ? " (" : "", backend, backend[0] ? ")" : "");
+	}
 	if (!ret || !before)
 		goto out;
 	off = err ? strlen(err) : 0;
 	if (!rollback_plan(&plan, before, dev) && !backend_set(plan, uapi, NULL, 0)) {
 		if (err && off < err_len)
-			snprintf(err + off, err_len - off, " (nothing changed: the device was restored)");
+			snprintf(err + off, err_len - off, DEVICE_SET_RESTORED_NOTE);
 	} else if (err && off < err_len) {
-		snprintf(err + off, err_len - off, " (the device may be partially changed: restoring it failed)");
+		snprintf(err + off, err_len - off, DEVICE_SET_PARTIAL_NOTE);
 	}
 out:
 	device_free(before);

@@ -87,8 +87,12 @@ int device_list(char **names);
 /* Read the whole state of @name; *dev is allocated, free with device_free(). -ENODEV if none. */
 int device_get(struct wgdevice **dev, const char *name);
 /* Apply @dev (flags say what to change and how to merge). All-or-nothing where the
- * backend allows it. Returns 0 or -errno; @err (optional) gets the backend's message. */
+ * backend allows it. Returns 0 or -errno; @err (optional) gets the backend's message (a busy
+ * port is named), then one of the notes below saying what became of the device. A caller
+ * that deletes the device anyway cuts the note off. */
 int device_set(struct wgdevice *dev, char *err, unsigned long err_len);
+#define DEVICE_SET_RESTORED_NOTE " (nothing changed: the device was restored)"
+#define DEVICE_SET_PARTIAL_NOTE " (the device may be partially changed: restoring it failed)"
 /* Which datapath runs @name now (DATAPATH_NONE if no such WireGuard interface). */
 enum datapath_kind device_kind(const char *name);
 const char *datapath_kind_name(enum datapath_kind kind);

@@ -147,8 +147,16 @@ int link_create(const char *name, enum datapath_choice choice, enum datapath_kin
 		*used = DATAPATH_NONE;
 	if (!name || !*name || strlen(name) >= IFNAMSIZ || strchr(name, '/'))
 		return -EINVAL;
-	if (link_exists(name) || uapi_has_interface(name))
+	if (link_exists(name))
 		return -EEXIST;
+	if (uapi_has_interface(name)) {
+		/* /var/run/wireguard is one directory for every network namespace: a userspace
+		 * interface of the same name elsewhere holds the socket this one needs. */
+		log_err("%s: UAPI socket %s/%s.sock is in use by a userspace WireGuard whose interface is not in "
+			"this network namespace (every namespace shares that directory): choose another interface name",
+			name, UAPI_SOCKET_DIR, name);
+		return -EADDRINUSE;
+	}
 	if (choice != DATAPATH_CHOICE_USERSPACE) {
 		ret = kernel_link_create(name);
 		if (!ret) {

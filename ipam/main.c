@@ -51,12 +51,10 @@ int main(int argc, char *argv[])
 	int ret;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
+	if (cni_about("podwire-ipam", argc, argv))
+		return 0;
 	memset(&c, 0, sizeof(c));
 	c.version = CNI_VERSION_LATEST;
-	if (!getenv("CNI_COMMAND") || !*getenv("CNI_COMMAND")) { /* run by hand, as `podwire-ipam --help' */
-		cni_version_about("podwire-ipam");
-		return 0;
-	}
 	if ((ret = cni_env_read(&env, &err)))
 		goto out;
 	if (env.command == CNI_CMD_VERSION)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const versions[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
@@ -49,8 +50,21 @@ int cni_version_print(void)
 	return ret;
 }
 
-void cni_version_about(const char *plugin)
+bool cni_about(const char *name, int argc, char *argv[])
 {
-	fprintf(stderr, "CNI %s plugin v%s\nCNI protocol versions supported: %s\n", plugin, PODWIRE_VERSION,
+	const char *command = getenv("CNI_COMMAND");
+	bool asked = argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+				  !strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"));
+	FILE *f = asked ? stdout : stderr;
+
+	/* Set but empty is a runtime's mistake: that gets the CNI error (code 4), as it is
+	 * not a person asking. */
+	if (command && (*command || !asked))
+		return false;
+	fprintf(f, "CNI %s plugin v%s\nCNI protocol versions supported: %s\n", name, PODWIRE_VERSION,
 		cni_version_list());
+	if (asked)
+		fprintf(f, "Run by a container runtime with CNI_COMMAND=ADD|DEL|CHECK|STATUS|GC|VERSION and the "
+			   "network configuration on stdin (see the CNI specification).\n");
+	return true;
 }

@@ -19,9 +19,10 @@ const char *cni_version_list(void);
 cJSON *cni_version_info(void);
 /* Print cni_version_info() to stdout: the whole VERSION verb. */
 int cni_version_print(void);
-/* What a plugin run by hand (CNI_COMMAND unset, e.g. `podwire --version`) prints to stderr,
- * as the reference plugins do: "CNI NAME plugin vX" and the protocol versions. */
-void cni_version_about(const char *plugin);
+/* Run by hand, CNI_COMMAND unset (the reference plugins' skel does the same): the about
+ * text "CNI NAME plugin vX" and the versions spoken, on stdout when asked with --help or
+ * --version, else on stderr. Returns true when it printed (main then exits 0). */
+bool cni_about(const char *name, int argc, char *argv[]);
 /* CHECK exists from 0.4.0, STATUS and GC from 1.1.0 (SPEC.md "CNI operations"). */
 static inline bool cni_version_has_check(enum cni_version v) { return v >= CNI_V040; }
 static inline bool cni_version_has_status_gc(enum cni_version v) { return v >= CNI_V110; }

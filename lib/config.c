@@ -401,11 +401,16 @@ static int parse_interface_line(struct parser *p, const struct config_line *l)
 	const char *v;
 	unsigned long n;
 
-	if (p->wgquick_interface && config_key_is_wgquick(l->key))
+	if (p->wgquick_interface && config_key_is_wgquick(l->key)) {
+		if (!iface->wgquick_line)
+			iface->wgquick_line = p->lineno;
 		return parse_wgquick_key(p, l);
-	if (config_key_is_extension(l->key, CONFIG_SECTION_INTERFACE))
+	}
+	if (config_key_is_extension(l->key, CONFIG_SECTION_INTERFACE)) {
+		iface->private_key_source_line = p->lineno;
 		return parse_secret_source(p, l, "PrivateKey", iface->has_private_key,
 					   &iface->private_key_file, &iface->private_key_command);
+	}
 	if ((v = wg_value(l->compact, "ListenPort"))) {
 		/* wg(8) takes a number or a UDP service name; "off" is not a port. */
 		if (parse_decimal(v, 65535, &n) && (all_digits(v) || udp_service_port(v, &n)))
@@ -510,9 +515,11 @@ static int parse_peer_line(struct parser *p, const struct config_line *l)
 	unsigned long n;
 	int ret;
 
-	if (config_key_is_extension(l->key, CONFIG_SECTION_PEER))
+	if (config_key_is_extension(l->key, CONFIG_SECTION_PEER)) {
+		peer->preshared_key_source_line = p->lineno;
 		return parse_secret_source(p, l, "PresharedKey", peer->has_preshared_key,
 					   &peer->preshared_key_file, &peer->preshared_key_command);
+	}
 	if ((v = wg_value(l->compact, "PublicKey"))) {
 		ret = parse_key_value(p, peer->public_key, "PublicKey", v, false);
 		p->peer_has_public_key = !ret;

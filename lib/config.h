@@ -38,6 +38,8 @@ struct config_interface {
 	uint8_t private_key[WG_KEY_LEN];
 	char *private_key_file;		  /* podwire extension */
 	char *private_key_command;	  /* podwire extension */
+	unsigned int private_key_source_line; /* line of PrivateKeyFile/Command, for messages */
+	unsigned int wgquick_line;	  /* line of the first wg-quick key (Address, DNS, ...) */
 	struct ip_addr *dns;		  /* DNS entries that are addresses */
 	size_t n_dns;
 	struct config_strings dns_search; /* DNS entries that are not addresses */
@@ -59,6 +61,7 @@ struct config_peer {
 	uint8_t preshared_key[WG_KEY_LEN];
 	char *preshared_key_file;	  /* podwire extension */
 	char *preshared_key_command;	  /* podwire extension */
+	unsigned int preshared_key_source_line; /* line of PresharedKeyFile/Command */
 	char *endpoint;			  /* "host:port" / "[v6]:port", unresolved; NULL if none */
 	struct ip_prefix *allowed_ips;
 	size_t n_allowed_ips;
@@ -91,9 +94,14 @@ void config_free(struct config *conf);
 
 /* `wg-quick strip`: the lines of @text that wg(8) reads, as wg-quick prints them (each line
  * as `read -r` left it, then one more newline), without the keys wg-quick handles itself
- * (Address, DNS, MTU, Table, hooks, SaveConfig) and without podwire's key sources. @text
- * should have passed config_parse(). *out is malloc'd; returns 0 or -ENOMEM. */
-int config_strip(const char *text, char **out);
+ * (Address, DNS, MTU, Table, hooks, SaveConfig). podwire's key sources (PrivateKeyFile,
+ * PrivateKeyCommand, PresharedKeyFile, PresharedKeyCommand) stay, as wg-quick keeps every line
+ * it does not own: `podwirectl syncconf IF <(podwirectl strip IF)` then keeps the keys, where
+ * dropping them would wipe the private key. A relative key file is written as @dir/FILE
+ * (@dir: the config's directory, absolute), because the stripped text is read from elsewhere
+ * (a pipe); with @dir NULL it stays as written. Nothing is read or run. @text should have
+ * passed config_parse(). *out is malloc'd; returns 0 or -ENOMEM. */
+int config_strip(const char *text, const char *dir, char **out);
 
 /* Is @name a valid interface name for wg-quick: ^[a-zA-Z0-9_=+.-]{1,15}$ */
 bool config_valid_ifname(const char *name);

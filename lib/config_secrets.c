@@ -23,7 +23,7 @@
 
 struct secret_ctx {
 	const struct config *conf;
-	unsigned int line; /* 0 for the interface */
+	unsigned int line; /* of the key source being loaded */
 	char *err;
 	size_t err_len;
 };
@@ -32,10 +32,8 @@ static int secret_fail(const struct secret_ctx *c, const char *what, const char 
 {
 	if (!c->err || !c->err_len)
 		return -EINVAL;
-	if (c->line)
-		snprintf(c->err, c->err_len, "%s:%u: %s '%s': %s", c->conf->path, c->line, what, source, why);
-	else
-		snprintf(c->err, c->err_len, "%s: %s '%s': %s", c->conf->path, what, source, why);
+	/* PATH:LINE: as every other config error (the line of the key source). */
+	snprintf(c->err, c->err_len, "%s:%u: %s '%s': %s", c->conf->path, c->line, what, source, why);
 	return -EINVAL;
 }
 
@@ -185,12 +183,13 @@ int config_load_secrets(struct config *conf, char *err, size_t err_len)
 	keys = sodium_allocarray(n, WG_KEY_LEN);
 	if (!keys)
 		return -ENOMEM;
+	c.line = iface->private_key_source_line;
 	if (iface->private_key_file || iface->private_key_command)
 		ret = load_one(&c, keys[0], "PrivateKey", iface->private_key_file, iface->private_key_command);
 	for (i = 0; !ret && i < conf->n_peers; i++) {
 		struct config_peer *peer = &conf->peers[i];
 
-		c.line = peer->line;
+		c.line = peer->preshared_key_source_line;
 		if (peer->preshared_key_file || peer->preshared_key_command)
 			ret = load_one(&c, keys[i + 1], "PresharedKey", peer->preshared_key_file,
 				       peer->preshared_key_command);

@@ -3,32 +3,37 @@
  * wg-quick builds WG_CONFIG by appending every line it does not consume itself, as
  * `read -r` left it (comments and blank lines included), and strip prints it with echo,
  * which adds one more newline. The same line rules as the parser decide what is consumed
- * (lib/config_line.c), so a config that parses strips exactly as wg-quick strips it. */
+ * (lib/config_line.c), so a config that parses strips exactly as wg-quick strips it. podwire's
+ * key sources are lines wg-quick does not own, so they stay too (config.h says why). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/config.h"
 #include "lib/config_line.h"
 
-static bool line_consumed(const struct config_line *l, enum config_section section, bool wgquick_interface)
+static bool is_key_file(const struct config_line *l, enum config_section section)
 {
-	if (wgquick_interface && config_key_is_wgquick(l->key))
-		return true;
-	return config_key_is_extension(l->key, section);
+	return config_key_is_extension(l->key, section) && strcasestr(l->key, "KeyFile") && l->value && l->value[0] &&
+	       l->value[0] != '/';
 }
 
-int config_strip(const char *text, char **out)
+int config_strip(const char *text, const char *dir, char **out)
 {
 	enum config_section section = CONFIG_SECTION_NONE;
 	bool wgquick_interface = false;
 	const char *start = text, *nl;
-	size_t len = 0, cap = strlen(text) + 2;
+	size_t len = 0, lines = 1, cap;
 	struct config_line l;
 	char *buf;
 	int ret;
 
-	/* The output is never longer than the input plus the final newline(s). */
+	for (const char *p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	/* Never longer than the input plus the final newline(s), plus "DIR/" and " = " on each
+	 * line at most: one allocation of the final size, as the text may hold a private key. */
+	cap = strlen(text) + 2 + lines * (dir ? strlen(dir) + 4 : 0);
 	buf = malloc(cap + 1);
 	if (!buf)
 		return -ENOMEM;
@@ -40,13 +45,12 @@ int config_strip(const char *text, char **out)
 			return ret;
 		}
 		/* Section headers stay: wg(8) needs them. */
-		if (config_line_section(&l, &section, &wgquick_interface) ||
-		    !line_consumed(&l, section, wgquick_interface)) {
-			size_t n = strlen(l.raw);
-
-			memcpy(buf + len, l.raw, n);
-			len += n;
-			buf[len++] = '\n';
+		if (config_line_section(&l, &section, &wgquick_interface)) {
+			len += (size_t)sprintf(buf + len, "%s\n", l.raw);
+		} else if (dir && is_key_file(&l, section)) {
+			len += (size_t)sprintf(buf + len, "%s = %s/%s\n", l.key, dir, l.value);
+		} else if (!(wgquick_interface && config_key_is_wgquick(l.key))) {
+			len += (size_t)sprintf(buf + len, "%s\n", l.raw);
 		}
 		config_line_free(&l);
 		if (!nl)

@@ -51,14 +51,12 @@ int main(int argc, char *argv[])
 	int ret;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
+	if (cni_about("podwire", argc, argv))
+		return 0;
 	memset(&c, 0, sizeof(c));
 	c.version = CNI_VERSION_LATEST;
 	if (command && !strcmp(command, "VERSION"))
 		return cmd_version();
-	if (!command || !*command) { /* run by hand (`podwire --version'), not by a runtime */
-		cni_version_about("podwire");
-		return 0;
-	}
 	text = cni_config_read();
 	if (text) {
 		/* The log file is named in the config, so open it before judging the environment:

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			device_config_print(null, conf);
 			fclose(null);
 		}
-		if (config_strip(text, &stripped))
+		if (config_strip(text, NULL, &stripped))
 			abort();
 		free(stripped);
 		config_free(conf);

@@ -3,8 +3,8 @@
 #  - `--version` prints the version and exits 0 (podwire-wg in wireguard-go's shape);
 #  - `--help` (and -h) prints usage on stdout and exits 0;
 #  - `podwirectl` with no arguments is `podwirectl show`, as `wg` with none is `wg show`;
-#  - the CNI plugins run by hand (CNI_COMMAND unset) print an about text on stderr and exit 0,
-#    as the reference plugins do, instead of a JSON error; they do not wait for stdin.
+#  - the CNI plugins run by hand (CNI_COMMAND unset) print an about text and exit 0, as the
+#    reference plugins do, instead of a JSON error; they do not wait for stdin.
 set -euo pipefail
 build=${PODWIRE_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 version=$(sed -n 's/^#define PODWIRE_VERSION "\(.*\)"$/\1/p' "$(dirname "$0")/../../lib/version.h")
@@ -32,10 +32,12 @@ exec 3<>"$tmp/stdin"
 for p in podwire podwire-ipam; do
 	for a in --version --help ""; do
 		timeout 5 env -u CNI_COMMAND "$build/$p" $a <&3 >"$tmp/out" 2>"$tmp/err" || fail "$p $a exited $? (or waited for stdin)"
-		[ ! -s "$tmp/out" ] || fail "$p $a wrote to stdout (a runtime reads JSON there): $(cat "$tmp/out")"
-		grep -qx "CNI $p plugin v$version" "$tmp/err" || fail "$p $a: no about line: $(cat "$tmp/err")"
-		grep -qx "CNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" "$tmp/err" ||
-			fail "$p $a: no protocol versions line: $(cat "$tmp/err")"
+		# Asked for (--help, --version) the text goes to stdout, as any program's; run bare it
+		# goes to stderr, as the reference plugins print it.
+		if [ -n "$a" ]; then where=$tmp/out; else where=$tmp/err; fi
+		grep -qx "CNI $p plugin v$version" "$where" || fail "$p $a: no about line: $(cat "$tmp/out" "$tmp/err")"
+		grep -qx "CNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" "$where" ||
+			fail "$p $a: no protocol versions line: $(cat "$tmp/out" "$tmp/err")"
 	done
 	# A runtime's VERSION call still gets JSON.
 	CNI_COMMAND=VERSION "$build/$p" </dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["cniVersion"]=="1.1.0", d' ||

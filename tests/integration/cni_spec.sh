@@ -201,8 +201,7 @@ conf_make "$W/cc.json" 1.1.0 "$net" "$RANGES" '{"ipMasq":true,"clusterCIDRs":["1
 bad 7 'clusterCIDRs[0] is not address/prefix' "$W/cc.json"
 conf_make "$W/ni.json" 1.1.0 "$net" "$RANGES" '{"ipam":{"type":"pc-no-such-ipam"}}'
 bad 7 'not found in CNI_PATH' "$W/ni.json"
-# An empty CNI_COMMAND is a person running the plugin by hand: the about text, exit 0, as the
-# reference plugins (tests/integration/cli_flags.sh). An unknown one is still error 4.
+bad 4 'CNI_COMMAND' "$conf" CNI_COMMAND=
 bad 4 'CNI_COMMAND=FROB' "$conf" CNI_COMMAND=FROB
 bad 4 'CNI_CONTAINERID' "$conf" CNI_CONTAINERID=
 bad 4 'CNI_NETNS' "$conf" CNI_NETNS=

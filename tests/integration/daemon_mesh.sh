@@ -123,11 +123,13 @@ printf '[Peer]\n# Name = evil-overlap\n# TunnelIP = 10.99.1.2\n# PodCIDRs = %s\n
 printf '[Peer]\n# Name = evil-self\n# TunnelIP = 10.99.1.3\nPublicKey = %s\n' "$k1" >"$W/store/evil-self.conf"
 { printf '[Peer]\n# Name = evil-big\n# TunnelIP = 10.99.1.4\nPublicKey = %s\n' "$(wg genkey | wg pubkey)"
   head -c 700000 /dev/zero | tr '\0' '#' | fold -w 100; } >"$W/store/evil-big.conf"
-sleep 2
-grep -q "store record nodes/evil-key skipped: .*PublicKey" "$W/n1.log" || fail "bad key not logged"
-grep -Eq "store record nodes/evil-overlap skipped: .*(overlaps|is claimed by node n2)" "$W/n1.log" || fail "overlap not logged"
-grep -q "store record nodes/evil-self skipped: it claims this node's public key" "$W/n1.log" || fail "own key not logged"
-grep -q "store record nodes/evil-big skipped: record of" "$W/n1.log" || fail "oversized record not logged"
+# Polled, not a fixed sleep: under load (ASan, a busy machine) a reconcile can take a while.
+wait_until 15 grep -q "store record nodes/evil-key skipped: .*PublicKey" "$W/n1.log" || fail "bad key not logged"
+wait_until 15 grep -Eq "store record nodes/evil-overlap skipped: .*(overlaps|is claimed by node n2)" "$W/n1.log" ||
+	fail "overlap not logged"
+wait_until 15 grep -q "store record nodes/evil-self skipped: it claims this node's public key" "$W/n1.log" ||
+	fail "own key not logged"
+wait_until 15 grep -q "store record nodes/evil-big skipped: record of" "$W/n1.log" || fail "oversized record not logged"
 for i in 1 2 3 4; do has_peers $i 3 || fail "n$i has $(peers_of $i) peers after hostile records"; done
 all_pods_reach || fail "pods with hostile records in the store"
 rm -f "$W"/store/evil-*.conf
@@ -148,7 +150,10 @@ echo "$conf" | grep -v PrivateKey
 [ "$(echo "$conf" | grep -c '^\[Peer\]')" -eq 3 ] || fail "client config should list 3 nodes"
 ip netns exec "pn-$T-n1" "$B/podwirectl" peer add pnmc --store-dir "$W/store" --no-qr 2>&1 | grep -q "already exists" ||
 	fail "duplicate peer name not refused"
-ip netns exec "pn-$T-n1" "$B/podwirectl" peer add pnmq --store-dir "$W/store" | grep -q $'\u2580' || fail "no QR code"
+# The QR code goes to a terminal only (script(1) gives the command one), never into a pipe.
+command -v script >/dev/null || fail "script (util-linux) is missing"
+ip netns exec "pn-$T-n1" script -qec "'$B/podwirectl' peer add pnmq --store-dir '$W/store'" /dev/null |
+	grep -q $'\xe2\x96\x80' || fail "no QR code on a terminal"
 for i in 1 2 3; do wait_until 2 has_peers $i 4 || fail "n$i did not add the clients"; done
 ip netns add "pn-$T-c"
 ip link add pnmcu netns "pn-$T-c" type veth peer name uc netns "pn-$T-r"

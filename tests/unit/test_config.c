@@ -394,7 +394,7 @@ static void test_secrets(void **state)
 	key = write_file("open.key", PRIV "\n", 0644);
 	snprintf(text, sizeof(text), "[Interface]\nPrivateKeyFile = %s\n", key);
 	assert_int_equal(load(text, &c, err, sizeof(err)), -EINVAL);
-	snprintf(expect, sizeof(expect), "%s/wg0.conf: PrivateKeyFile '%s': readable by group or others (mode 0644); chmod 600 it",
+	snprintf(expect, sizeof(expect), "%s/wg0.conf:2: PrivateKeyFile '%s': readable by group or others (mode 0644); chmod 600 it",
 		 tmpdir, key);
 	assert_string_equal(err, expect);
 	assert_false(c->iface.has_private_key);
@@ -403,7 +403,8 @@ static void test_secrets(void **state)
 	key = write_file("group.key", PRIV "\n", 0640);
 	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = " PRIV "\n[Peer]\nPublicKey = " PUB_A "\nPresharedKeyFile = %s\n", key);
 	assert_int_equal(load(text, &c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, ":3: PresharedKeyFile '"));
+	/* The line of the PresharedKeyFile key itself, not of its [Peer] header. */
+	assert_non_null(strstr(err, ":5: PresharedKeyFile '"));
 	assert_non_null(strstr(err, "(mode 0640)"));
 	config_free(c);
 
@@ -414,11 +415,11 @@ static void test_secrets(void **state)
 	config_free(c);
 
 	assert_int_equal(load("[Interface]\nPrivateKeyFile = missing.key\n", &c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "PrivateKeyFile 'missing.key': No such file or directory"));
+	assert_non_null(strstr(err, "wg0.conf:2: PrivateKeyFile 'missing.key': No such file or directory"));
 	config_free(c);
 
 	assert_int_equal(load("[Interface]\nPrivateKeyCommand = exit 3\n", &c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "PrivateKeyCommand 'exit 3': exited with status 3"));
+	assert_non_null(strstr(err, ":2: PrivateKeyCommand 'exit 3': exited with status 3"));
 	config_free(c);
 
 	assert_int_equal(load("[Interface]\nPrivateKeyCommand = echo hello\n", &c, err, sizeof(err)), -EINVAL);
@@ -498,20 +499,29 @@ static void test_strip(void **state)
 		"# comment stays\n"
 		"[Interface]\n"
 		"PrivateKey = " PRIV "\n"
+		"PrivateKeyFile = /x\n"
 		"\n"
 		"[Peer]\n"
 		"PublicKey=" PUB_A "\n"
+		"PresharedKeyCommand = cat /y\n"
 		"AllowedIPs = 0.0.0.0/0 # all\n"
 		"Endpoint = 1.2.3.4:5\n"
 		"\n";
 	char *s;
 
 	(void)state;
-	assert_int_equal(config_strip(in, &s), 0);
+	assert_int_equal(config_strip(in, NULL, &s), 0);
 	assert_string_equal(s, out);
 	config_text_free(s);
-	assert_int_equal(config_strip("", &s), 0);
+	assert_int_equal(config_strip("", NULL, &s), 0);
 	assert_string_equal(s, "\n");
+	config_text_free(s);
+	/* A relative key file is made absolute: the stripped text is read from a pipe. */
+	assert_int_equal(config_strip("[Interface]\n  privatekeyfile=k/wg0.key # mine\nPrivateKeyCommand = cat k\n"
+				      "[Peer]\nPresharedKeyFile = /abs.psk\nPresharedKeyFile=p.psk\n",
+				      "/etc/wireguard", &s), 0);
+	assert_string_equal(s, "[Interface]\nprivatekeyfile = /etc/wireguard/k/wg0.key\nPrivateKeyCommand = cat k\n"
+			       "[Peer]\nPresharedKeyFile = /abs.psk\nPresharedKeyFile = /etc/wireguard/p.psk\n\n");
 	config_text_free(s);
 }
 
