@@ -16,8 +16,10 @@ static int write_new_key(int argc, char *argv[], void (*generate)(uint8_t key[WG
 	struct stat st;
 
 	if (argc != 1) {
-		fprintf(stderr, "Usage: %s %s\n", log_prog(), argv[0]);
-		return 1;
+		bool help = subcommand_help_asked(argc, argv);
+
+		fprintf(help ? stdout : stderr, "Usage: %s %s\n", log_prog(), argv[0]);
+		return help ? 0 : 1;
 	}
 	/* Same warning as wg: a private key in a file others can read is no longer private. */
 	if (!fstat(STDOUT_FILENO, &st) && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))

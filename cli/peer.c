@@ -28,9 +28,9 @@
 /* Clients usually sit behind NAT: keep its mapping alive (the tutorial's value). */
 #define CLIENT_KEEPALIVE 25
 
-static void usage(const char *prog)
+static void usage(FILE *f, const char *prog)
 {
-	fprintf(stderr,
+	fprintf(f,
 		"Usage: %s peer add NAME [--dns IP] [--no-qr] [--tunnel-cidr CIDR]\n"
 		"                         [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
 		"       %s peer remove NAME [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
@@ -342,11 +342,11 @@ int peer_main(int argc, char *argv[])
 
 	mesh_store_args_default(&sa);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
-		usage(log_prog());
+		usage(stdout, log_prog());
 		return 0;
 	}
 	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove"))) {
-		usage(log_prog());
+		usage(stderr, log_prog());
 		return 1;
 	}
 	add = !strcmp(argv[1], "add");
@@ -377,12 +377,12 @@ int peer_main(int argc, char *argv[])
 		} else if (argv[i][0] != '-' && !name) {
 			name = argv[i];
 		} else {
-			usage(log_prog());
+			usage(stderr, log_prog());
 			return 1;
 		}
 	}
 	if (!name) {
-		usage(log_prog());
+		usage(stderr, log_prog());
 		return 1;
 	}
 	if (!node_name_valid(name)) {

@@ -15,8 +15,10 @@ int pubkey_main(int argc, char *argv[])
 	int c, ret = 1;
 
 	if (argc != 1) {
-		fprintf(stderr, "Usage: %s %s\n", log_prog(), argv[0]);
-		return 1;
+		bool help = subcommand_help_asked(argc, argv);
+
+		fprintf(help ? stdout : stderr, "Usage: %s %s\n", log_prog(), argv[0]);
+		return help ? 0 : 1;
 	}
 	if (fread(base64, 1, sizeof(base64) - 1, stdin) != sizeof(base64) - 1) {
 		fprintf(stderr, "%s: Key is not the correct length or format\n", log_prog());

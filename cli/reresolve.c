@@ -17,11 +17,11 @@
 #include "lib/config.h"
 #include "lib/log.h"
 
-static int usage(void)
+static int usage(FILE *f)
 {
-	fprintf(stderr, "Usage: %s reresolve <interface> [--interval SECONDS] [--stale SECONDS] [--config CONFIG_FILE]\n",
+	fprintf(f, "Usage: %s reresolve <interface> [--interval SECONDS] [--stale SECONDS] [--config CONFIG_FILE]\n",
 		log_prog());
-	return 1;
+	return f == stdout ? 0 : 1;
 }
 
 static int parse_seconds(const char *opt, const char *s, unsigned int *out)
@@ -84,7 +84,7 @@ int reresolve_main(int argc, char *argv[])
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_seconds("--interval", optarg, &interval))
@@ -97,12 +97,14 @@ int reresolve_main(int argc, char *argv[])
 		case 'c':
 			conf_path = optarg;
 			break;
+		case 'h':
+			return usage(stdout);
 		default:
-			return usage();
+			return usage(stderr);
 		}
 	}
 	if (optind != argc - 1)
-		return usage();
+		return usage(stderr);
 	ifname = argv[optind];
 	if (!config_valid_ifname(ifname)) {
 		log_err("`%s' is not a valid interface name", ifname);

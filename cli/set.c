@@ -17,9 +17,9 @@
 #include "lib/key.h"
 #include "lib/log.h"
 
-static void set_usage(const char *cmd)
+static void set_usage(FILE *f, const char *cmd)
 {
-	fprintf(stderr, "Usage: %s %s <interface> [listen-port <port>] [fwmark <mark>] [private-key <file path>] "
+	fprintf(f, "Usage: %s %s <interface> [listen-port <port>] [fwmark <mark>] [private-key <file path>] "
 		"[peer <base64 public key> [remove] [update-only] [preshared-key <file path>] [endpoint <ip>:<port>] "
 		"[persistent-keepalive <interval seconds>] [allowed-ips <ip1>/<cidr1>[,<ip2>/<cidr2>]...] ]...\n",
 		log_prog(), cmd);
@@ -262,8 +262,10 @@ int set_main(int argc, char *argv[])
 	int ret;
 
 	if (argc < 3) {
-		set_usage(argv[0]);
-		return 1;
+		bool help = subcommand_help_asked(argc, argv);
+
+		set_usage(help ? stdout : stderr, argv[0]);
+		return help ? 0 : 1;
 	}
 	if (strlen(argv[1]) >= IFNAMSIZ) {
 		fprintf(stderr, "Interface name is too long: `%s'\n", argv[1]);

@@ -168,8 +168,10 @@ int setconf_main(int argc, char *argv[])
 	int ret;
 
 	if (argc != 3) {
-		fprintf(stderr, "Usage: %s %s <interface> <configuration filename>\n", log_prog(), argv[0]);
-		return 1;
+		bool help = subcommand_help_asked(argc, argv);
+
+		fprintf(help ? stdout : stderr, "Usage: %s %s <interface> <configuration filename>\n", log_prog(), argv[0]);
+		return help ? 0 : 1;
 	}
 	if (strlen(argv[1]) >= IFNAMSIZ) {
 		fprintf(stderr, "Interface name is too long: `%s'\n", argv[1]);

@@ -10,9 +10,9 @@
 #include "datapath/device.h"
 #include "lib/log.h"
 
-static void show_usage(const char *cmd)
+static void show_usage(FILE *f, const char *cmd)
 {
-	fprintf(stderr, "Usage: %s %s { <interface> | all | interfaces } [public-key | private-key | listen-port | "
+	fprintf(f, "Usage: %s %s { <interface> | all | interfaces } [public-key | private-key | listen-port | "
 		"fwmark | peers | preshared-keys | endpoints | allowed-ips | latest-handshakes | transfer | "
 		"persistent-keepalive | dump]\n", log_prog(), cmd);
 }
@@ -57,7 +57,7 @@ static int show_all(const char *cmd, const char *keyword)
 		if (keyword) {
 			if (!show_keyword(stdout, dev, keyword, true)) {
 				fprintf(stderr, "Invalid parameter: `%s'\n", keyword);
-				show_usage(cmd);
+				show_usage(stderr, cmd);
 				device_free(dev);
 				ret = 1;
 				break;
@@ -81,25 +81,25 @@ int show_main(int argc, char *argv[])
 	int ret;
 
 	if (argc > 3) {
-		show_usage(argv[0]);
+		show_usage(stderr, argv[0]);
 		return 1;
 	}
 	if (argc == 1 || !strcmp(argv[1], "all"))
 		return show_all(argv[0], argc == 3 ? argv[2] : NULL);
 	if (!strcmp(argv[1], "interfaces")) {
 		if (argc > 2) {
-			show_usage(argv[0]);
+			show_usage(stderr, argv[0]);
 			return 1;
 		}
 		return show_interfaces();
 	}
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
-		show_usage(argv[0]);
+	if (argc == 2 && (subcommand_help_asked(argc, argv) || !strcmp(argv[1], "help"))) {
+		show_usage(stdout, argv[0]);
 		return 0;
 	}
 	if (argc == 3 && !show_keyword_valid(argv[2])) {
 		fprintf(stderr, "Invalid parameter: `%s'\n", argv[2]);
-		show_usage(argv[0]);
+		show_usage(stderr, argv[0]);
 		return 1;
 	}
 	ret = device_get(&dev, argv[1]);

@@ -181,9 +181,9 @@ static void print_row(const struct node *n, const struct wgpeer *p, bool self, u
 	       self ? "-" : xfer, state);
 }
 
-static void usage(const char *prog)
+static void usage(FILE *f, const char *prog)
 {
-	fprintf(stderr, "Usage: %s status [-i IFACE] [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n",
+	fprintf(f, "Usage: %s status [-i IFACE] [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n",
 		prog);
 }
 
@@ -210,8 +210,11 @@ int status_main(int argc, char *argv[])
 			continue;
 		if ((!strcmp(argv[i], "-i") || !strcmp(argv[i], "--interface")) && i + 1 < argc) {
 			ifname = argv[++i];
+		} else if (subcommand_help_asked(argc, argv)) {
+			usage(stdout, log_prog());
+			return 0;
 		} else {
-			usage(log_prog());
+			usage(stderr, log_prog());
 			return 1;
 		}
 	}

@@ -2,12 +2,21 @@
 #ifndef PODWIRE_CLI_SUBCOMMANDS_H
 #define PODWIRE_CLI_SUBCOMMANDS_H
 
+#include <stdbool.h>
+#include <string.h>
 
 struct subcommand {
 	const char *name;
 	int (*function)(int argc, char *argv[]);
 	const char *description;
 };
+
+/* `podwirectl SUB --help' (or -h): the main help promises usage for every subcommand, on stdout
+ * with exit 0; a wrong command line keeps usage on stderr with exit 1. */
+static inline bool subcommand_help_asked(int argc, char *argv[])
+{
+	return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+}
 
 int genkey_main(int argc, char *argv[]);
 int genpsk_main(int argc, char *argv[]);

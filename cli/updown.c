@@ -239,10 +239,12 @@ int quick_down(struct quick *q, char *err, size_t err_len)
 	return quick_run_hooks(q, "PostDown", &q->conf->iface.post_down, err, err_len);
 }
 
-static int usage(const char *cmd)
+static int usage(int argc, char *argv[])
 {
-	fprintf(stderr, "Usage: %s %s [ CONFIG_FILE | INTERFACE ]\n", log_prog(), cmd);
-	return 1;
+	bool help = subcommand_help_asked(argc, argv);
+
+	fprintf(help ? stdout : stderr, "Usage: %s %s [ CONFIG_FILE | INTERFACE ]\n", log_prog(), argv[0]);
+	return help ? 0 : 1;
 }
 
 /* The environment wg-quick gives its hooks and helpers. */
@@ -259,7 +261,7 @@ static int run(int argc, char *argv[], int (*step)(struct quick *, char *, size_
 	int ret;
 
 	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return usage(argv[0]);
+		return usage(argc, argv);
 	prepare_process();
 	ret = quick_open(&q, argv[1], err, sizeof(err));
 	if (!ret)

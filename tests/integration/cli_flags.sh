@@ -1,7 +1,7 @@
 #!/bin/bash
 # cli_flags: the habits users bring from wg and wireguard-go, on all five binaries.
 #  - `--version` prints the version and exits 0 (podwire-wg in wireguard-go's shape);
-#  - `--help` (and -h) prints usage on stdout and exits 0;
+#  - `--help` (and -h) prints usage on stdout and exits 0, on every podwirectl subcommand too;
 #  - `podwirectl` with no arguments is `podwirectl show`, as `wg` with none is `wg show`;
 #  - the CNI plugins run by hand (CNI_COMMAND unset) print an about text and exit 0, as the
 #    reference plugins do, instead of a JSON error; they do not wait for stdin.
@@ -23,6 +23,19 @@ for b in podwirectl podwired podwire-wg; do
 	done
 	echo "ok: $b --version ($v), --help and -h exit 0"
 done
+# Every podwirectl subcommand, as listed by the main help (which promises `--help' for each).
+subs=$("$build/podwirectl" --help | sed -n 's/^  \([a-z]*\): .*/\1/p')
+[ "$(wc -w <<<"$subs")" -ge 16 ] || fail "podwirectl --help lists too few subcommands: $subs"
+for s in $subs; do
+	for h in --help -h; do
+		"$build/podwirectl" "$s" "$h" </dev/null >"$tmp/out" 2>"$tmp/err" || fail "podwirectl $s $h exited $?: $(cat "$tmp/err")"
+		grep -q "^Usage: podwirectl $s" "$tmp/out" || fail "podwirectl $s $h printed no usage on stdout: $(cat "$tmp/out" "$tmp/err")"
+	done
+done
+# A wrong command line still gets usage on stderr and exit 1.
+"$build/podwirectl" genkey extra >"$tmp/out" 2>"$tmp/err" && fail "podwirectl genkey extra exited 0"
+grep -q '^Usage: podwirectl genkey' "$tmp/err" || fail "podwirectl genkey extra: no usage on stderr"
+echo "ok: all $(wc -w <<<"$subs") podwirectl subcommands answer --help and -h with usage on stdout, exit 0"
 head -n 3 <("$build/podwire-wg" --version) | sed -n 2p | grep -q '^$' || fail "podwire-wg --version is not in wireguard-go's shape"
 
 # stdin for the plugins: a pipe that never closes and never brings data (a FIFO held open for
