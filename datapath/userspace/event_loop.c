@@ -128,10 +128,21 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
 	if (ret)
 		return ret;
 	l->pool_started = true;
+	{
+		bool offload;
+
+		if (wg_offload_from_env(&offload)) {
+			log_err("%s: %s=%s: invalid value: use 0 (off) or 1 (on)", ifname, WG_OFFLOAD_ENV,
+				getenv(WG_OFFLOAD_ENV));
+			return -EINVAL;
+		}
+	}
 	ret = wg_udp_bind(&l->udp, 0);
 	if (ret)
 		return ret;
 	l->dev.listen_port = l->udp.port;
+	log_info("%s: offload: UDP GSO %s, UDP GRO %s%s", ifname, l->udp.gso ? "on" : "off",
+		 l->udp.gro ? "on" : "off", l->udp.offload ? "" : " (" WG_OFFLOAD_ENV "=0)");
 
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -201,32 +212,58 @@ static int handle_tun(struct wg_loop *l)
 	return 0;
 }
 
-static void handle_udp(struct wg_loop *l, int fd)
+/* One batch of UDP segments: classify, open the data messages in parallel, finish them in
+ * arrival order, then the handshake messages (which may retire keypairs the data still
+ * names). */
+static void handle_udp_segments(struct wg_loop *l, unsigned int n)
 {
-	unsigned int j, k = 0;
-	int i, n;
+	unsigned int i, j, k = 0;
 
-	if (fd < 0)
-		return;
-	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, WG_LOOP_BATCH);
-	/* Classify, open the data messages in parallel, finish them in arrival order, then
-	 * the handshake messages (which may retire keypairs the data still names). */
 	for (i = 0; i < n; i++) {
-		l->rx_kind[i] = (uint8_t)wg_receive_prepare(&l->dev, l->bufs[i], l->lens[i],
+		l->rx_kind[i] = (uint8_t)wg_receive_prepare(&l->dev, l->seg_ptr[i], l->seg_len[i],
 							    &l->jobs[k], &l->job_kp[k]);
 		if (l->rx_kind[i] == WG_RX_DATA)
-			l->job_buf[k++] = (unsigned int)i;
+			l->job_buf[k++] = i;
 	}
 	crypt_pool_run(&l->pool, l->jobs, k);
 	for (j = 0; j < k; j++) {
 		unsigned int b = l->job_buf[j];
 
-		wg_receive_data_finish(&l->dev, l->bufs[b], l->lens[b], (struct sockaddr *)&l->srcs[b],
-				       &l->jobs[j], l->job_kp[j]);
+		wg_receive_data_finish(&l->dev, l->seg_ptr[b], l->seg_len[b],
+				       (struct sockaddr *)&l->srcs[l->seg_src[b]], &l->jobs[j], l->job_kp[j]);
 	}
 	for (i = 0; i < n; i++)
 		if (l->rx_kind[i] == WG_RX_HANDSHAKE)
-			wg_receive_handshake(&l->dev, l->bufs[i], l->lens[i], (struct sockaddr *)&l->srcs[i]);
+			wg_receive_handshake(&l->dev, l->seg_ptr[i], l->seg_len[i],
+					     (struct sockaddr *)&l->srcs[l->seg_src[i]]);
+}
+
+/* Read a batch of datagrams; a GRO train is split back into its datagrams, each handled
+ * (and, if bad, dropped and counted) on its own. */
+static void handle_udp(struct wg_loop *l, int fd)
+{
+	unsigned int nseg = 0;
+	size_t off, start, len;
+	int i, n;
+
+	if (fd < 0)
+		return;
+	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, l->rx_meta, WG_LOOP_BATCH);
+	for (i = 0; i < n; i++) {
+		off = 0;
+		while (wg_udp_segment_next(l->lens[i], l->rx_meta[i].gso_size, l->rx_meta[i].truncated,
+					   &off, &start, &len)) {
+			l->seg_ptr[nseg] = l->bufs[i] + start;
+			l->seg_len[nseg] = len;
+			l->seg_src[nseg] = (unsigned int)i;
+			if (++nseg == WG_LOOP_BATCH) {
+				handle_udp_segments(l, nseg);
+				nseg = 0;
+			}
+		}
+	}
+	if (nseg)
+		handle_udp_segments(l, nseg);
 	wg_udp_flush(&l->udp);
 }
 

@@ -33,6 +33,12 @@ struct wg_loop {
 	struct wg_peer *job_peer[WG_LOOP_BATCH];
 	struct wg_keypair *job_kp[WG_LOOP_BATCH];
 	uint8_t rx_kind[WG_LOOP_BATCH];
+	/* UDP receive: per datagram GRO metadata, then the segments (datagrams after GRO is
+	 * undone) handled as one batch: where each starts, how long, which datagram. */
+	struct wg_udp_rx_meta rx_meta[WG_LOOP_BATCH];
+	uint8_t *seg_ptr[WG_LOOP_BATCH];
+	size_t seg_len[WG_LOOP_BATCH];
+	unsigned int seg_src[WG_LOOP_BATCH];
 };
 
 /* Take ownership of an open TUN fd and a listening UAPI server; bind UDP to a random
