@@ -12,11 +12,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "datapath/userspace/receive.h"
 #include "datapath/userspace/send.h"
 #include "datapath/userspace/tun.h"
+#include "datapath/userspace/tun_gso.h"
 #include "lib/log.h"
 
 enum { EV_TUN = 1, EV_UDP4, EV_UDP6, EV_WAKE, EV_NETLINK, EV_SIGNAL };
@@ -40,6 +42,15 @@ static int io_deliver(void *ctx, const void *pkt, size_t len)
 {
 	struct wg_loop *l = ctx;
 
+	if (l->tun_vnet) {
+		/* No offload asked: an all-zero header (GSO none, checksum already complete). */
+		struct virtio_net_hdr vh = { 0 };
+		struct iovec iov[2] = { { &vh, sizeof(vh) }, { (void *)pkt, len } };
+
+		if (writev(l->tun_fd, iov, 2) < 0)
+			return -errno;
+		return 0;
+	}
 	if (write(l->tun_fd, pkt, len) < 0)
 		return -errno;
 	return 0;
@@ -110,6 +121,7 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
 
 	memset(l, 0, sizeof(*l));
 	l->tun_fd = tun_fd;
+	l->tun_vnet = wg_tun_has_vnet_hdr(tun_fd);
 	l->ifindex = ifindex;
 	l->epfd = l->wake_fd = l->nl_fd = l->sig_fd = -1;
 	l->uapi = *uapi;
@@ -186,21 +198,11 @@ static int handle_netlink(struct wg_loop *l)
 	return 0;
 }
 
-/* Read up to a batch from TUN, seal it in parallel, then send it in order (sendmmsg). */
-static int handle_tun(struct wg_loop *l)
+/* Seal packets 0..n-1 of the batch in parallel, then send them in order (sendmmsg). */
+static void seal_and_send(struct wg_loop *l, unsigned int n)
 {
-	unsigned int i, n = 0, k = 0;
-	ssize_t r;
+	unsigned int i, k = 0;
 
-	for (n = 0; n < WG_LOOP_BATCH; n++) {
-		r = read(l->tun_fd, l->bufs[n] + WG_PACKET_HEADROOM, WG_MAX_PACKET);
-		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			return -errno; /* EBADFD / EIO: the device is gone */
-		}
-		l->lens[n] = (size_t)r;
-	}
 	for (i = 0; i < n; i++) {
 		if (wg_send_prepare(&l->dev, l->bufs[i], l->lens[i], &l->jobs[k], &l->job_peer[k]))
 			l->job_buf[k++] = i;
@@ -209,6 +211,72 @@ static int handle_tun(struct wg_loop *l)
 	for (i = 0; i < k; i++)
 		wg_send_finish(l->job_peer[i], l->bufs[l->job_buf[i]], l->lens[l->job_buf[i]], &l->jobs[i]);
 	wg_udp_flush(&l->udp);
+}
+
+/* The packet read into slot @n with its virtio_net_hdr: cut it into slots n, n+1, ...
+ * Returns how many slots it fills (0: dropped), or -ENOSPC when the batch must go first. */
+static int split_tun_packet(struct wg_loop *l, unsigned int n, size_t r)
+{
+	uint8_t *outs[WG_LOOP_BATCH];
+	struct virtio_net_hdr vh;
+	unsigned int i;
+	int segs;
+
+	if (r < WG_VNET_HDR_LEN) {
+		l->tun_bad_gso++;
+		return 0;
+	}
+	memcpy(&vh, l->bufs[n] + WG_PACKET_HEADROOM - WG_VNET_HDR_LEN, sizeof(vh));
+	for (i = n; i < WG_LOOP_BATCH; i++)
+		outs[i - n] = l->bufs[i] + WG_PACKET_HEADROOM;
+	segs = wg_tun_gso_split(&vh, l->bufs[n] + WG_PACKET_HEADROOM, r - WG_VNET_HDR_LEN, outs, l->lens + n,
+				WG_LOOP_BATCH - n);
+	if (segs == -ENOSPC && n > 0)
+		return segs;
+	if (segs < 0) {
+		l->tun_bad_gso++;
+		return 0;
+	}
+	return segs;
+}
+
+/* Read up to a batch from TUN (super-packets cut into their segments), seal it in
+ * parallel, then send it in order. */
+static int handle_tun(struct wg_loop *l)
+{
+	unsigned int n = 0;
+	uint8_t *swap;
+	ssize_t r;
+	int segs;
+
+	while (n < WG_LOOP_BATCH) {
+		if (l->tun_vnet)
+			r = read(l->tun_fd, l->bufs[n] + WG_PACKET_HEADROOM - WG_VNET_HDR_LEN,
+				 WG_MAX_PACKET + WG_VNET_HDR_LEN);
+		else
+			r = read(l->tun_fd, l->bufs[n] + WG_PACKET_HEADROOM, WG_MAX_PACKET);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno; /* EBADFD / EIO: the device is gone */
+		}
+		if (!l->tun_vnet) {
+			l->lens[n++] = (size_t)r;
+			continue;
+		}
+		segs = split_tun_packet(l, n, (size_t)r);
+		if (segs == -ENOSPC) {
+			/* Not enough slots left: send what we have, move the packet to slot 0. */
+			seal_and_send(l, n);
+			swap = l->bufs[0];
+			l->bufs[0] = l->bufs[n];
+			l->bufs[n] = swap;
+			n = 0;
+			segs = split_tun_packet(l, 0, (size_t)r);
+		}
+		n += (unsigned int)segs;
+	}
+	seal_and_send(l, n);
 	return 0;
 }
 
@@ -356,13 +424,14 @@ void wg_loop_free(struct wg_loop *l)
 	l->pool_started = false;
 	log_info("%s: dropped: malformed=%llu invalid_mac=%llu bad_handshake=%llu bad_data=%llu "
 		 "replayed=%llu bad_inner=%llu cookies_sent=%llu ratelimited=%llu no_peer=%llu no_endpoint=%llu "
-		 "tx_errors=%llu",
+		 "tx_errors=%llu bad_tun_gso=%llu",
 		 l->dev.name, (unsigned long long)st->rx_malformed, (unsigned long long)st->rx_invalid_mac,
 		 (unsigned long long)st->rx_bad_handshake, (unsigned long long)st->rx_bad_data,
 		 (unsigned long long)st->rx_replayed, (unsigned long long)st->rx_bad_inner,
 		 (unsigned long long)st->rx_cookie_sent, (unsigned long long)st->rx_ratelimited,
 		 (unsigned long long)st->tx_no_peer,
-		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)(st->tx_errors + l->udp.tx_dropped));
+		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)(st->tx_errors + l->udp.tx_dropped),
+		 (unsigned long long)l->tun_bad_gso);
 	pthread_mutex_lock(&l->lock);
 	wg_device_free(&l->dev);
 	wg_udp_close(&l->udp);

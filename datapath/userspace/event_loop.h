@@ -39,6 +39,9 @@ struct wg_loop {
 	uint8_t *seg_ptr[WG_LOOP_BATCH];
 	size_t seg_len[WG_LOOP_BATCH];
 	unsigned int seg_src[WG_LOOP_BATCH];
+	/* TUN with a virtio_net_hdr (TSO offered): super-packets are cut in userspace. */
+	bool tun_vnet;
+	uint64_t tun_bad_gso; /* super-packets dropped whole for bad headers */
 };
 
 /* Take ownership of an open TUN fd and a listening UAPI server; bind UDP to a random
