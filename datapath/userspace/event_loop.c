@@ -12,7 +12,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "datapath/userspace/receive.h"
@@ -43,12 +42,12 @@ static int io_deliver(void *ctx, const void *pkt, size_t len)
 	struct wg_loop *l = ctx;
 
 	if (l->tun_vnet) {
-		/* No offload asked: an all-zero header (GSO none, checksum already complete). */
-		struct virtio_net_hdr vh = { 0 };
-		struct iovec iov[2] = { { &vh, sizeof(vh) }, { (void *)pkt, len } };
-
-		if (writev(l->tun_fd, iov, 2) < 0)
-			return -errno;
+		/* The packet lies in one of our batch buffers, valid until handle_udp() ends and
+		 * writes the queue (TCP segments of a flow coalesced). */
+		if (!wg_tun_gro_add(&l->gro, (uint8_t *)pkt, len)) {
+			wg_tun_gro_flush(&l->gro, l->tun_fd, &l->dev.stats.tx_errors);
+			wg_tun_gro_add(&l->gro, (uint8_t *)pkt, len);
+		}
 		return 0;
 	}
 	if (write(l->tun_fd, pkt, len) < 0)
@@ -122,6 +121,7 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
 	memset(l, 0, sizeof(*l));
 	l->tun_fd = tun_fd;
 	l->tun_vnet = wg_tun_has_vnet_hdr(tun_fd);
+	wg_tun_gro_init(&l->gro);
 	l->ifindex = ifindex;
 	l->epfd = l->wake_fd = l->nl_fd = l->sig_fd = -1;
 	l->uapi = *uapi;
@@ -332,6 +332,8 @@ static void handle_udp(struct wg_loop *l, int fd)
 	}
 	if (nseg)
 		handle_udp_segments(l, nseg);
+	if (l->tun_vnet)
+		wg_tun_gro_flush(&l->gro, l->tun_fd, &l->dev.stats.tx_errors);
 	wg_udp_flush(&l->udp);
 }
 

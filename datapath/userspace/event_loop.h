@@ -9,6 +9,7 @@
 
 #include "datapath/userspace/crypt_pool.h"
 #include "datapath/userspace/device.h"
+#include "datapath/userspace/tun_gro.h"
 #include "datapath/userspace/uapi_socket.h"
 #include "datapath/userspace/udp.h"
 
@@ -42,6 +43,7 @@ struct wg_loop {
 	/* TUN with a virtio_net_hdr (TSO offered): super-packets are cut in userspace. */
 	bool tun_vnet;
 	uint64_t tun_bad_gso; /* super-packets dropped whole for bad headers */
+	struct wg_tun_gro gro; /* with tun_vnet: what UDP brought, coalesced at the batch's end */
 };
 
 /* Take ownership of an open TUN fd and a listening UAPI server; bind UDP to a random
