@@ -17,6 +17,7 @@
 #include "datapath/userspace/receive.h"
 #include "datapath/userspace/send.h"
 #include "datapath/userspace/tun.h"
+#include "datapath/userspace/tun_gso.h"
 #include "lib/log.h"
 
 enum { EV_TUN = 1, EV_UDP4, EV_UDP6, EV_WAKE, EV_NETLINK, EV_SIGNAL };
@@ -40,6 +41,15 @@ static int io_deliver(void *ctx, const void *pkt, size_t len)
 {
 	struct wg_loop *l = ctx;
 
+	if (l->tun_vnet) {
+		/* The packet lies in one of our batch buffers, valid until handle_udp() ends and
+		 * writes the queue (TCP segments of a flow coalesced). */
+		if (!wg_tun_gro_add(&l->gro, (uint8_t *)pkt, len)) {
+			wg_tun_gro_flush(&l->gro, l->tun_fd, &l->dev.stats.tx_errors);
+			wg_tun_gro_add(&l->gro, (uint8_t *)pkt, len);
+		}
+		return 0;
+	}
 	if (write(l->tun_fd, pkt, len) < 0)
 		return -errno;
 	return 0;
@@ -110,6 +120,8 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
 
 	memset(l, 0, sizeof(*l));
 	l->tun_fd = tun_fd;
+	l->tun_vnet = wg_tun_has_vnet_hdr(tun_fd);
+	wg_tun_gro_init(&l->gro);
 	l->ifindex = ifindex;
 	l->epfd = l->wake_fd = l->nl_fd = l->sig_fd = -1;
 	l->uapi = *uapi;
@@ -128,10 +140,21 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
 	if (ret)
 		return ret;
 	l->pool_started = true;
+	{
+		bool offload;
+
+		if (wg_offload_from_env(&offload)) {
+			log_err("%s: %s=%s: invalid value: use 0 (off) or 1 (on)", ifname, WG_OFFLOAD_ENV,
+				getenv(WG_OFFLOAD_ENV));
+			return -EINVAL;
+		}
+	}
 	ret = wg_udp_bind(&l->udp, 0);
 	if (ret)
 		return ret;
 	l->dev.listen_port = l->udp.port;
+	log_info("%s: offload: UDP GSO %s, UDP GRO %s%s", ifname, l->udp.gso ? "on" : "off",
+		 l->udp.gro ? "on" : "off", l->udp.offload ? "" : " (" WG_OFFLOAD_ENV "=0)");
 
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -175,21 +198,11 @@ static int handle_netlink(struct wg_loop *l)
 	return 0;
 }
 
-/* Read up to a batch from TUN, seal it in parallel, then send it in order (sendmmsg). */
-static int handle_tun(struct wg_loop *l)
+/* Seal packets 0..n-1 of the batch in parallel, then send them in order (sendmmsg). */
+static void seal_and_send(struct wg_loop *l, unsigned int n)
 {
-	unsigned int i, n = 0, k = 0;
-	ssize_t r;
+	unsigned int i, k = 0;
 
-	for (n = 0; n < WG_LOOP_BATCH; n++) {
-		r = read(l->tun_fd, l->bufs[n] + WG_PACKET_HEADROOM, WG_MAX_PACKET);
-		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			return -errno; /* EBADFD / EIO: the device is gone */
-		}
-		l->lens[n] = (size_t)r;
-	}
 	for (i = 0; i < n; i++) {
 		if (wg_send_prepare(&l->dev, l->bufs[i], l->lens[i], &l->jobs[k], &l->job_peer[k]))
 			l->job_buf[k++] = i;
@@ -198,35 +211,129 @@ static int handle_tun(struct wg_loop *l)
 	for (i = 0; i < k; i++)
 		wg_send_finish(l->job_peer[i], l->bufs[l->job_buf[i]], l->lens[l->job_buf[i]], &l->jobs[i]);
 	wg_udp_flush(&l->udp);
+}
+
+/* The packet read into slot @n with its virtio_net_hdr: cut it into slots n, n+1, ...
+ * Returns how many slots it fills (0: dropped), or -ENOSPC when the batch must go first. */
+static int split_tun_packet(struct wg_loop *l, unsigned int n, size_t r)
+{
+	uint8_t *outs[WG_LOOP_BATCH];
+	struct virtio_net_hdr vh;
+	unsigned int i;
+	int segs;
+
+	if (r < WG_VNET_HDR_LEN) {
+		l->tun_bad_gso++;
+		return 0;
+	}
+	memcpy(&vh, l->bufs[n] + WG_PACKET_HEADROOM - WG_VNET_HDR_LEN, sizeof(vh));
+	for (i = n; i < WG_LOOP_BATCH; i++)
+		outs[i - n] = l->bufs[i] + WG_PACKET_HEADROOM;
+	segs = wg_tun_gso_split(&vh, l->bufs[n] + WG_PACKET_HEADROOM, r - WG_VNET_HDR_LEN, outs, l->lens + n,
+				WG_LOOP_BATCH - n);
+	if (segs == -ENOSPC && n > 0)
+		return segs;
+	if (segs < 0) {
+		l->tun_bad_gso++;
+		return 0;
+	}
+	return segs;
+}
+
+/* Read up to a batch from TUN (super-packets cut into their segments), seal it in
+ * parallel, then send it in order. */
+static int handle_tun(struct wg_loop *l)
+{
+	unsigned int n = 0;
+	uint8_t *swap;
+	ssize_t r;
+	int segs;
+
+	while (n < WG_LOOP_BATCH) {
+		if (l->tun_vnet)
+			r = read(l->tun_fd, l->bufs[n] + WG_PACKET_HEADROOM - WG_VNET_HDR_LEN,
+				 WG_MAX_PACKET + WG_VNET_HDR_LEN);
+		else
+			r = read(l->tun_fd, l->bufs[n] + WG_PACKET_HEADROOM, WG_MAX_PACKET);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			return -errno; /* EBADFD / EIO: the device is gone */
+		}
+		if (!l->tun_vnet) {
+			l->lens[n++] = (size_t)r;
+			continue;
+		}
+		segs = split_tun_packet(l, n, (size_t)r);
+		if (segs == -ENOSPC) {
+			/* Not enough slots left: send what we have, move the packet to slot 0. */
+			seal_and_send(l, n);
+			swap = l->bufs[0];
+			l->bufs[0] = l->bufs[n];
+			l->bufs[n] = swap;
+			n = 0;
+			segs = split_tun_packet(l, 0, (size_t)r);
+		}
+		n += (unsigned int)segs;
+	}
+	seal_and_send(l, n);
 	return 0;
 }
 
-static void handle_udp(struct wg_loop *l, int fd)
+/* One batch of UDP segments: classify, open the data messages in parallel, finish them in
+ * arrival order, then the handshake messages (which may retire keypairs the data still
+ * names). */
+static void handle_udp_segments(struct wg_loop *l, unsigned int n)
 {
-	unsigned int j, k = 0;
-	int i, n;
+	unsigned int i, j, k = 0;
 
-	if (fd < 0)
-		return;
-	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, WG_LOOP_BATCH);
-	/* Classify, open the data messages in parallel, finish them in arrival order, then
-	 * the handshake messages (which may retire keypairs the data still names). */
 	for (i = 0; i < n; i++) {
-		l->rx_kind[i] = (uint8_t)wg_receive_prepare(&l->dev, l->bufs[i], l->lens[i],
+		l->rx_kind[i] = (uint8_t)wg_receive_prepare(&l->dev, l->seg_ptr[i], l->seg_len[i],
 							    &l->jobs[k], &l->job_kp[k]);
 		if (l->rx_kind[i] == WG_RX_DATA)
-			l->job_buf[k++] = (unsigned int)i;
+			l->job_buf[k++] = i;
 	}
 	crypt_pool_run(&l->pool, l->jobs, k);
 	for (j = 0; j < k; j++) {
 		unsigned int b = l->job_buf[j];
 
-		wg_receive_data_finish(&l->dev, l->bufs[b], l->lens[b], (struct sockaddr *)&l->srcs[b],
-				       &l->jobs[j], l->job_kp[j]);
+		wg_receive_data_finish(&l->dev, l->seg_ptr[b], l->seg_len[b],
+				       (struct sockaddr *)&l->srcs[l->seg_src[b]], &l->jobs[j], l->job_kp[j]);
 	}
 	for (i = 0; i < n; i++)
 		if (l->rx_kind[i] == WG_RX_HANDSHAKE)
-			wg_receive_handshake(&l->dev, l->bufs[i], l->lens[i], (struct sockaddr *)&l->srcs[i]);
+			wg_receive_handshake(&l->dev, l->seg_ptr[i], l->seg_len[i],
+					     (struct sockaddr *)&l->srcs[l->seg_src[i]]);
+}
+
+/* Read a batch of datagrams; a GRO train is split back into its datagrams, each handled
+ * (and, if bad, dropped and counted) on its own. */
+static void handle_udp(struct wg_loop *l, int fd)
+{
+	unsigned int nseg = 0;
+	size_t off, start, len;
+	int i, n;
+
+	if (fd < 0)
+		return;
+	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, l->rx_meta, WG_LOOP_BATCH);
+	for (i = 0; i < n; i++) {
+		off = 0;
+		while (wg_udp_segment_next(l->lens[i], l->rx_meta[i].gso_size, l->rx_meta[i].truncated,
+					   &off, &start, &len)) {
+			l->seg_ptr[nseg] = l->bufs[i] + start;
+			l->seg_len[nseg] = len;
+			l->seg_src[nseg] = (unsigned int)i;
+			if (++nseg == WG_LOOP_BATCH) {
+				handle_udp_segments(l, nseg);
+				nseg = 0;
+			}
+		}
+	}
+	if (nseg)
+		handle_udp_segments(l, nseg);
+	if (l->tun_vnet)
+		wg_tun_gro_flush(&l->gro, l->tun_fd, &l->dev.stats.tx_errors);
 	wg_udp_flush(&l->udp);
 }
 
@@ -319,13 +426,14 @@ void wg_loop_free(struct wg_loop *l)
 	l->pool_started = false;
 	log_info("%s: dropped: malformed=%llu invalid_mac=%llu bad_handshake=%llu bad_data=%llu "
 		 "replayed=%llu bad_inner=%llu cookies_sent=%llu ratelimited=%llu no_peer=%llu no_endpoint=%llu "
-		 "tx_errors=%llu",
+		 "tx_errors=%llu bad_tun_gso=%llu",
 		 l->dev.name, (unsigned long long)st->rx_malformed, (unsigned long long)st->rx_invalid_mac,
 		 (unsigned long long)st->rx_bad_handshake, (unsigned long long)st->rx_bad_data,
 		 (unsigned long long)st->rx_replayed, (unsigned long long)st->rx_bad_inner,
 		 (unsigned long long)st->rx_cookie_sent, (unsigned long long)st->rx_ratelimited,
 		 (unsigned long long)st->tx_no_peer,
-		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)(st->tx_errors + l->udp.tx_dropped));
+		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)(st->tx_errors + l->udp.tx_dropped),
+		 (unsigned long long)l->tun_bad_gso);
 	pthread_mutex_lock(&l->lock);
 	wg_device_free(&l->dev);
 	wg_udp_close(&l->udp);

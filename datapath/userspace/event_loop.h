@@ -9,6 +9,7 @@
 
 #include "datapath/userspace/crypt_pool.h"
 #include "datapath/userspace/device.h"
+#include "datapath/userspace/tun_gro.h"
 #include "datapath/userspace/uapi_socket.h"
 #include "datapath/userspace/udp.h"
 
@@ -33,6 +34,16 @@ struct wg_loop {
 	struct wg_peer *job_peer[WG_LOOP_BATCH];
 	struct wg_keypair *job_kp[WG_LOOP_BATCH];
 	uint8_t rx_kind[WG_LOOP_BATCH];
+	/* UDP receive: per datagram GRO metadata, then the segments (datagrams after GRO is
+	 * undone) handled as one batch: where each starts, how long, which datagram. */
+	struct wg_udp_rx_meta rx_meta[WG_LOOP_BATCH];
+	uint8_t *seg_ptr[WG_LOOP_BATCH];
+	size_t seg_len[WG_LOOP_BATCH];
+	unsigned int seg_src[WG_LOOP_BATCH];
+	/* TUN with a virtio_net_hdr (TSO offered): super-packets are cut in userspace. */
+	bool tun_vnet;
+	uint64_t tun_bad_gso; /* super-packets dropped whole for bad headers */
+	struct wg_tun_gro gro; /* with tun_vnet: what UDP brought, coalesced at the batch's end */
 };
 
 /* Take ownership of an open TUN fd and a listening UAPI server; bind UDP to a random

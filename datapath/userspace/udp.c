@@ -4,14 +4,43 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
 void wg_udp_init(struct wg_udp *u)
 {
+	bool on = true;
+
 	memset(u, 0, sizeof(*u));
 	u->fd4 = u->fd6 = -1;
+	wg_offload_from_env(&on);
+	u->offload = on;
+	u->gso = on;
+}
+
+/* Offload on a fresh socket, best effort: GRO is asked for, GSO is probed (a kernel
+ * without UDP_SEGMENT refuses the getsockopt). */
+static void socket_offload(struct wg_udp *u, int fd, bool *gso, bool *gro)
+{
+	int one = 1, val;
+	socklen_t len = sizeof(val);
+
+	*gso = *gro = false;
+	if (!u->offload)
+		return;
+	*gso = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &val, &len) == 0;
+	*gro = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
 }
 
 static int open_socket(int family, uint16_t port, uint32_t mark, uint16_t *bound)
@@ -87,6 +116,17 @@ int wg_udp_bind(struct wg_udp *u, uint16_t port)
 	u->fd4 = fd4;
 	u->fd6 = fd6;
 	u->port = fd4 >= 0 ? bound4 : bound6;
+	{
+		bool gso4 = true, gro4 = true, gso6 = true, gro6 = true;
+
+		if (fd4 >= 0)
+			socket_offload(u, fd4, &gso4, &gro4);
+		if (fd6 >= 0)
+			socket_offload(u, fd6, &gso6, &gro6);
+		/* GSO once refused stays off; GRO needs no agreement (the cmsg says). */
+		u->gso = u->gso && gso4 && gso6;
+		u->gro = (fd4 >= 0 && gro4) || (fd6 >= 0 && gro6);
+	}
 	return 0;
 }
 
@@ -133,33 +173,112 @@ int wg_udp_send(struct wg_udp *u, const struct sockaddr *dst, const void *buf, s
 	return 0;
 }
 
-/* Send the queue. sendmmsg stops at the first datagram it cannot send, and the queue mixes
- * peers: a failure (no route to one endpoint, a firewall rule) drops that datagram only,
- * counted in u->tx_dropped, and the rest still go. Returns the first error, or 0. */
+/* A send failed with a full socket buffer: wait briefly rather than drop, so TCP inside
+ * does not see loss for what is only local backpressure. True: try again. */
+static bool wait_writable(int fd, int err)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	if (err == EINTR)
+		return true;
+	return (err == EAGAIN || err == ENOBUFS) && poll(&pfd, 1, 10) > 0;
+}
+
+/* A GSO message the kernel refused: its datagrams one by one. EIO is the kernel saying
+ * the route cannot do UDP segmentation (no checksum offload on the device): GSO goes off
+ * for good. Anything else (a refused destination, a path MTU below the segment size) is
+ * that run's problem, and the single sends show which datagrams really fail. */
+static int resend_run(struct wg_udp *u, int fd, struct wg_udp_queue *q, unsigned int first,
+		      unsigned int len, int err)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (err == EIO && u->gso) {
+		u->gso = false;
+		log_warn("UDP segmentation offload refused by the kernel (%s): sending datagrams one by one",
+			 strerror(err));
+	}
+	for (i = first; i < first + len; i++) {
+		const struct sockaddr *dst = (const struct sockaddr *)&q->dst[i];
+
+		while (sendto(fd, q->iov[i].iov_base, q->iov[i].iov_len, 0, dst, addr_len(dst)) < 0) {
+			int e = errno;
+
+			if (wait_writable(fd, e))
+				continue;
+			if (!ret)
+				ret = -e;
+			u->tx_dropped++;
+			break;
+		}
+	}
+	return ret;
+}
+
+/* Build one message per datagram, or per run of datagrams for UDP_SEGMENT. */
+static unsigned int build_messages(struct wg_udp *u, struct wg_udp_queue *q)
+{
+	unsigned int i = 0, m = 0, len;
+
+	while (i < q->n) {
+		struct msghdr *h = &q->msgs[m].msg_hdr;
+
+		len = u->gso ? wg_udp_gso_run(q->iov + i, q->dst + i, q->n - i) : 1;
+		memset(&q->msgs[m], 0, sizeof(q->msgs[m]));
+		h->msg_name = &q->dst[i];
+		h->msg_namelen = addr_len((struct sockaddr *)&q->dst[i]);
+		h->msg_iov = &q->iov[i];
+		h->msg_iovlen = len;
+		if (len > 1) {
+			struct cmsghdr *c;
+			uint16_t seg = (uint16_t)q->iov[i].iov_len;
+
+			h->msg_control = q->ctl[m].buf;
+			h->msg_controllen = sizeof(q->ctl[m].buf);
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		}
+		q->run_first[m] = i;
+		q->run_len[m] = len;
+		m++;
+		i += len;
+	}
+	return m;
+}
+
+/* Send the queue. sendmmsg stops at the first message it cannot send, and the queue mixes
+ * peers: a failure (no route to one endpoint, a firewall rule) drops that message's
+ * datagrams only, counted in u->tx_dropped, and the rest still go. Returns the first
+ * error, or 0. */
 static int flush_queue(struct wg_udp *u, int fd, struct wg_udp_queue *q)
 {
-	unsigned int done = 0;
-	int n, ret = 0;
+	unsigned int done = 0, nmsgs;
+	int n, err, r, ret = 0;
 
 	if (q->n && fd < 0) { /* no socket of that family */
 		u->tx_dropped += q->n;
 		q->n = 0;
 		return -EAFNOSUPPORT;
 	}
-	while (done < q->n) {
-		n = sendmmsg(fd, q->msgs + done, q->n - done, 0);
+	nmsgs = build_messages(u, q);
+	while (done < nmsgs) {
+		n = sendmmsg(fd, q->msgs + done, nmsgs - done, 0);
 		if (n < 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-
-			if (errno == EINTR)
+			err = errno;
+			if (wait_writable(fd, err))
 				continue;
-			/* A full socket buffer: wait briefly rather than drop, so TCP inside does
-			 * not see loss for what is only local backpressure. */
-			if ((errno == EAGAIN || errno == ENOBUFS) && poll(&pfd, 1, 10) > 0)
-				continue;
+			if (q->run_len[done] > 1) {
+				r = resend_run(u, fd, q, q->run_first[done], q->run_len[done], err);
+			} else {
+				r = -err;
+				u->tx_dropped++;
+			}
 			if (!ret)
-				ret = -errno;
-			u->tx_dropped++;
+				ret = r;
 			done++;
 			continue;
 		}
@@ -179,28 +298,27 @@ int wg_udp_flush(struct wg_udp *u)
 int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len)
 {
 	struct wg_udp_queue *q = dst->sa_family == AF_INET6 ? &u->q6 : &u->q4;
-	struct mmsghdr *m;
 	int ret = 0;
 
 	if (q->n == WG_UDP_BATCH)
 		ret = flush_queue(u, dst->sa_family == AF_INET6 ? u->fd6 : u->fd4, q);
-	m = &q->msgs[q->n];
-	memset(m, 0, sizeof(*m));
+	memset(&q->dst[q->n], 0, sizeof(q->dst[q->n]));
 	memcpy(&q->dst[q->n], dst, addr_len(dst));
 	q->iov[q->n].iov_base = (void *)buf;
 	q->iov[q->n].iov_len = len;
-	m->msg_hdr.msg_name = &q->dst[q->n];
-	m->msg_hdr.msg_namelen = addr_len(dst);
-	m->msg_hdr.msg_iov = &q->iov[q->n];
-	m->msg_hdr.msg_iovlen = 1;
 	q->n++;
 	return ret;
 }
 
-int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs, unsigned int n)
+int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs,
+		struct wg_udp_rx_meta *meta, unsigned int n)
 {
 	struct mmsghdr msgs[WG_UDP_BATCH];
 	struct iovec iov[WG_UDP_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[WG_UDP_BATCH];
 	unsigned int i;
 	int got;
 
@@ -214,13 +332,35 @@ int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockad
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &srcs[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(srcs[i]);
+		msgs[i].msg_hdr.msg_control = ctl[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 	}
 	got = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
 	if (got < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
 	for (i = 0; i < (unsigned int)got; i++) {
-		/* Truncated datagrams (bigger than our buffer) are malformed: mark them. */
-		lens[i] = msgs[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : msgs[i].msg_len;
+		struct cmsghdr *c;
+
+		lens[i] = msgs[i].msg_len;
+		/* Truncated (bigger than our buffer): the segment cut is malformed. */
+		meta[i].truncated = msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
+		meta[i].gso_size = 0;
+		for (c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+			/* The kernel puts an int; read what is there, whatever its size. */
+			if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+				size_t dlen = c->cmsg_len - CMSG_LEN(0);
+				uint16_t v16;
+				int v;
+
+				if (dlen >= sizeof(v)) {
+					memcpy(&v, CMSG_DATA(c), sizeof(v));
+					meta[i].gso_size = v > 0 && v <= UINT16_MAX ? (uint16_t)v : 0;
+				} else if (dlen >= sizeof(v16)) {
+					memcpy(&v16, CMSG_DATA(c), sizeof(v16));
+					meta[i].gso_size = v16;
+				}
+			}
+		}
 	}
 	return got;
 }

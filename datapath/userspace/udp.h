@@ -1,11 +1,16 @@
 /* udp.h — the device's UDP sockets: one port for IPv4 and IPv6 (as wireguard-go and the
- * kernel), fwmark (SO_MARK), and batched receive/send with recvmmsg/sendmmsg. */
+ * kernel), fwmark (SO_MARK), and batched receive/send with recvmmsg/sendmmsg. Where the
+ * kernel has them, UDP segmentation offload (UDP_SEGMENT: one message per run of
+ * equal-size datagrams to one peer) and UDP GRO (trains split by the receiver). */
 #ifndef PODWIRE_US_UDP_H
 #define PODWIRE_US_UDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "datapath/userspace/udp_offload.h"
 
 #define WG_UDP_BATCH 64
 
@@ -13,16 +18,33 @@ struct wg_udp {
 	int fd4, fd6; /* -1: not open */
 	uint16_t port;
 	uint32_t fwmark;
-	/* Queued datagrams per family, flushed with one sendmmsg each. */
+	/* Queued datagrams per family, flushed with one sendmmsg each: one message per
+	 * datagram, or per run of datagrams when GSO is on. */
 	struct wg_udp_queue {
 		struct mmsghdr msgs[WG_UDP_BATCH];
 		struct iovec iov[WG_UDP_BATCH];
 		struct sockaddr_storage dst[WG_UDP_BATCH];
+		unsigned int run_first[WG_UDP_BATCH], run_len[WG_UDP_BATCH];
+		union {
+			char buf[CMSG_SPACE(sizeof(uint16_t))];
+			struct cmsghdr align;
+		} ctl[WG_UDP_BATCH];
 		unsigned int n;
 	} q4, q6;
 	uint64_t tx_dropped; /* queued datagrams the kernel refused (counted, not fatal) */
+	bool offload;        /* wanted (PODWIRE_WG_OFFLOAD): set before the first bind */
+	bool gso;            /* UDP_SEGMENT sends on; cleared for good if the kernel refuses one */
+	bool gro;            /* UDP_GRO was switched on for the sockets of the last bind */
 };
 
+/* Per received datagram: the GRO segment size (0: a single datagram) and whether it was
+ * cut short by the buffer. */
+struct wg_udp_rx_meta {
+	uint16_t gso_size;
+	bool truncated;
+};
+
+/* Offload starts as PODWIRE_WG_OFFLOAD says (invalid values count as on; main checks). */
 void wg_udp_init(struct wg_udp *u);
 /* Bind both families to @port (0: pick one, the same for both). On failure the current
  * sockets are kept. Returns 0 or -errno (-EADDRINUSE). */
@@ -36,7 +58,9 @@ int wg_udp_send(struct wg_udp *u, const struct sockaddr *dst, const void *buf, s
 int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len);
 int wg_udp_flush(struct wg_udp *u);
 /* Receive up to @n datagrams without blocking into bufs[i] (each @size bytes); fills
- * lens[i] and srcs[i]. Returns the count (0: nothing) or -errno. */
-int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs, unsigned int n);
+ * lens[i] (bytes received), srcs[i] and meta[i]; walk each with wg_udp_segment_next().
+ * Returns the count (0: nothing) or -errno. */
+int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs,
+		struct wg_udp_rx_meta *meta, unsigned int n);
 
 #endif
