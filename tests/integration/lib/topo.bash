@@ -44,6 +44,7 @@ TOPO_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOPO_NS=()      # namespaces created, in order
 TOPO_UP=()      # "NS CONF" of every interface brought up
 TOPO_NATS=0
+TOPO_UPS=0
 TOPO_TMP=
 TOPO_STEP=
 
@@ -266,9 +267,11 @@ topo_up() {
 	TOPO_UP+=("$ns $2")
 	# Into a file, not a pipe: a userspace datapath started by `up` keeps its stdout and
 	# stderr (LOG_LEVEL) and would hold a pipe open for ever. Its log stays in the file.
-	local rc=0
-	ip netns exec "$ns" env LOG_LEVEL=verbose "$TOPO_CTL" up "$2" >>"$TOPO_TMP/$iface.log" 2>&1 || rc=$?
-	sed "s/^/   [$1] /" "$TOPO_TMP/$iface.log"
+	local rc=0 log
+	TOPO_UPS=$((TOPO_UPS + 1))
+	log=$TOPO_TMP/$iface.$TOPO_UPS.log
+	ip netns exec "$ns" env LOG_LEVEL=verbose "$TOPO_CTL" up "$2" >"$log" 2>&1 || rc=$?
+	sed "s/^/   [$1] /" "$log"
 	[ $rc = 0 ] || fail "$1: podwirectl up $iface failed"
 	dp=$(topo_datapath "$1" "$iface")
 	echo "   [$1] $iface is up on the $dp datapath"
