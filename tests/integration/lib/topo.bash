@@ -57,6 +57,11 @@ topo_skip() { echo "$*"; exit 77; }
 topo_step() {
 	TOPO_STEP=$1
 	echo "-- step $1"
+	topo_checkpoint "$1"
+}
+# topo_checkpoint NAME: where TOPO_FAIL_AT can also point inside a step: "ns:NAME" (namespace
+# NAME just made), "up:NAME" (after podwirectl up in NAME), "iperf-server", "capture".
+topo_checkpoint() {
 	if [ "${TOPO_FAIL_AT:-}" = "$1" ]; then
 		echo "TOPO_FAIL_AT=$1: failing on purpose"
 		exit 1
@@ -76,6 +81,7 @@ topo_init() {
 	done
 	TOPO_TMP=$(mktemp -d "/tmp/tp-$TOPO_TAG.XXXXXX")
 	chmod 700 "$TOPO_TMP"
+	echo "   work directory $TOPO_TMP"
 	trap topo_cleanup EXIT
 	trap 'exit 143' TERM INT HUP
 	# podwire-wg when no kernel module: the one of this build, not one from PATH.
@@ -144,6 +150,7 @@ topo_ns() { # NAME: an empty namespace with lo up
 	# IPv6 addresses are usable at once (no DAD) and nothing else talks on the links.
 	X "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
 		net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0
+	topo_checkpoint "ns:$1"
 }
 
 # wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
@@ -277,6 +284,7 @@ topo_up() {
 	echo "   [$1] $iface is up on the $dp datapath"
 	[ -z "${TOPO_DATAPATH:-}" ] || [ "$dp" = "$TOPO_DATAPATH" ] ||
 		fail "$1: $iface runs on the $dp datapath, TOPO_DATAPATH=$TOPO_DATAPATH"
+	topo_checkpoint "up:$1"
 }
 topo_down() { # NAME CONF
 	local out
@@ -328,7 +336,8 @@ topo_ping_eventually() { wait_until "$3" topo_ping "$1" "$2" 1; }
 topo_bg() {
 	local n=$1 log=$2
 	shift 2
-	X "$n" "$@" >>"$TOPO_TMP/$log.log" 2>&1 &
+	# ip netns exec directly, not through X: $! must be the command, not a subshell.
+	ip netns exec "$(topo_ns_name "$n")" "$@" >>"$TOPO_TMP/$log.log" 2>&1 &
 	echo "   [$n] started pid $! ($1)"
 }
 topo_listening() { # NAME PROTO PORT
@@ -341,6 +350,7 @@ topo_iperf() {
 	shift 3
 	topo_bg "$srv" iperf3 iperf3 -s -1
 	wait_until 10 topo_listening "$srv" tcp 5201 || fail "$srv: iperf3 server did not listen"
+	topo_checkpoint iperf-server
 	out=$(X "$cli" iperf3 -c "$dst" -t "${TOPO_IPERF_SECONDS:-2}" -f m "$@" 2>&1) || {
 		echo "$out"
 		fail "$cli: iperf3 to $dst failed"
@@ -361,9 +371,11 @@ topo_whatismyip() { # NAME -4|-6: what the web server sees as NAME's address
 
 # topo_capture NAME IFACE FILE: tcpdump IFACE in NAME into $TOPO_TMP/FILE.pcap until topo_capture_stop
 topo_capture() {
-	X "$1" tcpdump -n -U -i "$2" -w "$TOPO_TMP/$3.pcap" >"$TOPO_TMP/$3.tcpdump.log" 2>&1 &
+	ip netns exec "$(topo_ns_name "$1")" tcpdump -n -U -i "$2" -w "$TOPO_TMP/$3.pcap" >"$TOPO_TMP/$3.tcpdump.log" 2>&1 &
 	TOPO_CAP_PID=$!
+	echo "   [$1] started pid $TOPO_CAP_PID (tcpdump)"
 	wait_until 10 grep -q "listening on" "$TOPO_TMP/$3.tcpdump.log" || fail "tcpdump did not start"
+	topo_checkpoint capture
 }
 topo_capture_stop() {
 	# TERM, not INT: background jobs of a script ignore SIGINT. tcpdump flushes on both.
