@@ -126,7 +126,10 @@ topo_cleanup() {
 		fi
 	done
 	# Under the ASan build a sanitizer report from any of our daemons fails the test.
-	if [ -n "$TOPO_TMP" ] && grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$TOPO_TMP"/*.log 2>/dev/null; then
+	local san="ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:"
+	if [ -n "$TOPO_TMP" ] && grep -q "$san" "$TOPO_TMP"/*.log 2>/dev/null; then
+		grep -h -A30 "$san" "$TOPO_TMP"/*.log | head -80
+		echo "FAIL: sanitizer report in $(grep -l "$san" "$TOPO_TMP"/*.log | xargs -n1 basename | tr '\n' ' ')"
 		rc=1
 	fi
 	[ -n "$TOPO_TMP" ] && rm -rf "$TOPO_TMP"
