@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 leftovers() { # the run's output: print whatever of it is still there
 	local out=$1 dir p pid
-	ip netns list | awk '{print $1}' | grep '^tp-r-' | sed 's/^/namespace /'
+	ip netns list 2>/dev/null | awk '{print $1}' | grep "^tp-$tag-" | sed 's/^/namespace /'
 	ls /var/run/wireguard 2>/dev/null | grep '^tpr' | sed 's/^/socket /'
 	dir=$(sed -n 's/^ *work directory //p' "$out")
 	[ -n "$dir" ] && [ -e "$dir" ] && echo "work directory $dir"
@@ -29,9 +29,12 @@ leftovers() { # the run's output: print whatever of it is still there
 	done
 }
 
-for at in ns:natb up:a iperf-server; do
+# Namespaces tp-rc-*: this can run beside topo_relay.sh on the kernel datapath (the VM does).
+tag=rc
+# TOPO_CLEANUP_AT="up:a": only these points (the VM's lean run).
+for at in ${TOPO_CLEANUP_AT:-ns:natb up:a iperf-server}; do
 	out=$(mktemp /tmp/tp-cleanup.XXXXXX)
-	TOPO_FAIL_AT=$at bash "$here/topo_relay.sh" >"$out" 2>&1
+	TOPO_NS_TAG=$tag TOPO_FAIL_AT=$at bash "$here/topo_relay.sh" >"$out" 2>&1
 	rc=$?
 	grep -q "TOPO_FAIL_AT=$at: failing on purpose" "$out" || { cat "$out"; rm -f "$out"; fail "topo_relay.sh did not reach $at"; }
 	[ $rc -ne 0 ] || { rm -f "$out"; fail "topo_relay.sh exited 0 although it failed at $at"; }

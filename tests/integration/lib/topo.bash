@@ -56,7 +56,7 @@ topo_skip() { echo "$*"; exit 77; }
 # topo_step NAME: name the step that follows (failures say it); TOPO_FAIL_AT=NAME fails here.
 topo_step() {
 	TOPO_STEP=$1
-	echo "-- step $1"
+	echo "-- step $1 (at ${SECONDS}s)"
 	topo_checkpoint "$1"
 }
 # topo_checkpoint NAME: where TOPO_FAIL_AT can also point inside a step: "ns:NAME" (namespace
@@ -71,7 +71,7 @@ topo_checkpoint() {
 # topo_init TAG [TOOL...]: check we can run, arm the cleanup. TAG: a letter or two, unique
 # per test (namespace and interface names carry it).
 topo_init() {
-	TOPO_TAG=$1
+	TOPO_TAG=${TOPO_NS_TAG:-$1} # TOPO_NS_TAG: another tag, to run a second copy side by side
 	shift
 	[ "$(id -u)" = 0 ] || topo_skip "needs root for network namespaces"
 	[ -x "$TOPO_CTL" ] || topo_skip "podwirectl not built in $TOPO_BUILD"
@@ -120,7 +120,7 @@ topo_cleanup() {
 		rm -f "/var/run/wireguard/${p%.conf}.sock"
 	done
 	for ns in "${TOPO_NS[@]}"; do
-		if ip netns list | awk '{print $1}' | grep -qx "$ns"; then
+		if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns"; then
 			echo "cleanup: namespace $ns still there"
 			left=1
 		fi
@@ -358,13 +358,20 @@ topo_iperf() {
 		echo "$out"
 		fail "$cli: iperf3 to $dst failed"
 	}
-	echo "$out" | awk '/receiver/ { print "   iperf3 " c " -> " d ": " $7 " " $8 }' c="$cli" d="$dst"
+	echo "$out" | awk '/receiver/ { print "   iperf3 " c " -> " d ": " $5 " " $6 " at " $7 " " $8 }' c="$cli" d="$dst"
+	# TOPO_IPERF_BYTES: what the receiver got, for checks against interface counters.
+	TOPO_IPERF_BYTES=$(echo "$out" | awk '/receiver/ {
+		m = 1; if ($6 ~ /^K/) m = 1024; if ($6 ~ /^M/) m = 1048576; if ($6 ~ /^G/) m = 1073741824
+		printf "%d\n", $5 * m }')
 }
 
 # topo_web: the whatismyip server in the internet namespace (answers the caller's address)
 topo_web() {
-	topo_bg inet web python3 "$TOPO_LIB/topo_whatismyip.py" 80
-	wait_until 10 topo_listening inet tcp 80 || fail "whatismyip did not listen on :80"
+	# Debian's python3 before a PATH shim (pyenv's is a shell script: seconds under TCG).
+	local py=/usr/bin/python3
+	[ -x $py ] || py=python3
+	topo_bg inet web $py "$TOPO_LIB/topo_whatismyip.py" 80
+	wait_until 60 topo_listening inet tcp 80 || fail "whatismyip did not listen on :80"
 }
 topo_whatismyip() { # NAME -4|-6: what the web server sees as NAME's address
 	local url=http://203.0.113.254/
