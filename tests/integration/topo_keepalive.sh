@@ -26,7 +26,7 @@ topo_init k iptables
 timeout_s=4 keepalive=2
 
 topo_step topology
-topo_internet
+topo_internet v4
 topo_public srv 203.0.113.1
 for i in 1 2; do
 	topo_nat nat$i 203.0.113.1$i

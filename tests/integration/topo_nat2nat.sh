@@ -23,7 +23,7 @@ source "$(dirname "$0")/lib/topo.bash"
 topo_init n iptables
 
 topo_step topology
-topo_internet
+topo_internet v4
 topo_nat nat1 203.0.113.11
 topo_lan_host p1 nat1
 topo_nat nat2 203.0.113.12

@@ -22,7 +22,7 @@ source "$(dirname "$0")/lib/topo.bash"
 topo_init r iptables tcpdump iperf3 python3
 
 topo_step topology
-topo_internet
+topo_internet v4
 topo_public relay 203.0.113.1
 topo_nat nata 203.0.113.11
 topo_lan_host a nata

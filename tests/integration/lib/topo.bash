@@ -140,56 +140,66 @@ topo_cleanup() {
 
 topo_ns_name() { echo "tp-$TOPO_TAG-$1"; }
 X() { # NAME CMD...: run CMD in namespace NAME
-	local ns; ns=$(topo_ns_name "$1")
+	local ns=tp-$TOPO_TAG-$1
 	shift
 	ip netns exec "$ns" "$@"
 }
 
-topo_ns() { # NAME: an empty namespace with lo up
-	local ns; ns=$(topo_ns_name "$1")
+topo_ns() { # NAME [SYSCTL=VALUE...]: an empty namespace with lo up
+	local ns=tp-$TOPO_TAG-$1 name=$1
+	shift
 	ip netns add "$ns" || fail "cannot create namespace $ns"
 	TOPO_NS+=("$ns")
 	ip -n "$ns" link set lo up
 	# IPv6 addresses are usable at once (no DAD) and nothing else talks on the links.
-	X "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-		net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0
+	X "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0 "$@" || fail "$ns: sysctl $* failed"
+	set -- "$name"
 	topo_checkpoint "ns:$1"
 }
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# wait_until SECONDS CMD...: poll CMD every $TOPO_POLL s (0.1) until it succeeds.
 wait_until() {
 	local end=$((SECONDS + $1))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		[ $SECONDS -lt $end ] || return 1
-		sleep 0.1
+		sleep "${TOPO_POLL:-0.1}"
 	done
 }
 
+# topo_internet [v4]: "v4" leaves IPv6 off the whole segment, so that nothing but what a
+# test sends crosses it (no MLD or ND chatter in a capture).
 topo_internet() {
+	local inet=tp-$TOPO_TAG-inet
 	topo_ns inet
-	ip -n "$(topo_ns_name inet)" link add br0 type bridge
-	ip -n "$(topo_ns_name inet)" link set br0 up
-	ip -n "$(topo_ns_name inet)" addr add 203.0.113.254/24 dev br0
-	ip -n "$(topo_ns_name inet)" addr add 2001:db8::fe/64 dev br0 nodad
+	TOPO_INET_V4ONLY=${1:-}
+	if [ "$TOPO_INET_V4ONLY" = v4 ]; then
+		X inet sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+		printf '%s\n' "link add br0 type bridge" "link set br0 up" "addr add 203.0.113.254/24 dev br0" |
+			ip -n "$inet" -b - || fail "cannot make the internet bridge"
+	else
+		printf '%s\n' "link add br0 type bridge" "link set br0 up" "addr add 203.0.113.254/24 dev br0" \
+			"addr add 2001:db8::fe/64 dev br0 nodad" | ip -n "$inet" -b - || fail "cannot make the internet bridge"
+	fi
 	TOPO_INET_PORTS=0
 }
 
+# Every ip and sysctl run costs (seconds under emulation in the VM), so each namespace's
+# settings go in one `ip -b` batch.
 topo_uplink() { # NAME V4 [V6]: NAME's eth0 on the internet bridge
-	local name=$1 v4=$2 v6=${3:-} ns inet
-	ns=$(topo_ns_name "$name")
-	inet=$(topo_ns_name inet)
+	local name=$1 v4=$2 v6=${3:-} ns=tp-$TOPO_TAG-$1 inet=tp-$TOPO_TAG-inet port
 	TOPO_INET_PORTS=$((TOPO_INET_PORTS + 1))
-	ip link add eth0 netns "$ns" type veth peer name "p$TOPO_INET_PORTS-$name" netns "$inet" ||
-		fail "cannot create $name's uplink"
-	ip -n "$inet" link set "p$TOPO_INET_PORTS-$name" master br0 up
-	[ -n "$v4" ] && ip -n "$ns" addr add "$v4/24" dev eth0
-	if [ -n "$v6" ]; then
-		ip -n "$ns" addr add "$v6/64" dev eth0 nodad
-	else # v4 only: nothing but what the test sends crosses the link
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-	fi
-	ip -n "$ns" link set eth0 up
+	port=p$TOPO_INET_PORTS-$name
+	ip link add eth0 netns "$ns" type veth peer name "$port" netns "$inet" || fail "cannot create $name's uplink"
+	ip -n "$inet" link set "$port" master br0 up || fail "cannot attach $name to the internet"
+	# v4 only: nothing but what the test sends crosses the link.
+	[ -n "$v6" ] || ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+	{
+		[ -z "$v4" ] || echo "addr add $v4/24 dev eth0"
+		[ -z "$v6" ] || echo "addr add $v6/64 dev eth0 nodad"
+		echo "link set eth0 up"
+	} | ip -n "$ns" -b - || fail "cannot address $name's uplink"
 }
 
 topo_public() { # NAME V4 [V6]: a host on the internet. V4 may be "" (IPv6-only underlay).
@@ -202,53 +212,49 @@ topo_nat() { # NAME V4 [V6] [random-fully]
 	TOPO_NATS=$((TOPO_NATS + 1))
 	n=$TOPO_NATS
 	eval "TOPO_LAN_$name=$n"
-	topo_ns "$name"
+	topo_ns "$name" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	topo_uplink "$name" "$v4" "$v6"
-	X "$name" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	X "$name" iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE ${mode:+--$mode} ||
-		fail "$name: iptables MASQUERADE failed"
 	# A gateway's firewall: only replies come in. Unsolicited packets are dropped before
 	# conntrack confirms an entry for them, so they cannot take the port a host behind the
-	# router needs for its own mapping (that would break hole punching).
-	X "$name" iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-	X "$name" iptables -A INPUT -i lo -j ACCEPT
-	X "$name" iptables -P INPUT DROP
-	X "$name" iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-	X "$name" iptables -A FORWARD -i eth1 -j ACCEPT
-	X "$name" iptables -P FORWARD DROP
+	# router needs for its own mapping (that would break hole punching). One restore per family.
+	local rules="*nat
+-A POSTROUTING -o eth0 -j MASQUERADE${mode:+ --$mode}
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD DROP [0:0]
+-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A INPUT -i lo -j ACCEPT
+-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A FORWARD -i eth1 -j ACCEPT
+COMMIT"
+	echo "$rules" | X "$name" iptables-restore || fail "$name: iptables-restore (MASQUERADE) failed"
 	if [ -n "$v6" ]; then
-		X "$name" ip6tables -t nat -A POSTROUTING -o eth0 -j MASQUERADE ${mode:+--$mode} ||
-			fail "$name: ip6tables MASQUERADE failed"
-		X "$name" ip6tables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-		X "$name" ip6tables -A INPUT -i lo -j ACCEPT
-		X "$name" ip6tables -A INPUT -p ipv6-icmp -j ACCEPT
-		X "$name" ip6tables -P INPUT DROP
-		X "$name" ip6tables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-		X "$name" ip6tables -A FORWARD -i eth1 -j ACCEPT
-		X "$name" ip6tables -P FORWARD DROP
+		echo "${rules/-A INPUT -i lo -j ACCEPT/-A INPUT -i lo -j ACCEPT
+-A INPUT -p ipv6-icmp -j ACCEPT}" | X "$name" ip6tables-restore || fail "$name: ip6tables-restore (MASQUERADE) failed"
 	fi
 	eval "TOPO_V6_$name=\$v6"
 }
 
 topo_lan_host() { # HOST ROUTER: HOST behind ROUTER at 192.168.N.2 (and 2001:db8:N::2)
-	local host=$1 rt=$2 n v6 hns rns
+	local host=$1 rt=$2 n v6 hns=tp-$TOPO_TAG-$1 rns=tp-$TOPO_TAG-$2
 	eval "n=\${TOPO_LAN_$rt:-}"
 	[ -n "$n" ] || fail "topo_lan_host: $rt is not a router"
 	eval "v6=\${TOPO_V6_$rt:-}"
 	topo_ns "$host"
-	hns=$(topo_ns_name "$host")
-	rns=$(topo_ns_name "$rt")
 	ip link add eth1 netns "$rns" type veth peer name eth0 netns "$hns" || fail "cannot link $host to $rt"
-	ip -n "$rns" addr add "192.168.$n.1/24" dev eth1
-	ip -n "$hns" addr add "192.168.$n.2/24" dev eth0
-	if [ -n "$v6" ]; then
-		ip -n "$rns" addr add "2001:db8:$n::1/64" dev eth1 nodad
-		ip -n "$hns" addr add "2001:db8:$n::2/64" dev eth0 nodad
-	fi
-	ip -n "$rns" link set eth1 up
-	ip -n "$hns" link set eth0 up
-	ip -n "$hns" route add default via "192.168.$n.1"
-	[ -z "$v6" ] || ip -n "$hns" -6 route add default via "2001:db8:$n::1"
+	{
+		echo "addr add 192.168.$n.1/24 dev eth1"
+		[ -z "$v6" ] || echo "addr add 2001:db8:$n::1/64 dev eth1 nodad"
+		echo "link set eth1 up"
+	} | ip -n "$rns" -b - || fail "cannot address $rt's LAN side"
+	{
+		echo "addr add 192.168.$n.2/24 dev eth0"
+		[ -z "$v6" ] || echo "addr add 2001:db8:$n::2/64 dev eth0 nodad"
+		echo "link set eth0 up"
+		echo "route add default via 192.168.$n.1"
+		[ -z "$v6" ] || echo "route add ::/0 via 2001:db8:$n::1"
+	} | ip -n "$hns" -b - || fail "cannot address $host"
 }
 
 # topo_addr HOST: the host's address on its LAN/internet (v4)
