@@ -5,7 +5,8 @@
 # The building blocks. Every namespace is tp-$TOPO_TAG-NAME; inside it the uplink is eth0
 # (so the tutorial's "-o eth0" rules apply unchanged) and a router's LAN side is eth1.
 #
-#   topo_internet: one segment every public host hangs off, with a web server on it
+#   topo_internet [v4]: one segment every public host hangs off; topo_web puts a whatismyip
+#   server on it ("v4": no IPv6 anywhere on it)
 #
 #     +--------------------------- tp-T-inet ---------------------------+
 #     |  br0  203.0.113.254/24  2001:db8::fe/64    (whatismyip on :80)  |
@@ -25,7 +26,7 @@
 #     |  eth0 V4 V6  ==NAT==  eth1 .N.1  |--------|  eth0 192.168.N.2  |
 #     +----------------------------------+        +--------------------+
 #   topo_lan_host HOST NAME: the host behind router NAME (v4, plus v6 2001:db8:N::2/64 when
-#   the router has a v6 uplink; the router masquerades v6 too, like a CPE doing NPTv6)
+#   the router has a v6 uplink; the router masquerades v6 too (NAT66))
 #
 # WireGuard: topo_conf writes a wg-quick config, topo_up/topo_down run `podwirectl up/down`
 # in a namespace. The datapath is whatever podwirectl picks (the kernel module when loaded,
@@ -34,8 +35,9 @@
 # Cleanup: topo_cleanup (trapped on EXIT by topo_init) runs `podwirectl down` for every
 # interface brought up, kills every process still inside a namespace of ours (by PID, from
 # `ip netns pids`), deletes the namespaces (their veths go with them) and the UAPI sockets.
-# It runs whatever step failed; to check that, TOPO_FAIL_AT=STEP makes topo_step STEP fail
-# on purpose (tests/integration/topo_cleanup.sh does that).
+# It runs whatever step failed; to check that, TOPO_FAIL_AT=POINT makes a run fail on purpose
+# at POINT: a step's name, "ns:NAME", "up:NAME", "iperf-server" or "capture"
+# (tests/integration/topo_cleanup.sh does that).
 
 set -u
 TOPO_BUILD=${PODWIRE_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../build" 2>/dev/null && pwd)}
@@ -48,7 +50,6 @@ TOPO_UPS=0
 TOPO_TMP=
 TOPO_STEP=
 
-topo_log() { echo "== $*"; }
 topo_ok() { echo "ok: $*"; }
 fail() { echo "FAIL: ${TOPO_STEP:+[$TOPO_STEP] }$*"; exit 1; }
 topo_skip() { echo "$*"; exit 77; }
@@ -256,9 +257,6 @@ topo_lan_host() { # HOST ROUTER: HOST behind ROUTER at 192.168.N.2 (and 2001:db8
 		[ -z "$v6" ] || echo "route add ::/0 via 2001:db8:$n::1"
 	} | ip -n "$hns" -b - || fail "cannot address $host"
 }
-
-# topo_addr HOST: the host's address on its LAN/internet (v4)
-topo_lan_addr() { local n; eval "n=\${TOPO_LAN_$1}"; echo "192.168.$n.2"; }
 
 # Keys: topo_key NAME makes $TOPO_TMP/NAME.key once and prints the public key.
 topo_key() {
