@@ -53,6 +53,16 @@ static unsigned int crypt_threads(void)
 	return n > 1 ? (unsigned int)(n - 1) : 0;
 }
 
+/* The daemon keeps nothing it did not open: a lock or a pipe its parent held open (a test's
+ * flock, a shell's pipeline) would otherwise stay held for the interface's whole life. */
+static void close_inherited_fds(void)
+{
+	if (close_range(STDERR_FILENO + 1, ~0U, 0) == 0)
+		return;
+	for (int fd = STDERR_FILENO + 1; fd < 1024; fd++) /* kernels before 5.9 */
+		close(fd);
+}
+
 static int redirect_stdio(bool keep_output)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -103,6 +113,8 @@ int main(int argc, char *argv[])
 	}
 	if (env_fg && !strcmp(env_fg, "1"))
 		foreground = true;
+	if (!foreground)
+		close_inherited_fds();
 	if (sodium_init() < 0) {
 		log_err("cannot initialise libsodium");
 		return 1;

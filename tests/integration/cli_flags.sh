@@ -74,10 +74,22 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
 		"$1/podwirectl" set pwfl0 listen-port 51999 private-key <("$1/podwirectl" genkey)
 		"$1/podwirectl" show >"$2/show"
 		"$1/podwirectl" >"$2/bare"
+		# Daemonized, as wireguard-go, it keeps none of its parent'"'"'s descriptors (fd 9 here: a
+		# lock or a pipe held open for the interface'"'"'s whole life would hang its parent'"'"'s caller).
+		"$1/podwire-wg" pwfl1 9>"$2/held"
+		pids=$(pgrep -f "podwire-wg pwfl1\$")
+		[ -n "$pids" ] || { echo "daemonized podwire-wg pwfl1 is not running"; exit 1; }
+		for pid in $pids; do # the daemon, and its parent if it has not exited yet
+			if ls -l /proc/$pid/fd 2>/dev/null | grep -q "$2/held"; then
+				echo "podwire-wg ($pid) kept an inherited descriptor"; exit 1
+			fi
+		done
+		ip link del pwfl1
 		ip link del pwfl0
 		wait
-	' cli_flags "$build" "$tmp" || fail "podwirectl show / bare podwirectl in a namespace: exit $? ($(cat "$tmp/wg.log" 2>/dev/null))"
+	' cli_flags "$build" "$tmp" || fail "podwirectl show / bare podwirectl / podwire-wg daemon in a namespace: exit $? ($(cat "$tmp/wg.log" 2>/dev/null))"
 	grep -q '^interface: pwfl0$' "$tmp/show" || fail "podwirectl show did not list pwfl0: $(cat "$tmp/show")"
 	cmp -s "$tmp/show" "$tmp/bare" || fail "podwirectl with no arguments differs from show: $(diff "$tmp/show" "$tmp/bare")"
 	echo "ok: podwirectl with no arguments prints what podwirectl show prints (interface pwfl0)"
+	echo "ok: a daemonized podwire-wg keeps none of its parent's file descriptors"
 fi
