@@ -104,6 +104,11 @@ check: deps
 demo: deps all
 	hack/demo.sh $(if $(STORE),--store $(STORE))
 
+# The container image podwire:VERSION (and :latest) in podman's storage, built offline from this
+# host's Debian files; rebuilt only when what goes into it changed (hack/image.sh).
+image: all
+	hack/image.sh $(BUILD)
+
 bench: deps all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
 
@@ -115,5 +120,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all unit asan fuzz deps check demo bench install clean
+.PHONY: all unit asan fuzz deps check demo image bench install clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

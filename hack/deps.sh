@@ -16,6 +16,10 @@ pkgs=(
 	qemu-system-x86 busybox-static linux-image-amd64 zstd xz-utils
 	# container runtimes for the CNI tests
 	podman containerd containernetworking-plugins
+	# the podwire image (make image) and the compose scenario: runc (crun refuses hybrid
+	# cgroups), podman-compose to run the compose files, docker-compose to validate them;
+	# the image takes bash, busybox, iptables, nftables, qrencode and curl from this host
+	runc podman-compose docker-compose iptables qrencode curl
 )
 
 missing=()
