@@ -60,24 +60,34 @@ bring_down() { # the configs brought up so far, last first
 }
 
 serve() {
+	local f datapath
 	have_net_admin || die "the container lacks the NET_ADMIN capability: add --cap-add=NET_ADMIN (compose: cap_add: [NET_ADMIN])"
-	# The chosen datapath is said once, before any interface exists.
 	if kernel_wireguard; then
-		log "datapath: kernel WireGuard module"
+		datapath="kernel WireGuard module"
 	elif tun_usable; then
-		log "datapath: userspace podwire-wg on /dev/net/tun (the kernel has no WireGuard module)"
+		datapath="userspace podwire-wg on /dev/net/tun (the kernel has no WireGuard module)"
 	else
 		die "/dev/net/tun: not available and the kernel has no WireGuard module: add --device /dev/net/tun (compose: devices: [/dev/net/tun]) or load the wireguard module on the host"
 	fi
+	# Everything is checked before anything is written or brought up: the environment of the
+	# server mode, else every config file.
+	if [ -n "${PEERS:-}" ]; then
+		podwire-server-config --check || exit 1
+	else
+		find_configs || die "$config: no wg_confs/*.conf and no wg0.conf: mount one, or set PEERS for server mode"
+		for f in "${configs[@]}"; do
+			podwirectl strip "$f" >/dev/null || exit 1
+		done
+	fi
+	# The chosen datapath is said once, before any interface exists.
+	log "datapath: $datapath"
 	if [ -n "${PEERS:-}" ]; then
 		podwire-server-config || exit 1
+		find_configs || die "$config: server mode wrote no wg_confs/wg0.conf"
+		for f in "${configs[@]}"; do
+			podwirectl strip "$f" >/dev/null || exit 1
+		done
 	fi
-	find_configs || die "$config: no wg_confs/*.conf and no wg0.conf: mount one, or set PEERS for server mode"
-	# Every file is checked before the first interface is touched.
-	local f
-	for f in "${configs[@]}"; do
-		podwirectl strip "$f" >/dev/null || exit 1
-	done
 	mkdir -p "$run"
 	up=()
 	stopping=

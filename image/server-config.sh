@@ -11,7 +11,7 @@
 #   ALLOWEDIPS                 the clients' AllowedIPs (default 0.0.0.0/0, ::/0)
 #   PEERDNS                    the clients' DNS (default none: this image runs no resolver)
 #   PERSISTENTKEEPALIVE_PEERS  "all" or peers (as named in PEERS) the server keeps alive (25 s)
-# Every variable is checked before any file is written.
+# Every variable is checked before any file is written; --check stops there.
 set -uo pipefail
 config=${PODWIRE_CONFIG_DIR:-/config}
 listen_port=51820
@@ -62,7 +62,7 @@ url=${SERVERURL:-auto}
 if [ "$url" = auto ]; then
 	url=$(ip -4 -o addr show scope global | awk '{ sub("/.*", "", $4); print $4; exit }')
 	[ -n "$url" ] || die "SERVERURL=auto: this container has no IPv4 address; set SERVERURL"
-	log "SERVERURL=auto: clients will dial $url (set SERVERURL to the address they reach)"
+	[ "${1:-}" = "--check" ] || log "SERVERURL=auto: clients will dial $url (set SERVERURL to the address they reach)"
 fi
 [[ $url =~ ^[A-Za-z0-9.:-]+$ ]] || die "SERVERURL='$url': not a host name or address"
 [[ $url == *:* ]] && endpoint="[$url]:$port" || endpoint="$url:$port"
@@ -85,6 +85,8 @@ elif [ -n "$ka" ]; then
 		[[ " ${names[*]} " == *" $k "* ]] || die "PERSISTENTKEEPALIVE_PEERS: '$k' is not one of PEERS"
 	done
 fi
+
+[ "${1:-}" = "--check" ] && exit 0
 
 umask 077
 # key FILE COMMAND...: the key in FILE, made by COMMAND the first time.
