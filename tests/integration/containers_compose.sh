@@ -23,6 +23,21 @@ trap 'ct_cleanup' EXIT
 ct_setup
 size=$(podman image inspect "$IMAGE" --format '{{.Size}}')
 echo "image: $IMAGE $((size / 1000000)) MB uncompressed"
+# What `docker load` reads: a docker-archive whose manifest names the image as the compose
+# files do (localhost/podwire:latest, the same name in podman and docker).
+podman save -o "$W/image.tar" localhost/podwire:latest 2> >(grep -v systemd >&2) || ct_fail "podman save"
+python3 - "$W/image.tar" <<-'EOF' || ct_fail "the saved archive is not a docker-archive of localhost/podwire:latest"
+	import json, sys, tarfile
+	t = tarfile.open(sys.argv[1])
+	m = json.load(t.extractfile("manifest.json"))
+	assert m[0]["RepoTags"] == ["localhost/podwire:latest"], m[0]["RepoTags"]
+	assert m[0]["Layers"], m
+	c = json.load(t.extractfile(m[0]["Config"]))["config"]
+	assert c["Healthcheck"]["Test"] == ["CMD", "podwire-entrypoint", "health"], c.get("Healthcheck")
+	assert c["Entrypoint"] == ["/usr/local/bin/podwire-entrypoint"], c["Entrypoint"]
+EOF
+ct_ok "podman save gives a docker-archive of localhost/podwire:latest with its HEALTHCHECK and entry point"
+rm -f "$W/image.tar"
 
 # The compose files as a user has them, keys made by their script, outside the source tree.
 cp -r "$TOP/manifests/compose" "$W/compose"
@@ -78,9 +93,11 @@ answer6=$(in_client curl -s -g --max-time 5 "$url6")
 [ "$answer6" = "$relay6" ] || ct_fail "IPv6 through the tunnel answered '$answer6', want the relay's $relay6"
 ct_ok "IPv6 through the tunnel: the service sees the relay's $relay6"
 
-# Stop the client's tunnel: no answer at all, on either family.
+P healthcheck run pw18-client_wireguard_1 >/dev/null || ct_fail "HEALTHCHECK fails with the tunnel up"
+# Stop the client's tunnel: no answer at all, on either family, and the health check says so.
 P exec pw18-client_wireguard_1 podwirectl down /config/wg0.conf >/dev/null 2>&1 || ct_fail "podwirectl down in the client"
 P exec pw18-client_wireguard_1 ip link show wg0 >/dev/null 2>&1 && ct_fail "wg0 still there after down"
+P healthcheck run pw18-client_wireguard_1 >/dev/null 2>&1 && ct_fail "HEALTHCHECK passes with the tunnel down"
 for u in "$url" "$url6"; do
 	if out=$(in_client curl -s -g --max-time 5 "$u"); then
 		ct_fail "with the tunnel down, $u answered '$out' (leak)"

@@ -66,6 +66,8 @@ done
 [ "$(grep -c '^PersistentKeepalive = 25' "$c/wg_confs/wg0.conf")" = 2 ] || ct_fail "PERSISTENTKEEPALIVE_PEERS=all not applied"
 P exec pw18-server podwire-entrypoint show-peer 1 | grep -q '▄' || ct_fail "show-peer 1 draws no QR code"
 ct_ok "PEERS=2: server config with 2 peers, peer1 and peer2 configs (0600), PNG and terminal QR codes"
+P healthcheck run pw18-server >/dev/null || ct_fail "HEALTHCHECK of a running server fails"
+ct_ok "HEALTHCHECK passes while wg0 is up"
 
 # A client from peer1's config, in its own namespace: the tunnel and the internet through it.
 install -m 600 "$c/peer1/peer1.conf" "$W/pw18s1.conf"
@@ -89,4 +91,14 @@ after=$(cd "$c" && find . -type f ! -name '*.png' | sort | xargs sha256sum)
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after"); ct_fail "a restart changed keys or configs"; }
 client_through
 ct_ok "a new server container on the same /config keeps every key; the client gets through again"
+
+# The same image's other commands: the CNI installer and podwired.
+mkdir "$W/cni"
+P run --rm --no-healthcheck --network none -v "$W/cni:/opt/cni/bin" "$IMAGE" install-cni >/dev/null || ct_fail "install-cni"
+for b in podwire podwire-ipam; do
+	[ -x "$W/cni/$b" ] && cmp -s "$W/cni/$b" "$TOP/build/$b" || ct_fail "install-cni did not install $b"
+done
+[ -z "$(find "$W/cni" -name '.*')" ] || ct_fail "install-cni left temporary files"
+P run --rm --no-healthcheck --network none "$IMAGE" podwired --help >/dev/null 2>&1 || ct_fail "podwired --help in the image"
+ct_ok "the image's install-cni puts both plugins into a mounted /opt/cni/bin; podwired runs from it"
 echo "containers_server: passed"
