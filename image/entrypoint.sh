@@ -89,6 +89,7 @@ serve() {
 		done
 	fi
 	mkdir -p "$run"
+	: >"$run/interfaces"
 	up=()
 	stopping=
 	trap 'stopping=1; [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null' TERM INT
