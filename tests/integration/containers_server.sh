@@ -17,7 +17,11 @@ set -uo pipefail
 W=$(mktemp -d /tmp/pw18-server.XXXXXX)
 source "$(dirname "$0")/lib/containers.bash"
 client_cleanup() {
+	local pid
 	[ -f "$W/pw18s1.conf" ] && ip netns exec pw18-sc podwirectl down "$W/pw18s1.conf" >/dev/null 2>&1
+	# A podwire-wg that outlived its interface would keep pw18-sc alive after `ip netns del`
+	# (and any file it inherited open): the client's is ours, by its interface name.
+	for pid in $(pgrep -f '^[^ ]*podwire-wg pw18s1$'); do kill "$pid"; done
 	ct_cleanup
 }
 trap 'client_cleanup' EXIT

@@ -117,7 +117,7 @@ ct_cleanup() {
 	left+=$(ip netns list | grep -o '^pw18[^ ]*')
 	# the containers' own namespaces (CNI names them cni-*) made since ct_setup
 	[ -n "${ct_netns_before+set}" ] && left+=$(comm -13 <(echo "$ct_netns_before" | sort) <(ls /run/netns | sort) | grep "^cni-")
-	left+=$(pgrep -af "conmon.*pw18" || true)
+	left+=$(pgrep -af "conmon.*pw18|podwire-wg pw18" || true)
 	rm -rf "$W"
 	if [ -n "$left" ]; then
 		echo "FAIL: left behind: $left"
