@@ -17,8 +17,9 @@ CT_NETNS=()
 ct_fail() { echo "FAIL: $*"; exit 1; }
 ct_ok() { echo "ok: $*"; }
 
-# H CMD...: run CMD in the private host namespace (podman, podman-compose, curl).
-H() { ip netns exec "$HOSTNS" "$@"; }
+# H CMD...: run CMD in the private host namespace (podman, podman-compose, curl). nsenter,
+# not `ip netns exec`: that mounts a new /sys, without the cgroup mounts runc needs.
+H() { nsenter --net="/run/netns/$HOSTNS" "$@"; }
 # P ARGS...: podman there; its systemd healthcheck-timer complaints (no systemd here) dropped.
 P() { H podman "$@" 2> >(grep -v 'systemd' >&2); }
 
