@@ -32,7 +32,7 @@ run_case() {
 	local name=$1
 	shift
 	P run --rm --no-healthcheck --network pw18-bad "$@" "$IMAGE" bash -c \
-		"podwire-entrypoint >/tmp/out 2>&1; echo \$? >/tmp/rc; cat /tmp/out; echo ---rc; cat /tmp/rc; echo ---state; $state" \
+		"podwire-entrypoint >/tmp/out 2>&1; echo \$? >/tmp/rc; cat /tmp/out; echo ---rc; cat /tmp/rc; echo ---state; { $state; } 2>/dev/null" \
 		>"$W/$name.all" 2>&1
 	sed -n '1,/^---rc$/p' "$W/$name.all" | sed '$d' >"$W/$name.out"
 	sed -n '/^---rc$/,/^---state$/p' "$W/$name.all" | sed '1d;$d' >"$W/$name.rc"

@@ -49,7 +49,6 @@ start_server() {
 	ct_wait_log pw18-server "podwire: up:" || { P logs pw18-server; ct_fail "server did not come up"; }
 }
 start_server
-server4=$(ct_addr pw18-server pw18-srv)
 
 # What PEERS=2 made.
 c=$W/config
@@ -78,6 +77,7 @@ install -m 600 "$c/peer1/peer1.conf" "$W/pw18s1.conf"
 client_through() {
 	ip netns exec pw18-sc podwirectl up "$W/pw18s1.conf" >"$W/up.log" 2>&1 || { cat "$W/up.log"; ct_fail "client up"; }
 	ip netns exec pw18-sc ping -c 1 -W 5 10.13.13.1 >/dev/null || ct_fail "client cannot reach the server's 10.13.13.1"
+	server4=$(ct_addr pw18-server pw18-srv)
 	answer=$(ip netns exec pw18-sc curl -s --max-time 5 "$url")
 	[ "$answer" = "$server4" ] || ct_fail "through the server the service saw '$answer', want the server's $server4"
 	ip netns exec pw18-sc podwirectl down "$W/pw18s1.conf" >/dev/null 2>&1 || ct_fail "client down"
