@@ -96,6 +96,15 @@ after=$(cd "$c" && find . -type f ! -name '*.png' | sort | xargs sha256sum)
 client_through
 ct_ok "a new server container on the same /config keeps every key; the client gets through again"
 
+# PEERS as names: linuxserver's peer_NAME directories, the addresses in PEERS order.
+mkdir -m 700 "$W/named"
+P run --rm --no-healthcheck --network pw18-srv -v "$W/named:/config" -e PEERS=laptop,phone \
+	"$IMAGE" podwire-server-config 2>/dev/null || ct_fail "server config for PEERS=laptop,phone"
+grep -qx 'Address = 10.13.13.2' "$W/named/peer_laptop/peer_laptop.conf" &&
+	grep -qx 'Address = 10.13.13.3' "$W/named/peer_phone/peer_phone.conf" ||
+	ct_fail "PEERS=laptop,phone: no peer_laptop (.2) and peer_phone (.3) configs"
+ct_ok "PEERS=laptop,phone: peer_laptop/peer_laptop.conf (.2) and peer_phone/peer_phone.conf (.3)"
+
 # The same image's other commands: the CNI installer and podwired.
 mkdir "$W/cni"
 P run --rm --no-healthcheck --network none -v "$W/cni:/opt/cni/bin" "$IMAGE" install-cni >/dev/null || ct_fail "install-cni"
