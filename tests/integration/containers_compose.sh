@@ -53,7 +53,7 @@ grep -q '@' "$W/compose/client/wg0.conf" && ct_fail "client/wg0.conf: a placehol
 ct_network pw18-inet 10.89.118.0/24 fd18:118::/64
 ct_network pw18-lan 10.89.119.0/24 fd18:119::/64
 ct_whoami pw18-inet 10.89.118.80 fd18:118::80
-url=http://10.89.118.80/cgi-bin/ip url6=http://[fd18:118::80]/cgi-bin/ip
+url=http://10.89.118.80/cgi-bin/ip url6='http://[fd18:118::80]/cgi-bin/ip'
 # The test's only change to the compose files: which network is "default" for each project.
 printf 'networks:\n  default:\n    name: pw18-inet\n' >"$W/inet.yml"
 printf 'networks:\n  default:\n    name: pw18-lan\n' >"$W/lan.yml"

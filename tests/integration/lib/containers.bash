@@ -114,7 +114,7 @@ ct_cleanup() {
 	for n in "${CT_NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
 	left=$(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^pw18')
 	left+=$(podman pod ls --format '{{.Name}}' 2>/dev/null | grep '^pw18')
-	left+=$(ls "$W/net.d" 2>/dev/null | grep pw18)
+	left+=$(find "$W/net.d" -name "pw18*" 2>/dev/null)
 	left+=$(ip netns list | grep -o '^pw18[^ ]*')
 	# the containers' own namespaces (CNI names them cni-*) made since ct_setup
 	[ -n "${ct_netns_before+set}" ] && left+=$(comm -13 <(echo "$ct_netns_before" | sort) <(ls /run/netns | sort) | grep "^cni-")
