@@ -12,7 +12,8 @@
 #
 # Checks: the compose files are valid for docker-compose; the relay's entry point picks
 # podwire-wg (no kernel module here) and says so; vpn_test's curl prints the relay's IPv4
-# address, and a curl in the same namespace its IPv6 address (not the NAT's); the time from
+# address, and a curl in the same namespace its IPv6 address (not the NAT's); the client's
+# DNS = line is its resolv.conf while the tunnel is up; the time from
 # `podman-compose up` to vpn_test's answer is reported; with the client's tunnel stopped,
 # neither family gets any answer (no leak to the direct path); SIGTERM brings the relay down
 # and it exits 0 within podman's 10 s; teardown leaves nothing.
@@ -94,6 +95,11 @@ answer6=$(in_client curl -s -g --max-time 5 "$url6")
 ct_ok "IPv6 through the tunnel: the service sees the relay's $relay6"
 
 P healthcheck run pw18-client_wireguard_1 >/dev/null || ct_fail "HEALTHCHECK fails with the tunnel up"
+# wg0.conf's DNS = line went to the image's resolvconf, so into the container's resolv.conf.
+P exec pw18-client_wireguard_1 cat /etc/resolv.conf >"$W/resolv.up"
+grep -qx 'nameserver 1.1.1.1' "$W/resolv.up" && grep -qx 'nameserver 8.8.8.8' "$W/resolv.up" ||
+	{ cat "$W/resolv.up"; ct_fail "DNS = 1.1.1.1,8.8.8.8 is not in the client's /etc/resolv.conf"; }
+ct_ok "the client's DNS = line is its /etc/resolv.conf while the tunnel is up"
 # Stop the client's tunnel: no answer at all, on either family, and the health check says so.
 P exec pw18-client_wireguard_1 podwirectl down /config/wg0.conf >/dev/null 2>&1 || ct_fail "podwirectl down in the client"
 P exec pw18-client_wireguard_1 ip link show wg0 >/dev/null 2>&1 && ct_fail "wg0 still there after down"
@@ -105,6 +111,8 @@ for u in "$url" "$url6"; do
 	[ -z "$out" ] || ct_fail "with the tunnel down, $u answered '$out' (leak)"
 done
 ct_ok "client tunnel down: no answer on IPv4 or IPv6 (no fallback to the direct path)"
+P exec pw18-client_wireguard_1 grep -q 1.1.1.1 /etc/resolv.conf && ct_fail "down left the tunnel's DNS in resolv.conf"
+ct_ok "down restored the runtime's /etc/resolv.conf"
 
 # SIGTERM: the relay runs down and exits 0 before podman's 10 s are up (else it is killed: 137).
 P stop -t 10 pw18-relay_wireguard_1 >/dev/null || ct_fail "podman stop relay"
