@@ -32,7 +32,9 @@ xtables=/usr/lib/x86_64-linux-gnu/xtables
 inputs_digest() {
 	{
 		sha256sum "${bins[@]/#/$build/}" "${cni_plugins[@]/#/$build/}" image/* hack/image.sh manifests/10-podwire.conflist
-		dpkg-query -W -f='${Package} ${Version}\n' bash busybox-static iproute2 nftables iptables qrencode curl libc6
+		dpkg-query -W -f='${Package} ${Version}\n' bash busybox-static iproute2 nftables iptables qrencode curl libc6 \
+			libsodium23 libnl-3-200 libnl-genl-3-200 libnl-route-3-200 libcjson1 libmicrohttpd12 libqrencode4 \
+			libcurl4 libnftables1 libxtables12 libpng16-16 2>/dev/null || true
 	} | sha256sum | cut -d' ' -f1
 }
 digest=$(inputs_digest)
@@ -126,6 +128,6 @@ cp image/Containerfile "$stage/"
 "${podman[@]}" build --quiet --format docker --file "$stage/Containerfile" \
 	--label "io.podwire.inputs=$digest" --label "org.opencontainers.image.version=$version" \
 	--tag "$tag" --tag podwire:latest "$stage" >/dev/null
-rm -rf "$rootfs"
+rm -rf "$rootfs" "$stage/rootfs.tar"
 size=$("${podman[@]}" image inspect "$tag" --format '{{.Size}}')
 echo "image.sh: built $tag and podwire:latest, $((size / 1000000)) MB uncompressed"
