@@ -126,6 +126,8 @@ case ${1:-} in
 "") serve ;;
 health) health ;;
 show-peer) shift; exec podwire-server-config --show "$@" ;;
+# The DaemonSet's init container runs this; should podwirectl grow the same command, this
+# line is the one to point at it, and the image's interface stays `install-cni`.
 install-cni) shift; exec podwire-install-cni "$@" ;;
 *) exec "$@" ;;
 esac
