@@ -37,8 +37,13 @@ python3 - "$W/image.tar" <<-'EOF' || ct_fail "the saved archive is not a docker-
 	assert c["Healthcheck"]["Test"] == ["CMD", "podwire-entrypoint", "health"], c.get("Healthcheck")
 	assert c["Entrypoint"] == ["/usr/local/bin/podwire-entrypoint"], c["Entrypoint"]
 EOF
-ct_ok "podman save gives a docker-archive of localhost/podwire:latest with its HEALTHCHECK and entry point"
-rm -f "$W/image.tar"
+# No docker here: a second, empty podman store reads the archive as `docker load` would.
+podman --root "$W/store" --runroot "$W/runroot" --storage-driver vfs load -q -i "$W/image.tar" >/dev/null 2>&1 &&
+	podman --root "$W/store" --runroot "$W/runroot" --storage-driver vfs image exists localhost/podwire:latest ||
+	ct_fail "the saved archive does not load into an empty store"
+ct_ok "podman save gives a docker-archive of localhost/podwire:latest with its HEALTHCHECK and entry point; it loads into an empty store"
+podman --root "$W/store" --runroot "$W/runroot" --storage-driver vfs rmi -a -f >/dev/null 2>&1
+rm -rf "$W/image.tar" "$W/store" "$W/runroot"
 
 # The compose files as a user has them, keys made by their script, outside the source tree.
 cp -r "$TOP/manifests/compose" "$W/compose"
