@@ -30,6 +30,7 @@ ct_network pw18-srv 10.89.120.0/24
 ct_whoami pw18-srv 10.89.120.80
 url=http://10.89.120.80/cgi-bin/ip
 
+ip netns del pw18-sc 2>/dev/null # left by a killed run
 ip netns add pw18-sc || ct_fail "netns pw18-sc"
 CT_NETNS+=(pw18-sc)
 ip link add pw18-sh netns "$HOSTNS" type veth peer name eth0 netns pw18-sc || ct_fail "veth"

@@ -42,7 +42,15 @@ ct_setup() {
 	# The image from the optimized build (tests/run may point BUILD at the ASan one); it is
 	# rebuilt only when an input changed.
 	make -s -C "$TOP" BUILD=build image || ct_fail "make image"
-	ip netns add "$HOSTNS" || ct_fail "netns $HOSTNS exists already (another run?)"
+	# A run killed by the suite's timeout leaves its containers and namespace: they are ours
+	# (tests run under the test lock), so they go before this run starts.
+	if ip netns list | grep -q "^$HOSTNS\b"; then
+		echo "removing what a killed run left behind"
+		CT_NETNS+=("$HOSTNS")
+		ct_remove_ours
+		CT_NETNS=()
+	fi
+	ip netns add "$HOSTNS" || ct_fail "netns $HOSTNS"
 	CT_NETNS+=("$HOSTNS")
 	ip -n "$HOSTNS" link set lo up
 	ct_netns_before=$(ls /run/netns)
@@ -103,15 +111,20 @@ ct_wait_log() {
 
 # Remove every pw18 container and network, the host namespace, the work directory; then
 # check that no container, pod, network, namespace or conmon of ours is left.
-ct_cleanup() {
-	local c n left
-	for c in $(P ps -a --format '{{.Names}}' 2>/dev/null | grep '^pw18'); do
+ct_remove_ours() {
+	local c n
+	for c in $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^pw18'); do
 		P rm -f -t 0 "$c" >/dev/null 2>&1
 	done
 	for n in $(P network ls --format '{{.Name}}' 2>/dev/null | grep '^pw18'); do
 		P network rm -f "$n" >/dev/null 2>&1
 	done
 	for n in "${CT_NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
+}
+
+ct_cleanup() {
+	local left
+	ct_remove_ours
 	left=$(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^pw18')
 	left+=$(podman pod ls --format '{{.Name}}' 2>/dev/null | grep '^pw18')
 	left+=$(find "$W/net.d" -name "pw18*" 2>/dev/null)
