@@ -46,7 +46,7 @@ expect() {
 	[ -s "$W/$name.rc" ] && [ "$(cat "$W/$name.rc")" != 0 ] || { cat "$W/$name.all"; ct_fail "$what: exit code $(cat "$W/$name.rc")"; }
 	msgs=$(grep -vE "$progress" "$W/$name.out")
 	[ "$(printf '%s\n' "$msgs" | wc -l)" = 1 ] || { cat "$W/$name.out"; ct_fail "$what: not exactly one message"; }
-	printf '%s\n' "$msgs" | grep -qE -- "$pattern" || { cat "$W/$name.out"; ct_fail "$what: message does not name the cause ($pattern)"; }
+	printf '%s\n' "$msgs" | grep -E -- "$pattern" >/dev/null || { cat "$W/$name.out"; ct_fail "$what: message does not name the cause ($pattern)"; }
 	[ ! -s "$W/$name.state" ] || { cat "$W/$name.state"; ct_fail "$what: left state behind"; }
 	ct_ok "$what: exit $(cat "$W/$name.rc"), '$msgs', nothing left"
 }

@@ -73,7 +73,7 @@ relay up -d >"$W/relay-up.log" 2>&1 || { cat "$W/relay-up.log"; ct_fail "podman-
 ct_wait_log pw18-relay_wireguard_1 "podwire: up:" || { P logs pw18-relay_wireguard_1; ct_fail "relay did not come up"; }
 relay4=$(ct_addr pw18-relay_wireguard_1 pw18-inet) relay6=$(ct_addr pw18-relay_wireguard_1 pw18-inet 6)
 if [ -d /sys/module/wireguard ]; then want="datapath: kernel WireGuard module"; else want="datapath: userspace podwire-wg"; fi
-P logs pw18-relay_wireguard_1 2>&1 | grep -q "$want" || { P logs pw18-relay_wireguard_1; ct_fail "relay log lacks '$want'"; }
+P logs pw18-relay_wireguard_1 2>&1 | grep "$want" >/dev/null || { P logs pw18-relay_wireguard_1; ct_fail "relay log lacks '$want'"; }
 ct_ok "relay up at $relay4 / $relay6, its log says '$want'"
 
 # The direct path exists and is NATed: without the tunnel the service sees the NAT's address.
@@ -123,7 +123,7 @@ ct_ok "down restored the runtime's /etc/resolv.conf"
 P stop -t 10 pw18-relay_wireguard_1 >/dev/null || ct_fail "podman stop relay"
 rc=$(P inspect pw18-relay_wireguard_1 --format '{{.State.ExitCode}}')
 [ "$rc" = 0 ] || ct_fail "relay exited $rc on SIGTERM"
-P logs pw18-relay_wireguard_1 2>&1 | grep -q 'ip link delete dev wg0' || ct_fail "relay did not run down on SIGTERM"
+P logs pw18-relay_wireguard_1 2>&1 | grep 'ip link delete dev wg0' >/dev/null || ct_fail "relay did not run down on SIGTERM"
 ct_ok "SIGTERM: the relay ran down and exited 0 within 10 s"
 
 client down >/dev/null 2>&1 || ct_fail "podman-compose down (client)"

@@ -68,7 +68,7 @@ for p in peer1 peer2; do
 	grep -qx "PublicKey = $pub" "$c/wg_confs/wg0.conf" || ct_fail "server config lacks $p's key"
 done
 [ "$(grep -c '^PersistentKeepalive = 25' "$c/wg_confs/wg0.conf")" = 2 ] || ct_fail "PERSISTENTKEEPALIVE_PEERS=all not applied"
-P exec pw18-server podwire-entrypoint show-peer 1 | grep -q '▄' || ct_fail "show-peer 1 draws no QR code"
+P exec pw18-server podwire-entrypoint show-peer 1 | grep '▄' >/dev/null || ct_fail "show-peer 1 draws no QR code"
 ct_ok "PEERS=2: server config with 2 peers, peer1 and peer2 configs (0600), PNG and terminal QR codes"
 P healthcheck run pw18-server >/dev/null || ct_fail "HEALTHCHECK of a running server fails"
 ct_ok "HEALTHCHECK passes while wg0 is up"

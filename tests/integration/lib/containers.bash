@@ -4,6 +4,8 @@
 # the machine's own namespace; a what-is-my-IP service; and one cleanup that removes every
 # container, network and namespace the test made, then checks that nothing is left.
 # Everything carries the "pw18" prefix. Source after setting W (a private temp dir).
+# Under pipefail, `CMD | grep -q` fails when grep exits before CMD has written everything:
+# the tests read whole outputs (`grep ... >/dev/null`).
 #
 # Podman's pitfalls on this machine (shared/recipes/podman-cni.sh): runc, not crun (hybrid
 # cgroups), and explicit ulimits (the defaults exceed the hard limits); both are in the
@@ -44,7 +46,7 @@ ct_setup() {
 	make -s -C "$TOP" BUILD=build image || ct_fail "make image"
 	# A run killed by the suite's timeout leaves its containers and namespace: they are ours
 	# (tests run under the test lock), so they go before this run starts.
-	if ip netns list | grep -q "^$HOSTNS\b"; then
+	if ip netns list | grep "^$HOSTNS\b" >/dev/null; then
 		echo "removing what a killed run left behind"
 		CT_NETNS+=("$HOSTNS")
 		ct_remove_ours
@@ -101,12 +103,12 @@ ct_addr() {
 ct_wait_log() {
 	local n=100
 	while [ $n -gt 0 ]; do
-		P logs "$1" 2>&1 | grep -qF -- "$2" && return 0
+		P logs "$1" 2>&1 | grep -F -- "$2" >/dev/null && return 0
 		[ "$(P inspect "$1" --format '{{.State.Running}}' 2>/dev/null)" = true ] || break
 		n=$((n - 1))
 		sleep 0.1
 	done
-	P logs "$1" 2>&1 | grep -qF -- "$2"
+	P logs "$1" 2>&1 | grep -F -- "$2" >/dev/null
 }
 
 # Remove every pw18 container and network, the host namespace, the work directory; then

@@ -53,7 +53,7 @@ run_entrypoint() {
 		sleep 0.1
 	done
 	grep -qx 'podwire: datapath: kernel WireGuard module' "$tmp/log" || fail "$name: the log does not say kernel"
-	ip -n $ns -d link show wg0 | grep -qw wireguard || fail "$name: wg0 is not a kernel WireGuard link"
+	ip -n $ns -d link show wg0 | grep -w wireguard >/dev/null || fail "$name: wg0 is not a kernel WireGuard link"
 	[ ! -e /var/run/wireguard/wg0.sock ] || fail "$name: a userspace socket appeared"
 	PODWIRE_RUN_DIR="$tmp/run-$name" ip netns exec $ns podwire-entrypoint health || fail "$name: health check failed"
 	kill -TERM "$pid"
