@@ -115,6 +115,12 @@ demo: deps
 	$(MAKE) all
 	hack/demo.sh $(if $(STORE),--store $(STORE))
 
+# The container image podwire:VERSION (and :latest) in podman's storage, built offline from this
+# host's Debian files; rebuilt only when what goes into it changed (hack/image.sh).
+image: deps
+	$(MAKE) all
+	hack/image.sh $(BUILD)
+
 bench: deps
 	$(MAKE) all
 	@for b in bench/*.sh; do echo "== $$b"; $$b || exit 1; done
@@ -181,5 +187,5 @@ install: all install-man install-completion install-systemd
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all pkgcheck unit asan fuzz deps check demo bench install clean
+.PHONY: all pkgcheck unit asan fuzz deps check demo image bench install clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

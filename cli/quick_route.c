@@ -65,12 +65,23 @@ static const char *family_flag(int family)
 	return family == AF_INET6 ? "-6" : "-4";
 }
 
+/* Like wg-quick, write only when the value differs: in a container /proc/sys is read-only
+ * and the runtime sets the value (compose `sysctls:`) before we start. */
 static int write_sysctl(const char *path, const char *value)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	ssize_t len = (ssize_t)strlen(value);
+	char now[16] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret = 0;
 
+	if (fd >= 0) {
+		ssize_t r = read(fd, now, sizeof(now) - 1);
+
+		close(fd);
+		if (r > 0 && !strncmp(now, value, (size_t)len) && (now[len] == '\n' || now[len] == '\0'))
+			return 0;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, value, (size_t)len) != len)

@@ -26,6 +26,10 @@ pkgs=(
 	podman containerd containernetworking-plugins
 	# around the binaries: man pages, completion, units, metrics read by a real Prometheus
 	man-db groff-base bash-completion systemd prometheus curl
+	# the podwire image (make image) and the compose scenario: runc (crun refuses hybrid
+	# cgroups), podman-compose to run the compose files, docker-compose to validate them;
+	# the image takes bash, busybox, iptables, nftables, qrencode and curl from this host
+	runc podman-compose docker-compose qrencode
 )
 fi
 

@@ -1,0 +1,133 @@
+#!/bin/bash
+# podwire-entrypoint — the podwire image's init. It follows linuxserver/wireguard's conventions
+# (the same /config layout and environment), so a compose file switches between the two by its
+# `image:` line; unlike that image it needs no kernel module: without one it runs podwire-wg on
+# /dev/net/tun.
+#   (no command)        server mode first when PEERS is set (podwire-server-config); then
+#                       every /config/wg_confs/*.conf, else /config/wg0.conf, is brought up
+#                       with `podwirectl up`; stays in the foreground; SIGTERM or SIGINT brings
+#                       them down in reverse order and exits 0
+#   health              the HEALTHCHECK: every interface brought up exists and answers
+#   show-peer NAME...   a server-mode peer's client config as a QR code on the terminal
+#   install-cni [DIR]   copy the CNI plugins into DIR (a mounted /opt/cni/bin)
+#   anything else       run it: podwired ..., podwirectl ..., bash
+# Every refusal is one line "podwire: OBJECT: what is wrong" (or podwirectl's own "FILE:LINE:
+# reason") and exit 1, before anything is applied.
+set -uo pipefail
+config=${PODWIRE_CONFIG_DIR:-/config}
+run=${PODWIRE_RUN_DIR:-/run/podwire}
+
+log() { echo "podwire: $*" >&2; }
+die() { log "$@"; exit 1; }
+
+# CAP_NET_ADMIN is bit 12 of the effective set.
+have_net_admin() {
+	local cap
+	cap=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+	[ -n "$cap" ] && (((0x$cap >> 12) & 1))
+}
+
+# Can this network namespace make a kernel WireGuard link? The name is ours and short-lived.
+kernel_wireguard() {
+	local probe=pwprobe$$
+	ip link add "${probe:0:15}" type wireguard 2>/dev/null || return 1
+	ip link del "${probe:0:15}" 2>/dev/null
+	return 0
+}
+
+tun_usable() {
+	[ -c /dev/net/tun ] && (exec 3<>/dev/net/tun) 2>/dev/null
+}
+
+# The configs to bring up, linuxserver's order: wg_confs/*.conf, else the single wg0.conf.
+find_configs() {
+	local f
+	configs=()
+	for f in "$config"/wg_confs/*.conf; do
+		[ -f "$f" ] && configs+=("$f")
+	done
+	[ ${#configs[@]} -gt 0 ] || { [ -f "$config/wg0.conf" ] && configs=("$config/wg0.conf"); }
+	[ ${#configs[@]} -gt 0 ]
+}
+
+bring_down() { # the configs brought up so far, last first
+	local i
+	for ((i = ${#up[@]} - 1; i >= 0; i--)); do
+		podwirectl down "${up[i]}" || log "${up[i]}: down failed"
+	done
+	up=()
+	rm -f "$run/interfaces"
+}
+
+serve() {
+	local f datapath
+	have_net_admin || die "the container lacks the NET_ADMIN capability: add --cap-add=NET_ADMIN (compose: cap_add: [NET_ADMIN])"
+	if kernel_wireguard; then
+		datapath="kernel WireGuard module"
+	elif tun_usable; then
+		datapath="userspace podwire-wg on /dev/net/tun (the kernel has no WireGuard module)"
+	else
+		die "/dev/net/tun: not available and the kernel has no WireGuard module: add --device /dev/net/tun (compose: devices: [/dev/net/tun]) or load the wireguard module on the host"
+	fi
+	# Everything is checked before anything is written or brought up: the environment of the
+	# server mode, else every config file.
+	if [ -n "${PEERS:-}" ]; then
+		podwire-server-config --check || exit 1
+	else
+		find_configs || die "$config: no wg_confs/*.conf and no wg0.conf: mount one, or set PEERS for server mode"
+		for f in "${configs[@]}"; do
+			podwirectl strip "$f" >/dev/null || exit 1
+		done
+	fi
+	# The chosen datapath is said once, before any interface exists.
+	log "datapath: $datapath"
+	if [ -n "${PEERS:-}" ]; then
+		podwire-server-config || exit 1
+		find_configs || die "$config: server mode wrote no wg_confs/wg0.conf"
+		for f in "${configs[@]}"; do
+			podwirectl strip "$f" >/dev/null || exit 1
+		done
+	fi
+	mkdir -p "$run"
+	: >"$run/interfaces"
+	up=()
+	stopping=
+	trap 'stopping=1; [ -n "${sleeper:-}" ] && kill "$sleeper" 2>/dev/null' TERM INT
+	for f in "${configs[@]}"; do
+		if ! podwirectl up "$f"; then
+			bring_down
+			exit 1
+		fi
+		up+=("$f")
+		basename "$f" .conf >>"$run/interfaces"
+		[ -n "$stopping" ] && break
+	done
+	[ -z "$stopping" ] && log "up: ${up[*]}"
+	while [ -z "$stopping" ]; do
+		sleep 3600 &
+		sleeper=$!
+		wait "$sleeper"
+	done
+	log "stopping"
+	bring_down
+	exit 0
+}
+
+health() {
+	local name
+	[ -s "$run/interfaces" ] || { echo "podwire: no interface is up" >&2; exit 1; }
+	while read -r name; do
+		podwirectl show "$name" public-key >/dev/null || exit 1
+	done <"$run/interfaces"
+	exit 0
+}
+
+case ${1:-} in
+"") serve ;;
+health) health ;;
+show-peer) shift; exec podwire-server-config --show "$@" ;;
+# The DaemonSet's init container runs this; should podwirectl grow the same command, this
+# line is the one to point at it, and the image's interface stays `install-cni`.
+install-cni) shift; exec podwire-install-cni "$@" ;;
+*) exec "$@" ;;
+esac

@@ -1,0 +1,143 @@
+# containers.bash — shared by the container tests (containers_*.sh): the podwire image, podman
+# on rootful storage but with a private configuration and networks, run inside a private
+# "host" network namespace (pw18-host) so bridges, published ports and NAT rules never touch
+# the machine's own namespace; a what-is-my-IP service; and one cleanup that removes every
+# container, network and namespace the test made, then checks that nothing is left.
+# Everything carries the "pw18" prefix. Source after setting W (a private temp dir).
+# Under pipefail, `CMD | grep -q` fails when grep exits before CMD has written everything:
+# the tests read whole outputs (`grep ... >/dev/null`).
+#
+# Podman's pitfalls on this machine (shared/recipes/podman-cni.sh): runc, not crun (hybrid
+# cgroups), and explicit ulimits (the defaults exceed the hard limits); both are in the
+# private containers.conf, which every podman and podman-compose call below reads.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+HOSTNS=pw18-host
+IMAGE=podwire:latest
+CT_NETNS=()
+
+ct_fail() { echo "FAIL: $*"; exit 1; }
+ct_ok() { echo "ok: $*"; }
+
+# H CMD...: run CMD in the private host namespace (podman, podman-compose, curl). nsenter,
+# not `ip netns exec`: that mounts a new /sys, without the cgroup mounts runc needs.
+H() { nsenter --net="/run/netns/$HOSTNS" "$@"; }
+# P ARGS...: podman there; its systemd healthcheck-timer complaints (no systemd here) dropped.
+P() { H podman "$@" 2> >(grep -v 'systemd' >&2); }
+
+ct_setup() {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root (rootful podman, network namespaces)"; exit 77; }
+	for c in podman podman-compose runc; do
+		command -v "$c" >/dev/null || { echo "$c not installed (hack/deps.sh)"; exit 77; }
+	done
+	mkdir -p "$W/net.d" "$W/www/cgi-bin"
+	cat >"$W/containers.conf" <<-EOF
+		[containers]
+		default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
+		[engine]
+		runtime = "runc"
+		[network]
+		network_backend = "cni"
+		network_config_dir = "$W/net.d"
+	EOF
+	export CONTAINERS_CONF=$W/containers.conf
+	# The image from the optimized build (tests/run may point BUILD at the ASan one); it is
+	# rebuilt only when an input changed.
+	make -s -C "$TOP" BUILD=build image || ct_fail "make image"
+	# A run killed by the suite's timeout leaves its containers and namespace: they are ours
+	# (tests run under the test lock), so they go before this run starts.
+	if ip netns list | grep "^$HOSTNS\b" >/dev/null; then
+		echo "removing what a killed run left behind"
+		CT_NETNS+=("$HOSTNS")
+		ct_remove_ours
+		CT_NETNS=()
+	fi
+	ip netns add "$HOSTNS" || ct_fail "netns $HOSTNS"
+	CT_NETNS+=("$HOSTNS")
+	ip -n "$HOSTNS" link set lo up
+	ct_netns_before=$(ls /run/netns)
+}
+
+# ct_network NAME V4SUBNET [V6SUBNET]: a podman bridge network (NAT to the host namespace).
+ct_network() {
+	local args=(--subnet "$2")
+	[ -n "${3:-}" ] && args+=(--ipv6 --subnet "$3")
+	P network create "${args[@]}" "$1" >/dev/null || ct_fail "podman network create $1"
+}
+
+# ct_whoami NETWORK V4 [V6]: container pw18-whoami, an HTTP service that answers
+# GET /cgi-bin/ip with the caller's source address (busybox httpd + a CGI script).
+ct_whoami() {
+	local args=(--network "$1" --ip "$2")
+	[ -n "${3:-}" ] && args+=(--ip6 "$3")
+	cat >"$W/www/cgi-bin/ip" <<-'EOF'
+		#!/bin/sh
+		a=${REMOTE_ADDR#[}; a=${a%]}; a=${a#::ffff:}
+		printf 'Content-Type: text/plain\r\n\r\n%s\n' "$a"
+	EOF
+	chmod 755 "$W/www/cgi-bin/ip"
+	P run -d --no-healthcheck --name pw18-whoami "${args[@]}" -v "$W/www:/www:ro" "$IMAGE" \
+		httpd -f -p 80 -h /www >/dev/null || ct_fail "whoami service"
+	ct_wait 50 H curl -sf -o /dev/null "http://$2/cgi-bin/ip" || ct_fail "whoami service does not answer"
+}
+
+# ct_wait TENTHS CMD...: poll CMD every 0.1 s until it succeeds, at most TENTHS times.
+ct_wait() {
+	local n=$1
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# ct_addr CONTAINER NETWORK [6]: the container's IPv4 (or IPv6) address on NETWORK.
+ct_addr() {
+	local f='{{(index .NetworkSettings.Networks "'$2'").IPAddress}}'
+	[ "${3:-}" = 6 ] && f='{{(index .NetworkSettings.Networks "'$2'").GlobalIPv6Address}}'
+	P inspect "$1" --format "$f"
+}
+
+# ct_wait_log CONTAINER TEXT: wait (10 s at most) for TEXT in the container's log, or its exit.
+ct_wait_log() {
+	local n=100
+	while [ $n -gt 0 ]; do
+		P logs "$1" 2>&1 | grep -F -- "$2" >/dev/null && return 0
+		[ "$(P inspect "$1" --format '{{.State.Running}}' 2>/dev/null)" = true ] || break
+		n=$((n - 1))
+		sleep 0.1
+	done
+	P logs "$1" 2>&1 | grep -F -- "$2" >/dev/null
+}
+
+# Remove every pw18 container and network, the host namespace, the work directory; then
+# check that no container, pod, network, namespace or conmon of ours is left.
+ct_remove_ours() {
+	local c n
+	for c in $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^pw18'); do
+		P rm -f -t 0 "$c" >/dev/null 2>&1
+	done
+	for n in $(P network ls --format '{{.Name}}' 2>/dev/null | grep '^pw18'); do
+		P network rm -f "$n" >/dev/null 2>&1
+	done
+	for n in "${CT_NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
+}
+
+ct_cleanup() {
+	local left
+	ct_remove_ours
+	left=$(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^pw18')
+	left+=$(podman pod ls --format '{{.Name}}' 2>/dev/null | grep '^pw18')
+	left+=$(find "$W/net.d" -name "pw18*" 2>/dev/null)
+	left+=$(ip netns list | grep -o '^pw18[^ ]*')
+	# the containers' own namespaces (CNI names them cni-*) made since ct_setup
+	[ -n "${ct_netns_before+set}" ] && left+=$(comm -13 <(echo "$ct_netns_before" | sort) <(ls /run/netns | sort) | grep "^cni-")
+	left+=$(pgrep -af "conmon.*pw18|podwire-wg pw18" || true)
+	rm -rf "$W"
+	if [ -n "$left" ]; then
+		echo "FAIL: left behind: $left"
+		return 1
+	fi
+	echo "ok: teardown left no container, pod, network, namespace or process"
+}
