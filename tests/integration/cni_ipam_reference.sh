@@ -3,11 +3,9 @@
 # (/usr/lib/cni): they get addresses from our ranges (dual stack for ptp), pods talk, DEL
 # releases every reservation, and a repeated ADD/CHECK/DEL cycle works in 0.4.0 and 1.0.0.
 set -u  # no pipefail: "cmd | grep -q" would fail when grep quits early
-W=$(mktemp -d /tmp/pc-ref.XXXXXX)
+. "$(dirname "$0")/lib/common.bash"
 HOST=pc-rh-$$
-. "$(dirname "$0")/lib/cni.bash"
-trap cni_cleanup EXIT
-for p in ptp bridge; do [ -x /usr/lib/cni/$p ] || { echo "reference plugin /usr/lib/cni/$p not installed"; exit 77; }; done
+for p in ptp bridge; do [ -x /usr/lib/cni/$p ] || skip "reference plugin /usr/lib/cni/$p not installed"; done
 cni_setup_host
 
 refconf() { # OUT VERSION NAME PLUGIN-JSON IPAM-RANGES
@@ -29,7 +27,7 @@ for ver in 0.4.0 1.0.0; do
 	# ptp: dual stack from two range sets.
 	refconf "$W/ptp.json" $ver pc-ref-ptp$v '{"type":"ptp","ipMasq":false,"mtu":1400}' \
 		"[[{\"subnet\":\"10.215.$n.0/24\"}],[{\"subnet\":\"fd00:215:$n::/64\"}]]"
-	for p in a b; do cni_netns_add pc-rp$p$v-$$; done
+	for p in a b; do netns_add pc-rp$p$v-$$; done
 	for p in a b; do
 		PLUGIN=/usr/lib/cni/ptp cni_run ADD ptp-$p pc-rp$p$v-$$ eth0 "$W/ptp.json" "$W/ptp-$p.json" \
 			|| { cat "$W/ptp-$p.json"; fail "ptp $ver ADD $p with podwire-ipam"; }
@@ -52,7 +50,7 @@ for ver in 0.4.0 1.0.0; do
 	# bridge: the gateway of our range goes on the bridge, pods ping each other and it.
 	refconf "$W/br.json" $ver pc-ref-br$v '{"type":"bridge","bridge":"pcbr'$v'","isGateway":true}' \
 		"[[{\"subnet\":\"10.216.$n.0/24\",\"gateway\":\"10.216.$n.1\"}]]"
-	for p in a b; do cni_netns_add pc-rb$p$v-$$; done
+	for p in a b; do netns_add pc-rb$p$v-$$; done
 	for p in a b; do
 		PLUGIN=/usr/lib/cni/bridge cni_run ADD br-$p pc-rb$p$v-$$ eth0 "$W/br.json" "$W/br-$p.json" \
 			|| { cat "$W/br-$p.json"; fail "bridge $ver ADD $p with podwire-ipam"; }

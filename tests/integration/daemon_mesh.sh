@@ -4,10 +4,8 @@
 # kill -9 + restart without resetting any peer, key rotation without resetting other
 # sessions, and hostile store records skipped by name.
 T=m NET=211
-source "$(dirname "$0")/daemon_lib.bash"
-need_root
-command -v tcpdump >/dev/null || { echo "tcpdump not installed"; exit 77; }
-trap 'cluster_teardown $?' EXIT
+source "$(dirname "$0")/lib/common.bash"
+require_cmd tcpdump
 cluster_init
 
 log "3 nodes, 2 pods each"
@@ -17,8 +15,8 @@ for i in 1 2 3; do pod_add $i 1; pod_add $i 2; done
 
 log "underlay capture while every pod pings every pod"
 ip netns exec "pn-$T-r" tcpdump -Z root -i any -n -U --immediate-mode -w "$W/underlay.pcap" ip >"$W/tcpdump.log" 2>&1 &
-TCPDUMP=$!; PIDS+=("$TCPDUMP")
-sleep 1
+TCPDUMP=$!; track_pid $TCPDUMP
+wait_until 5 grep -q listening "$W/tcpdump.log" || fail "tcpdump did not start"
 all_pods_reach || fail "pods cannot all reach each other"
 sleep 1; kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
 tcpdump -n -r "$W/underlay.pcap" "not (udp port 51820) and not igmp" 2>/dev/null | head -5
@@ -150,16 +148,13 @@ ip netns exec "pn-$T-n1" "$B/podwirectl" peer add pnmc --store-dir "$W/store" --
 	fail "duplicate peer name not refused"
 ip netns exec "pn-$T-n1" "$B/podwirectl" peer add pnmq --store-dir "$W/store" | grep -q $'\u2580' || fail "no QR code"
 for i in 1 2 3; do wait_until 2 has_peers $i 4 || fail "n$i did not add the clients"; done
-ip netns add "pn-$T-c"
-ip link add pnmcu netns "pn-$T-c" type veth peer name uc netns "pn-$T-r"
-ip -n "pn-$T-r" link set uc master br0 up
-ip -n "pn-$T-c" addr add "192.168.$NET.100/24" dev pnmcu
-ip -n "pn-$T-c" link set pnmcu up
-ip -n "pn-$T-c" link set lo up
+netns_add "pn-$T-c"
+track_wg "pn-$T-c" pnmc
+lan_join "pn-$T-r" br0 "pn-$T-c" pnmcu "192.168.$NET.100/24"
 (umask 077; echo "$conf" >"$W/pnmc.conf")
 ip netns exec "pn-$T-c" wg-quick up "$W/pnmc.conf" >"$W/client.log" 2>&1 || { cat "$W/client.log"; fail "client wg-quick up failed"; }
-wait_until 5 ip netns exec "pn-$T-c" "${PING[@]}" -c 1 -W 1 "$(pod_ip 2 1)" || fail "client cannot reach a pod on n2"
-wait_until 5 ip netns exec "pn-$T-c" "${PING[@]}" -c 1 -W 1 "$(pod_ip 3 2)" || fail "client cannot reach a pod on n3"
+wait_until 5 ns_ping "pn-$T-c" "$(pod_ip 2 1)" || fail "client cannot reach a pod on n2"
+wait_until 5 ns_ping "pn-$T-c" "$(pod_ip 3 2)" || fail "client cannot reach a pod on n3"
 echo "client pnmc reaches pods on n2 and n3"
 ip netns exec "pn-$T-c" wg-quick down "$W/pnmc.conf" >/dev/null 2>&1
 
