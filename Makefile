@@ -18,12 +18,12 @@ ifeq ($(findstring -O0,$(CFLAGS)),)
 override CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread
-# libcurl is loaded when an etcd store is opened (daemon/libcurl.h): its headers only here.
+# libcurl is loaded when an etcd store is opened (mesh/libcurl.h): its headers only here.
 override LDLIBS += $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 
 # Each directory is a module. lib/ is shared by every binary; a binary's main.c lives in
 # its own directory and everything else there is linkable by tests and other binaries.
-MODULES := lib datapath datapath/userspace ipam plugin daemon cli
+MODULES := lib datapath datapath/userspace ipam mesh plugin daemon cli
 mod_srcs = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 mod_objs = $(patsubst %.c,$(BUILD)/%.o,$(call mod_srcs,$(1)))
 mod_lib = $(BUILD)/lib$(subst /,-,$(1)).a
@@ -35,11 +35,11 @@ bin_dir_podwire := plugin
 bin_dir_podwire-ipam := ipam
 bin_dir_podwired := daemon
 # Which modules each binary links (besides its own), most dependent first.
-bin_mods_podwirectl := cli ipam daemon datapath lib
+bin_mods_podwirectl := cli ipam daemon mesh datapath lib
 bin_mods_podwire-wg := datapath/userspace lib
 bin_mods_podwire := plugin ipam datapath lib
 bin_mods_podwire-ipam := ipam lib
-bin_mods_podwired := daemon ipam datapath lib
+bin_mods_podwired := daemon ipam mesh datapath lib
 
 all: $(addprefix $(BUILD)/,$(BINS))
 

@@ -13,11 +13,11 @@
 
 #include <sodium.h>
 
-#include "cli/mesh_store.h"
+#include "mesh/mesh_store.h"
 #include "cli/qr.h"
 #include "cli/subcommands.h"
-#include "daemon/cidr.h"
-#include "daemon/mesh.h"
+#include "mesh/cidr.h"
+#include "mesh/mesh.h"
 #include "lib/log.h"
 
 /* Clients usually sit behind NAT: keep its mapping alive (the tutorial's value). */

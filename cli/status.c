@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/mesh_store.h"
+#include "mesh/mesh_store.h"
 #include "cli/subcommands.h"
-#include "daemon/mesh.h"
+#include "mesh/mesh.h"
 #include "datapath/device.h"
 #include "lib/defaults.h"
 #include "lib/log.h"

@@ -17,13 +17,13 @@
 
 #include <sodium.h>
 
-#include "daemon/cidr.h"
+#include "mesh/cidr.h"
 #include "daemon/iface.h"
-#include "daemon/mesh.h"
+#include "mesh/mesh.h"
 #include "daemon/metrics.h"
-#include "daemon/node.h"
+#include "mesh/node.h"
 #include "daemon/reconcile.h"
-#include "daemon/store.h"
+#include "mesh/store.h"
 #include "lib/defaults.h"
 #include "lib/log.h"
 

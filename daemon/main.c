@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
-#include "daemon/node.h"
+#include "mesh/node.h"
 #include "lib/defaults.h"
 #include "lib/log.h"
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/node.h"
+#include "mesh/node.h"
 
 struct metrics_peer {
 	char name[NODE_NAME_MAX];

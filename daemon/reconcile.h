@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "daemon/node.h"
+#include "mesh/node.h"
 #include "datapath/device.h"
 
 struct reconcile_applied {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "daemon/mesh.h"
+#include "mesh/mesh.h"
 #include "daemon/reconcile.h"
 
 static void make_node(struct node *n, int i, const char *pod, const char *ep)

@@ -4,8 +4,8 @@
  * and AllowedIPs, so `wg addconf IFACE record` or `cat STOREDIR/NAME.conf ... > peers.conf` consume it
  * as the tutorial's shared peers.conf. The podwire-only fields ride along as "# Key = value"
  * comment lines, which wg ignores. The private key is never part of a record. */
-#ifndef PODWIRE_DAEMON_NODE_H
-#define PODWIRE_DAEMON_NODE_H
+#ifndef PODWIRE_MESH_NODE_H
+#define PODWIRE_MESH_NODE_H
 
 #include <stdbool.h>
 #include <stddef.h>

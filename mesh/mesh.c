@@ -1,5 +1,5 @@
 /* mesh.c — validating store records into the peer set (see mesh.h). */
-#include "daemon/mesh.h"
+#include "mesh/mesh.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "daemon/cidr.h"
+#include "mesh/cidr.h"
 #include "lib/log.h"
 
 void mesh_free(struct node *nodes, size_t n)

@@ -1,5 +1,5 @@
 /* mesh_store.c — the store options shared by `podwirectl status` and `peer` (see mesh_store.h). */
-#include "cli/mesh_store.h"
+#include "mesh/mesh_store.h"
 
 #include <stdio.h>
 #include <string.h>

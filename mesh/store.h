@@ -8,8 +8,8 @@
  *   alloc/BLOCK  which node owns a pod CIDR block (cidr.h)
  * Values are text. Every call returns 0 or -errno; -ECANCELED from store_cas() means
  * "the current value is not what you expected". */
-#ifndef PODWIRE_DAEMON_STORE_H
-#define PODWIRE_DAEMON_STORE_H
+#ifndef PODWIRE_MESH_STORE_H
+#define PODWIRE_MESH_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,11 +1,11 @@
 /* mesh_store.h — how the mesh subcommands (status, peer) find the store podwired uses:
  * the same options and defaults as podwired (--store, --store-dir, --etcd-endpoints). */
-#ifndef PODWIRE_CLI_MESH_STORE_H
-#define PODWIRE_CLI_MESH_STORE_H
+#ifndef PODWIRE_MESH_MESH_STORE_H
+#define PODWIRE_MESH_MESH_STORE_H
 
 #include <stdbool.h>
 
-#include "daemon/store.h"
+#include "mesh/store.h"
 
 struct mesh_store_args {
 	const char *backend;	/* "file" or "etcd" */

@@ -7,13 +7,13 @@
  * or when its pod CIDRs or tunnel IPs overlap this node's or another record's. Conflicts
  * between records go to the one whose addresses are backed by claims, then to the lower
  * key, so every node makes the same choice. One bad record never stops the others. */
-#ifndef PODWIRE_DAEMON_MESH_H
-#define PODWIRE_DAEMON_MESH_H
+#ifndef PODWIRE_MESH_MESH_H
+#define PODWIRE_MESH_MESH_H
 
 #include <stddef.h>
 
-#include "daemon/node.h"
-#include "daemon/store.h"
+#include "mesh/node.h"
+#include "mesh/store.h"
 
 struct mesh_policy {
 	const struct node *self;		/* this node as it publishes itself */
