@@ -1,15 +1,46 @@
-/* mesh_store.c — the store options shared by `podwirectl status` and `peer` (see mesh_store.h). */
+/* mesh_store.c — the store options shared by podwired and `podwirectl status|peer`
+ * (see mesh_store.h). */
 #include "mesh/mesh_store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "lib/log.h"
 
+#define MESH_STORE_DEFAULT_DIR "/var/lib/podwire/store"
+#define MESH_STORE_DEFAULT_ETCD "http://127.0.0.1:2379"
+
 void mesh_store_args_default(struct mesh_store_args *a)
 {
 	a->backend = "file";
-	a->location = "/var/lib/podwire/store";
+	a->location = MESH_STORE_DEFAULT_DIR;
+	a->dir = NULL;
+	a->etcd = NULL;
+}
+
+int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *value)
+{
+	if (!strcmp(opt, "--store")) {
+		if (strcmp(value, "file") && strcmp(value, "etcd")) {
+			log_err("--store: '%s' is not file or etcd", value);
+			return -EINVAL;
+		}
+		a->backend = value;
+	} else if (!strcmp(opt, "--store-dir")) {
+		a->dir = value;
+	} else if (!strcmp(opt, "--etcd-endpoints")) {
+		a->backend = "etcd";
+		a->etcd = value;
+	} else {
+		log_err("%s: not a store option", opt);
+		return -EINVAL;
+	}
+	if (!strcmp(a->backend, "etcd"))
+		a->location = a->etcd ? a->etcd : MESH_STORE_DEFAULT_ETCD;
+	else
+		a->location = a->dir ? a->dir : MESH_STORE_DEFAULT_DIR;
+	return 0;
 }
 
 int mesh_store_arg(struct mesh_store_args *a, int argc, char *argv[], int *i)
@@ -23,21 +54,7 @@ int mesh_store_arg(struct mesh_store_args *a, int argc, char *argv[], int *i)
 		return -1;
 	}
 	(*i)++;
-	if (!strcmp(opt, "--store")) {
-		if (strcmp(argv[*i], "file") && strcmp(argv[*i], "etcd")) {
-			fprintf(stderr, "%s: --store: '%s' is not file or etcd\n", log_prog(), argv[*i]);
-			return -1;
-		}
-		a->backend = argv[*i];
-		if (!strcmp(a->backend, "etcd") && a->location[0] == '/')
-			a->location = "http://127.0.0.1:2379";
-	} else if (!strcmp(opt, "--store-dir")) {
-		a->location = argv[*i];
-	} else {
-		a->backend = "etcd";
-		a->location = argv[*i];
-	}
-	return 1;
+	return mesh_store_option(a, opt, argv[*i]) ? -1 : 1;
 }
 
 int mesh_store_open(const struct mesh_store_args *a, struct store **s)
