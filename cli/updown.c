@@ -8,7 +8,6 @@
  * `podwirectl reresolve` (datapath/reresolve.h). */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +20,6 @@
 #include "datapath/device_config.h"
 #include "datapath/reresolve.h"
 #include "lib/log.h"
-
-void quick_log_cmd(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("[#] ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 int quick_open(struct quick *q, const char *conf_or_iface, char *err, size_t err_len)
 {
