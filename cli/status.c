@@ -288,7 +288,7 @@ out:
 	mesh_free(nodes, n_nodes);
 	node_clear(&stored_self);
 	free(skips.v);
-	device_free(dev);
+	wgdevice_free(dev);
 	store_kvs_free(kvs, n_kvs);
 	store_kvs_free(claims, n_claims);
 	store_close(s);

@@ -18,6 +18,7 @@
 #include "cli/subcommands.h"
 #include "datapath/device.h"
 #include "datapath/device_config.h"
+#include "datapath/link.h"
 #include "datapath/reresolve.h"
 #include "lib/log.h"
 
@@ -170,7 +171,7 @@ int quick_up(struct quick *q, char *err, size_t err_len)
 	}
 	ret = quick_run_hooks(q, "PostUp", &q->conf->iface.post_up, err, err_len);
 out:
-	device_free(dev);
+	wgdevice_free(dev);
 	if (ret)
 		undo_up(q);
 	return ret;

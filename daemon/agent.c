@@ -349,7 +349,7 @@ static void refresh_metrics(struct metrics *m, void *ctx)
 	if (device_get(&dev, ifname))
 		return;
 	metrics_update_counters(m, dev);
-	device_free(dev);
+	wgdevice_free(dev);
 }
 
 /* Create the interface if it is missing and give it our key and port. */
@@ -386,11 +386,11 @@ static int ensure_interface(struct agent *a)
 		if (ret) {
 			log_err("%s: cannot set the private key and port: %s%s%s", o->ifname, strerror(-ret),
 				err[0] ? ": " : "", err);
-			device_free(dev);
+			wgdevice_free(dev);
 			return ret;
 		}
 	}
-	device_free(dev);
+	wgdevice_free(dev);
 	/* The tunnel address with the tunnel CIDR's length: the kernel's subnet route then sends
 	 * every tunnel address (other nodes, clients) into the interface. */
 	for (size_t i = 0; i < a->self.n_tunnel_ips; i++) {
@@ -420,7 +420,7 @@ static void pass_free(struct pass *p)
 {
 	mesh_free(p->nodes, p->n_nodes);
 	node_clear(&p->stored_self);
-	device_free(p->dev);
+	wgdevice_free(p->dev);
 	free(p->endpoints);
 	free(p->routes);
 	free(p->index);
@@ -530,7 +530,7 @@ static int reconcile_pass(struct agent *a)
 			ret = pret;
 	}
 out:
-	device_free(update);
+	wgdevice_free(update);
 	pthread_mutex_lock(&a->metrics.lock);
 	a->metrics.reconcile_total++;
 	if (ret)

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "daemon/nodekey.h"
-#include "datapath/device.h"
+#include "datapath/link.h"
 #include "lib/ipaddr.h"
 
 struct agent_options {

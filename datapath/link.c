@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "datapath/device.h"
+#include "datapath/link.h"
 #include "datapath/netlink.h"
 #include "datapath/uapi_client.h"
 #include "lib/log.h"

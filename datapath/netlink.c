@@ -149,7 +149,7 @@ static void parse_allowedips(struct wgpeer *peer, struct nlattr *list, int *err)
 			continue;
 		memcpy(prefix.addr.bytes, nla_data(tb[WGALLOWEDIP_A_IPADDR]), len);
 		prefix.cidr = nla_get_u8(tb[WGALLOWEDIP_A_CIDR_MASK]);
-		if (!peer_add_allowedip(peer, &prefix))
+		if (!wgdevice_add_allowedip(peer, &prefix))
 			*err = -ENOMEM;
 	}
 }
@@ -170,7 +170,7 @@ static int parse_peer(struct wgdevice *dev, struct nlattr *attr)
 			parse_allowedips(peer, tb[WGPEER_A_ALLOWEDIPS], &err);
 		return err;
 	}
-	peer = device_add_peer(dev);
+	peer = wgdevice_add_peer(dev);
 	if (!peer)
 		return -ENOMEM;
 	memcpy(peer->public_key, nla_data(tb[WGPEER_A_PUBLIC_KEY]), WG_KEY_LEN);
@@ -281,7 +281,7 @@ int kernel_get_device(struct wgdevice **out, const char *name)
 		ctx.dev = NULL;
 	}
 out:
-	device_free(ctx.dev);
+	wgdevice_free(ctx.dev);
 	nlmsg_free(msg);
 	nl_socket_free(sk);
 	return ret;

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 
 /* Is @name a link of kind "wireguard" in this namespace? */
 bool kernel_has_interface(const char *name);

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 
 /* Directory of the sockets, fixed as in wg(8) and wireguard-go. */
 #define UAPI_SOCKET_DIR "/var/run/wireguard"
