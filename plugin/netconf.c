@@ -3,8 +3,8 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "ipam/ipam_config.h"
 #include "lib/cni_env.h"
+#include "lib/cni_netconf.h"
 
 void podwire_conf_log_file(const char *text, char *out, unsigned long len)
 {
