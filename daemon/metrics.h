@@ -40,8 +40,14 @@ void metrics_stop(struct metrics *m);
 void metrics_init(struct metrics *m, const char *ifname, const char *datapath);
 /* Replace the per-peer snapshot (takes ownership of @peers). */
 void metrics_set_peers(struct metrics *m, struct metrics_peer *peers, size_t n);
-/* Update the counters of the peers in the snapshot from @dev (by public key). */
+/* The per-peer snapshot after a reconcile pass: one entry per node of @idx (built from
+ * @nodes), in @nodes' order, with the counters of @dev's peer for that node where the
+ * device has it (zero for a peer just added). NULL when out of memory. */
 struct wgdevice;
+struct mesh_index;
+struct metrics_peer *metrics_peers_build(const struct wgdevice *dev, const struct node *nodes,
+					 const struct mesh_index *idx);
+/* Update the counters of the peers in the snapshot from @dev (by public key). */
 void metrics_update_counters(struct metrics *m, const struct wgdevice *dev);
 /* Render into a malloc'd string (also what the HTTP handler serves). */
 char *metrics_render(struct metrics *m);
