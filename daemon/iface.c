@@ -13,7 +13,7 @@
 #include <netlink/route/route.h>
 
 #include "lib/log.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 
 int iface_configure(const char *ifname, const struct ip_prefix *addrs, size_t n_addrs, unsigned int mtu)
 {

@@ -21,7 +21,7 @@
 #include "datapath/netlink.h"
 #include "datapath/uapi_client.h"
 #include "lib/log.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 #include "lib/spawn.h"
 
 #define USERSPACE_DEFAULT "podwire-wg"

@@ -1,7 +1,7 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 #include "plugin/cmd.h"
 #include "plugin/ipam_exec.h"
 #include "plugin/masquerade.h"

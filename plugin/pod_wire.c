@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 #include "plugin/netns.h"
 #include "plugin/sysctl.h"
 
