@@ -5,7 +5,7 @@
 #include "plugin/cmd.h"
 #include "plugin/ipam_exec.h"
 #include "plugin/masquerade.h"
-#include "plugin/pod_wire.h"
+#include "plugin/pod_veth.h"
 
 unsigned int node_interface_mtu(const char *iface)
 {

@@ -1,7 +1,7 @@
 #include "lib/log.h"
 #include "plugin/cmd.h"
 #include "plugin/ipam_exec.h"
-#include "plugin/pod_wire.h"
+#include "plugin/pod_veth.h"
 
 int cmd_check(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err)
 {

@@ -2,7 +2,7 @@
 #include "plugin/cmd.h"
 #include "plugin/ipam_exec.h"
 #include "plugin/masquerade.h"
-#include "plugin/pod_wire.h"
+#include "plugin/pod_veth.h"
 
 /* Idempotent (SPEC "DEL"): a gone netns, a gone veth and released addresses all succeed. The
  * veth is found by its derived name, so DEL works even when the netns has vanished. */

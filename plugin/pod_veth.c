@@ -1,4 +1,4 @@
-#include "plugin/pod_wire.h"
+#include "plugin/pod_veth.h"
 
 #include <errno.h>
 #include <net/if.h>
