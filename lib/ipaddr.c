@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/decimal.h"
+
 int ip_addr_parse(struct ip_addr *out, const char *s)
 {
 	memset(out, 0, sizeof(*out));
@@ -32,31 +34,40 @@ bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
 	return a->family == b->family && !memcmp(a->bytes, b->bytes, a->family == AF_INET6 ? 16 : 4);
 }
 
+const char *ip_prefix_parse_reason(struct ip_prefix *out, const char *s)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/'), *len;
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t cidr;
+	int family;
+
+	if (!*s)
+		return "empty entry";
+	if (alen == 0 || alen >= sizeof(addr))
+		return "not an IPv4 or IPv6 address";
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	family = memchr(addr, ':', alen) ? AF_INET6 : AF_INET;
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(family, addr, &out->addr.bytes) != 1)
+		return family == AF_INET6 ? "not an IPv6 address" : "not an IPv4 address";
+	out->addr.family = family;
+	out->cidr = (uint8_t)ip_addr_bits(&out->addr);
+	if (!slash)
+		return NULL;
+	len = slash + 1;
+	if (!*len || len[strspn(len, "0123456789")])
+		return "prefix length is not a number";
+	if (decimal_parse(len, ip_addr_bits(&out->addr), &cidr))
+		return "prefix length out of range";
+	out->cidr = (uint8_t)cidr;
+	return NULL;
+}
+
 int ip_prefix_parse(struct ip_prefix *out, const char *s)
 {
-	char buf[IP_PREFIX_STRLEN + 8];
-	char *slash, *end;
-	unsigned long cidr;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	if (ip_addr_parse(&out->addr, buf))
-		return -EINVAL;
-	out->cidr = ip_addr_bits(&out->addr);
-	if (!slash)
-		return 0;
-	if (slash[1] < '0' || slash[1] > '9')
-		return -EINVAL;
-	errno = 0;
-	cidr = strtoul(slash + 1, &end, 10);
-	if (errno || *end || cidr > ip_addr_bits(&out->addr))
-		return -EINVAL;
-	out->cidr = (uint8_t)cidr;
-	return 0;
+	return ip_prefix_parse_reason(out, s) ? -EINVAL : 0;
 }
 
 void ip_prefix_format(const struct ip_prefix *p, char *buf, unsigned long len)

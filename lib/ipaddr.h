@@ -36,6 +36,10 @@ static inline unsigned int ip_addr_bits(const struct ip_addr *a) { return a->fam
 /* Parse "addr/len" or a bare "addr" (full length), as wg accepts allowed IPs.
  * Host bits are kept; ip_prefix_mask() clears them as the kernel does on store. */
 int ip_prefix_parse(struct ip_prefix *out, const char *s);
+/* The same parser, saying why it refuses @s ("prefix length out of range", ...), NULL when
+ * it accepts it. Like wg's parse_allowedips(): the family follows from a ':' in the
+ * address, the length is decimal digits only. */
+const char *ip_prefix_parse_reason(struct ip_prefix *out, const char *s);
 void ip_prefix_format(const struct ip_prefix *p, char *buf, unsigned long len);
 void ip_prefix_mask(struct ip_prefix *p);
 bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);
