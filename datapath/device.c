@@ -45,14 +45,14 @@ int device_get(struct wgdevice **dev, const char *name)
 	return kernel_get_device(dev, name);
 }
 
-static int backend_set(struct wgdevice *dev, bool uapi, char *err, unsigned long err_len)
+static int backend_set(struct wgdevice *dev, bool uapi, char *err, size_t err_len)
 {
 	return uapi ? uapi_set_device(dev, err, err_len) : kernel_set_device(dev, err, err_len);
 }
 
 /* Neither backend applies a set atomically (rollback.h), so read the device first and, if
  * the set fails, put back what it may have changed, and say whether that worked. */
-int device_set(struct wgdevice *dev, char *err, unsigned long err_len)
+int device_set(struct wgdevice *dev, char *err, size_t err_len)
 {
 	struct wgdevice *before = NULL, *plan = NULL;
 	bool uapi;

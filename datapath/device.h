@@ -9,6 +9,8 @@
 #ifndef PODWIRE_DATAPATH_DEVICE_H
 #define PODWIRE_DATAPATH_DEVICE_H
 
+#include <stddef.h>
+
 #include "datapath/wgdevice.h"
 
 enum datapath_kind {
@@ -24,7 +26,7 @@ int device_list(char **names);
 int device_get(struct wgdevice **dev, const char *name);
 /* Apply @dev (flags say what to change and how to merge). All-or-nothing where the
  * backend allows it. Returns 0 or -errno; @err (optional) gets the backend's message. */
-int device_set(struct wgdevice *dev, char *err, unsigned long err_len);
+int device_set(struct wgdevice *dev, char *err, size_t err_len);
 /* Which datapath runs @name now (DATAPATH_NONE if no such WireGuard interface). */
 enum datapath_kind device_kind(const char *name);
 const char *datapath_kind_name(enum datapath_kind kind);

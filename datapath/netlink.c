@@ -423,7 +423,7 @@ static void wipe_message(struct nl_msg *msg)
 	nlmsg_free(msg);
 }
 
-int kernel_set_device(struct wgdevice *dev, char *err, unsigned long err_len)
+int kernel_set_device(struct wgdevice *dev, char *err, size_t err_len)
 {
 	struct set_cursor cur = { .peer = dev->first_peer };
 	struct genl_ctx ctx = { 0 };
@@ -456,7 +456,7 @@ int kernel_set_device(struct wgdevice *dev, char *err, unsigned long err_len)
 	if (ret < 0 && err) {
 		int off = snprintf(err, err_len, "WG_CMD_SET_DEVICE (message %u): %s", n, strerror(-ret));
 
-		if (ctx.extack[0] && off > 0 && (unsigned long)off < err_len)
+		if (ctx.extack[0] && off > 0 && (size_t)off < err_len)
 			snprintf(err + off, err_len - off, ": %s", ctx.extack);
 	}
 	nl_socket_free(sk);

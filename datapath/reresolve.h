@@ -36,7 +36,7 @@ struct reresolve_list {
 
 /* Same contract as endpoint_resolve() in lib/ipaddr.h, which is the one used in production. */
 typedef int (*reresolve_resolver)(const char *endpoint, struct sockaddr_storage *out, socklen_t *out_len,
-				  char *err, unsigned long err_len);
+				  char *err, size_t err_len);
 
 /* The peers of @conf that have an Endpoint. */
 int reresolve_list_from_config(struct reresolve_list *list, const struct config *conf);

@@ -443,7 +443,7 @@ int uapi_get_device(struct wgdevice **out, const char *name)
 	return 0;
 }
 
-int uapi_set_device(struct wgdevice *dev, char *err, unsigned long err_len)
+int uapi_set_device(struct wgdevice *dev, char *err, size_t err_len)
 {
 	FILE *in, *wr;
 	int ret;

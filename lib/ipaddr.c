@@ -23,7 +23,7 @@ int ip_addr_parse(struct ip_addr *out, const char *s)
 	return -EINVAL;
 }
 
-void ip_addr_format(const struct ip_addr *a, char *buf, unsigned long len)
+void ip_addr_format(const struct ip_addr *a, char *buf, size_t len)
 {
 	if (!inet_ntop(a->family, a->bytes, buf, len) && len)
 		buf[0] = '\0';
@@ -70,7 +70,7 @@ int ip_prefix_parse(struct ip_prefix *out, const char *s)
 	return ip_prefix_parse_reason(out, s) ? -EINVAL : 0;
 }
 
-void ip_prefix_format(const struct ip_prefix *p, char *buf, unsigned long len)
+void ip_prefix_format(const struct ip_prefix *p, char *buf, size_t len)
 {
 	char addr[IP_ADDR_STRLEN];
 
@@ -115,7 +115,7 @@ bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b)
 	return a->addr.family == b->addr.family && bits_equal(a->addr.bytes, b->addr.bytes, n);
 }
 
-int endpoint_split(const char *s, char *host, unsigned long host_len, uint16_t *port)
+int endpoint_split(const char *s, char *host, size_t host_len, uint16_t *port)
 {
 	const char *colon, *hend, *hbegin = s;
 	char *end;
@@ -133,7 +133,7 @@ int endpoint_split(const char *s, char *host, unsigned long host_len, uint16_t *
 			return -EINVAL;
 		hend = colon;
 	}
-	if (hend == hbegin || (unsigned long)(hend - hbegin) >= host_len)
+	if (hend == hbegin || (size_t)(hend - hbegin) >= host_len)
 		return -EINVAL;
 	if (colon[1] < '0' || colon[1] > '9')
 		return -EINVAL;
@@ -148,7 +148,7 @@ int endpoint_split(const char *s, char *host, unsigned long host_len, uint16_t *
 }
 
 int endpoint_resolve(const char *s, struct sockaddr_storage *out, socklen_t *out_len,
-		     char *err, unsigned long err_len)
+		     char *err, size_t err_len)
 {
 	char host[256], portstr[8];
 	uint16_t port;
@@ -180,7 +180,7 @@ int endpoint_resolve(const char *s, struct sockaddr_storage *out, socklen_t *out
 	return 0;
 }
 
-void endpoint_format(const struct sockaddr *sa, char *buf, unsigned long len)
+void endpoint_format(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	socklen_t salen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);

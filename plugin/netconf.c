@@ -6,7 +6,7 @@
 #include "lib/cni_env.h"
 #include "lib/cni_netconf.h"
 
-void netconf_log_file(const char *text, char *out, unsigned long len)
+void netconf_log_file(const char *text, char *out, size_t len)
 {
 	cJSON *root = cJSON_Parse(text);
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "logFile");

@@ -13,6 +13,7 @@
 #include <cJSON.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "lib/cni_result.h"
 #include "lib/cni_version.h"
@@ -44,7 +45,7 @@ struct netconf {
 };
 
 /* Only "logFile" is read, so errors in the rest can still be logged where the user looks. */
-void netconf_log_file(const char *text, char *out, unsigned long len);
+void netconf_log_file(const char *text, char *out, size_t len);
 /* Parse stdin's JSON: code 6 malformed, 1 unknown cniVersion, 2 unsupported field, 7 the rest. */
 int netconf_parse(const char *text, struct netconf *c, struct cni_error *err);
 void netconf_free(struct netconf *c);

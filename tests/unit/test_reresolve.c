@@ -16,7 +16,7 @@
 /* A resolver with a fixed table: "a.test" -> 10.0.0.1, "b.test" -> 10.0.0.2, "v6.test" ->
  * fd00::1; anything else fails like an NXDOMAIN. */
 static int fake_resolve(const char *endpoint, struct sockaddr_storage *out, socklen_t *out_len, char *err,
-			unsigned long err_len)
+			size_t err_len)
 {
 	char host[64];
 	uint16_t port;
