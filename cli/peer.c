@@ -1,4 +1,4 @@
-/* peer add NAME: one-shot client onboarding (F15), the angristan installer's job done
+/* peer add NAME: one-shot client onboarding, the angristan installer's job done
  * through the mesh store. A fresh key pair is made here, a tunnel address is claimed from
  * the tunnel CIDR with the store's compare-and-swap, and the client's record (public key
  * and address only) is written to the store, so every podwired adds it as a peer on its

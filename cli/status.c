@@ -1,4 +1,4 @@
-/* status: the mesh as a table (F20) — every node in the store joined with what the local
+/* status: the mesh as a table — every node in the store joined with what the local
  * WireGuard device knows about it: endpoint, pod CIDRs, last handshake, transfer, state.
  * MTU problems are flagged, because a wrong MTU shows as near-zero throughput rather than
  * as an error: records whose MTU differs from ours, and a tunnel MTU that does not leave

@@ -1,4 +1,4 @@
-/* metrics.h — Prometheus text exposition of the daemon's state (F20), served by
+/* metrics.h — Prometheus text exposition of the daemon's state, served by
  * libmicrohttpd on its own thread (default 127.0.0.1:9586, like wireguard_exporter's port
  * neighbourhood). The daemon fills a snapshot after each reconcile; scrapes read it under
  * a lock, never touch the store, and refresh only the per-peer counters from the device

@@ -93,7 +93,7 @@ static void choose_endpoint(const struct reconcile_input *in, size_t i, const st
 		return;
 	memset(&want, 0, sizeof(want));
 	if (in->resolve(in->endpoints[i], &want, in->resolve_ctx) || !want.addr.sa_family)
-		return; /* unresolvable now: keep whatever works (F9 retries next round) */
+		return; /* unresolvable now: keep whatever works (re-resolved next round) */
 	if (!cur) {
 		*out = want;
 		return;

@@ -1,4 +1,4 @@
-/* reresolve.h — F9: follow peers whose endpoint is a DNS name that changes address.
+/* reresolve.h — follow peers whose endpoint is a DNS name that changes address.
  *
  * WireGuard resolves an endpoint once, when it is set. wireguard-tools' contrib
  * reresolve-dns.sh sets the endpoint again for every peer that has had no handshake for

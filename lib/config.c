@@ -1,4 +1,4 @@
-/* config.c — the wg-quick INI file (F2) into struct config.
+/* config.c — the wg-quick INI file into struct config.
  *
  * Every line is classified as wg-quick does it (lib/config_line.c): keys wg-quick consumes
  * in [Interface] are parsed with its splitting rules, everything else with wg(8)'s

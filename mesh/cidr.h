@@ -1,4 +1,4 @@
-/* cidr.h — handing out blocks of a cluster CIDR through the store (F10).
+/* cidr.h — handing out blocks of a cluster CIDR through the store (dynamic addresses).
  *
  * A block is claimed by creating the key "alloc/ADDR_LEN" with compare-and-swap ("create
  * only if absent"), whose value is the owner's name. Two nodes racing for the same block:

@@ -50,7 +50,7 @@ const struct node *mesh_index_find(const struct mesh_index *idx, const uint8_t k
 void mesh_index_free(struct mesh_index *idx);
 
 /* The endpoint to use for @peer: the one other nodes observe when it differs from what
- * @peer advertises (it sits behind NAT: F8), else the advertised one; NULL if neither.
+ * @peer advertises (it sits behind NAT), else the advertised one; NULL if neither.
  * Observations by @self_key are ignored (the device already knows what it sees). */
 const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes, size_t n,
 			      const uint8_t self_key[WG_KEY_LEN]);

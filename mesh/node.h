@@ -1,4 +1,5 @@
-/* node.h — a node's record in the shared store (F13, F18).
+/* node.h — a node's record in the shared store, which is also a valid entry of the shared
+ * peers list.
  *
  * The record is a valid wg(8) config fragment: one [Peer] section with PublicKey, Endpoint
  * and AllowedIPs, so `wg addconf IFACE record` or `cat STOREDIR/NAME.conf ... > peers.conf` consume it
@@ -24,7 +25,8 @@
 #define NODE_RECORD_MAX (NODE_MAX_OBSERVED * 128 + 4096)
 
 /* What this node saw as the source of another node's authenticated packets (from the
- * device's peer endpoints): the NAT-ed address others should try (F8, store as signalling). */
+ * device's peer endpoints): the NAT-ed address others should try (NAT-to-NAT traversal, the
+ * store acting as signalling server). */
 struct node_observed {
 	uint8_t public_key[WG_KEY_LEN];
 	char endpoint[NODE_ENDPOINT_MAX];

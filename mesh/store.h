@@ -1,4 +1,4 @@
-/* store.h — the shared store podwired publishes to and watches (F18).
+/* store.h — the shared store podwired publishes to and watches.
  *
  * One small interface, several backends, like wireguard-tools' ipc.c picks netlink or UAPI:
  * "file" (a directory on shared storage, one peers.conf-style file per node, flock for

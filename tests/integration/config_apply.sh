@@ -1,5 +1,5 @@
 #!/bin/bash
-# config_apply (F2): what our parser makes of a config is what wg's parser makes of it. Each
+# config_apply: what our parser makes of a config is what wg's parser makes of it. Each
 # test config (no host-name endpoints) is stripped with wg-quick and applied twice, to two
 # wireguard-go interfaces in two namespaces of ours: once by `wg setconf` (wg's parser), once
 # by `podwirectl setconf` (lib/config.c + datapath/device_config.c + the UAPI backend).

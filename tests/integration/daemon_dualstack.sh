@@ -1,5 +1,5 @@
 #!/bin/bash
-# Dual stack (F11) through podwired: with IPv6 pools configured, each node claims an IPv6
+# Dual stack through podwired: with IPv6 pools configured, each node claims an IPv6
 # tunnel address and an IPv6 pod block besides the IPv4 ones, one WireGuard tunnel carries
 # both families, and pods reach each other over IPv4 and IPv6.
 T=d NET=215

@@ -1,5 +1,5 @@
 #!/bin/bash
-# NAT-to-NAT through the store (F8): n1 is public; n2 and n3 each sit behind their own NAT
+# NAT-to-NAT through the store: n1 is public; n2 and n3 each sit behind their own NAT
 # router (nft masquerade) and only know their private addresses. n1 sees where their packets
 # come from and publishes those observed endpoints in its record; n2 and n3 read them from
 # the store, punch through both NATs and talk directly (not through n1).

@@ -1,5 +1,5 @@
 #!/bin/bash
-# keys (F1): podwirectl genkey/pubkey/genpsk behave as wg's.
+# keys: podwirectl genkey/pubkey/genpsk behave as wg's.
 #  - 1000 keys from `podwirectl genkey`: `podwirectl pubkey` prints what `wg pubkey` prints;
 #  - 20 malformed private keys: both refuse with the same message and a non-zero exit;
 #  - genkey/genpsk into a world-readable file warn exactly as wg does, and not under umask 077.

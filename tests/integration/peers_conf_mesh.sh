@@ -1,5 +1,5 @@
 #!/bin/bash
-# peers_conf_mesh.sh — F13: three nodes share ONE peers.conf listing all three; each node's
+# peers_conf_mesh.sh — the shared peers list: three nodes share ONE peers.conf listing all three; each node's
 # own config has only [Interface] and `PostUp = podwirectl addconf %i peers.conf`. Each node
 # must ignore the peer that is itself, keep the other two, and all pairs ping.
 # Topology: namespaces pq-m1..3 on a bridge in pq-mbr (10.79.0.N/24), tunnel 10.80.0.N/24.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# reresolve.sh — F9: node A reaches node B by the name peer.test, served by dnsmasq in its own
+# reresolve.sh — DNS endpoints that move: node A reaches node B by the name peer.test, served by dnsmasq in its own
 # namespace. B's underlay address changes and so does the A record; A keeps sending to the
 # old address until `podwirectl reresolve` (no down/up) picks up the new one.
 # Topology: bridge in pq-rbr; pq-rdns 10.81.0.53 (dnsmasq), pq-ra 10.81.0.1, pq-rb 10.81.0.2

@@ -1,5 +1,5 @@
 #!/bin/bash
-# strip (F2): `podwirectl strip` prints exactly what `wg-quick strip` prints (stdout and
+# strip: `podwirectl strip` prints exactly what `wg-quick strip` prints (stdout and
 # stderr) for every config from the tutorial (tests/configs/seed/) and tests/configs/valid/;
 # every config in tests/configs/invalid/ is refused with "podwirectl: PATH:LINE: reason" as
 # its first line "# expect: LINE: reason" says. Then real wg(8) judges the same files: the
@@ -44,7 +44,7 @@ for f in "${invalid[@]}"; do
 done
 echo "$n broken configs refused with line and reason"
 
-# strip reads no secret and resolves nothing: the podwire key sources (F14) are dropped from
+# strip reads no secret and resolves nothing: the podwire key sources (key files and commands) are dropped from
 # the output without being opened or run, and a host name endpoint stays text.
 cat >"$W/pasecret.conf" <<EOF
 [Interface]

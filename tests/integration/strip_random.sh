@@ -1,5 +1,5 @@
 #!/bin/bash
-# strip_random (F2): 150 generated configs (seeded, so a failure reproduces) mixing every key
+# strip_random: 150 generated configs (seeded, so a failure reproduces) mixing every key
 # in random case, spacing, tabs, comments, "# Name" lines, CRLF line ends and missing final
 # newlines: `podwirectl strip` must print exactly what `wg-quick strip` prints, stdout and
 # stderr, for each of them.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# updown_errors.sh — bad input to `podwirectl up/down` applies nothing and says why; F14 key
+# updown_errors.sh — bad input to `podwirectl up/down` applies nothing and says why; the key
 # sources (PrivateKeyFile / PrivateKeyCommand / PresharedKeyFile) work and a key file that
 # group or others can read is refused.
 set -uo pipefail
@@ -95,7 +95,7 @@ if down; then fail "down of a missing interface succeeded"; fi
 grep -q "\`$IF' is not a WireGuard interface" "$W/out" || { cat "$W/out"; fail "down message"; }
 echo "ok   down when not up: $(tail -n 1 "$W/out")"
 
-# 6. F14: PrivateKeyFile readable by others is refused; 0600 works; PrivateKeyCommand works.
+# 6. Key files and commands: PrivateKeyFile readable by others is refused; 0600 works; PrivateKeyCommand works.
 cp "$W/keys/priv" "$W/run/priv.key"; chmod 644 "$W/run/priv.key"
 cp "$W/keys/psk" "$W/run/psk.key"; chmod 600 "$W/run/psk.key"
 conf <<'C'

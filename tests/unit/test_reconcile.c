@@ -157,7 +157,7 @@ static void test_converge_and_resync(void **state)
 	/* Roaming moved an endpoint: the daemon does not fight it. */
 	w.dev.first_peer->endpoint.addr4.sin_port = htons(40000);
 	assert_null(plan(&w, &c));
-	/* But a new endpoint in the store is applied (F9: the DNS name moved). */
+	/* But a new endpoint in the store is applied (the DNS name moved). */
 	snprintf(w.nodes[0].endpoint, sizeof(w.nodes[0].endpoint), "192.0.2.100:51820");
 	u = plan(&w, &c);
 	assert_non_null(u);
