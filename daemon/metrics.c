@@ -10,7 +10,7 @@
 
 #include <microhttpd.h>
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 #include "lib/ipaddr.h"
 #include "mesh/mesh.h"
 

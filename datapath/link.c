@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "datapath/link.h"
-#include "datapath/netlink.h"
 #include "datapath/uapi_client.h"
 #include "lib/log.h"
 #include "lib/nlroute.h"

@@ -1,4 +1,3 @@
-#include "lib/log.h"
 #include "plugin/cmd.h"
 #include "plugin/node_iface.h"
 #include "plugin/ipam_exec.h"
