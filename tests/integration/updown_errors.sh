@@ -30,34 +30,21 @@ expect_fail() { # what pattern
 	echo "ok   $1: $(grep -v '^\[#\]' "$W/out" | tail -n 1)"
 }
 
-# 1. A config error: nothing runs, not even PreUp.
-conf <<'C'
-[Interface]
-PrivateKey = @PRIV@
-Address = 10.30.0.1/24
-PreUp = echo ran >> @DIR@/hooks.log
+# expect_no_preup WHAT PATTERN PEER-LINES: a config whose [Interface] has a PreUp that
+# leaves a trace and whose [Peer] (line 6) ends with PEER-LINES (from line 8) fails as
+# expect_fail says, and PreUp never ran.
+expect_no_preup() {
+	printf '[Interface]\nPrivateKey = @PRIV@\nAddress = 10.30.0.1/24\nPreUp = echo ran >> @DIR@/hooks.log\n\n[Peer]\nPublicKey = @PUB1@\n%s\n' "$3" | conf
+	expect_fail "$1" "$2"
+	[ ! -e "$W/run/hooks.log" ] || fail "$1: PreUp ran"
+}
 
-[Peer]
-PublicKey = @PUB1@
-AllowedIPs = 10.30.1.0/33
-C
-expect_fail "bad AllowedIPs" "$IF.conf:8"
-[ -e "$W/run/hooks.log" ] && fail "bad AllowedIPs: PreUp ran"
+# 1. A config error: nothing runs, not even PreUp.
+expect_no_preup "bad AllowedIPs" "$IF.conf:8" "AllowedIPs = 10.30.1.0/33"
 
 # 2. An endpoint that does not resolve: nothing applied.
-conf <<'C'
-[Interface]
-PrivateKey = @PRIV@
-Address = 10.30.0.1/24
-PreUp = echo ran >> @DIR@/hooks.log
-
-[Peer]
-PublicKey = @PUB1@
-Endpoint = pq-no-such-host.invalid:51820
-AllowedIPs = 10.30.1.0/24
-C
-expect_fail "unresolvable endpoint" "pq-no-such-host.invalid"
-[ -e "$W/run/hooks.log" ] && fail "unresolvable endpoint: PreUp ran"
+expect_no_preup "unresolvable endpoint" "pq-no-such-host.invalid" \
+	"Endpoint = pq-no-such-host.invalid:51820"$'\n'"AllowedIPs = 10.30.1.0/24"
 
 # 3. A failing PostUp after a full tunnel with DNS: everything rolled back, hook named.
 conf <<'C'
