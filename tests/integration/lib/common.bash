@@ -52,9 +52,11 @@ at_exit() { AT_EXIT+=("$*"); }
 track_pid() { PIDS+=("$@"); }
 track_wg() { WG_LINKS+=("$1 $2"); } # NS IFACE
 
-# stop_pid PID [SIGNAL]: signal it, wait up to 5 s for it to go, then kill -9.
+# stop_pid PID [SIGNAL]: signal it, wait up to 5 s for it to go, then kill -9. Only a
+# child of this shell: a PID that exited long ago may since belong to someone else.
 stop_pid() {
 	local i
+	[ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ] || return 0
 	kill "-${2:-TERM}" "$1" 2>/dev/null || return 0
 	for i in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
 	kill -9 "$1" 2>/dev/null
