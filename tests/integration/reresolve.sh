@@ -33,11 +33,14 @@ resolves_to() { ip netns exec pq-ra getent ahostsv4 peer.test | grep -q "$1"; }
 wait_until 5 resolves_to 10.81.0.2 || fail "dnsmasq does not answer"
 
 make_key a b
-tunnel_conf() { # SELF PEER N PEER_N [ENDPOINT]: $W/pqrSELF0.conf, tunnel address 10.82.0.N
-	(umask 077; printf '[Interface]\nPrivateKey = %s\nAddress = 10.82.0.%s/24\nListenPort = 51820\n\n' \
-		"$(cat "$W/$1.key")" "$3"
-	printf '[Peer]\nPublicKey = %s\n%sAllowedIPs = 10.82.0.%s/32\n' "$(cat "$W/$2.pub")" "${5:+Endpoint = $5\n}" "$4"
-	) >"$W/pqr${1}0.conf"
+tunnel_conf() { # SELF PEER N PEER_N [ENDPOINT]: $W/pqrSELF0.conf (0600), tunnel address 10.82.0.N
+	local endpoint=
+	[ -z "${5:-}" ] || endpoint="Endpoint = $5"$'\n'
+	(umask 077
+	printf '[Interface]\nPrivateKey = %s\nAddress = 10.82.0.%s/24\nListenPort = 51820\n\n' "$(cat "$W/$1.key")" "$3" \
+		>"$W/pqr${1}0.conf"
+	printf '[Peer]\nPublicKey = %s\n%sAllowedIPs = 10.82.0.%s/32\n' "$(cat "$W/$2.pub")" "$endpoint" "$4" \
+		>>"$W/pqr${1}0.conf")
 }
 tunnel_conf a b 1 2 peer.test:51820
 tunnel_conf b a 2 1
