@@ -488,7 +488,7 @@ ns_snapshot() { # ns ifname...: the namespace, and the WireGuard interfaces to d
 	local ns=$1 i; shift
 	# The kernel clears "tentative" from a new link-local address a moment after the link
 	# comes up (DAD is off); podwirectl finishes sooner than wg-quick, so wait for it.
-	wait_until 2 no_tentative "$ns"
+	for i in $(seq 40); do no_tentative "$ns" && break; sleep 0.05; done
 	echo "== ip -d addr"; ip -n "$ns" -d addr
 	echo "== ip route show table all"; ip -n "$ns" route show table all
 	echo "== ip -6 route show table all"; ip -n "$ns" -6 route show table all
