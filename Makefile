@@ -14,7 +14,7 @@ CFLAGS ?= -O2 -g
 # The libraries' flags are asked of pkg-config when first used, not when make reads this file:
 # `make demo` and `make check` install the libraries (hack/deps.sh) before anything is built.
 pkg_cflags = $(eval pkg_cflags := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(pkg_cflags)
-# libcurl is loaded when an etcd store is opened (daemon/libcurl.h): its headers only here.
+# libcurl is loaded when an etcd store is opened (mesh/libcurl.h): its headers only here.
 pkg_libs = $(eval pkg_libs := $$(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null))$(pkg_libs)
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fstack-protector-strong -fPIE -pthread -I. $(pkg_cflags)
@@ -26,10 +26,18 @@ override LDLIBS += $(pkg_libs)
 
 # Each directory is a module. lib/ is shared by every binary; a binary's main.c lives in
 # its own directory and everything else there is linkable by tests and other binaries.
-MODULES := lib datapath datapath/userspace ipam plugin daemon cli
+# The modules, each after every module it uses (the link order): a module may use only
+# modules listed before it, and as there is no --start-group a new cycle fails the link.
+#   lib                   shared by all          datapath            the device API (lib)
+#   datapath/userspace    podwire-wg (lib)       ipam                podwire-ipam (lib)
+#   mesh                  store, records (lib)   plugin              podwire (lib)
+#   daemon                podwired (mesh, datapath, lib)
+#   cli                   podwirectl (mesh, datapath, lib)
+MODULES := lib datapath datapath/userspace ipam mesh plugin daemon cli
 mod_srcs = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 mod_objs = $(patsubst %.c,$(BUILD)/%.o,$(call mod_srcs,$(1)))
 mod_lib = $(BUILD)/lib$(subst /,-,$(1)).a
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
 
 BINS := podwirectl podwire-wg podwire podwire-ipam podwired
 bin_dir_podwirectl := cli
@@ -37,12 +45,12 @@ bin_dir_podwire-wg := datapath/userspace
 bin_dir_podwire := plugin
 bin_dir_podwire-ipam := ipam
 bin_dir_podwired := daemon
-# Which modules each binary links (besides its own), most dependent first.
-bin_mods_podwirectl := cli ipam daemon datapath lib
+# Which modules each binary links, its own first, then each module after those that use it.
+bin_mods_podwirectl := cli mesh datapath lib
 bin_mods_podwire-wg := datapath/userspace lib
-bin_mods_podwire := plugin ipam datapath lib
+bin_mods_podwire := plugin lib
 bin_mods_podwire-ipam := ipam lib
-bin_mods_podwired := daemon ipam datapath lib
+bin_mods_podwired := daemon mesh datapath lib
 
 all: $(addprefix $(BUILD)/,$(BINS))
 
@@ -65,17 +73,17 @@ $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
 define bin_rule
 $(BUILD)/$(1): $(BUILD)/$(bin_dir_$(1))/main.o $(foreach m,$(bin_mods_$(1)),$(call mod_lib,$(m)))
-	$$(CC) $$(LDFLAGS) -o $$@ $$< -Wl,--start-group $$(filter %.a,$$^) -Wl,--end-group $$(LDLIBS)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $$(filter %.a,$$^) $$(LDLIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
-# Unit tests (cmocka): tests/unit/test_NAME.c links against every module.
+# Unit tests (cmocka): tests/unit/test_NAME.c links against every module, users first.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-ALL_MODLIBS := $(foreach m,$(MODULES),$(call mod_lib,$(m)))
+ALL_MODLIBS := $(foreach m,$(call reverse,$(MODULES)),$(call mod_lib,$(m)))
 $(BUILD)/tests/%: tests/unit/%.c $(ALL_MODLIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_MODLIBS) -Wl,--end-group $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_MODLIBS) $(LDLIBS) -lcmocka
 unit: $(UNIT_BINS)
 
 # ASan+UBSan build of everything; the test suite runs against it.
@@ -93,7 +101,7 @@ FUZZ_SEEDS_config := tests/configs/seed tests/configs/valid tests/configs/invali
 FUZZ_LIBS := $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%)
 fuzz_run = clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
 		$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o build-fuzz/fuzz_$(1) tests/fuzz/fuzz_$(1).c \
-		-Wl,--start-group $(FUZZ_LIBS) -Wl,--end-group $(LDLIBS) && \
+		$(FUZZ_LIBS) $(LDLIBS) && \
 	mkdir -p build-fuzz/corpus-$(1) && \
 	build-fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$(1) \
 		$(wildcard tests/fuzz/corpus/$(1)) $(FUZZ_SEEDS_$(1)) &&

@@ -1,4 +1,4 @@
-/* peer add NAME: one-shot client onboarding (F15), the angristan installer's job done
+/* peer add NAME: one-shot client onboarding, the angristan installer's job done
  * through the mesh store. A fresh key pair is made here, a tunnel address is claimed from
  * the cluster's tunnel pool (the one podwired published under cluster/pools, so the nodes
  * accept the client) with the store's compare-and-swap, and the client's record (public key
@@ -17,12 +17,12 @@
 
 #include <sodium.h>
 
-#include "cli/mesh_store.h"
+#include "mesh/mesh_store.h"
 #include "cli/qr.h"
 #include "cli/subcommands.h"
-#include "daemon/cidr.h"
-#include "daemon/cluster.h"
-#include "daemon/mesh.h"
+#include "mesh/cidr.h"
+#include "mesh/cluster.h"
+#include "mesh/mesh.h"
 #include "lib/log.h"
 
 /* Clients usually sit behind NAT: keep its mapping alive (the tutorial's value). */

@@ -38,11 +38,10 @@ struct quick {
 	uint32_t table;		/* fwmark and table of the full tunnel, 0 when none */
 };
 
+/* --- quick_exec.c: the few programs wg-quick runs that have no library here (nft or
+ * iptables-restore, resolvconf, the hooks' bash), and the "[#]" printer of every step. */
 /* Print a step the way wg-quick does ("[#] ip -4 address add ..."), on stderr. */
 void quick_log_cmd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* --- quick_exec.c: the few programs wg-quick runs that have no library here (nft or
- * iptables-restore, resolvconf, the hooks' bash). */
 /* Is @name an executable on PATH (bash's `type -p`)? */
 bool quick_have_program(const char *name);
 /* Run @argv (PATH lookup), feeding @input (may be NULL) on stdin and, when @output is not

@@ -1,6 +1,8 @@
-/* quick_exec.c — start a program, give it stdin, collect stdout, wait for it. */
+/* quick_exec.c — start a program, give it stdin, collect stdout, wait for it; and print
+ * each step the way wg-quick does ("[#] ..."), beside the command runner as wg-quick keeps it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,17 @@
 
 /* Hooks and key commands print little; more than this is a runaway program. */
 #define QUICK_EXEC_MAX_OUTPUT (16u << 20)
+
+void quick_log_cmd(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("[#] ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 bool quick_have_program(const char *name)
 {

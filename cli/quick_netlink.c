@@ -3,7 +3,7 @@
  * Each request is built the way iproute2 builds it, so that `ip addr`, `ip route` and
  * `ip route` afterwards show exactly what they show after wg-quick: routes are protocol
  * "boot" with link scope for IPv4 (iproute2's default for a route without gateway) and
- * universe scope for IPv6 (lib/rtnl.c's helpers leave libnl's default protocol "static",
+ * universe scope for IPv6 (lib/nlroute.c's helpers leave libnl's default protocol "static",
  * which `ip route` would show). Policy rules are in quick_rule.c. */
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cli/quick.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 
 int quick_link_index(const char *name)
 {

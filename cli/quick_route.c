@@ -104,10 +104,10 @@ static int choose_table(struct quick *q)
 		return ret;
 	if (dev->fwmark) {
 		q->table = dev->fwmark;
-		device_free(dev);
+		wgdevice_free(dev);
 		return 0;
 	}
-	device_free(dev);
+	wgdevice_free(dev);
 	for (;;) {
 		ret = quick_table_in_use(AF_INET, table, &used4);
 		if (!ret)
@@ -198,7 +198,7 @@ int quick_add_routes(struct quick *q)
 	if (ret)
 		return ret;
 	ret = collect_allowed_ips(dev, &items, &n);
-	device_free(dev);
+	wgdevice_free(dev);
 	for (size_t i = 0; !ret && i < n; i++) {
 		ret = add_route(q, &items[i]);
 		if (ret)
@@ -236,7 +236,7 @@ int quick_del_rules(struct quick *q)
 	if (!q->rules_set && !device_get(&dev, q->ifname)) {
 		if (dev->fwmark && default_allowed_ips(dev, full))
 			table = dev->fwmark;
-		device_free(dev);
+		wgdevice_free(dev);
 	}
 	if (!table)
 		return 0;
@@ -299,7 +299,7 @@ int quick_set_mtu_up(struct quick *q)
 		if (m > mtu)
 			mtu = m;
 	}
-	device_free(dev);
+	wgdevice_free(dev);
 	if (ret)
 		return ret;
 	if (!mtu) {

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "cli/quick.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 
 struct rule_spec {
 	int family;

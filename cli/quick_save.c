@@ -125,11 +125,11 @@ int quick_save_config(struct quick *q, char *err, size_t err_len)
 		if (fd >= 0)
 			close(fd);
 		snprintf(err, err_len, "Could not write configuration file %s: %s", tmp, strerror(-ret));
-		device_free(dev);
+		wgdevice_free(dev);
 		return ret;
 	}
 	ret = write_config(f, q, dev);
-	device_free(dev);
+	wgdevice_free(dev);
 	if (!ret && (fflush(f) || fsync(fileno(f))))
 		ret = -errno;
 	if (fclose(f) && !ret)

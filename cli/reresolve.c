@@ -1,6 +1,6 @@
 /* reresolve: `podwirectl reresolve IFACE [--interval S] [--stale S] [--config CONF]`.
  *
- * F9: re-resolve the DNS endpoints of IFACE's peers that had no handshake for --stale
+ * Re-resolve the DNS endpoints of IFACE's peers that had no handshake for --stale
  * seconds (135, as wireguard-tools' reresolve-dns.sh) and rewrite only those whose address
  * changed. The names come from what `podwirectl up` recorded in /run/podwire/IFACE.endpoints,
  * or from --config CONF. Once, or every --interval seconds until killed. */

@@ -166,7 +166,7 @@ int set_parse_allowedips(struct wgpeer *peer, const char *value)
 			ret = -EINVAL;
 			break;
 		}
-		if (!peer_add_allowedip(peer, &prefix)) {
+		if (!wgdevice_add_allowedip(peer, &prefix)) {
 			ret = -ENOMEM;
 			break;
 		}
@@ -213,7 +213,7 @@ int set_parse_args(struct wgdevice *dev, int argc, char *argv[])
 
 	while (argc > 0) {
 		if (!strcmp(argv[0], "peer") && argc >= 2) {
-			peer = device_add_peer(dev);
+			peer = wgdevice_add_peer(dev);
 			if (!peer)
 				return -ENOMEM;
 			if (key_from_base64(peer->public_key, argv[1]) < 0) {
@@ -280,6 +280,6 @@ int set_main(int argc, char *argv[])
 	ret = set_parse_args(dev, argc - 2, argv + 2);
 	if (!ret)
 		ret = set_apply(dev);
-	device_free(dev);
+	wgdevice_free(dev);
 	return ret ? 1 : 0;
 }

@@ -113,7 +113,7 @@ static int add_removals(struct wgdevice *file)
 
 		if (n && bsearch(&k, keys, n, sizeof(*keys), key_cmp))
 			continue;
-		gone = device_add_peer(file);
+		gone = wgdevice_add_peer(file);
 		if (!gone) {
 			ret = -ENOMEM;
 			goto out;
@@ -123,7 +123,7 @@ static int add_removals(struct wgdevice *file)
 	}
 out:
 	free(keys);
-	device_free(runtime);
+	wgdevice_free(runtime);
 	return ret;
 }
 
@@ -185,6 +185,6 @@ int setconf_main(int argc, char *argv[])
 		ret = add_removals(dev);
 	if (!ret)
 		ret = set_apply(dev);
-	device_free(dev);
+	wgdevice_free(dev);
 	return ret ? 1 : 0;
 }

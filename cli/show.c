@@ -58,7 +58,7 @@ static int show_all(const char *cmd, const char *keyword)
 			if (!show_keyword(stdout, dev, keyword, true)) {
 				fprintf(stderr, "Invalid parameter: `%s'\n", keyword);
 				show_usage(stderr, cmd);
-				device_free(dev);
+				wgdevice_free(dev);
 				ret = 1;
 				break;
 			}
@@ -67,7 +67,7 @@ static int show_all(const char *cmd, const char *keyword)
 			if (p[strlen(p) + 1])
 				printf("\n");
 		}
-		device_free(dev);
+		wgdevice_free(dev);
 		ret = 0;
 	}
 	free(names);
@@ -113,6 +113,6 @@ int show_main(int argc, char *argv[])
 		show_style_from_env(&style, stdout);
 		show_pretty(&style, dev);
 	}
-	device_free(dev);
+	wgdevice_free(dev);
 	return 0;
 }

@@ -29,6 +29,6 @@ int showconf_main(int argc, char *argv[])
 		return 1;
 	}
 	show_config(stdout, dev);
-	device_free(dev);
+	wgdevice_free(dev);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* status: the mesh as a table (F20) — every node in the store joined with what the local
+/* status: the mesh as a table — every node in the store joined with what the local
  * WireGuard device knows about it: endpoint, pod CIDRs, last handshake, transfer, state.
  * MTU problems are flagged, because a wrong MTU shows as near-zero throughput rather than
  * as an error: records whose MTU differs from ours, and a tunnel MTU that does not leave
@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/mesh_store.h"
+#include "mesh/mesh_store.h"
 #include "cli/subcommands.h"
-#include "daemon/cluster.h"
-#include "daemon/mesh.h"
+#include "mesh/cluster.h"
+#include "mesh/mesh.h"
 #include "datapath/device.h"
 #include "lib/defaults.h"
 #include "lib/log.h"
@@ -303,7 +303,7 @@ out:
 	mesh_free(nodes, n_nodes);
 	node_clear(&stored_self);
 	free(skips.v);
-	device_free(dev);
+	wgdevice_free(dev);
 	store_kvs_free(kvs, n_kvs);
 	store_kvs_free(claims, n_claims);
 	store_close(s);

@@ -7,7 +7,6 @@
  * `podwirectl reresolve` (datapath/reresolve.h). */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +17,9 @@
 #include "cli/subcommands.h"
 #include "datapath/device.h"
 #include "datapath/device_config.h"
+#include "datapath/link.h"
 #include "datapath/reresolve.h"
 #include "lib/log.h"
-
-void quick_log_cmd(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("[#] ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 int quick_open(struct quick *q, const char *conf_or_iface, char *err, size_t err_len)
 {
@@ -187,7 +176,7 @@ int quick_up(struct quick *q, char *err, size_t err_len)
 	}
 	ret = quick_run_hooks(q, "PostUp", &q->conf->iface.post_up, err, err_len);
 out:
-	device_free(dev);
+	wgdevice_free(dev);
 	if (ret)
 		undo_up(q);
 	return ret;

@@ -1,11 +1,7 @@
 /* agent.c — podwired's startup, event loop and one reconcile pass (see agent.h). */
 #include "daemon/agent.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <inttypes.h>
-#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,21 +14,19 @@
 
 #include <sodium.h>
 
-#include "daemon/cidr.h"
-#include "daemon/cluster.h"
 #include "daemon/cniconf.h"
 #include "daemon/iface.h"
-#include "daemon/mesh.h"
 #include "daemon/metrics.h"
-#include "daemon/node.h"
 #include "daemon/reconcile.h"
-#include "daemon/store.h"
+#include "mesh/cidr.h"
+#include "mesh/cluster.h"
+#include "mesh/mesh.h"
+#include "mesh/node.h"
+#include "mesh/observed.h"
+#include "mesh/store.h"
 #include "lib/defaults.h"
 #include "lib/log.h"
 
-/* WireGuard paper §6.1: a session older than REJECT_AFTER_TIME (180 s) is dead, so an
- * endpoint last confirmed before that is not worth publishing as "observed". */
-#define OBSERVED_FRESH_SECONDS 180
 #define BACKOFF_MAX_SECONDS 10
 
 struct agent {
@@ -144,32 +138,6 @@ static void store_state(struct agent *a, int err, const char *what)
 	}
 }
 
-/* The first IPv4 address of an interface that is up (not loopback, not ours, not link-local). */
-static int detect_endpoint(const struct agent_options *o, char *out, size_t len)
-{
-	struct ifaddrs *ifs, *i;
-	int ret = -EADDRNOTAVAIL;
-
-	if (getifaddrs(&ifs) < 0)
-		return -errno;
-	for (i = ifs; i; i = i->ifa_next) {
-		char addr[IP_ADDR_STRLEN];
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
-		    (i->ifa_flags & IFF_LOOPBACK) || !strcmp(i->ifa_name, o->ifname))
-			continue;
-		/* 169.254/16 (RFC 3927) is link-local: pods' gateway address, never reachable from peers. */
-		if ((ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) == 0xa9fe)
-			continue;
-		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
-		snprintf(out, len, "%s:%u", addr, o->listen_port);
-		ret = 0;
-		break;
-	}
-	freeifaddrs(ifs);
-	return ret;
-}
-
 /* Claim (or find again) this node's tunnel address and pod CIDR. */
 static int claim_addresses(struct agent *a)
 {
@@ -260,98 +228,6 @@ static int publish(struct agent *a, bool force)
 	return 0;
 }
 
-static int cmp_node_ptr_key(const void *a, const void *b)
-{
-	return memcmp((*(const struct node *const *)a)->public_key, (*(const struct node *const *)b)->public_key,
-		      WG_KEY_LEN);
-}
-
-/* The nodes sorted by public key, to match device peers in O(log n) each. */
-static const struct node **key_index(const struct node *nodes, size_t n)
-{
-	const struct node **idx = calloc(n + 1, sizeof(*idx));
-
-	if (!idx)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		idx[i] = &nodes[i];
-	qsort(idx, n, sizeof(*idx), cmp_node_ptr_key);
-	return idx;
-}
-
-static const struct node *node_by_key(const struct node **idx, size_t n, const uint8_t key[WG_KEY_LEN])
-{
-	struct node k;
-	const struct node *kp = &k, **hit;
-
-	memcpy(k.public_key, key, WG_KEY_LEN);
-	hit = bsearch(&kp, idx, n, sizeof(*idx), cmp_node_ptr_key);
-	return hit ? *hit : NULL;
-}
-
-/* Write-back of what this node's device observes (F8: the store as signalling server):
- * the endpoint of each live peer whose packets come from somewhere else than it says. */
-static bool collect_observed(struct agent *a, const struct wgdevice *dev, const struct node **idx, size_t n)
-{
-	struct node fresh = { 0 };
-	const struct node *node;
-	const struct wgpeer *p;
-	bool changed;
-
-	for_each_wgpeer(dev, p) {
-		char ep[ENDPOINT_STRLEN];
-
-		if (!p->endpoint.addr.sa_family || !p->last_handshake_time.tv_sec ||
-		    now_seconds() - p->last_handshake_time.tv_sec > OBSERVED_FRESH_SECONDS)
-			continue;
-		endpoint_format(&p->endpoint.addr, ep, sizeof(ep));
-		node = node_by_key(idx, n, p->public_key);
-		if (node && strcmp(node->endpoint, ep))
-			node_set_observed(&fresh, p->public_key, ep);
-	}
-	changed = fresh.n_observed != a->self.n_observed;
-	/* Field by field: the endpoint buffers hold stale bytes after their NUL. */
-	for (size_t i = 0; i < fresh.n_observed && !changed; i++)
-		changed = memcmp(fresh.observed[i].public_key, a->self.observed[i].public_key, WG_KEY_LEN) ||
-			  strcmp(fresh.observed[i].endpoint, a->self.observed[i].endpoint);
-	if (changed) {
-		free(a->self.observed);
-		a->self.observed = fresh.observed;
-		a->self.n_observed = fresh.n_observed;
-	} else {
-		free(fresh.observed);
-	}
-	return changed;
-}
-
-/* The peers as they are after this pass (the desired nodes); counters from @dev where the
- * peer already existed, refreshed at each scrape anyway. */
-static void update_peer_metrics(struct agent *a, const struct wgdevice *dev, const struct node *nodes,
-				const struct node **idx, size_t n)
-{
-	struct metrics_peer *mp = calloc(n + 1, sizeof(*mp));
-	const struct wgpeer *p;
-
-	if (!mp)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		key_to_base64(mp[i].public_key, nodes[i].public_key);
-		snprintf(mp[i].name, sizeof(mp[i].name), "%s", nodes[i].name);
-	}
-	for_each_wgpeer(dev, p) {
-		const struct node *node = node_by_key(idx, n, p->public_key);
-		size_t i;
-
-		if (!node)
-			continue;
-		i = (size_t)(node - nodes);
-		mp[i].rx_bytes = p->rx_bytes;
-		mp[i].tx_bytes = p->tx_bytes;
-		mp[i].last_handshake = p->last_handshake_time.tv_sec;
-	}
-	metrics_set_peers(&a->metrics, mp, n);
-}
-
 /* Scrape-time refresh (metrics thread): live counters straight from the device. */
 static void refresh_metrics(struct metrics *m, void *ctx)
 {
@@ -361,7 +237,7 @@ static void refresh_metrics(struct metrics *m, void *ctx)
 	if (device_get(&dev, ifname))
 		return;
 	metrics_update_counters(m, dev);
-	device_free(dev);
+	wgdevice_free(dev);
 }
 
 /* Create the interface if it is missing and give it our key and port. */
@@ -398,11 +274,11 @@ static int ensure_interface(struct agent *a)
 		if (ret) {
 			log_err("%s: cannot set the private key and port: %s%s%s", o->ifname, strerror(-ret),
 				err[0] ? ": " : "", err);
-			device_free(dev);
+			wgdevice_free(dev);
 			return ret;
 		}
 	}
-	device_free(dev);
+	wgdevice_free(dev);
 	/* The tunnel address with the tunnel CIDR's length: the kernel's subnet route then sends
 	 * every tunnel address (other nodes, clients) into the interface. */
 	for (size_t i = 0; i < a->self.n_tunnel_ips; i++) {
@@ -425,17 +301,17 @@ struct pass {
 	struct wgdevice *dev;
 	const char **endpoints;
 	struct ip_prefix *routes;
-	const struct node **index;
+	struct mesh_index index;
 };
 
 static void pass_free(struct pass *p)
 {
 	mesh_free(p->nodes, p->n_nodes);
 	node_clear(&p->stored_self);
-	device_free(p->dev);
+	wgdevice_free(p->dev);
 	free(p->endpoints);
 	free(p->routes);
-	free(p->index);
+	mesh_index_free(&p->index);
 }
 
 /* One reconcile: store → validated nodes → incremental device update → routes →
@@ -455,6 +331,7 @@ static int reconcile_pass(struct agent *a)
 	struct wgdevice *update = NULL;
 	struct store_kv *kvs = NULL;
 	struct pass p = { 0 };
+	struct metrics_peer *peers;
 	size_t n_kvs = 0, n_routes = 0, added, removed;
 	char err[256] = "";
 	double t0 = monotonic();
@@ -523,16 +400,16 @@ static int reconcile_pass(struct agent *a)
 			 monotonic() - t0);
 	if (ret)
 		goto out;
-	p.index = key_index(p.nodes, p.n_nodes);
-	if (!p.index) {
-		ret = -ENOMEM;
+	ret = mesh_index_build(&p.index, p.nodes, p.n_nodes);
+	if (ret)
 		goto out;
-	}
-	update_peer_metrics(a, p.dev, p.nodes, p.index, p.n_nodes);
+	peers = metrics_peers_build(p.dev, p.nodes, &p.index);
+	if (peers)
+		metrics_set_peers(&a->metrics, peers, p.n_nodes);
 	/* Our record: republish when it is missing or stale in the store (deleted, lease lost
 	 * during an outage), when our observations changed, or for the heartbeat. */
 	{
-		bool observed_changed = collect_observed(a, p.dev, p.index, p.n_nodes);
+		bool observed_changed = observed_update(&a->self, p.dev, &p.index, now_seconds());
 		bool missing = !p.stored_self.name[0] ||
 			       sodium_memcmp(p.stored_self.public_key, a->self.public_key, WG_KEY_LEN);
 		int pret = publish(a, missing || observed_changed);
@@ -542,7 +419,7 @@ static int reconcile_pass(struct agent *a)
 			ret = pret;
 	}
 out:
-	device_free(update);
+	wgdevice_free(update);
 	pthread_mutex_lock(&a->metrics.lock);
 	a->metrics.reconcile_total++;
 	if (ret)
@@ -600,7 +477,7 @@ static int startup(struct agent *a)
 		return ret;
 	if (o->endpoint)
 		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
-	else if (detect_endpoint(o, a->self.endpoint, sizeof(a->self.endpoint)))
+	else if (iface_detect_endpoint(o->ifname, o->listen_port, a->self.endpoint, sizeof(a->self.endpoint)))
 		log_warn("no IPv4 address found to advertise; peers must learn this node's endpoint by roaming");
 	a->self.mtu = o->mtu;
 	a->self.persistent_keepalive = o->persistent_keepalive;

@@ -1,5 +1,6 @@
 /* agent.h — podwired's life: bring the node up, publish it, and keep the WireGuard
- * interface and routes equal to the store (F13, F18, F20; the signalling half of F8).
+ * interface and routes equal to the store, serve metrics, and publish what it observes of
+ * its peers' endpoints (the signalling half of NAT-to-NAT traversal).
  *
  * Startup: load (or create) the private key, claim a tunnel address and a pod CIDR through
  * the store, create the interface if it is not there (kernel or userspace, link_create()),
@@ -16,7 +17,7 @@
 #include <stdint.h>
 
 #include "daemon/nodekey.h"
-#include "datapath/device.h"
+#include "datapath/link.h"
 #include "lib/ipaddr.h"
 
 struct agent_options {
@@ -32,7 +33,7 @@ struct agent_options {
 	struct ip_prefix tunnel_cidr;	/* tunnel addresses come from here */
 	bool has_tunnel_ip;
 	struct ip_addr tunnel_ip;	/* fixed instead of allocated */
-	/* Dual stack (F11): IPv6 pools, used when set; one tunnel carries both families. */
+	/* Dual stack: IPv6 pools, used when set; one tunnel carries both families. */
 	bool has_cluster_cidr6, has_tunnel_cidr6;
 	struct ip_prefix cluster_cidr6;
 	uint8_t block_len6;
@@ -45,7 +46,7 @@ struct agent_options {
 	enum datapath_choice datapath;
 	const char *metrics_listen;	/* NULL or "off": no metrics */
 	struct nodekey_source key;
-	unsigned int resync_seconds;	/* periodic full reconcile, also F9 re-resolution */
+	unsigned int resync_seconds;	/* periodic full reconcile, also re-resolves DNS endpoints */
 	unsigned int heartbeat_seconds;	/* republish the record's Heartbeat / keep the lease */
 	const char *cni_conf_dir;	/* write the node's CNI conflist here (NULL: don't) */
 	const char *cni_conf_template;	/* its template (NULL: the built-in one) */

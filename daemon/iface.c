@@ -1,8 +1,10 @@
 /* iface.c — addresses, MTU and pod routes of the WireGuard interface (see iface.h). */
 #include "daemon/iface.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +13,7 @@
 #include <netlink/route/route.h>
 
 #include "lib/log.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 
 int iface_configure(const char *ifname, const struct ip_prefix *addrs, size_t n_addrs, unsigned int mtu)
 {
@@ -199,5 +201,36 @@ out:
 	free(w.want);
 	free(w.stale);
 	nlroute_close(sk);
+	return ret;
+}
+
+int iface_endpoint_pick(const struct ifaddrs *list, const char *skip_ifname, unsigned int port, char *out,
+			size_t len)
+{
+	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
+		char addr[IP_ADDR_STRLEN];
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK) || !strcmp(i->ifa_name, skip_ifname))
+			continue;
+		/* 169.254/16 (RFC 3927) is link-local: pods' gateway address, never reachable from peers. */
+		if ((ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) == 0xa9fe)
+			continue;
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
+		snprintf(out, len, "%s:%u", addr, port);
+		return 0;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+int iface_detect_endpoint(const char *skip_ifname, unsigned int port, char *out, size_t len)
+{
+	struct ifaddrs *ifs;
+	int ret;
+
+	if (getifaddrs(&ifs) < 0)
+		return -errno;
+	ret = iface_endpoint_pick(ifs, skip_ifname, port, out, len);
+	freeifaddrs(ifs);
 	return ret;
 }

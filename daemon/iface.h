@@ -7,6 +7,7 @@
 #ifndef PODWIRE_DAEMON_IFACE_H
 #define PODWIRE_DAEMON_IFACE_H
 
+#include <ifaddrs.h>
 #include <stddef.h>
 
 #include "lib/ipaddr.h"
@@ -14,6 +15,13 @@
 /* Add @addrs (tunnel IP with the tunnel CIDR's length) if missing, set @mtu (0: leave),
  * bring @ifname up. */
 int iface_configure(const char *ifname, const struct ip_prefix *addrs, size_t n_addrs, unsigned int mtu);
+/* The endpoint this node advertises when none is given: "ADDR:@port" with the first IPv4
+ * address in @list (getifaddrs order) of an interface that is up, not loopback, not
+ * @skip_ifname (our own WireGuard interface) and not link-local. -EADDRNOTAVAIL if none. */
+int iface_endpoint_pick(const struct ifaddrs *list, const char *skip_ifname, unsigned int port, char *out,
+			size_t len);
+/* iface_endpoint_pick() over this network namespace's addresses. */
+int iface_detect_endpoint(const char *skip_ifname, unsigned int port, char *out, size_t len);
 /* Make the routes through @ifname equal to @want. @added and @removed count the changes. */
 int iface_sync_routes(const char *ifname, const struct ip_prefix *want, size_t n_want, size_t *added,
 		      size_t *removed);

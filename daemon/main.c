@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
-#include "daemon/node.h"
+#include "mesh/mesh_store.h"
+#include "mesh/node.h"
 #include "lib/defaults.h"
 #include "lib/log.h"
 #include "lib/version.h"
@@ -180,27 +181,32 @@ static int store_dir_check(const char *dir, bool create)
 static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cleanup)
 {
 	static char hostname[NODE_NAME_MAX];
-	const char *store_dir = NULL, *etcd = NULL;
+	struct mesh_store_args store;
 	bool store_dir_create = false;
 	unsigned long v;
 	int c;
+
+	mesh_store_args_default(&store);
 
 	while ((c = getopt_long(argc, argv, "i:hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_NAME: o->name = optarg; break;
 		case 'i': o->ifname = optarg; break;
 		case OPT_STORE:
-			if (strcmp(optarg, "file") && strcmp(optarg, "etcd")) {
-				log_err("--store: '%s' is not file or etcd", optarg);
+			if (mesh_store_option(&store, "--store", optarg))
 				return -EINVAL;
-			}
-			o->store_backend = optarg;
 			break;
-		case OPT_STORE_DIR: store_dir = optarg; break;
+		case OPT_STORE_DIR:
+			if (mesh_store_option(&store, "--store-dir", optarg))
+				return -EINVAL;
+			break;
+		case OPT_ETCD:
+			if (mesh_store_option(&store, "--etcd-endpoints", optarg))
+				return -EINVAL;
+			break;
 		case OPT_STORE_DIR_CREATE: store_dir_create = true; break;
 		case OPT_CNI_CONF_DIR: o->cni_conf_dir = optarg; break;
 		case OPT_CNI_CONF_TEMPLATE: o->cni_conf_template = optarg; break;
-		case OPT_ETCD: etcd = optarg; o->store_backend = "etcd"; break;
 		case OPT_LEASE:
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
 				return -EINVAL;
@@ -353,10 +359,8 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 		log_err("--interface: '%s' is not a valid interface name", o->ifname);
 		return -EINVAL;
 	}
-	if (!strcmp(o->store_backend, "etcd"))
-		o->store_location = etcd ? etcd : "http://127.0.0.1:2379";
-	else if (store_dir)
-		o->store_location = store_dir;
+	o->store_backend = store.backend;
+	o->store_location = store.location;
 	if (o->block_len < o->cluster_cidr.cidr || o->block_len > ip_addr_bits(&o->cluster_cidr.addr)) {
 		log_err("--block-size: /%u does not fit in the cluster CIDR", o->block_len);
 		return -EINVAL;

@@ -10,8 +10,9 @@
 
 #include <microhttpd.h>
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 #include "lib/ipaddr.h"
+#include "mesh/mesh.h"
 
 void metrics_init(struct metrics *m, const char *ifname, const char *datapath)
 {
@@ -37,6 +38,32 @@ void metrics_set_peers(struct metrics *m, struct metrics_peer *peers, size_t n)
 	m->peers = peers;
 	m->n_peers = n;
 	pthread_mutex_unlock(&m->lock);
+}
+
+struct metrics_peer *metrics_peers_build(const struct wgdevice *dev, const struct node *nodes,
+					 const struct mesh_index *idx)
+{
+	struct metrics_peer *mp = calloc(idx->n + 1, sizeof(*mp));
+	const struct wgpeer *p;
+
+	if (!mp)
+		return NULL;
+	for (size_t i = 0; i < idx->n; i++) {
+		key_to_base64(mp[i].public_key, nodes[i].public_key);
+		snprintf(mp[i].name, sizeof(mp[i].name), "%s", nodes[i].name);
+	}
+	for_each_wgpeer(dev, p) {
+		const struct node *node = mesh_index_find(idx, p->public_key);
+		size_t i;
+
+		if (!node)
+			continue;
+		i = (size_t)(node - nodes);
+		mp[i].rx_bytes = p->rx_bytes;
+		mp[i].tx_bytes = p->tx_bytes;
+		mp[i].last_handshake = p->last_handshake_time.tv_sec;
+	}
+	return mp;
 }
 
 void metrics_update_counters(struct metrics *m, const struct wgdevice *dev)

@@ -1,4 +1,4 @@
-/* metrics.h — Prometheus text exposition of the daemon's state (F20), served by
+/* metrics.h — Prometheus text exposition of the daemon's state, served by
  * libmicrohttpd on its own thread (default 127.0.0.1:9586, like wireguard_exporter's port
  * neighbourhood). The daemon fills a snapshot after each reconcile; scrapes read it under
  * a lock, never touch the store, and refresh only the per-peer counters from the device
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/node.h"
+#include "mesh/node.h"
 
 struct metrics_peer {
 	char name[NODE_NAME_MAX];
@@ -40,8 +40,14 @@ void metrics_stop(struct metrics *m);
 void metrics_init(struct metrics *m, const char *ifname, const char *datapath);
 /* Replace the per-peer snapshot (takes ownership of @peers). */
 void metrics_set_peers(struct metrics *m, struct metrics_peer *peers, size_t n);
-/* Update the counters of the peers in the snapshot from @dev (by public key). */
+/* The per-peer snapshot after a reconcile pass: one entry per node of @idx (built from
+ * @nodes), in @nodes' order, with the counters of @dev's peer for that node where the
+ * device has it (zero for a peer just added). NULL when out of memory. */
 struct wgdevice;
+struct mesh_index;
+struct metrics_peer *metrics_peers_build(const struct wgdevice *dev, const struct node *nodes,
+					 const struct mesh_index *idx);
+/* Update the counters of the peers in the snapshot from @dev (by public key). */
 void metrics_update_counters(struct metrics *m, const struct wgdevice *dev);
 /* Render into a malloc'd string (also what the HTTP handler serves). */
 char *metrics_render(struct metrics *m);

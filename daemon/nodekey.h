@@ -1,4 +1,5 @@
-/* nodekey.h — where the node's private key comes from (F1, F14).
+/* nodekey.h — where the node's private key comes from: made once and kept 0600, or read
+ * from a file or a command's output.
  *
  * In order: a command's output (e.g. reading a Kubernetes Secret), a file, or the state
  * directory's "private.key", generated on first start with mode 0600 and kept across

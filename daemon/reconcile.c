@@ -66,7 +66,7 @@ static int add_allowedips(struct wgpeer *p, const struct ip_prefix *want, size_t
 {
 	p->flags |= WGPEER_REPLACE_ALLOWEDIPS;
 	for (size_t i = 0; i < n; i++)
-		if (!peer_add_allowedip(p, &want[i]))
+		if (!wgdevice_add_allowedip(p, &want[i]))
 			return -ENOMEM;
 	return 0;
 }
@@ -93,7 +93,7 @@ static void choose_endpoint(const struct reconcile_input *in, size_t i, const st
 		return;
 	memset(&want, 0, sizeof(want));
 	if (in->resolve(in->endpoints[i], &want, in->resolve_ctx) || !want.addr.sa_family)
-		return; /* unresolvable now: keep whatever works (F9 retries next round) */
+		return; /* unresolvable now: keep whatever works (re-resolved next round) */
 	if (!cur) {
 		*out = want;
 		return;
@@ -152,7 +152,7 @@ int reconcile_plan(const struct reconcile_input *in, const struct reconcile_stat
 
 		if (wanted[j])
 			continue;
-		rm = device_add_peer(dev);
+		rm = wgdevice_add_peer(dev);
 		if (!rm)
 			goto out;
 		memcpy(rm->public_key, sorted[j]->public_key, WG_KEY_LEN);
@@ -176,7 +176,7 @@ int reconcile_plan(const struct reconcile_input *in, const struct reconcile_stat
 			counts->unchanged++;
 			continue;
 		}
-		np = device_add_peer(dev);
+		np = wgdevice_add_peer(dev);
 		if (!np)
 			goto out;
 		memcpy(np->public_key, in->nodes[i].public_key, WG_KEY_LEN);
@@ -203,7 +203,7 @@ int reconcile_plan(const struct reconcile_input *in, const struct reconcile_stat
 out:
 	free(sorted);
 	free(wanted);
-	device_free(dev);
+	wgdevice_free(dev);
 	return ret;
 }
 

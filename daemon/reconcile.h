@@ -9,14 +9,14 @@
  *
  * Endpoints: the device's endpoint follows the last authenticated packet (roaming, paper
  * §2.1), so the plan sets an endpoint only when what the store says resolves to something
- * other than what was last applied (a new node, a DNS name that moved: F9, a NAT-observed
- * address: F8), or when the peer has none. */
+ * other than what was last applied (a new node, a DNS name that moved, a NAT-observed
+ * address), or when the peer has none. */
 #ifndef PODWIRE_DAEMON_RECONCILE_H
 #define PODWIRE_DAEMON_RECONCILE_H
 
 #include <stddef.h>
 
-#include "daemon/node.h"
+#include "mesh/node.h"
 #include "datapath/device.h"
 
 struct reconcile_applied {

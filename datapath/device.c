@@ -1,5 +1,5 @@
-/* device.c — the device API's front door: owns the in-memory device/peer lists and sends
- * each call to the backend that runs the interface.
+/* device.c — the device API's front door: sends each call to the backend that runs the
+ * interface.
  *
  * The backend is chosen per interface the way wg(8)'s ipc.c does: a UAPI socket
  * /var/run/wireguard/NAME.sock that answers means a userspace datapath (podwire-wg or
@@ -13,65 +13,6 @@
 #include "datapath/netlink.h"
 #include "datapath/rollback.h"
 #include "datapath/uapi_client.h"
-#include "lib/key.h"
-
-void peer_free(struct wgpeer *peer)
-{
-	struct wgallowedip *a, *next;
-
-	if (!peer)
-		return;
-	for (a = peer->first_allowedip; a; a = next) {
-		next = a->next_allowedip;
-		free(a);
-	}
-	key_wipe(peer->preshared_key, sizeof(peer->preshared_key));
-	free(peer);
-}
-
-void device_free(struct wgdevice *dev)
-{
-	struct wgpeer *peer, *next;
-
-	if (!dev)
-		return;
-	for (peer = dev->first_peer; peer; peer = next) {
-		next = peer->next_peer;
-		peer_free(peer);
-	}
-	key_wipe(dev->private_key, sizeof(dev->private_key));
-	free(dev);
-}
-
-struct wgpeer *device_add_peer(struct wgdevice *dev)
-{
-	struct wgpeer *peer = calloc(1, sizeof(*peer));
-
-	if (!peer)
-		return NULL;
-	if (dev->last_peer)
-		dev->last_peer->next_peer = peer;
-	else
-		dev->first_peer = peer;
-	dev->last_peer = peer;
-	return peer;
-}
-
-struct wgallowedip *peer_add_allowedip(struct wgpeer *peer, const struct ip_prefix *prefix)
-{
-	struct wgallowedip *a = calloc(1, sizeof(*a));
-
-	if (!a)
-		return NULL;
-	if (prefix)
-		a->prefix = *prefix;
-	if (peer->last_allowedip)
-		peer->last_allowedip->next_allowedip = a;
-	else
-		peer->first_allowedip = a;
-	peer->last_allowedip = a;
-	return a;
-}
 
 const char *datapath_kind_name(enum datapath_kind kind)
 {
@@ -104,14 +45,14 @@ int device_get(struct wgdevice **dev, const char *name)
 	return kernel_get_device(dev, name);
 }
 
-static int backend_set(struct wgdevice *dev, bool uapi, char *err, unsigned long err_len)
+static int backend_set(struct wgdevice *dev, bool uapi, char *err, size_t err_len)
 {
 	return uapi ? uapi_set_device(dev, err, err_len) : kernel_set_device(dev, err, err_len);
 }
 
 /* Neither backend applies a set atomically (rollback.h), so read the device first and, if
  * the set fails, put back what it may have changed, and say whether that worked. */
-int device_set(struct wgdevice *dev, char *err, unsigned long err_len)
+int device_set(struct wgdevice *dev, char *err, size_t err_len)
 {
 	struct wgdevice *before = NULL, *plan = NULL;
 	bool uapi;
@@ -144,8 +85,8 @@ int device_set(struct wgdevice *dev, char *err, unsigned long err_len)
 		snprintf(err + off, err_len - off, DEVICE_SET_PARTIAL_NOTE);
 	}
 out:
-	device_free(before);
-	device_free(plan);
+	wgdevice_free(before);
+	wgdevice_free(plan);
 	return ret;
 }
 

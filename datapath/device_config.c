@@ -37,7 +37,7 @@ static int add_peer(struct wgdevice *dev, const struct config *conf, const struc
 
 	if ((cp->preshared_key_file || cp->preshared_key_command) && !cp->has_preshared_key)
 		return peer_fail(err, err_len, conf, cp, "%s", "PresharedKey", "key source not loaded yet");
-	peer = device_add_peer(dev);
+	peer = wgdevice_add_peer(dev);
 	if (!peer)
 		return -ENOMEM;
 	peer->flags = WGPEER_HAS_PUBLIC_KEY | WGPEER_REPLACE_ALLOWEDIPS;
@@ -51,7 +51,7 @@ static int add_peer(struct wgdevice *dev, const struct config *conf, const struc
 		peer->persistent_keepalive_interval = cp->persistent_keepalive;
 	}
 	for (size_t i = 0; i < cp->n_allowed_ips; i++)
-		if (!peer_add_allowedip(peer, &cp->allowed_ips[i]))
+		if (!wgdevice_add_allowedip(peer, &cp->allowed_ips[i]))
 			return -ENOMEM;
 	if (!cp->endpoint)
 		return 0;
@@ -105,7 +105,7 @@ int device_from_config(struct wgdevice **out, const struct config *conf, const c
 	if (ret) {
 		if (ret == -ENOMEM && err && err_len)
 			snprintf(err, err_len, "%s", strerror(ENOMEM));
-		device_free(dev);
+		wgdevice_free(dev);
 		return ret;
 	}
 	*out = dev;

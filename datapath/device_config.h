@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 #include "lib/config.h"
 
 /* Build the device `wg setconf IFNAME` would send for @conf: WGDEVICE_REPLACE_PEERS and

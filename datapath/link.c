@@ -17,11 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "datapath/device.h"
-#include "datapath/netlink.h"
+#include "datapath/link.h"
 #include "datapath/uapi_client.h"
 #include "lib/log.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 #include "lib/spawn.h"
 
 #define USERSPACE_DEFAULT "podwire-wg"

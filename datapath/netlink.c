@@ -149,7 +149,7 @@ static void parse_allowedips(struct wgpeer *peer, struct nlattr *list, int *err)
 			continue;
 		memcpy(prefix.addr.bytes, nla_data(tb[WGALLOWEDIP_A_IPADDR]), len);
 		prefix.cidr = nla_get_u8(tb[WGALLOWEDIP_A_CIDR_MASK]);
-		if (!peer_add_allowedip(peer, &prefix))
+		if (!wgdevice_add_allowedip(peer, &prefix))
 			*err = -ENOMEM;
 	}
 }
@@ -170,7 +170,7 @@ static int parse_peer(struct wgdevice *dev, struct nlattr *attr)
 			parse_allowedips(peer, tb[WGPEER_A_ALLOWEDIPS], &err);
 		return err;
 	}
-	peer = device_add_peer(dev);
+	peer = wgdevice_add_peer(dev);
 	if (!peer)
 		return -ENOMEM;
 	memcpy(peer->public_key, nla_data(tb[WGPEER_A_PUBLIC_KEY]), WG_KEY_LEN);
@@ -281,7 +281,7 @@ int kernel_get_device(struct wgdevice **out, const char *name)
 		ctx.dev = NULL;
 	}
 out:
-	device_free(ctx.dev);
+	wgdevice_free(ctx.dev);
 	nlmsg_free(msg);
 	nl_socket_free(sk);
 	return ret;
@@ -423,7 +423,7 @@ static void wipe_message(struct nl_msg *msg)
 	nlmsg_free(msg);
 }
 
-int kernel_set_device(struct wgdevice *dev, char *err, unsigned long err_len)
+int kernel_set_device(struct wgdevice *dev, char *err, size_t err_len)
 {
 	struct set_cursor cur = { .peer = dev->first_peer };
 	struct genl_ctx ctx = { 0 };
@@ -456,7 +456,7 @@ int kernel_set_device(struct wgdevice *dev, char *err, unsigned long err_len)
 	if (ret < 0 && err) {
 		int off = snprintf(err, err_len, "WG_CMD_SET_DEVICE (message %u): %s", n, strerror(-ret));
 
-		if (ctx.extack[0] && off > 0 && (unsigned long)off < err_len)
+		if (ctx.extack[0] && off > 0 && (size_t)off < err_len)
 			snprintf(err + off, err_len - off, ": %s", ctx.extack);
 	}
 	nl_socket_free(sk);

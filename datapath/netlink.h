@@ -4,8 +4,9 @@
 #define PODWIRE_DATAPATH_NETLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 
 /* Is @name a link of kind "wireguard" in this namespace? */
 bool kernel_has_interface(const char *name);
@@ -16,6 +17,6 @@ int kernel_list_devices(char **names);
 int kernel_get_device(struct wgdevice **dev, const char *name);
 /* WG_CMD_SET_DEVICE, split over as many messages as the peer list needs. On failure @err
  * gets "operation: kernel message" (the extended ack when the kernel sent one). */
-int kernel_set_device(struct wgdevice *dev, char *err, unsigned long err_len);
+int kernel_set_device(struct wgdevice *dev, char *err, size_t err_len);
 
 #endif

@@ -199,7 +199,7 @@ int reresolve_plan(const struct wgdevice *dev, const struct reresolve_list *list
 		}
 		if (endpoint_equal(&peer->endpoint, &ss))
 			continue;
-		change = device_add_peer(changes);
+		change = wgdevice_add_peer(changes);
 		if (!change)
 			return -ENOMEM;
 		memcpy(change->public_key, peer->public_key, WG_KEY_LEN);
@@ -226,7 +226,7 @@ int reresolve_once(const char *ifname, const struct reresolve_list *list, time_t
 		return ret;
 	}
 	ret = reresolve_plan(dev, list, now, stale, resolve, &changes, err, err_len);
-	device_free(dev);
+	wgdevice_free(dev);
 	for_each_wgpeer(&changes, peer)
 		n++;
 	if (!ret && n) {
@@ -239,7 +239,7 @@ int reresolve_once(const char *ifname, const struct reresolve_list *list, time_t
 	/* changes lives on the stack; free only its peers. */
 	while ((peer = changes.first_peer)) {
 		changes.first_peer = peer->next_peer;
-		peer_free(peer);
+		wgdevice_free_peer(peer);
 	}
 	if (!ret && updated)
 		*updated = n;

@@ -1,4 +1,4 @@
-/* reresolve.h — F9: follow peers whose endpoint is a DNS name that changes address.
+/* reresolve.h — follow peers whose endpoint is a DNS name that changes address.
  *
  * WireGuard resolves an endpoint once, when it is set. wireguard-tools' contrib
  * reresolve-dns.sh sets the endpoint again for every peer that has had no handshake for
@@ -36,7 +36,7 @@ struct reresolve_list {
 
 /* Same contract as endpoint_resolve() in lib/ipaddr.h, which is the one used in production. */
 typedef int (*reresolve_resolver)(const char *endpoint, struct sockaddr_storage *out, socklen_t *out_len,
-				  char *err, unsigned long err_len);
+				  char *err, size_t err_len);
 
 /* The peers of @conf that have an Endpoint. */
 int reresolve_list_from_config(struct reresolve_list *list, const struct config *conf);

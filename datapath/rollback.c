@@ -47,7 +47,7 @@ static struct wgpeer *peer_find(struct wgpeer **index, size_t n, const uint8_t k
 /* Append to @plan a peer that puts @old back as it was. */
 static int restore_peer(struct wgdevice *plan, const struct wgpeer *old)
 {
-	struct wgpeer *p = device_add_peer(plan);
+	struct wgpeer *p = wgdevice_add_peer(plan);
 	struct wgallowedip *a;
 
 	if (!p)
@@ -59,14 +59,14 @@ static int restore_peer(struct wgdevice *plan, const struct wgpeer *old)
 	p->persistent_keepalive_interval = old->persistent_keepalive_interval;
 	p->endpoint = old->endpoint;
 	for_each_wgallowedip(old, a)
-		if (!peer_add_allowedip(p, &a->prefix))
+		if (!wgdevice_add_allowedip(p, &a->prefix))
 			return -ENOMEM;
 	return 0;
 }
 
 static int remove_peer(struct wgdevice *plan, const uint8_t key[WG_KEY_LEN])
 {
-	struct wgpeer *p = device_add_peer(plan);
+	struct wgpeer *p = wgdevice_add_peer(plan);
 
 	if (!p)
 		return -ENOMEM;
@@ -129,6 +129,6 @@ int rollback_plan(struct wgdevice **out, const struct wgdevice *before, const st
 out:
 	free(old_index);
 	free(new_index);
-	device_free(plan);
+	wgdevice_free(plan);
 	return ret;
 }

@@ -7,14 +7,14 @@
 #ifndef PODWIRE_DATAPATH_ROLLBACK_H
 #define PODWIRE_DATAPATH_ROLLBACK_H
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 
 /* The set that turns whatever @attempted may have changed back into @before: the device
  * fields it touched get their old values, peers it touched are restored (allowed IPs
  * replaced by the old list), peers it added are removed, and peers it removed (or that
  * REPLACE_PEERS dropped) are re-added. Peers it did not touch are left alone, so their
  * sessions survive. An endpoint cannot be unset in WireGuard: a peer that had none keeps
- * the one the failed set gave it. *plan is allocated; free with device_free(). */
+ * the one the failed set gave it. *plan is allocated; free with wgdevice_free(). */
 int rollback_plan(struct wgdevice **plan, const struct wgdevice *before, const struct wgdevice *attempted);
 
 #endif

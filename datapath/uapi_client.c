@@ -226,7 +226,7 @@ static int parse_get_line(struct wgdevice *dev, struct wgpeer **peer, const char
 			dev->flags |= WGDEVICE_HAS_FWMARK;
 		}
 	} else if (!strcmp(key, "public_key")) {
-		p = device_add_peer(dev);
+		p = wgdevice_add_peer(dev);
 		if (!p)
 			return -ENOMEM;
 		*peer = p;
@@ -252,7 +252,7 @@ static int parse_get_line(struct wgdevice *dev, struct wgpeer **peer, const char
 		ret = ip_prefix_parse(&prefix, value);
 		if (!ret && !strchr(value, '/'))
 			ret = -EINVAL;
-		if (!ret && !peer_add_allowedip(p, &prefix))
+		if (!ret && !wgdevice_add_allowedip(p, &prefix))
 			ret = -ENOMEM;
 	} else if (!strcmp(key, "last_handshake_time_sec")) {
 		if (!(ret = decimal_parse(value, INT64_MAX, &n)))
@@ -436,14 +436,14 @@ int uapi_get_device(struct wgdevice **out, const char *name)
 	fclose(wr);
 	fclose(in);
 	if (ret < 0) {
-		device_free(dev);
+		wgdevice_free(dev);
 		return ret;
 	}
 	*out = dev;
 	return 0;
 }
 
-int uapi_set_device(struct wgdevice *dev, char *err, unsigned long err_len)
+int uapi_set_device(struct wgdevice *dev, char *err, size_t err_len)
 {
 	FILE *in, *wr;
 	int ret;

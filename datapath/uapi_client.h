@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "datapath/device.h"
+#include "datapath/wgdevice.h"
 
 /* Directory of the sockets, fixed as in wg(8) and wireguard-go. */
 #define UAPI_SOCKET_DIR "/var/run/wireguard"
@@ -17,7 +17,7 @@ bool uapi_has_interface(const char *name);
 /* Interfaces with a live socket, NUL-separated, ending with an empty string. Caller frees. */
 int uapi_list_devices(char **names);
 int uapi_get_device(struct wgdevice **dev, const char *name);
-int uapi_set_device(struct wgdevice *dev, char *err, unsigned long err_len);
+int uapi_set_device(struct wgdevice *dev, char *err, size_t err_len);
 
 /* The protocol halves, over any stream (tests drive them through a socketpair):
  * parse a "get=1" reply up to its blank line; write a "set=1" request. Both return 0 or

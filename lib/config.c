@@ -1,4 +1,4 @@
-/* config.c — the wg-quick INI file (F2) into struct config.
+/* config.c — the wg-quick INI file into struct config.
  *
  * Every line is classified as wg-quick does it (lib/config_line.c): keys wg-quick consumes
  * in [Interface] are parsed with its splitting rules, everything else with wg(8)'s
@@ -7,7 +7,6 @@
  * applied. Key material never appears in messages. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 
 #include "lib/config.h"
 #include "lib/config_line.h"
+#include "lib/decimal.h"
 
 struct parser {
 	struct config *conf;
@@ -100,20 +100,6 @@ static bool all_digits(const char *s)
 	return true;
 }
 
-/* Decimal without sign or spaces, at most @max. */
-static int parse_decimal(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (!all_digits(s))
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || *end || *out > max)
-		return -ERANGE;
-	return 0;
-}
-
 /* The text after "Key=" in wg(8)'s compacted line, or NULL when the key differs.
  * Like wg's get_value(), an empty value does not match. */
 static const char *wg_value(const char *compact, const char *key)
@@ -125,45 +111,10 @@ static const char *wg_value(const char *compact, const char *key)
 	return compact + klen + 1;
 }
 
-/* One address or prefix, with the reason it is wrong. Like wg's parse_allowedips(): the
- * family follows from a ':' in the address, the length must start with a digit. */
-static const char *prefix_error(struct ip_prefix *out, const char *s)
-{
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned long cidr;
-	int family;
-
-	if (!*s)
-		return "empty entry";
-	if (alen == 0 || alen >= sizeof(addr))
-		return "not an IPv4 or IPv6 address";
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	family = memchr(addr, ':', alen) ? AF_INET6 : AF_INET;
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(family, addr, &out->addr.bytes) != 1)
-		return family == AF_INET6 ? "not an IPv6 address" : "not an IPv4 address";
-	out->addr.family = family;
-	out->cidr = (uint8_t)ip_addr_bits(&out->addr);
-	if (!slash)
-		return NULL;
-	switch (parse_decimal(slash + 1, ip_addr_bits(&out->addr), &cidr)) {
-	case 0:
-		out->cidr = (uint8_t)cidr;
-		return NULL;
-	case -ERANGE:
-		return "prefix length out of range";
-	default:
-		return "prefix length is not a number";
-	}
-}
-
 static int push_prefix(struct parser *p, struct ip_prefix **arr, size_t *n, const char *key, const char *entry)
 {
 	struct ip_prefix prefix, *slot;
-	const char *why = prefix_error(&prefix, entry);
+	const char *why = ip_prefix_parse_reason(&prefix, entry);
 
 	if (why)
 		return fail(p, "invalid %s '%s': %s", key, entry, why);
@@ -260,7 +211,7 @@ static int table_by_name(const char *name, uint32_t *id)
 static int parse_table(struct parser *p, const char *value)
 {
 	struct config_interface *iface = &p->conf->iface;
-	unsigned long n;
+	uint64_t n;
 	int ret;
 
 	ret = replace_string(&iface->table_text, value);
@@ -272,7 +223,7 @@ static int parse_table(struct parser *p, const char *value)
 	} else if (!*value || !strcmp(value, "auto")) {
 		iface->table = CONFIG_TABLE_AUTO;
 	} else if (all_digits(value)) {
-		if (parse_decimal(value, UINT32_MAX, &n) || !n)
+		if (decimal_parse(value, UINT32_MAX, &n) || !n)
 			return fail(p, "invalid Table '%s': table number out of range 1-4294967295", value);
 		iface->table = CONFIG_TABLE_ID;
 		iface->table_id = (uint32_t)n;
@@ -286,14 +237,14 @@ static int parse_table(struct parser *p, const char *value)
 
 static int parse_mtu(struct parser *p, const char *value)
 {
-	unsigned long n;
+	uint64_t n;
 
 	if (!*value) {
 		p->conf->iface.mtu = 0;
 		return 0;
 	}
 	/* 68: the smallest MTU IPv4 allows (RFC 791); 65535: the largest a link can carry. */
-	if (parse_decimal(value, 65535, &n) || n < 68)
+	if (decimal_parse(value, 65535, &n) || n < 68)
 		return fail(p, "invalid MTU '%s': must be a number from 68 to 65535", value);
 	p->conf->iface.mtu = (uint32_t)n;
 	return 0;
@@ -384,7 +335,7 @@ static int parse_key_value(struct parser *p, uint8_t key[WG_KEY_LEN], const char
 
 /* wg's parse_port() hands the value to getaddrinfo(), which also knows service names from
  * /etc/services ("ntp" is 123): a local lookup, nothing leaves the machine. */
-static int udp_service_port(const char *name, unsigned long *port)
+static int udp_service_port(const char *name, uint64_t *port)
 {
 	struct servent se, *found = NULL;
 	char buf[1024];
@@ -399,7 +350,7 @@ static int parse_interface_line(struct parser *p, const struct config_line *l)
 {
 	struct config_interface *iface = &p->conf->iface;
 	const char *v;
-	unsigned long n;
+	uint64_t n;
 
 	if (p->wgquick_interface && config_key_is_wgquick(l->key)) {
 		if (!iface->wgquick_line)
@@ -413,7 +364,7 @@ static int parse_interface_line(struct parser *p, const struct config_line *l)
 	}
 	if ((v = wg_value(l->compact, "ListenPort"))) {
 		/* wg(8) takes a number or a UDP service name; "off" is not a port. */
-		if (parse_decimal(v, 65535, &n) && (all_digits(v) || udp_service_port(v, &n)))
+		if (decimal_parse(v, 65535, &n) && (all_digits(v) || udp_service_port(v, &n)))
 			return fail(p, "invalid ListenPort '%s': must be a number from 0 to 65535 or a UDP service name", v);
 		iface->has_listen_port = true;
 		iface->listen_port = (uint16_t)n;
@@ -512,7 +463,7 @@ static int parse_peer_line(struct parser *p, const struct config_line *l)
 {
 	struct config_peer *peer = &p->conf->peers[p->conf->n_peers - 1];
 	const char *v, *why;
-	unsigned long n;
+	uint64_t n;
 	int ret;
 
 	if (config_key_is_extension(l->key, CONFIG_SECTION_PEER)) {
@@ -545,7 +496,7 @@ static int parse_peer_line(struct parser *p, const struct config_line *l)
 	if ((v = wg_value(l->compact, "PersistentKeepalive"))) {
 		if (!strcasecmp(v, "off"))
 			n = 0;
-		else if (parse_decimal(v, 65535, &n))
+		else if (decimal_parse(v, 65535, &n))
 			return fail(p, "invalid PersistentKeepalive '%s': neither 0/off nor 1-65535", v);
 		peer->has_persistent_keepalive = true;
 		peer->persistent_keepalive = (uint16_t)n;

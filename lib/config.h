@@ -1,11 +1,11 @@
-/* config.h — the wg-quick configuration file (F2), parsed once into one struct that the CLI,
+/* config.h — the wg-quick configuration file, parsed once into one struct that the CLI,
  * the daemon and the datapath share.
  *
  * The parser follows wg-quick and wg(8): sections [Interface] and [Peer], keys
  * case-insensitive, '#' starts a comment, repeated keys and comma lists accumulate for
  * Address, DNS, AllowedIPs and the hooks. A comment of the form "# Name = x" names the
- * section it is in. podwire extensions (F14): PrivateKeyFile, PrivateKeyCommand,
- * PresharedKeyFile, PresharedKeyCommand. Nothing is resolved while parsing: endpoints stay
+ * section it is in. podwire extensions, secrets from files or commands: PrivateKeyFile,
+ * PrivateKeyCommand, PresharedKeyFile, PresharedKeyCommand. Nothing is resolved while parsing: endpoints stay
  * text, key files and commands are read only by config_load_secrets(). */
 #ifndef PODWIRE_CONFIG_H
 #define PODWIRE_CONFIG_H

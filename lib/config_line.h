@@ -41,7 +41,7 @@ bool config_line_section(const struct config_line *l, enum config_section *secti
 
 /* Keys wg-quick consumes itself in [Interface] (Address, DNS, MTU, Table, hooks, SaveConfig). */
 bool config_key_is_wgquick(const char *key);
-/* podwire's secret-source keys (F14), valid in @section. */
+/* podwire's secret-source keys (key files and commands), valid in @section. */
 bool config_key_is_extension(const char *key, enum config_section section);
 
 #endif

@@ -1,4 +1,4 @@
-/* config_secrets.c — keys kept out of the config file (F14): PrivateKeyFile,
+/* config_secrets.c — keys kept out of the config file: PrivateKeyFile,
  * PrivateKeyCommand, PresharedKeyFile, PresharedKeyCommand.
  *
  * A key file must be private to its owner, as ssh insists for identity files: a key that

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/decimal.h"
+
 int ip_addr_parse(struct ip_addr *out, const char *s)
 {
 	memset(out, 0, sizeof(*out));
@@ -21,7 +23,7 @@ int ip_addr_parse(struct ip_addr *out, const char *s)
 	return -EINVAL;
 }
 
-void ip_addr_format(const struct ip_addr *a, char *buf, unsigned long len)
+void ip_addr_format(const struct ip_addr *a, char *buf, size_t len)
 {
 	if (!inet_ntop(a->family, a->bytes, buf, len) && len)
 		buf[0] = '\0';
@@ -32,34 +34,43 @@ bool ip_addr_equal(const struct ip_addr *a, const struct ip_addr *b)
 	return a->family == b->family && !memcmp(a->bytes, b->bytes, a->family == AF_INET6 ? 16 : 4);
 }
 
-int ip_prefix_parse(struct ip_prefix *out, const char *s)
+const char *ip_prefix_parse_reason(struct ip_prefix *out, const char *s)
 {
-	char buf[IP_PREFIX_STRLEN + 8];
-	char *slash, *end;
-	unsigned long cidr;
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/'), *len;
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t cidr;
+	int family;
 
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	if (ip_addr_parse(&out->addr, buf))
-		return -EINVAL;
-	out->cidr = ip_addr_bits(&out->addr);
+	if (!*s)
+		return "empty entry";
+	if (alen == 0 || alen >= sizeof(addr))
+		return "not an IPv4 or IPv6 address";
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	family = memchr(addr, ':', alen) ? AF_INET6 : AF_INET;
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(family, addr, &out->addr.bytes) != 1)
+		return family == AF_INET6 ? "not an IPv6 address" : "not an IPv4 address";
+	out->addr.family = family;
+	out->cidr = (uint8_t)ip_addr_bits(&out->addr);
 	if (!slash)
-		return 0;
-	if (slash[1] < '0' || slash[1] > '9')
-		return -EINVAL;
-	errno = 0;
-	cidr = strtoul(slash + 1, &end, 10);
-	if (errno || *end || cidr > ip_addr_bits(&out->addr))
-		return -EINVAL;
+		return NULL;
+	len = slash + 1;
+	if (!*len || len[strspn(len, "0123456789")])
+		return "prefix length is not a number";
+	if (decimal_parse(len, ip_addr_bits(&out->addr), &cidr))
+		return "prefix length out of range";
 	out->cidr = (uint8_t)cidr;
-	return 0;
+	return NULL;
 }
 
-void ip_prefix_format(const struct ip_prefix *p, char *buf, unsigned long len)
+int ip_prefix_parse(struct ip_prefix *out, const char *s)
+{
+	return ip_prefix_parse_reason(out, s) ? -EINVAL : 0;
+}
+
+void ip_prefix_format(const struct ip_prefix *p, char *buf, size_t len)
 {
 	char addr[IP_ADDR_STRLEN];
 
@@ -104,7 +115,7 @@ bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b)
 	return a->addr.family == b->addr.family && bits_equal(a->addr.bytes, b->addr.bytes, n);
 }
 
-int endpoint_split(const char *s, char *host, unsigned long host_len, uint16_t *port)
+int endpoint_split(const char *s, char *host, size_t host_len, uint16_t *port)
 {
 	const char *colon, *hend, *hbegin = s;
 	char *end;
@@ -122,7 +133,7 @@ int endpoint_split(const char *s, char *host, unsigned long host_len, uint16_t *
 			return -EINVAL;
 		hend = colon;
 	}
-	if (hend == hbegin || (unsigned long)(hend - hbegin) >= host_len)
+	if (hend == hbegin || (size_t)(hend - hbegin) >= host_len)
 		return -EINVAL;
 	if (colon[1] < '0' || colon[1] > '9')
 		return -EINVAL;
@@ -137,7 +148,7 @@ int endpoint_split(const char *s, char *host, unsigned long host_len, uint16_t *
 }
 
 int endpoint_resolve(const char *s, struct sockaddr_storage *out, socklen_t *out_len,
-		     char *err, unsigned long err_len)
+		     char *err, size_t err_len)
 {
 	char host[256], portstr[8];
 	uint16_t port;
@@ -169,7 +180,7 @@ int endpoint_resolve(const char *s, struct sockaddr_storage *out, socklen_t *out
 	return 0;
 }
 
-void endpoint_format(const struct sockaddr *sa, char *buf, unsigned long len)
+void endpoint_format(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	socklen_t salen = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);

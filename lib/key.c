@@ -74,7 +74,7 @@ int key_public_from_private(uint8_t public_key[WG_KEY_LEN], const uint8_t privat
 	return 0;
 }
 
-void key_wipe(void *key, unsigned long len)
+void key_wipe(void *key, size_t len)
 {
 	sodium_memzero(key, len);
 }

@@ -26,7 +26,7 @@ void key_clamp(uint8_t key[WG_KEY_LEN]);
 /* X25519 public key of @private_key; returns 0 or -EINVAL. */
 int key_public_from_private(uint8_t public_key[WG_KEY_LEN], const uint8_t private_key[WG_KEY_LEN]);
 /* Erase key material (sodium_memzero). */
-void key_wipe(void *key, unsigned long len);
+void key_wipe(void *key, size_t len);
 /* realloc() for buffers that hold key material: the old block is wiped before it is freed,
  * where realloc would leave a copy in the heap. On failure returns NULL and @p is intact. */
 void *key_realloc(void *p, size_t old_size, size_t new_size);

@@ -7,14 +7,11 @@
 #include "lib/cni_env.h"
 #include "plugin/netconf.h"
 
-int cmd_add(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err);
-int cmd_del(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err);
-int cmd_check(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err);
-int cmd_status(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err);
-int cmd_gc(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err);
+int cmd_add(const struct cni_env *env, const struct netconf *c, struct cni_error *err);
+int cmd_del(const struct cni_env *env, const struct netconf *c, struct cni_error *err);
+int cmd_check(const struct cni_env *env, const struct netconf *c, struct cni_error *err);
+int cmd_status(const struct cni_env *env, const struct netconf *c, struct cni_error *err);
+int cmd_gc(const struct cni_env *env, const struct netconf *c, struct cni_error *err);
 int cmd_version(void);
-
-/* The node WireGuard interface's MTU, or 0 if the interface does not exist. */
-unsigned int node_interface_mtu(const char *iface);
 
 #endif

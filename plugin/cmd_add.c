@@ -1,24 +1,11 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "lib/rtnl.h"
 #include "plugin/cmd.h"
+#include "plugin/node_iface.h"
 #include "plugin/ipam_exec.h"
 #include "plugin/masquerade.h"
-#include "plugin/pod_wire.h"
-
-unsigned int node_interface_mtu(const char *iface)
-{
-	struct nlroute_link link;
-	struct nl_sock *sk;
-	int ret;
-
-	if (nlroute_open(&sk))
-		return 0;
-	ret = nlroute_link_get(sk, iface, &link);
-	nlroute_close(sk);
-	return ret ? 0 : link.mtu;
-}
+#include "plugin/pod_veth.h"
 
 /* A chained ADD keeps what earlier plugins reported and appends ours (SPEC: "plugins SHOULD
  * echo the contents of the prevResult field"). */
@@ -47,7 +34,7 @@ static void merge_prev(const struct cni_result *prev, struct cni_result *res)
 
 /* Masquerade the pod's addresses towards anything outside the cluster; without configured
  * clusterCIDRs the pod's own IPAM subnets are the cluster. */
-static int masquerade_pod(const struct podwire_conf *c, const struct cni_result *ipam, struct cni_error *err)
+static int masquerade_pod(const struct netconf *c, const struct cni_result *ipam, struct cni_error *err)
 {
 	struct ip_prefix subnets[CNI_MAX_IPS];
 	struct ip_addr addrs[CNI_MAX_IPS];
@@ -60,24 +47,24 @@ static int masquerade_pod(const struct podwire_conf *c, const struct cni_result 
 		n++;
 	}
 	if (c->n_cluster)
-		return masq_add(c->name, addrs, n, c->cluster, c->n_cluster, err);
-	return masq_add(c->name, addrs, n, subnets, n, err);
+		return masquerade_add(c->name, addrs, n, c->cluster, c->n_cluster, err);
+	return masquerade_add(c->name, addrs, n, subnets, n, err);
 }
 
-int cmd_add(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err)
+int cmd_add(const struct cni_env *env, const struct netconf *c, struct cni_error *err)
 {
 	struct cni_result ipam, res;
-	struct pod_wire w;
+	struct pod_veth w;
 	struct cni_error ignored;
 	unsigned int mtu;
 	int ret;
 
 	cni_result_init(&ipam);
 	cni_result_init(&res);
-	if ((ret = pod_wire_open(&w, env, c->veth_prefix, true, err)))
+	if ((ret = pod_veth_open(&w, env, c->veth_prefix, true, err)))
 		goto out;
 	/* Pods get the tunnel's MTU so nothing they send has to be fragmented inside it. */
-	mtu = node_interface_mtu(c->iface);
+	mtu = node_iface_mtu(c->iface);
 	if (!mtu) {
 		log_info("%s: node interface %s not present, pod MTU %u from config", env->container_id, c->iface, c->mtu);
 		mtu = c->mtu;
@@ -88,7 +75,7 @@ int cmd_add(const struct cni_env *env, const struct podwire_conf *c, struct cni_
 		ret = cni_fail(err, CNI_ERR_INVALID_CONFIG, "ipam plugin %s returned no address", c->ipam_type);
 		goto release;
 	}
-	if ((ret = pod_wire_up(&w, mtu, &ipam, &res, err)))
+	if ((ret = pod_veth_up(&w, mtu, &ipam, &res, err)))
 		goto release;
 	if (c->masquerade && (ret = masquerade_pod(c, &ipam, err)))
 		goto unwire;
@@ -103,20 +90,20 @@ int cmd_add(const struct cni_env *env, const struct podwire_conf *c, struct cni_
 
 			for (unsigned int i = 0; i < ipam.n_ips; i++)
 				addrs[i] = ipam.ips[i].address.addr;
-			masq_del(c->name, addrs, ipam.n_ips, &ignored);
+			masquerade_del(c->name, addrs, ipam.n_ips, &ignored);
 		}
 		goto unwire;
 	}
 	log_info("%s/%s: ADD %s mtu %u, %u address(es)", env->container_id, env->ifname, w.host_veth, mtu, ipam.n_ips);
 	goto out;
 unwire:
-	pod_wire_down(&w, &ignored);
+	pod_veth_down(&w, &ignored);
 release:
 	/* Nothing half-created: give the addresses back. */
 	if (ipam_exec(env, CNI_CMD_DEL, c->ipam_type, c->text, NULL, &ignored))
 		log_err("%s/%s: cleanup after failed ADD: %s", env->container_id, env->ifname, ignored.msg);
 out:
-	pod_wire_close(&w);
+	pod_veth_close(&w);
 	cni_result_free(&ipam);
 	cni_result_free(&res);
 	return ret;

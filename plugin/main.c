@@ -27,7 +27,7 @@ static FILE *open_log(const char *path)
 	return fopen(path, "ae");
 }
 
-static int dispatch(const struct cni_env *env, const struct podwire_conf *c, struct cni_error *err)
+static int dispatch(const struct cni_env *env, const struct netconf *c, struct cni_error *err)
 {
 	switch (env->command) {
 	case CNI_CMD_ADD: return cmd_add(env, c, err);
@@ -44,7 +44,7 @@ int main(int argc, char *argv[])
 {
 	const char *command = getenv("CNI_COMMAND");
 	struct cni_error err = { 0 };
-	struct podwire_conf c;
+	struct netconf c;
 	struct cni_env env = { 0 };
 	char log_path[PATH_MAX], *text = NULL;
 	FILE *log = NULL;
@@ -62,7 +62,7 @@ int main(int argc, char *argv[])
 		/* The log file is named in the config, so open it before judging the environment:
 		 * even "CNI_NETNS is not set" belongs in the log the operator reads. The IPAM
 		 * plugin inherits stderr, so its messages land there too. */
-		podwire_conf_log_file(text, log_path, sizeof(log_path));
+		netconf_log_file(text, log_path, sizeof(log_path));
 		log = open_log(log_path);
 		if (log) {
 			setvbuf(log, NULL, _IOLBF, 0);
@@ -76,7 +76,7 @@ int main(int argc, char *argv[])
 		ret = cni_fail(&err, CNI_ERR_IO, "cannot read network config from stdin (empty or over 1 MiB)");
 		goto out;
 	}
-	if (!(ret = podwire_conf_parse(text, &c, &err)))
+	if (!(ret = netconf_parse(text, &c, &err)))
 		ret = dispatch(&env, &c, &err);
 out:
 	if (ret) {
@@ -84,7 +84,7 @@ out:
 		log_err("%s %s/%s: code %d: %s", command ? command : "-", env.container_id ? env.container_id : "-",
 			env.ifname ? env.ifname : "-", err.code, err.msg);
 	}
-	podwire_conf_free(&c);
+	netconf_free(&c);
 	free(text);
 	if (log) {
 		log_set_file(NULL);

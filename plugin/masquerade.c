@@ -139,7 +139,7 @@ static void plan_add(struct text *t, const char *network, int family, const stru
 	}
 }
 
-int masq_add(const char *network, const struct ip_addr *addrs, unsigned int n, const struct ip_prefix *cluster,
+int masquerade_add(const char *network, const struct ip_addr *addrs, unsigned int n, const struct ip_prefix *cluster,
 	     unsigned int n_cluster, struct cni_error *err)
 {
 	struct text *t = calloc(1, sizeof(*t));
@@ -170,7 +170,7 @@ int masq_add(const char *network, const struct ip_addr *addrs, unsigned int n, c
 	return 0;
 }
 
-int masq_del(const char *network, const struct ip_addr *addrs, unsigned int n, struct cni_error *err)
+int masquerade_del(const char *network, const struct ip_addr *addrs, unsigned int n, struct cni_error *err)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		char cmd[256], a[IP_ADDR_STRLEN], *why;

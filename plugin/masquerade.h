@@ -12,9 +12,9 @@
 #include "lib/ipaddr.h"
 
 /* Masquerade @addrs (pod addresses) of @network unless the destination is in @cluster. */
-int masq_add(const char *network, const struct ip_addr *addrs, unsigned int n, const struct ip_prefix *cluster,
+int masquerade_add(const char *network, const struct ip_addr *addrs, unsigned int n, const struct ip_prefix *cluster,
 	     unsigned int n_cluster, struct cni_error *err);
 /* Forget @addrs; missing tables, sets or elements are fine (DEL is idempotent). */
-int masq_del(const char *network, const struct ip_addr *addrs, unsigned int n, struct cni_error *err);
+int masquerade_del(const char *network, const struct ip_addr *addrs, unsigned int n, struct cni_error *err);
 
 #endif

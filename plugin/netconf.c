@@ -3,10 +3,10 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "ipam/ipam_config.h"
 #include "lib/cni_env.h"
+#include "lib/cni_netconf.h"
 
-void podwire_conf_log_file(const char *text, char *out, unsigned long len)
+void netconf_log_file(const char *text, char *out, size_t len)
 {
 	cJSON *root = cJSON_Parse(text);
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "logFile");
@@ -28,15 +28,15 @@ static int opt_string(const cJSON *root, const char *key, const char **out, stru
 	return 0;
 }
 
-static int parse_cluster_cidrs(const cJSON *root, struct podwire_conf *c, struct cni_error *err)
+static int parse_cluster_cidrs(const cJSON *root, struct netconf *c, struct cni_error *err)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "clusterCIDRs"), *item;
 
 	if (!list)
 		return 0;
-	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > PODWIRE_MAX_CLUSTER_CIDRS)
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > NETCONF_MAX_CLUSTER_CIDRS)
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: \"clusterCIDRs\" must be a list of at most %d prefixes",
-				PODWIRE_MAX_CLUSTER_CIDRS);
+				NETCONF_MAX_CLUSTER_CIDRS);
 	cJSON_ArrayForEach(item, list) {
 		struct ip_prefix *p = &c->cluster[c->n_cluster];
 
@@ -49,7 +49,7 @@ static int parse_cluster_cidrs(const cJSON *root, struct podwire_conf *c, struct
 	return 0;
 }
 
-static int parse_podwire_fields(const cJSON *root, struct podwire_conf *c, struct cni_error *err)
+static int parse_podwire_fields(const cJSON *root, struct netconf *c, struct cni_error *err)
 {
 	const cJSON *mtu = cJSON_GetObjectItemCaseSensitive(root, "mtu");
 	const cJSON *masq = cJSON_GetObjectItemCaseSensitive(root, "ipMasq");
@@ -94,7 +94,7 @@ static int parse_podwire_fields(const cJSON *root, struct podwire_conf *c, struc
 	return parse_cluster_cidrs(root, c, err);
 }
 
-int podwire_conf_parse(const char *text, struct podwire_conf *c, struct cni_error *err)
+int netconf_parse(const char *text, struct netconf *c, struct cni_error *err)
 {
 	const cJSON *ipam, *type, *prev, *dns;
 	int ret;
@@ -130,7 +130,7 @@ int podwire_conf_parse(const char *text, struct podwire_conf *c, struct cni_erro
 	return 0;
 }
 
-void podwire_conf_free(struct podwire_conf *c)
+void netconf_free(struct netconf *c)
 {
 	cni_result_free(&c->prev);
 	cJSON_Delete(c->root);

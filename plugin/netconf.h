@@ -13,6 +13,7 @@
 #include <cJSON.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "lib/cni_result.h"
 #include "lib/cni_version.h"
@@ -23,9 +24,9 @@
 #define PODWIRE_DEFAULT_LOG "/var/log/podwire/cni.log"
 #define PODWIRE_DEFAULT_VETH_PREFIX "pw"
 #define PODWIRE_VETH_PREFIX_MAX 7
-#define PODWIRE_MAX_CLUSTER_CIDRS 16
+#define NETCONF_MAX_CLUSTER_CIDRS 16
 
-struct podwire_conf {
+struct netconf {
 	enum cni_version version;
 	char name[256];
 	char iface[16];
@@ -34,7 +35,7 @@ struct podwire_conf {
 	char veth_prefix[PODWIRE_VETH_PREFIX_MAX + 1];
 	char ipam_type[64];
 	bool masquerade;
-	struct ip_prefix cluster[PODWIRE_MAX_CLUSTER_CIDRS];
+	struct ip_prefix cluster[NETCONF_MAX_CLUSTER_CIDRS];
 	unsigned int n_cluster;
 	bool has_prev;
 	struct cni_result prev;
@@ -44,9 +45,9 @@ struct podwire_conf {
 };
 
 /* Only "logFile" is read, so errors in the rest can still be logged where the user looks. */
-void podwire_conf_log_file(const char *text, char *out, unsigned long len);
+void netconf_log_file(const char *text, char *out, size_t len);
 /* Parse stdin's JSON: code 6 malformed, 1 unknown cniVersion, 2 unsupported field, 7 the rest. */
-int podwire_conf_parse(const char *text, struct podwire_conf *c, struct cni_error *err);
-void podwire_conf_free(struct podwire_conf *c);
+int netconf_parse(const char *text, struct netconf *c, struct cni_error *err);
+void netconf_free(struct netconf *c);
 
 #endif

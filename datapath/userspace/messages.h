@@ -3,6 +3,7 @@
 #ifndef PODWIRE_US_MESSAGES_H
 #define PODWIRE_US_MESSAGES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "datapath/userspace/clock.h"
@@ -87,7 +88,7 @@ _Static_assert(sizeof(struct message_data) == MESSAGE_DATA_HEADER_LEN, "data hea
 
 /* The message type, or MESSAGE_INVALID if @len does not fit it (paper §5.4: exact sizes for
  * handshake messages, at least header + tag for data). */
-static inline enum message_type message_determine_type(const uint8_t *buf, unsigned long len)
+static inline enum message_type message_determine_type(const uint8_t *buf, size_t len)
 {
 	if (len < 4 || buf[1] || buf[2] || buf[3])
 		return MESSAGE_INVALID;

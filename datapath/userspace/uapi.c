@@ -341,7 +341,8 @@ static int apply_peer(struct wg_device *dev, const struct peer_change *pc)
 	size_t i;
 	int ret = 0;
 
-	/* F13, as the kernel and wireguard-go: a peer with our own public key is ignored. */
+	/* As the kernel and wireguard-go: a peer with our own public key is ignored (one shared
+	 * peers list serves every node). */
 	if (dev->identity.has_identity &&
 	    !sodium_memcmp(pc->public_key, dev->identity.public_key, 32))
 		return 0;

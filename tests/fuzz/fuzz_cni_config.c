@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cni_error err = { 0 };
-	struct podwire_conf pc;
+	struct netconf pc;
 	struct ipam_config ic;
 	struct cni_result r;
 	char *text = malloc(size + 1);
@@ -25,9 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (podwire_conf_parse(text, &pc, &err) && (!err.code || !err.msg[0]))
+	if (netconf_parse(text, &pc, &err) && (!err.code || !err.msg[0]))
 		abort();
-	podwire_conf_free(&pc);
+	netconf_free(&pc);
 	if (ipam_config_parse(text, &ic, &err) && (!err.code || !err.msg[0]))
 		abort();
 	ipam_config_free(&ic);

@@ -1,4 +1,4 @@
-/* libFuzzer target for the wg-quick config parser (F2): any bytes must give either a config
+/* libFuzzer target for the wg-quick config parser: any bytes must give either a config
  * or a "PATH:LINE: reason" error, never a crash, leak or undefined behaviour; and whatever
  * parses must also strip and print. Seeds: tests/configs/{seed,valid,invalid}. */
 #include <stddef.h>

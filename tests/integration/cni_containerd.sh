@@ -9,11 +9,10 @@
 # removes exactly what it installed. ctr itself runs in a private "host" network namespace
 # (nsenter --net), so the pod wiring never touches the machine's own networking.
 set -u  # no pipefail: "cmd | grep -q" would fail when grep quits early
-W=$(mktemp -d /tmp/pc-ctrd.XXXXXX)
+. "$(dirname "$0")/lib/common.bash"
 HOST=pc-cd-$$
-. "$(dirname "$0")/lib/cni.bash"
-for t in containerd ctr podman; do command -v $t >/dev/null || { echo "$t not installed"; exit 77; }; done
-[ -x /bin/busybox ] || { echo "busybox-static not installed"; exit 77; }
+require_cmd containerd ctr podman
+[ -x /bin/busybox ] || skip "busybox-static not installed"
 CONF=/etc/cni/net.d/00-pc-podwire.conflist
 installed=()
 cleanup() {
@@ -29,16 +28,15 @@ cleanup() {
 	fi
 	umount -R "$W/root" 2>/dev/null
 	for f in "${installed[@]}"; do rm -rf "$f"; done
-	cni_cleanup
 }
-trap cleanup EXIT
+at_exit cleanup
 C() { nsenter --net=/var/run/netns/$HOST ctr -a "$W/containerd.sock" "$@"; }
 cni_setup_host
 net=pc-ctrd-$$
 
 [ -e "$CONF" ] && { echo "$CONF exists (another run?)"; exit 1; }
 first=$(ls /etc/cni/net.d/ 2>/dev/null | grep -E '\.(conf|conflist|json)$' | sort | head -1)
-[ -z "$first" ] || [[ "$first" > "00-pc-podwire.conflist" ]] || { echo "/etc/cni/net.d/$first sorts before ours; ctr would use it"; exit 77; }
+[ -z "$first" ] || [[ "$first" > "00-pc-podwire.conflist" ]] || skip "/etc/cni/net.d/$first sorts before ours; ctr would use it"
 mkdir -p /etc/cni/net.d
 # go-cni leaves a cni.lock next to the configs; remove it afterwards unless it was there.
 [ -e /etc/cni/net.d/cni.lock ] || installed+=(/etc/cni/net.d/cni.lock)
@@ -48,7 +46,7 @@ if [ ! -d /opt/cni/bin ]; then
 fi
 for p in "$B/podwire" "$B/podwire-ipam" /usr/lib/cni/portmap /usr/lib/cni/loopback; do
 	t=/opt/cni/bin/$(basename "$p")
-	[ -e "$t" ] && { echo "$t already exists; not replacing it"; exit 77; }
+	[ -e "$t" ] && skip "$t already exists; not replacing it"
 	ln -s "$p" "$t" && installed+=("$t")
 done
 python3 - "$(dirname "$0")/../../manifests/10-podwire.conflist" "$W/conf" "$net" "$W" <<'PY'
@@ -79,8 +77,7 @@ state = "$W/state"
 CONF
 containerd --config "$W/config.toml" >"$W/containerd.log" 2>&1 &
 echo $! >"$W/containerd.pid"
-for i in $(seq 50); do [ -S "$W/containerd.sock" ] && break; sleep 0.1; done
-[ -S "$W/containerd.sock" ] || { tail -5 "$W/containerd.log"; echo "containerd did not start: $(tail -1 "$W/containerd.log")"; exit 77; }
+wait_until 5 test -S "$W/containerd.sock" || { tail -5 "$W/containerd.log"; echo "containerd did not start: $(tail -1 "$W/containerd.log")"; exit 77; }
 
 mkdir -p "$W/rootfs/bin" "$W/rootfs/proc" "$W/rootfs/sys" "$W/rootfs/dev" "$W/rootfs/etc"
 cp /bin/busybox "$W/rootfs/bin/"

@@ -4,15 +4,13 @@
 # same pod without ipMasq cannot; the nftables set holds exactly the live pods, the chain one
 # rule whatever the number of ADDs, and DEL takes the pod out of the set.
 set -u  # no pipefail: "cmd | grep -q" would fail when grep quits early
-W=$(mktemp -d /tmp/pc-masq.XXXXXX)
+. "$(dirname "$0")/lib/common.bash"
 HOST=pc-mh-$$
-. "$(dirname "$0")/lib/cni.bash"
-trap cni_cleanup EXIT
-command -v nft >/dev/null || { echo "nft (nftables) not installed"; exit 77; }
-ls /usr/lib/*/libnftables.so.1 >/dev/null 2>&1 || { echo "libnftables1 not installed"; exit 77; }
+require_cmd nft
+ls /usr/lib/*/libnftables.so.1 >/dev/null 2>&1 || skip "libnftables1 not installed"
 cni_setup_host
 OUT=pc-mo-$$
-cni_netns_add "$OUT"
+netns_add "$OUT"
 ip -n "$HOST" link add pcout0 type veth peer name pcin0 netns "$OUT"
 ip -n "$HOST" addr add 10.231.0.1/24 dev pcout0
 ip -n "$HOST" addr add fd00:231::1/64 dev pcout0 nodad
@@ -25,7 +23,7 @@ nftl() { ip netns exec "$HOST" nft list "$@" 2>/dev/null; }
 net=pc-masq
 conf_make "$W/masq.json" 1.1.0 $net '[[{"subnet":"10.232.0.0/24"}],[{"subnet":"fd00:232::/64"}]]' '{"ipMasq":true}'
 conf_make "$W/plain.json" 1.1.0 pc-plain '[[{"subnet":"10.233.0.0/24"}]]'
-for p in a b c; do cni_netns_add pc-mp$p-$$; done
+for p in a b c; do netns_add pc-mp$p-$$; done
 
 cni_run ADD ctr-c pc-mpc-$$ eth0 "$W/plain.json" "$W/c.json" || fail "ADD without ipMasq"
 ip netns exec pc-mpc-$$ busybox ping -c1 -W1 10.231.0.2 >/dev/null 2>&1 && fail "outside answered a pod without ipMasq (test is not meaningful)"

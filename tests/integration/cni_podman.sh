@@ -7,19 +7,17 @@
 # podman runs inside a private "host" network namespace (nsenter --net, so cgroups and
 # /run/netns stay the host's) so nothing of the machine's own networking changes.
 set -u  # no pipefail: "cmd | grep -q" would fail when grep quits early
-W=$(mktemp -d /tmp/pc-podman.XXXXXX)
+. "$(dirname "$0")/lib/common.bash"
 HOST=pc-pm-$$
-. "$(dirname "$0")/lib/cni.bash"
-command -v podman >/dev/null || { echo "podman not installed"; exit 77; }
-[ -x /bin/busybox ] || { echo "busybox-static not installed"; exit 77; }
-[ -x /usr/lib/cni/portmap ] || { echo "reference portmap plugin not installed"; exit 77; }
+require_cmd podman
+[ -x /bin/busybox ] || skip "busybox-static not installed"
+[ -x /usr/lib/cni/portmap ] || skip "reference portmap plugin not installed"
 net=pc-podman-$$
 P() { nsenter --net=/var/run/netns/$HOST podman --root "$W/store" --runroot "$W/run" --storage-driver vfs "$@"; }
 cleanup() {
 	P rm -f -a -t 0 >/dev/null 2>&1
-	cni_cleanup
 }
-trap cleanup EXIT
+at_exit cleanup
 cni_setup_host
 
 mkdir -p "$W/net.d" "$W/rootfs/bin" "$W/rootfs/proc" "$W/rootfs/sys" "$W/rootfs/dev" "$W/rootfs/etc" "$W/rootfs/tmp"

@@ -5,10 +5,8 @@
 # GC, chaining, idempotent DEL, and each kind of bad input answered with the right code and a
 # clear msg while leaving no veth, route or reservation behind.
 set -u  # no pipefail: "cmd | grep -q" would fail when grep quits early
-W=$(mktemp -d /tmp/pc-spec.XXXXXX)
+. "$(dirname "$0")/lib/common.bash"
 HOST=pc-sh-$$
-. "$(dirname "$0")/lib/cni.bash"
-trap cni_cleanup EXIT
 cni_setup_host
 DATA=$W/ipam
 ok=0
@@ -36,7 +34,7 @@ for ver in 0.3.0 0.3.1 0.4.0 1.0.0 1.1.0; do
 	conf=$W/$net.json
 	conf_make "$conf" "$ver" "$net" "$RANGES"
 	pod=pc-sp-${ver//./}-$$
-	cni_netns_add "$pod"
+	netns_add "$pod"
 
 	cni_run VERSION "" "" "" "$conf" "$W/out" || fail "$ver VERSION"
 	shapes version "$W/out" || fail "$ver VERSION shape"
@@ -89,7 +87,7 @@ done
 net=pc-spec-main
 conf=$W/main.json
 conf_make "$conf" 1.1.0 "$net" "$RANGES"
-for p in a b; do cni_netns_add pc-sp$p-$$; done
+for p in a b; do netns_add pc-sp$p-$$; done
 cni_run ADD ctr-a pc-spa-$$ eth0 "$conf" "$W/a.json" || fail "ADD a"
 cni_run ADD ctr-b pc-spb-$$ eth0 "$conf" "$W/b.json" || fail "ADD b"
 b4=$(json_get "$W/b.json" 'r["ips"][0]["address"].split("/")[0]')
@@ -127,7 +125,7 @@ expect_err 50 "pcnone0 does not exist" 1.1.0 "$W/out"
 with_prev "$W/noif.json" "$W/b.json" "$W/prevb.json"
 cni_run CHECK ctr-b pc-spb-$$ eth0 "$W/prevb.json" "$W/out" && fail "CHECK without node interface"
 expect_err 100 "pcnone0 does not exist" 1.1.0 "$W/out"
-cni_netns_add pc-spc-$$
+netns_add pc-spc-$$
 cni_run ADD ctr-c pc-spc-$$ eth0 "$W/noif.json" "$W/c.json" || fail "ADD without node interface"
 [ "$(ip -n pc-spc-$$ -o link show eth0 | grep -o 'mtu [0-9]*')" = "mtu 1400" ] || fail "configured MTU not used"
 pass "STATUS 50 / CHECK 100 without node interface; ADD uses configured mtu"
@@ -166,7 +164,7 @@ c["prevResult"] = {"cniVersion": "1.1.0", "interfaces": [{"name": "pcfake0", "ma
                    "ips": [{"address": "192.0.2.10/24", "interface": 0}], "dns": {}}
 json.dump(c, open(sys.argv[2], "w"))
 PY
-cni_netns_add pc-spd-$$
+netns_add pc-spd-$$
 cni_run ADD ctr-d pc-spd-$$ eth0 "$W/chain.json" "$W/d.json" || fail "chained ADD"
 shapes result 1.1.0 "$W/d.json" || fail "chained ADD shape"
 [ "$(json_get "$W/d.json" 'len(r["interfaces"]), r["interfaces"][0]["name"], r["ips"][1]["interface"], r["interfaces"][r["ips"][1]["interface"]]["name"]')" = "(3, 'pcfake0', 2, 'eth0')" ] || fail "prevResult not merged"
@@ -174,7 +172,7 @@ cni_run DEL ctr-d pc-spd-$$ eth0 "$conf" "$W/out" || fail "DEL d"
 pass "prevResult chaining"
 
 # --- bad input: right code, clear msg, nothing half-created --------------------------------
-cni_netns_add pc-spe-$$
+netns_add pc-spe-$$
 bad() { # CODE PATTERN CONF [VAR=VALUE...] — ADD must fail so
 	local code=$1 pat=$2 cf=$3; shift 3
 	cni_run ADD ctr-e pc-spe-$$ eth0 "$cf" "$W/out" "$@" && fail "bad input accepted ($pat)"
@@ -226,7 +224,7 @@ bad 11 "try again later" "$W/lock.json"
 exec {lockfd}>&-
 # Exhausted range: a /30 has one usable address.
 conf_make "$W/small.json" 1.1.0 pc-spec-small '[[{"subnet":"10.212.0.0/30"}]]'
-cni_netns_add pc-spf-$$
+netns_add pc-spf-$$
 cni_run ADD ctr-f pc-spf-$$ eth0 "$W/small.json" "$W/f.json" || fail "ADD f in /30"
 cni_run ADD ctr-e pc-spe-$$ eth0 "$W/small.json" "$W/out" && fail "ADD in exhausted range"
 expect_err 102 "no free address left" 1.1.0 "$W/out"

@@ -1,11 +1,9 @@
 #!/bin/bash
-# Dual stack (F11) through podwired: with IPv6 pools configured, each node claims an IPv6
+# Dual stack through podwired: with IPv6 pools configured, each node claims an IPv6
 # tunnel address and an IPv6 pod block besides the IPv4 ones, one WireGuard tunnel carries
 # both families, and pods reach each other over IPv4 and IPv6.
 T=d NET=215
-source "$(dirname "$0")/daemon_lib.bash"
-need_root
-trap 'cluster_teardown $?' EXIT
+source "$(dirname "$0")/lib/common.bash"
 cluster_init
 # n2 runs a smaller MTU than n1: `podwirectl status` must flag it.
 node_ns 1; daemon_start 1 --cluster-cidr6 fd44::/48 --tunnel-cidr6 fd99::/112
@@ -22,9 +20,9 @@ ip -6 -n pn-$T-n1 route | grep -q "^$(pod_cidr6_of 2) dev pndw1" || fail "no IPv
 pod_add 1 1; pod_add 2 1
 pod_ping 1 1 "$(pod_ip 2 1)" 2 || fail "IPv4 pod to pod"
 v6=$(cat "$W/pod6-2-1")
-wait_until 5 ip netns exec "pn-$T-n1-p1" "${PING6[@]}" -c 1 -W 1 "$v6" || fail "IPv6 pod to pod ($v6)"
+wait_until 5 ns_ping "pn-$T-n1-p1" "$v6" 1 1 || fail "IPv6 pod to pod ($v6)"
 tun6=$(sed -n 's/^# TunnelIP = .*, \(fd99::[0-9a-f]*\)$/\1/p' "$W/store/n2.conf")
-ip netns exec "pn-$T-n1" "${PING6[@]}" -c 1 -W 2 "$tun6" >/dev/null || fail "node to node over the IPv6 tunnel address"
+ns_ping "pn-$T-n1" "$tun6" 1 2 || fail "node to node over the IPv6 tunnel address"
 echo "IPv4 and IPv6 pods reach each other through one tunnel"
 st=$(ip netns exec "pn-$T-n1" "$B/podwirectl" status -i pndw1 --store-dir "$W/store")
 echo "$st"

@@ -5,12 +5,10 @@
 # joins meanwhile converges everywhere once etcd is back.
 T=e NET=212
 PORT=23795
-source "$(dirname "$0")/daemon_lib.bash"
-need_root
-command -v etcd >/dev/null || { echo "etcd not installed"; exit 77; }
-command -v tcpdump >/dev/null || { echo "tcpdump not installed"; exit 77; }
+source "$(dirname "$0")/lib/common.bash"
+require_cmd etcd
+require_cmd tcpdump
 OUTAGE=${PN_ETCD_OUTAGE:-60}
-trap 'cluster_teardown $?' EXIT
 cluster_init
 for i in 1 2 3; do node_ns $i; done
 etcd_start $PORT
@@ -30,8 +28,8 @@ for i in 1 2 3; do mkdir -p "$W/store"; printf '# PodCIDRs = %s\n' "$(etcd_cidr 
 for i in 1 2 3; do pod_add $i 1; pod_add $i 2; done
 
 ip netns exec "pn-$T-r" tcpdump -Z root -i any -n -U --immediate-mode -w "$W/underlay.pcap" ip >"$W/tcpdump.log" 2>&1 &
-TCPDUMP=$!; PIDS+=("$TCPDUMP")
-sleep 1
+TCPDUMP=$!; track_pid $TCPDUMP
+wait_until 5 grep -q listening "$W/tcpdump.log" || fail "tcpdump did not start"
 all_pods_reach || fail "pods cannot all reach each other"
 sleep 1; kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
 wg_pkts=$(tcpdump -n -r "$W/underlay.pcap" 'udp port 51820' 2>/dev/null | wc -l)
@@ -56,11 +54,7 @@ done
 echo "$rounds rounds of pings during the outage, none lost"
 for i in 1 2 3; do has_peers $i 2 || fail "n$i changed peers during the outage"; done
 log "etcd back: n4 converges"
-ip netns exec "pn-$T-r" etcd --name "pn-$T" --data-dir "$W/etcd" \
-	--listen-client-urls "http://192.168.$NET.254:$PORT" --advertise-client-urls "http://192.168.$NET.254:$PORT" \
-	--listen-peer-urls "http://127.0.0.1:$((PORT + 10))" --initial-advertise-peer-urls "http://127.0.0.1:$((PORT + 10))" \
-	--initial-cluster "pn-$T=http://127.0.0.1:$((PORT + 10))" >>"$W/etcd.log" 2>&1 &
-ETCD_PID=$!
+etcd_run $PORT
 t0=$SECONDS
 for i in 1 2 3 4; do wait_until 40 has_peers $i 3 || fail "n$i has $(peers_of $i) peers after etcd came back"; done
 echo "converged $((SECONDS - t0)) s after etcd restarted"

@@ -6,11 +6,8 @@
 # NOTIFY_SOCKET (a datagram socket of this test, as systemd's Type=notify gives) receives
 # READY=1 after the first reconcile and STOPPING=1 on SIGTERM.
 T=lg NET=217
-source "$(dirname "$0")/daemon_lib.bash"
-need_root
-command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
-LISTENER=
-trap '[ -n "$LISTENER" ] && kill $LISTENER 2>/dev/null; cluster_teardown $?' EXIT
+source "$(dirname "$0")/lib/common.bash"
+require_cmd python3
 cluster_init
 node_ns 1
 # A hostile record name: the newline must not make a second, forged log line.
@@ -31,7 +28,7 @@ with open(sys.argv[2], "a", buffering=1) as f:
     while True:
         f.write(s.recv(4096).decode() + "\n")
 PY
-LISTENER=$!
+track_pid $!
 wait_until 5 test -S "$W/notify.sock" || fail "notify listener did not start"
 NOTIFY_SOCKET=$W/notify.sock daemon_start 1 --log-format json --log-level debug
 wait_until 15 grep -qx "READY=1" "$W/notify.log" || fail "no READY=1 from podwired"

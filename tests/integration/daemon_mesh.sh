@@ -4,10 +4,8 @@
 # kill -9 + restart without resetting any peer, key rotation without resetting other
 # sessions, and hostile store records skipped by name.
 T=m NET=211
-source "$(dirname "$0")/daemon_lib.bash"
-need_root
-command -v tcpdump >/dev/null || { echo "tcpdump not installed"; exit 77; }
-trap 'cluster_teardown $?' EXIT
+source "$(dirname "$0")/lib/common.bash"
+require_cmd tcpdump
 cluster_init
 
 log "3 nodes, 2 pods each"
@@ -17,8 +15,8 @@ for i in 1 2 3; do pod_add $i 1; pod_add $i 2; done
 
 log "underlay capture while every pod pings every pod"
 ip netns exec "pn-$T-r" tcpdump -Z root -i any -n -U --immediate-mode -w "$W/underlay.pcap" ip >"$W/tcpdump.log" 2>&1 &
-TCPDUMP=$!; PIDS+=("$TCPDUMP")
-sleep 1
+TCPDUMP=$!; track_pid $TCPDUMP
+wait_until 5 grep -q listening "$W/tcpdump.log" || fail "tcpdump did not start"
 all_pods_reach || fail "pods cannot all reach each other"
 sleep 1; kill -INT $TCPDUMP; wait $TCPDUMP 2>/dev/null
 tcpdump -n -r "$W/underlay.pcap" "not (udp port 51820) and not igmp" 2>/dev/null | head -5
@@ -59,10 +57,24 @@ wait_until 5 has_peers 4 3 || fail "n4 has $(peers_of 4) peers"
 pod_add 4 1; pod_add 4 2
 all_pods_reach || fail "pods cannot reach n4's pods"
 
+peer_field() { # I KEY transfer|latest-handshakes: the first number node I shows for peer KEY
+	wg_ns "$1" show "pn${T}w$1" "$3" | awk -v k="$2" '$1 == k {print $2}'
+}
+rotate_key() { # I: a new private key file for node I, as an operator rotates it; prints the public key
+	(umask 077; wg genkey >"$W/n$1/private.key.new"); mv "$W/n$1/private.key.new" "$W/n$1/private.key"
+	wg pubkey <"$W/n$1/private.key"
+}
+has_peer_key() { wg_ns "$1" show "pn${T}w$1" peers | grep -qF "$2"; } # I KEY
+rx_kept() { # I KEY BEFORE WHAT: node I's rx from peer KEY did not go back (WHAT did not reset it)
+	local now; now=$(peer_field "$1" "$2" transfer)
+	echo "n$1 rx from that peer across $4: $3 -> $now"
+	[ "$now" -ge "$3" ] || fail "n$1's peer was reset by $4"
+}
+
 log "kill -9 n2's daemon: pods keep working, restart resets no peer"
 key1=$(wg_ns 1 show pnmw1 public-key)
-rx_before=$(wg_ns 2 show pnmw2 transfer | awk -v k="$key1" '$1 == k {print $2}')
-hs_before=$(wg_ns 2 show pnmw2 latest-handshakes | awk -v k="$key1" '$1 == k {print $2}')
+rx_before=$(peer_field 2 "$key1" transfer)
+hs_before=$(peer_field 2 "$key1" latest-handshakes)
 daemon_stop 2 KILL
 pod_ping 1 1 "$(pod_ip 2 1)" 3 || fail "pods lost connectivity while n2's daemon was down"
 pod_ping 2 1 "$(pod_ip 3 1)" 3 || fail "n2's pods lost connectivity while its daemon was down"
@@ -72,8 +84,8 @@ restarted() { tail -n +$((lines + 1)) "$W/n2.log" | grep -q "node n2: public key
 wait_until 10 restarted || fail "n2 did not restart"
 sleep 2 # at least one reconcile pass after the restart
 tail -n +$((lines + 1)) "$W/n2.log" | grep -E "peers: [0-9]+ added" && fail "restart changed peers"
-rx_after=$(wg_ns 2 show pnmw2 transfer | awk -v k="$key1" '$1 == k {print $2}')
-hs_after=$(wg_ns 2 show pnmw2 latest-handshakes | awk -v k="$key1" '$1 == k {print $2}')
+rx_after=$(peer_field 2 "$key1" transfer)
+hs_after=$(peer_field 2 "$key1" latest-handshakes)
 echo "n2 <- n1: rx $rx_before -> $rx_after bytes, handshake $hs_before -> $hs_after"
 [ "$rx_after" -ge "$rx_before" ] && [ "$rx_before" -gt 0 ] || fail "counters reset: peer was re-added"
 [ "$hs_after" -ge "$hs_before" ] && [ "$hs_before" -gt 0 ] || fail "handshake time went back"
@@ -82,38 +94,33 @@ all_pods_reach || fail "pods after restart"
 log "key rotation on n3: mesh re-converges, n1<->n2 session untouched"
 key2=$(wg_ns 2 show pnmw2 public-key)
 old3=$(wg_ns 3 show pnmw3 public-key)
-rx12=$(wg_ns 1 show pnmw1 transfer | awk -v k="$key2" '$1 == k {print $2}')
+rx12=$(peer_field 1 "$key2" transfer)
 daemon_stop 3
-(umask 077; wg genkey >"$W/n3/private.key.new"); chmod 600 "$W/n3/private.key.new"; mv "$W/n3/private.key.new" "$W/n3/private.key"
-new3=$(wg pubkey <"$W/n3/private.key")
+new3=$(rotate_key 3)
 daemon_start 3
 for i in 1 2 4; do
-	wait_until 5 sh -c "ip netns exec pn-$T-n$i wg show pn${T}w$i peers | grep -qF '$new3'" || fail "n$i did not learn n3's new key"
-	wg_ns $i show pn${T}w$i peers | grep -qF "$old3" && fail "n$i still has n3's old key"
+	wait_until 5 has_peer_key $i "$new3" || fail "n$i did not learn n3's new key"
+	has_peer_key $i "$old3" && fail "n$i still has n3's old key"
 done
 all_pods_reach || fail "pods after key rotation"
-rx12b=$(wg_ns 1 show pnmw1 transfer | awk -v k="$key2" '$1 == k {print $2}')
-echo "n1 <- n2 rx across the rotation: $rx12 -> $rx12b"
-[ "$rx12b" -ge "$rx12" ] || fail "n1<->n2 peer was reset by n3's rotation"
+rx_kept 1 "$key2" "$rx12" "n3's rotation"
 
 log "key rotation on n2 without a restart (SIGHUP re-reads the key)"
 key3=$(wg_ns 3 show pnmw3 public-key)
-rx13=$(wg_ns 1 show pnmw1 transfer | awk -v k="$key3" '$1 == k {print $2}')
-(umask 077; wg genkey >"$W/n2/private.key.new"); mv "$W/n2/private.key.new" "$W/n2/private.key"
-new2=$(wg pubkey <"$W/n2/private.key")
+rx13=$(peer_field 1 "$key3" transfer)
+new2=$(rotate_key 2)
 kill -HUP "$(daemon_pid 2)"
-wait_until 5 sh -c "[ \"\$(ip netns exec pn-$T-n2 wg show pnmw2 public-key)\" = '$new2' ]" || fail "n2's device kept the old key"
+own_key_is() { [ "$(wg_ns 2 show pnmw2 public-key)" = "$1" ]; }
+wait_until 5 own_key_is "$new2" || fail "n2's device kept the old key"
 for i in 1 3 4; do
-	wait_until 5 sh -c "ip netns exec pn-$T-n$i wg show pn${T}w$i peers | grep -qF '$new2'" || fail "n$i did not learn n2's new key"
+	wait_until 5 has_peer_key $i "$new2" || fail "n$i did not learn n2's new key"
 done
 # n2's own sessions are new (its key changed); give each a handshake round (REKEY_TIMEOUT 5 s).
 t0=$SECONDS
 for i in 1 3 4; do wait_until 15 pod_ping 2 1 "$(pod_ip $i 1)" || fail "n2's pod cannot reach n$i after the rotation"; done
 echo "n2's pods reach every node $((SECONDS - t0)) s after the rotation"
 all_pods_reach || fail "pods after n2's rotation"
-rx13b=$(wg_ns 1 show pnmw1 transfer | awk -v k="$key3" '$1 == k {print $2}')
-echo "n1 <- n3 rx across n2's rotation: $rx13 -> $rx13b"
-[ "$rx13b" -ge "$rx13" ] || fail "n1<->n3 peer was reset by n2's rotation"
+rx_kept 1 "$key3" "$rx13" "n2's rotation"
 
 log "hostile records are skipped by name, the mesh stays"
 k1=$(wg_ns 1 show pnmw1 public-key)
@@ -155,16 +162,13 @@ command -v script >/dev/null || fail "script (util-linux) is missing"
 ip netns exec "pn-$T-n1" script -qec "'$B/podwirectl' peer add pnmq --store-dir '$W/store'" /dev/null |
 	grep -q $'\xe2\x96\x80' || fail "no QR code on a terminal"
 for i in 1 2 3; do wait_until 2 has_peers $i 4 || fail "n$i did not add the clients"; done
-ip netns add "pn-$T-c"
-ip link add pnmcu netns "pn-$T-c" type veth peer name uc netns "pn-$T-r"
-ip -n "pn-$T-r" link set uc master br0 up
-ip -n "pn-$T-c" addr add "192.168.$NET.100/24" dev pnmcu
-ip -n "pn-$T-c" link set pnmcu up
-ip -n "pn-$T-c" link set lo up
+netns_add "pn-$T-c"
+track_wg "pn-$T-c" pnmc
+lan_join "pn-$T-r" br0 "pn-$T-c" pnmcu "192.168.$NET.100/24"
 (umask 077; echo "$conf" >"$W/pnmc.conf")
 ip netns exec "pn-$T-c" wg-quick up "$W/pnmc.conf" >"$W/client.log" 2>&1 || { cat "$W/client.log"; fail "client wg-quick up failed"; }
-wait_until 5 ip netns exec "pn-$T-c" "${PING[@]}" -c 1 -W 1 "$(pod_ip 2 1)" || fail "client cannot reach a pod on n2"
-wait_until 5 ip netns exec "pn-$T-c" "${PING[@]}" -c 1 -W 1 "$(pod_ip 3 2)" || fail "client cannot reach a pod on n3"
+wait_until 5 ns_ping "pn-$T-c" "$(pod_ip 2 1)" || fail "client cannot reach a pod on n2"
+wait_until 5 ns_ping "pn-$T-c" "$(pod_ip 3 2)" || fail "client cannot reach a pod on n3"
 echo "client pnmc reaches pods on n2 and n3"
 ip netns exec "pn-$T-c" wg-quick down "$W/pnmc.conf" >/dev/null 2>&1
 

@@ -1,24 +1,18 @@
 #!/bin/bash
-# NAT-to-NAT through the store (F8): n1 is public; n2 and n3 each sit behind their own NAT
+# NAT-to-NAT through the store: n1 is public; n2 and n3 each sit behind their own NAT
 # router (nft masquerade) and only know their private addresses. n1 sees where their packets
 # come from and publishes those observed endpoints in its record; n2 and n3 read them from
 # the store, punch through both NATs and talk directly (not through n1).
 T=x NET=213
-source "$(dirname "$0")/daemon_lib.bash"
-need_root
-command -v nft >/dev/null || { echo "nft not installed"; exit 77; }
-trap 'cluster_teardown $?' EXIT
+source "$(dirname "$0")/lib/common.bash"
+require_cmd nft
 cluster_init
 
 nat_site() { # I: router pn-$T-nat$I (public .I) with node I behind it on 172.16.I.0/24
 	local i=$1 r=pn-$T-nat$1 n=pn-$T-n$1
-	ip netns add "$r"; ip netns add "$n"
-	ip -n "$r" link set lo up; ip -n "$n" link set lo up
-	ip link add "pn${T}o$i" netns "$r" type veth peer name "u$i" netns "pn-$T-r"
-	ip -n "pn-$T-r" link set "u$i" master br0 up
-	ip -n "$r" addr add "192.168.$NET.$i/24" dev "pn${T}o$i"
-	ip -n "$r" link set "pn${T}o$i" up
-	ip link add "pn${T}l$i" netns "$r" type veth peer name eth0 netns "$n"
+	netns_add "$r" "$n"
+	lan_join "pn-$T-r" br0 "$r" "pn${T}o$i" "192.168.$NET.$i/24"
+	veth_pair "$r" "pn${T}l$i" "$n" eth0
 	ip -n "$r" addr add "172.16.$i.1/24" dev "pn${T}l$i"
 	ip -n "$r" link set "pn${T}l$i" up
 	ip -n "$n" addr add "172.16.$i.10/24" dev eth0
@@ -51,7 +45,7 @@ daemon_start 3 --endpoint 172.16.3.10:51820 --persistent-keepalive 2
 for i in 1 2 3; do wait_until 15 has_peers $i 2 || fail "n$i has $(peers_of $i) peers"; done
 for i in 1 2 3; do pod_add $i 1; done
 # The NAT-ed nodes' private addresses are unreachable from outside: prove the setup.
-ip netns exec "pn-$T-n1" "${PING[@]}" -c 1 -W 1 172.16.2.10 >/dev/null 2>&1 && fail "n2's private address is reachable"
+ns_ping "pn-$T-n1" 172.16.2.10 1 1 >/dev/null && fail "n2's private address is reachable"
 
 k2=$(wg_ns 2 show pnxw2 public-key); k3=$(wg_ns 3 show pnxw3 public-key)
 ep_of() { wg_ns "$1" show "pnxw$1" endpoints | awk -v k="$2" '$1 == k {print $2}'; }

@@ -7,11 +7,8 @@
 # sane values after pods talk; the README's example alert passes promtool check rules and
 # Prometheus loads it healthy, with nothing firing.
 T=pq NET=216
-source "$(dirname "$0")/daemon_lib.bash"
-need_root
-for c in prometheus promtool curl python3; do command -v $c >/dev/null || { echo "$c not installed (hack/deps.sh)"; exit 77; }; done
-PROM_PID=
-trap '[ -n "$PROM_PID" ] && kill $PROM_PID 2>/dev/null && wait $PROM_PID 2>/dev/null; cluster_teardown $?' EXIT
+source "$(dirname "$0")/lib/common.bash"
+require_cmd prometheus promtool curl python3
 cluster_init
 ip -n "pn-$T-r" addr add "192.168.$NET.254/24" dev br0
 
@@ -50,7 +47,7 @@ YML
 promtool check config "$W/prometheus.yml" >/dev/null || fail "promtool check config"
 ip netns exec "pn-$T-r" prometheus --config.file="$W/prometheus.yml" --storage.tsdb.path="$W/tsdb" \
 	--web.listen-address="192.168.$NET.254:9616" >"$W/prometheus.log" 2>&1 &
-PROM_PID=$!
+track_pid $!
 api="http://192.168.$NET.254:9616/api/v1"
 query() { # PROMQL: the result vector as "labels value" lines
 	ip netns exec "pn-$T-r" curl -sf --data-urlencode "query=$1" "$api/query" |

@@ -5,49 +5,33 @@
 # is compared byte for byte with the real wg on the same interface.
 set -euo pipefail
 umask 077
-here=$(cd "$(dirname "$0")" && pwd)
-build=${PODWIRE_BUILD:-$here/../../build}
-ctl=$build/podwirectl
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-command -v wg >/dev/null || { echo "wg (wireguard-tools) not installed"; exit 77; }
-command -v wireguard-go >/dev/null || { echo "wireguard-go not installed"; exit 77; }
-[ -x "$ctl" ] || { echo "no $ctl (make all)"; exit 1; }
+. "$(dirname "$0")/lib/common.bash"
+ctl=$B/podwirectl
+require_root
+require_cmd wg wireguard-go
+require_built podwirectl
 
 id=$$
 nsa=pd-cli-a-$id nsb=pd-cli-b-$id
-tmp=$(mktemp -d /tmp/pd-cli.XXXXXX)
-ifaces=()
-cleanup() {
-	set +e
-	for i in "${ifaces[@]}"; do
-		ip -n $nsa link del "$i" 2>/dev/null
-		ip -n $nsb link del "$i" 2>/dev/null
-		rm -f /var/run/wireguard/"$i".sock
-	done
-	ip netns del $nsa 2>/dev/null
-	ip netns del $nsb 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 
+# A and B run a command in namespace a or b (the function B, not the build directory $B).
 A() { ip netns exec $nsa "$@"; }
 B() { ip netns exec $nsb "$@"; }
-fail() { echo "FAIL: $*"; exit 1; }
 # same NS DESCRIPTION ARGS...: `podwirectl ARGS` and `wg ARGS` in netns NS print the same
 # stdout and exit the same way.
 same() {
 	local ns=$1 what=$2 rc1=0 rc2=0
 	shift 2
-	ip netns exec "$ns" "$ctl" "$@" >"$tmp/ours" 2>"$tmp/ours.err" || rc1=$?
-	ip netns exec "$ns" wg "$@" >"$tmp/theirs" 2>"$tmp/theirs.err" || rc2=$?
+	ip netns exec "$ns" "$ctl" "$@" >"$W/ours" 2>"$W/ours.err" || rc1=$?
+	ip netns exec "$ns" wg "$@" >"$W/theirs" 2>"$W/theirs.err" || rc2=$?
 	if [ "$unordered" = 1 ]; then
 		# wireguard-go lists peers in Go map order, which changes from call to call.
-		sort -o "$tmp/ours" "$tmp/ours"
-		sort -o "$tmp/theirs" "$tmp/theirs"
+		sort -o "$W/ours" "$W/ours"
+		sort -o "$W/theirs" "$W/theirs"
 	fi
-	if ! cmp -s "$tmp/ours" "$tmp/theirs" || [ $rc1 -ne $rc2 ]; then
-		echo "--- wg $* (rc $rc2)"; cat "$tmp/theirs" "$tmp/theirs.err"
-		echo "--- podwirectl $* (rc $rc1)"; cat "$tmp/ours" "$tmp/ours.err"
+	if ! cmp -s "$W/ours" "$W/theirs" || [ $rc1 -ne $rc2 ]; then
+		echo "--- wg $* (rc $rc2)"; cat "$W/theirs" "$W/theirs.err"
+		echo "--- podwirectl $* (rc $rc1)"; cat "$W/ours" "$W/ours.err"
 		fail "$what: podwirectl $* differs from wg"
 	fi
 }
@@ -59,9 +43,9 @@ keywords=(public-key private-key listen-port fwmark peers preshared-keys endpoin
 same_retry() {
 	local try
 	for try in 1 2 3; do
-		(same "$@") >"$tmp/retry.log" && return 0
+		(same "$@") >"$W/retry.log" && return 0
 	done
-	python3 - "$tmp/theirs" "$tmp/ours" <<-'PY' && return 0
+	python3 - "$W/theirs" "$W/ours" <<-'PY' && return 0
 	import re, sys
 	units = {"year": 31536000, "day": 86400, "hour": 3600, "minute": 60, "second": 1}
 	def split(path):
@@ -76,7 +60,7 @@ same_retry() {
 	(t1, a1), (t2, a2) = split(sys.argv[1]), split(sys.argv[2])
 	sys.exit(0 if t1 == t2 and len(a1) == len(a2) and all(abs(x - y) <= 3 for x, y in zip(a1, a2)) else 1)
 	PY
-	cat "$tmp/retry.log"
+	cat "$W/retry.log"
 	exit 1
 }
 # What every step checks: dump, showconf and the `show all dump` lines for IFACE.
@@ -85,10 +69,10 @@ compare_dump() {
 	same "$ns" "$what" show "$ifc" dump
 	[ "$quick" = 1 ] && return 0
 	same "$ns" "$what" showconf "$ifc"
-	ip netns exec "$ns" "$ctl" show all dump | grep -P "^$ifc\t" | sort >"$tmp/ours" || true
-	ip netns exec "$ns" wg show all dump | grep -P "^$ifc\t" | sort >"$tmp/theirs" || true
-	cmp -s "$tmp/ours" "$tmp/theirs" || { diff "$tmp/theirs" "$tmp/ours"; fail "$what: show all dump"; }
-	[ -s "$tmp/ours" ] || fail "$what: $ifc missing from show all dump"
+	ip netns exec "$ns" "$ctl" show all dump | grep -P "^$ifc\t" | sort >"$W/ours" || true
+	ip netns exec "$ns" wg show all dump | grep -P "^$ifc\t" | sort >"$W/theirs" || true
+	cmp -s "$W/ours" "$W/theirs" || { diff "$W/theirs" "$W/ours"; fail "$what: show all dump"; }
+	[ -s "$W/ours" ] || fail "$what: $ifc missing from show all dump"
 }
 # At checkpoints: every keyword and the human views too (plain, colored, keys shown).
 compare_all() {
@@ -110,20 +94,17 @@ compare_checkpoint() {
 # sequence, the checkpoints and syncconf only; bad input and the setconf matrix run on the host.
 quick=${PODWIRE_TEST_QUICK:-0}
 
-ip netns add $nsa
-ip netns add $nsb
-A ip link set lo up
-B ip link set lo up
-A ip link add pdv$id type veth peer name pdw$id netns $nsb
+netns_add $nsa $nsb
+veth_pair $nsa pdv$id $nsb pdw$id
 A ip addr add 192.168.77.1/24 dev pdv$id
 B ip addr add 192.168.77.2/24 dev pdw$id
 A ip link set pdv$id up
 B ip link set pdw$id up
 
-for f in ka kb kc psk1; do "$ctl" genkey >"$tmp/$f"; done
-chmod 600 "$tmp"/k* "$tmp"/psk1
-pubb=$("$ctl" pubkey <"$tmp/kb")
-pubx=$("$ctl" pubkey <"$tmp/kc")
+for f in ka kb kc psk1; do "$ctl" genkey >"$W/$f"; done
+chmod 600 "$W"/k* "$W"/psk1
+pubb=$("$ctl" pubkey <"$W/kb")
+pubx=$("$ctl" pubkey <"$W/kc")
 puby=$("$ctl" genkey | "$ctl" pubkey)
 pubz=$("$ctl" genkey | "$ctl" pubkey)
 
@@ -132,7 +113,7 @@ pubz=$("$ctl" genkey | "$ctl" pubkey)
 impls=()
 for impl in ${PODWIRE_TEST_IMPLS:-wireguard-go podwire-wg}; do
 	case $impl in
-	podwire-wg) [ -x "$build/podwire-wg" ] && impls+=("$build/podwire-wg") ;;
+	podwire-wg) [ -x "$B/podwire-wg" ] && impls+=("$B/podwire-wg") ;;
 	*) impls+=("$impl") ;;
 	esac
 done
@@ -148,7 +129,7 @@ n=0
 for impl in "${impls[@]}"; do
 	n=$((n + 1))
 	ia=pda$n$id ib=pdb$n$id ic=pdc$n$id
-	ifaces+=("$ia" "$ib" "$ic")
+	track_wg $nsa $ia; track_wg $nsb $ib; track_wg $nsa $ic
 	name=$(basename "$impl")
 	unordered=0
 	[ "$name" = wireguard-go ] && unordered=1
@@ -156,22 +137,19 @@ for impl in "${impls[@]}"; do
 	new_device $nsa $ia
 	new_device $nsb $ib
 	new_device $nsa $ic
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		[ "$impl" = kernel ] && break
-		[ -S /var/run/wireguard/$ia.sock ] && [ -S /var/run/wireguard/$ib.sock ] &&
-			[ -S /var/run/wireguard/$ic.sock ] && break
-		sleep 0.2
-	done
+	if [ "$impl" != kernel ]; then
+		wait_socket $ia && wait_socket $ib && wait_socket $ic || fail "$name did not start"
+	fi
 	if [ "$impl" = kernel ]; then
 		[ "$(A "$ctl" show interfaces)" = "$ia $ic" ] || fail "kernel: show interfaces"
 	fi
 	compare_dump $nsa $ia "$name: fresh device"
 
 	# The operation sequence of issue 5, each step through podwirectl set.
-	A "$ctl" set $ia private-key "$tmp/ka" listen-port 51001 fwmark 0x1234
+	A "$ctl" set $ia private-key "$W/ka" listen-port 51001 fwmark 0x1234
 	compare_dump $nsa $ia "$name: keys/port/fwmark"
 	A "$ctl" set $ia peer "$pubb" endpoint 192.168.77.2:51002 allowed-ips 10.9.0.2/32,fd09::2/128 \
-		peer "$puby" preshared-key "$tmp/psk1" endpoint [fd00::99]:7 persistent-keepalive 25 \
+		peer "$puby" preshared-key "$W/psk1" endpoint [fd00::99]:7 persistent-keepalive 25 \
 		allowed-ips "10.20.0.0/16, fd20::/48" \
 		peer "$pubz" endpoint 10.1.2.3:4 persistent-keepalive off allowed-ips 10.30.0.0/24
 	compare_checkpoint $nsa $ia "$name: three peers"
@@ -188,16 +166,16 @@ for impl in "${impls[@]}"; do
 
 	if [ "$quick" = 0 ]; then
 	# Bad input changes nothing and names the culprit.
-	A wg show $ia dump >"$tmp/before"
+	A wg show $ia dump >"$W/before"
 	for bad in "listen-port 70000" "fwmark -1" "peer abc" "peer $pubb allowed-ips 10.0.0.1/33" \
-		"peer $pubb persistent-keepalive 70000" "peer $pubb endpoint 1.2.3.4" "private-key $tmp/nonexistent" \
+		"peer $pubb persistent-keepalive 70000" "peer $pubb endpoint 1.2.3.4" "private-key $W/nonexistent" \
 		"peer $pubb remove bogus"; do
 		# shellcheck disable=SC2086
-		if A "$ctl" set $ia listen-port 51009 $bad 2>"$tmp/err"; then
+		if A "$ctl" set $ia listen-port 51009 $bad 2>"$W/err"; then
 			fail "$name: set accepted bad input: $bad"
 		fi
-		[ -s "$tmp/err" ] || fail "$name: no error message for: $bad"
-		A wg show $ia dump | sort | cmp -s - <(sort "$tmp/before") || { A wg show $ia dump | diff "$tmp/before" -; fail "$name: failed set '$bad' changed the device"; }
+		[ -s "$W/err" ] || fail "$name: no error message for: $bad"
+		A wg show $ia dump | sort | cmp -s - <(sort "$W/before") || { A wg show $ia dump | diff "$W/before" -; fail "$name: failed set '$bad' changed the device"; }
 	done
 	fi
 
@@ -207,22 +185,22 @@ for impl in "${impls[@]}"; do
 	A ip link set $ia up
 	A ip link set $ic up
 	A "$ctl" set $ic listen-port 51003
-	A wg show $ia dump | sort >"$tmp/before"
-	if A "$ctl" set $ia fwmark 0x77 private-key "$tmp/kc" listen-port 51003 peer "$pubz" 2>"$tmp/err"; then
+	A wg show $ia dump | sort >"$W/before"
+	if A "$ctl" set $ia fwmark 0x77 private-key "$W/kc" listen-port 51003 peer "$pubz" 2>"$W/err"; then
 		fail "$name: taking a used port succeeded"
 	fi
-	grep -q "the device was restored" "$tmp/err" || { cat "$tmp/err"; fail "$name: no rollback reported"; }
-	A wg show $ia dump | sort | cmp -s - "$tmp/before" || { A wg show $ia dump | diff "$tmp/before" -; fail "$name: refused set not rolled back"; }
-	A "$ctl" show pdnonexist$id dump 2>"$tmp/err" && fail "show of a missing interface succeeded"
-	grep -q "Unable to access interface" "$tmp/err" || fail "no message for a missing interface"
+	grep -q "the device was restored" "$W/err" || { cat "$W/err"; fail "$name: no rollback reported"; }
+	A wg show $ia dump | sort | cmp -s - "$W/before" || { A wg show $ia dump | diff "$W/before" -; fail "$name: refused set not rolled back"; }
+	A "$ctl" show pdnonexist$id dump 2>"$W/err" && fail "show of a missing interface succeeded"
+	grep -q "Unable to access interface" "$W/err" || fail "no message for a missing interface"
 
 	# Traffic: a handshake, transfer counters and handshake age in the human view.
 	A ip addr add 10.9.0.1/24 dev $ia
 	B ip addr add 10.9.0.2/24 dev $ib
 	A ip link set $ia up
 	B ip link set $ib up
-	puba=$("$ctl" pubkey <"$tmp/ka")
-	B "$ctl" set $ib private-key "$tmp/kb" listen-port 51002 peer "$puba" allowed-ips 10.9.0.1/32
+	puba=$("$ctl" pubkey <"$W/ka")
+	B "$ctl" set $ib private-key "$W/kb" listen-port 51002 peer "$puba" allowed-ips 10.9.0.1/32
 	A "$ctl" set $ia peer "$pubb" allowed-ips 10.9.0.2/32
 	A busybox ping -c 2 -W 2 10.9.0.2 >/dev/null || fail "$name: no ping through the tunnel"
 	compare_all $nsa $ia "$name: after handshake"
@@ -231,15 +209,15 @@ for impl in "${impls[@]}"; do
 	if [ "$quick" = 0 ]; then
 	# setconf / addconf / syncconf: the same file through podwirectl on $ia's twin $ic and
 	# through wg on a fresh copy must leave identical devices.
-	cat >"$tmp/conf1" <<-EOF
+	cat >"$W/conf1" <<-EOF
 	[Interface]
-	PrivateKey = $(cat "$tmp/kc")
+	PrivateKey = $(cat "$W/kc")
 	ListenPort = 51003
 	FwMark = 7
 
 	[Peer]
 	PublicKey = $pubb
-	PresharedKey = $(cat "$tmp/psk1")
+	PresharedKey = $(cat "$W/psk1")
 	AllowedIPs = 10.50.0.0/16, fd50::/64
 	Endpoint = 192.168.77.2:51002
 	PersistentKeepalive = 15
@@ -248,7 +226,7 @@ for impl in "${impls[@]}"; do
 	PublicKey = $puby
 	AllowedIPs = 10.51.0.0/16
 	EOF
-	cat >"$tmp/conf2" <<-EOF
+	cat >"$W/conf2" <<-EOF
 	[Peer]
 	PublicKey = $pubz
 	AllowedIPs = 10.52.0.0/16
@@ -256,21 +234,21 @@ for impl in "${impls[@]}"; do
 	EOF
 	for step in "setconf conf1" "addconf conf2" "setconf conf2" "addconf conf1" "syncconf conf2"; do
 		set -- $step
-		A "$ctl" "$1" $ic "$tmp/$2" || fail "$name: podwirectl $step"
-		A wg showconf $ic >"$tmp/ours.conf"
-		A wg show $ic dump | cut -f1-4,8 | sed 1s/.*// >"$tmp/ours.dump"
-		A wg "$1" $ic "$tmp/$2" || fail "$name: wg $step"
-		A wg showconf $ic >"$tmp/theirs.conf"
-		A wg show $ic dump | cut -f1-4,8 | sed 1s/.*// >"$tmp/theirs.dump"
+		A "$ctl" "$1" $ic "$W/$2" || fail "$name: podwirectl $step"
+		A wg showconf $ic >"$W/ours.conf"
+		A wg show $ic dump | cut -f1-4,8 | sed 1s/.*// >"$W/ours.dump"
+		A wg "$1" $ic "$W/$2" || fail "$name: wg $step"
+		A wg showconf $ic >"$W/theirs.conf"
+		A wg show $ic dump | cut -f1-4,8 | sed 1s/.*// >"$W/theirs.dump"
 		if [ "$unordered" = 1 ]; then
-			for f in ours.conf theirs.conf ours.dump theirs.dump; do sort -o "$tmp/$f" "$tmp/$f"; done
+			for f in ours.conf theirs.conf ours.dump theirs.dump; do sort -o "$W/$f" "$W/$f"; done
 		fi
 		if [ "$step" = "setconf conf2" ] || [ "$step" = "syncconf conf2" ]; then
 			# Without ListenPort both pick a random port: compare all but that line.
-			sed -i /^ListenPort/d "$tmp/ours.conf" "$tmp/theirs.conf"
+			sed -i /^ListenPort/d "$W/ours.conf" "$W/theirs.conf"
 		fi
-		cmp -s "$tmp/ours.conf" "$tmp/theirs.conf" || { diff "$tmp/theirs.conf" "$tmp/ours.conf"; fail "$name: $step differs from wg"; }
-		cmp -s "$tmp/ours.dump" "$tmp/theirs.dump" || fail "$name: $step dump differs from wg"
+		cmp -s "$W/ours.conf" "$W/theirs.conf" || { diff "$W/theirs.conf" "$W/ours.conf"; fail "$name: $step differs from wg"; }
+		cmp -s "$W/ours.dump" "$W/theirs.dump" || fail "$name: $step dump differs from wg"
 		compare_dump $nsa $ic "$name: after $step"
 	done
 	fi
@@ -280,16 +258,16 @@ for impl in "${impls[@]}"; do
 	A "$ctl" set $ia peer "$puby" allowed-ips 10.21.0.0/16
 	hs=$(A wg show $ia latest-handshakes | awk -v k="$pubb" '$1 == k { print $2 }')
 	[ "${hs:-0}" -gt 0 ] || fail "$name: no handshake to start from"
-	cat >"$tmp/sync" <<-EOF
+	cat >"$W/sync" <<-EOF
 	[Interface]
-	PrivateKey = $(cat "$tmp/ka")
+	PrivateKey = $(cat "$W/ka")
 	ListenPort = 51001
 
 	[Peer]
 	PublicKey = $pubb
 	AllowedIPs = 10.9.0.2/32, 10.9.1.0/24
 	EOF
-	A "$ctl" syncconf $ia "$tmp/sync"
+	A "$ctl" syncconf $ia "$W/sync"
 	[ "$(A wg show $ia peers)" = "$pubb" ] || fail "$name: syncconf did not remove the other peers"
 	[ "$(A wg show $ia allowed-ips)" = "$pubb	10.9.0.2/32 10.9.1.0/24" ] || fail "$name: syncconf allowed IPs"
 	hs2=$(A wg show $ia latest-handshakes | awk -v k="$pubb" '$1 == k { print $2 }')
@@ -299,11 +277,11 @@ for impl in "${impls[@]}"; do
 
 	if [ "$quick" = 0 ]; then
 	# A bad file changes nothing.
-	A wg show $ia dump >"$tmp/before"
-	printf '[Interface]\nListenPort = 1\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.0.0.0/99\n' "$pubz" >"$tmp/bad.conf"
-	A "$ctl" setconf $ia "$tmp/bad.conf" 2>"$tmp/err" && fail "$name: setconf accepted a bad file"
-	grep -q bad.conf "$tmp/err" || { cat "$tmp/err"; fail "$name: setconf error does not name the file"; }
-	A wg show $ia dump | sort | cmp -s - <(sort "$tmp/before") || fail "$name: failed setconf changed the device"
+	A wg show $ia dump >"$W/before"
+	printf '[Interface]\nListenPort = 1\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.0.0.0/99\n' "$pubz" >"$W/bad.conf"
+	A "$ctl" setconf $ia "$W/bad.conf" 2>"$W/err" && fail "$name: setconf accepted a bad file"
+	grep -q bad.conf "$W/err" || { cat "$W/err"; fail "$name: setconf error does not name the file"; }
+	A wg show $ia dump | sort | cmp -s - <(sort "$W/before") || fail "$name: failed setconf changed the device"
 	fi
 
 	echo "$name: all outputs identical to wg"

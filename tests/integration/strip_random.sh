@@ -1,21 +1,16 @@
 #!/bin/bash
-# strip_random (F2): 150 generated configs (seeded, so a failure reproduces) mixing every key
+# strip_random: 150 generated configs (seeded, so a failure reproduces) mixing every key
 # in random case, spacing, tabs, comments, "# Name" lines, CRLF line ends and missing final
 # newlines: `podwirectl strip` must print exactly what `wg-quick strip` prints, stdout and
 # stderr, for each of them.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${PODWIRE_BUILD:-$top/build}
-ctl=$build/podwirectl
-command -v wg-quick >/dev/null || { echo "wg-quick (wireguard-tools) is not installed"; exit 77; }
-command -v python3 >/dev/null || { echo "python3 is not installed"; exit 77; }
-[ "$(id -u)" -eq 0 ] || { echo "needs root: wg-quick strip re-executes itself with sudo"; exit 77; }
-[ -x "$ctl" ] || { echo "FAIL: $ctl not built"; exit 1; }
-tmp=$(mktemp -d /tmp/pa-stripr-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib/common.bash"
+ctl=$B/podwirectl
+require_cmd wg-quick python3
+[ "$(id -u)" -eq 0 ] || skip "needs root: wg-quick strip re-executes itself with sudo"
+require_built podwirectl
 
-python3 - "$tmp" <<'PY'
+python3 - "$W" <<'PY'
 import random, sys
 P = '8EiJC12a5foVNS1QM1gDwIYzw10tYX9oDbFAIXc+9m0='
 U = 'RaqJRGbSmH67wov05zxx6uRbJJk3w3CU42pcQew7OHA='
@@ -50,12 +45,12 @@ for seed in range(1, 151):
 PY
 
 n=0
-for f in "$tmp"/pa*.conf; do
-	"$ctl" strip "$f" >"$tmp/ours" 2>"$tmp/ours.err" || fail "$f refused: $(cat "$tmp/ours.err")"$'\n'"$(cat -A "$f")"
-	wg-quick strip "$f" >"$tmp/theirs" 2>"$tmp/theirs.err" || fail "wg-quick strip $f failed: $(cat "$tmp/theirs.err")"
-	if ! cmp -s "$tmp/ours" "$tmp/theirs" || ! cmp -s "$tmp/ours.err" "$tmp/theirs.err"; then
+for f in "$W"/pa*.conf; do
+	"$ctl" strip "$f" >"$W/ours" 2>"$W/ours.err" || fail "$f refused: $(cat "$W/ours.err")"$'\n'"$(cat -A "$f")"
+	wg-quick strip "$f" >"$W/theirs" 2>"$W/theirs.err" || fail "wg-quick strip $f failed: $(cat "$W/theirs.err")"
+	if ! cmp -s "$W/ours" "$W/theirs" || ! cmp -s "$W/ours.err" "$W/theirs.err"; then
 		cat -A "$f"
-		diff "$tmp/ours" "$tmp/theirs" || true
+		diff "$W/ours" "$W/theirs" || true
 		fail "$f: podwirectl strip differs from wg-quick strip"
 	fi
 	n=$((n + 1))

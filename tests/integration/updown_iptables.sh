@@ -3,9 +3,7 @@
 # wg-quick then writes its firewall rules with iptables-restore, and so must podwirectl.
 # Same comparison as updown_parity.sh, with iptables-save/ip6tables-save in the snapshots.
 here=$(cd "$(dirname "$0")" && pwd)
-command -v iptables-restore >/dev/null && command -v ip6tables-restore >/dev/null ||
-	{ echo "needs iptables-restore and ip6tables-restore"; exit 77; }
-dir=$(mktemp -d /tmp/pq-iptables.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-for c in tut_phone tut_peer1 full_fwmark full_v6; do ln -s "$here/../configs/updown/$c.conf" "$dir/"; done
-UPDOWN_NO_NFT=1 UPDOWN_CONFS=$dir UPDOWN_MIN_CONFS=4 bash "$here/updown_parity.sh"
+. "$here/lib/common.bash"
+require_cmd iptables-restore ip6tables-restore
+for c in tut_phone tut_peer1 full_fwmark full_v6; do ln -s "$here/../configs/updown/$c.conf" "$W/"; done
+UPDOWN_NO_NFT=1 UPDOWN_CONFS=$W UPDOWN_MIN_CONFS=4 bash "$here/updown_parity.sh"

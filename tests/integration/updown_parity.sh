@@ -7,34 +7,27 @@
 # tables, ip rule / ip -6 rule, nft ruleset, wg show dump (timing-dependent counters zeroed),
 # hook output, resolvconf calls, the file `save` writes while up, the file after `down`
 # (rewritten again when SaveConfig is set). After `down` each namespace must be as before `up`.
-# On a host without the WireGuard module both use the userspace datapath (podwire-wg, or
-# wireguard-go when podwire-wg does not come up; UPDOWN_USERSPACE overrides); in the VM
+# On a host without the WireGuard module both use the userspace datapath (the one rule of
+# lib/common.bash: $WG_QUICK_USERSPACE_IMPLEMENTATION when set, else podwire-wg); in the VM
 # (tests/vm/cases/updown.sh, UPDOWN_REQUIRE_KERNEL=1) both use the kernel module.
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/lib/updown.bash"
-pq_need_root
-command -v wg-quick >/dev/null || { echo "needs wg-quick"; exit 77; }
-B=$(pq_build)
-[ -x "$B/podwirectl" ] || { echo "no $B/podwirectl (build first)"; exit 77; }
-CONFS=${UPDOWN_CONFS:-$here/../configs/updown}
+. "$(dirname "$0")/lib/common.bash"
+require_root
+require_cmd wg wg-quick nft
+require_built podwirectl
+CONFS=${UPDOWN_CONFS:-$(dirname "$0")/../configs/updown}
 JOBS=${UPDOWN_JOBS:-2}
-T=$(mktemp -d /tmp/pq-parity.XXXXXX)
 cases=()
 for conf in "$CONFS"/*.conf; do cases+=("$(basename "$conf" .conf)"); done
+# The runs happen in background jobs, whose namespaces the test's own lists do not see.
 cleanup() {
 	local i
 	kill $(jobs -p) 2>/dev/null; wait 2>/dev/null
-	ip netns del pq-upre-$$ 2>/dev/null
 	for i in "${!cases[@]}"; do
-		for tool in wgquick podwirectl; do
-			ip -n pq-u$i-$tool link del pqu$i 2>/dev/null; ip netns del pq-u$i-$tool 2>/dev/null
-		done
-		pq_wait_socket_gone pqu$i
+		for tool in wgquick podwirectl; do track_wg pq-u$i-$tool pqu$i; NETNS+=(pq-u$i-$tool); done
 	done
-	if [ -n "${PQ_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
-trap cleanup EXIT
+at_exit cleanup
 
 if [ "${UPDOWN_REQUIRE_KERNEL:-0}" = 1 ]; then
 	modprobe wireguard 2>/dev/null
@@ -42,44 +35,44 @@ if [ "${UPDOWN_REQUIRE_KERNEL:-0}" = 1 ]; then
 	IMPL=/bin/false # never used: the kernel is there
 	echo "datapath: kernel"
 else
-	IMPL=$(pq_pick_userspace "$B")
+	IMPL=$(userspace_wg)
 	echo "datapath: userspace ($IMPL)"
 fi
-pq_make_keys "$T/keys"
-mkdir -p "$T/bin" "$T/out"
-ln -s "$B/podwirectl" "$T/bin/podwirectl"
-export PATH="$T/bin:$PATH" WG_QUICK_USERSPACE_IMPLEMENTATION=$IMPL
+conf_keys "$W/keys"
+mkdir -p "$W/bin" "$W/out"
+ln -s "$B/podwirectl" "$W/bin/podwirectl"
+export PATH="$W/bin:$PATH" WG_QUICK_USERSPACE_IMPLEMENTATION=$IMPL
 if [ "${UPDOWN_NO_NFT:-0}" = 1 ]; then
 	# A system without nft: both tools fall back to iptables-restore. PATH keeps every
 	# program of the sbin directories but nft; the snapshots still call nft by full path.
 	export PQ_NFT=$(command -v nft) PQ_IPTABLES=1
-	mkdir -p "$T/nonft"
+	mkdir -p "$W/nonft"
 	for d in /usr/local/sbin /usr/sbin /sbin; do
 		for f in "$d"/*; do
-			[ -x "$f" ] && [ "${f##*/}" != nft ] && [ ! -e "$T/nonft/${f##*/}" ] && ln -s "$f" "$T/nonft/${f##*/}"
+			[ -x "$f" ] && [ "${f##*/}" != nft ] && [ ! -e "$W/nonft/${f##*/}" ] && ln -s "$f" "$W/nonft/${f##*/}"
 		done
 	done
-	export PATH="$T/bin:$T/nonft:/usr/local/bin:/usr/bin:/bin"
+	export PATH="$W/bin:$W/nonft:/usr/local/bin:/usr/bin:/bin"
 	command -v nft >/dev/null && { echo "FAIL: nft still on PATH"; exit 1; }
 	echo "nft hidden: firewall rules through iptables-restore"
 fi
 
-# run TOOL IDX: one up/save/down cycle of config IDX in a fresh namespace -> $T/out/CASE.TOOL.*
+# run TOOL IDX: one up/save/down cycle of config IDX in a fresh namespace -> $W/out/CASE.TOOL.*
 run() {
 	local tool=$1 i=$2 case=${cases[$2]} rc=0 step
-	local o=$T/out/$case.$tool dir=$T/c$i ns=pq-u$2-$1 IF=pqu$2
+	local o=$W/out/$case.$tool dir=$W/c$i ns=pq-u$2-$1 IF=pqu$2
 	local cmd=(podwirectl); [ $tool = wgquick ] && cmd=(wg-quick)
 	rm -rf "$dir"; mkdir -p -m 700 "$dir"
-	# The one mock (see lib/updown.bash): resolvconf, found first on PATH by both tools.
-	pq_resolvconf_mock "$dir/bin" "$dir/rc"
-	pq_render "$CONFS/$case.conf" "$dir/$IF.conf" "$T/keys" "$dir"
-	pq_ns_setup $ns
-	cp "$T/out/pre" "$o.pre" # every fresh namespace starts the same (see below)
+	# The one mock (see lib/common.bash): resolvconf, found first on PATH by both tools.
+	resolvconf_mock "$dir/bin" "$dir/rc"
+	conf_render "$CONFS/$case.conf" "$dir/$IF.conf" "$W/keys" "$dir"
+	stable_ns $ns
+	cp "$W/out/pre" "$o.pre" # every fresh namespace starts the same (see below)
 	for step in ${UPDOWN_STEPS:-up save down}; do
 		PATH="$dir/bin:$PATH" ip netns exec $ns "${cmd[@]}" $step "$dir/$IF.conf" > "$o.${step}log" 2>&1 ||
 			{ rc=1; echo "FAIL $case: $tool $step failed:"; cat "$o.${step}log"; }
-		[ $step = down ] && pq_wait_socket_gone $IF
-		[ $step = save ] && cp "$dir/$IF.conf" "$o.saved" || pq_snapshot $ns $IF > "$o.$step"
+		[ $step = down ] && wait_socket_gone $IF
+		[ $step = save ] && cp "$dir/$IF.conf" "$o.saved" || ns_snapshot $ns $IF > "$o.$step"
 	done
 	cat "$dir/hooks.log" > "$o.hooks" 2>/dev/null || : > "$o.hooks"
 	cat "$dir/rc/log" > "$o.resolvconf" 2>/dev/null || : > "$o.resolvconf"
@@ -95,7 +88,7 @@ same() { # case what a b
 
 check() { # idx: both runs and the comparisons, one line "ok CASE" or the failures
 	local i=$1 case=${cases[$1]} ok=1 part
-	local a=$T/out/$case.wgquick b=$T/out/$case.podwirectl
+	local a=$W/out/$case.wgquick b=$W/out/$case.podwirectl
 	run wgquick $i || ok=0
 	run podwirectl $i || ok=0
 	for part in up $([[ ${UPDOWN_STEPS:-save} == *save* ]] && echo saved) down hooks resolvconf conf; do
@@ -115,18 +108,18 @@ check() { # idx: both runs and the comparisons, one line "ok CASE" or the failur
 	[ $ok = 1 ]
 }
 
-# The state every run starts from, taken once (pq_ns_setup is deterministic and waits for
+# The state every run starts from, taken once (stable_ns is deterministic and waits for
 # the namespace to settle; under TCG in the VM every snapshot counts).
-pq_ns_setup pq-upre-$$ && pq_snapshot pq-upre-$$ > "$T/out/pre"; ip netns del pq-upre-$$
+stable_ns pq-upre-$$ && ns_snapshot pq-upre-$$ > "$W/out/pre"; ip netns del pq-upre-$$
 for i in "${!cases[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 0.1; done
-	check $i > "$T/out/result.$i" 2>&1 &
+	check $i > "$W/out/result.$i" 2>&1 &
 done
 wait
 fails=0
 for i in "${!cases[@]}"; do
-	cat "$T/out/result.$i"
-	grep -q '^ok ' "$T/out/result.$i" || fails=$((fails + 1))
+	cat "$W/out/result.$i"
+	grep -q '^ok ' "$W/out/result.$i" || fails=$((fails + 1))
 done
 n=${#cases[@]}
 [ $n -ge ${UPDOWN_MIN_CONFS:-15} ] || { echo "FAIL: only $n configs (want >= ${UPDOWN_MIN_CONFS:-15})"; exit 1; }

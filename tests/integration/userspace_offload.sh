@@ -10,14 +10,11 @@
 #    whole, and the tunnel keeps working;
 #  - no super-packet from TUN was refused (bad_tun_gso=0), no write failed (tx_errors=0).
 set -uo pipefail
-. "$(dirname "$0")/pu_common.bash"
+. "$(dirname "$0")/lib/common.bash"
 
-A=pu-of-a B=pu-of-b
-pu_netns $A $B
-pu_key a
-pu_key b
-head -c $((16 << 20)) /dev/urandom >"$PU_TMP/blob"
-want=$(sha256sum <"$PU_TMP/blob" | cut -d' ' -f1)
+two_wg_hosts pu-of-a pu-of-b
+head -c $((16 << 20)) /dev/urandom >"$W/blob"
+want=$(sha256sum <"$W/blob" | cut -d' ' -f1)
 
 # transfer FROM_NS TO_NS ADDR: send the blob over TCP; the receiver prints its sha256.
 transfer() {
@@ -32,9 +29,9 @@ while True:
     b = c.recv(1 << 16)
     if not b: break
     h.update(b)
-print(h.hexdigest())' "$addr" $port >"$PU_TMP/recv.out" 2>&1 &
+print(h.hexdigest())' "$addr" $port >"$W/recv.out" 2>&1 &
 	spid=$!
-	for _ in $(seq 100); do ip netns exec "$to" ss -ltn | grep -q ":$port " && break; sleep 0.05; done
+	wait_until 5 port_listening "$to" $port || { kill $spid 2>/dev/null; return 1; }
 	ip netns exec "$from" timeout 60 python3 -c '
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
@@ -43,11 +40,13 @@ with open(sys.argv[3], "rb") as f:
         b = f.read(1 << 16)
         if not b: break
         s.sendall(b)
-s.close()' "$addr" $port "$PU_TMP/blob" || { kill $spid 2>/dev/null; return 1; }
+s.close()' "$addr" $port "$W/blob" || { kill $spid 2>/dev/null; return 1; }
 	wait $spid || return 1
-	got=$(cat "$PU_TMP/recv.out")
+	got=$(cat "$W/recv.out")
 	[ "$got" = "$want" ] || { echo "sha256 $got, sent $want"; return 1; }
 }
+
+port_listening() { ip netns exec "$1" ss -ltn | grep -q ":$2 "; } # NS PORT
 
 # junk_train NS DST PORT: one sendmsg with UDP_SEGMENT: 6 x 148-byte forged initiations
 # (type 1, random MACs) and a 10-byte last segment.
@@ -67,45 +66,45 @@ run_case() { # offload: 1 or 0
 	local o=$1 state
 	[ "$o" = 1 ] && state=on || state=off
 	log "PODWIRE_WG_OFFLOAD=$o"
-	: >"$PU_TMP/puof0.log"; : >"$PU_TMP/puof1.log"
+	: >"$W/puof0.log"; : >"$W/puof1.log"
 	export PODWIRE_WG_OFFLOAD=$o
-	pu_start podwire-wg $A puof0
-	pu_start podwire-wg $B puof1
+	wg_start podwire-wg $NA puof0
+	wg_start podwire-wg $NB puof1
 	unset PODWIRE_WG_OFFLOAD
-	ip netns exec $A wg set puof0 private-key "$PU_TMP/a.key" listen-port 51870 \
-		peer "$(cat "$PU_TMP/b.pub")" endpoint 10.77.0.2:51871 allowed-ips 10.87.0.2/32,fd87::2/128 || fail "wg set A"
-	ip netns exec $B wg set puof1 private-key "$PU_TMP/b.key" listen-port 51871 \
-		peer "$(cat "$PU_TMP/a.pub")" endpoint 10.77.0.1:51870 allowed-ips 10.87.0.1/32,fd87::1/128 || fail "wg set B"
-	ip -n $A addr add 10.87.0.1/24 dev puof0; ip -n $B addr add 10.87.0.2/24 dev puof1
-	ip -n $A addr add fd87::1/64 dev puof0 nodad; ip -n $B addr add fd87::2/64 dev puof1 nodad
-	ip -n $A link set puof0 up; ip -n $B link set puof1 up
+	ip netns exec $NA wg set puof0 private-key "$W/a.key" listen-port 51870 \
+		peer "$(cat "$W/b.pub")" endpoint 10.77.0.2:51871 allowed-ips 10.87.0.2/32,fd87::2/128 || fail "wg set A"
+	ip netns exec $NB wg set puof1 private-key "$W/b.key" listen-port 51871 \
+		peer "$(cat "$W/a.pub")" endpoint 10.77.0.1:51870 allowed-ips 10.87.0.1/32,fd87::1/128 || fail "wg set B"
+	ip -n $NA addr add 10.87.0.1/24 dev puof0; ip -n $NB addr add 10.87.0.2/24 dev puof1
+	ip -n $NA addr add fd87::1/64 dev puof0 nodad; ip -n $NB addr add fd87::2/64 dev puof1 nodad
+	ip -n $NA link set puof0 up; ip -n $NB link set puof1 up
 	for f in puof0 puof1; do
-		grep -q "offload: TUN TSO4/TSO6 and checksum $state" "$PU_TMP/$f.log" || { cat "$PU_TMP/$f.log"; fail "$f: TUN offload not $state"; }
-		grep -q "offload: UDP GSO $state, UDP GRO $state" "$PU_TMP/$f.log" || { cat "$PU_TMP/$f.log"; fail "$f: UDP offload not $state"; }
+		grep -q "offload: TUN TSO4/TSO6 and checksum $state" "$W/$f.log" || { cat "$W/$f.log"; fail "$f: TUN offload not $state"; }
+		grep -q "offload: UDP GSO $state, UDP GRO $state" "$W/$f.log" || { cat "$W/$f.log"; fail "$f: UDP offload not $state"; }
 	done
 	echo "start-up log: TUN and UDP offload $state on both sides"
-	pu_ping $A 10.87.0.2 || fail "ping v4 through the tunnel"
-	transfer $A $B 10.87.0.2 || fail "16 MiB A -> B over IPv4 inner (offload $state)"
-	transfer $B $A 10.87.0.1 || fail "16 MiB B -> A over IPv4 inner (offload $state)"
-	transfer $A $B fd87::2 || fail "16 MiB A -> B over IPv6 inner (offload $state)"
-	transfer $B $A fd87::1 || fail "16 MiB B -> A over IPv6 inner (offload $state)"
+	ns_ping $NA 10.87.0.2 2 || fail "ping v4 through the tunnel"
+	transfer $NA $NB 10.87.0.2 || fail "16 MiB A -> B over IPv4 inner (offload $state)"
+	transfer $NB $NA 10.87.0.1 || fail "16 MiB B -> A over IPv4 inner (offload $state)"
+	transfer $NA $NB fd87::2 || fail "16 MiB A -> B over IPv6 inner (offload $state)"
+	transfer $NB $NA fd87::1 || fail "16 MiB B -> A over IPv6 inner (offload $state)"
 	echo "16 MiB intact each way, IPv4 and IPv6 inner (offload $state)"
-	junk_train $A 10.77.0.2 51871 || fail "cannot send the UDP_SEGMENT train"
-	pu_ping $A 10.87.0.2 || fail "tunnel broken after the junk train"
-	pu_stop_all
-	[ "$(counter "$PU_TMP/puof1.log" invalid_mac)" = 6 ] && [ "$(counter "$PU_TMP/puof1.log" malformed)" = 1 ] || {
-		grep "dropped:" "$PU_TMP/puof1.log"
+	junk_train $NA 10.77.0.2 51871 || fail "cannot send the UDP_SEGMENT train"
+	ns_ping $NA 10.87.0.2 2 || fail "tunnel broken after the junk train"
+	stop_pids
+	[ "$(counter "$W/puof1.log" invalid_mac)" = 6 ] && [ "$(counter "$W/puof1.log" malformed)" = 1 ] || {
+		grep "dropped:" "$W/puof1.log"
 		fail "junk train not dropped datagram by datagram (want invalid_mac=6 malformed=1)"
 	}
 	echo "junk train: 6 forged initiations and 1 runt dropped one by one (offload $state)"
 	for f in puof0 puof1; do
-		[ "$(counter "$PU_TMP/$f.log" bad_tun_gso)" = 0 ] && [ "$(counter "$PU_TMP/$f.log" tx_errors)" = 0 ] || {
-			grep "dropped:" "$PU_TMP/$f.log"
+		[ "$(counter "$W/$f.log" bad_tun_gso)" = 0 ] && [ "$(counter "$W/$f.log" tx_errors)" = 0 ] || {
+			grep "dropped:" "$W/$f.log"
 			fail "$f: refused super-packets or failed writes"
 		}
 	done
 	echo "bad_tun_gso=0 tx_errors=0 on both sides"
-	ip netns exec $A true
+	ip netns exec $NA true
 }
 
 run_case 1

@@ -4,13 +4,15 @@
 # /var/run/wireguard, podwire-wg daemonizes, serves wg set / wg show, and exits removing
 # its socket when its interface is deleted.
 set -uo pipefail
-. "$(dirname "$0")/pu_common.bash"
-command -v unshare >/dev/null || skip "unshare not installed"
+. "$(dirname "$0")/lib/common.bash"
+require_root; require_tun; require_built podwire-wg
+require_cmd wg unshare
+umask 077
 
-pu_key a
-ip netns add pu-rdo && PU_NS+=(pu-rdo) || fail "cannot create netns"
-PU_IFACES+=(purdo0)
-unshare -m bash -s "$PODWIRE_WG" "$PU_TMP/a.key" >"$PU_TMP/out" 2>&1 <<'INNER'
+make_key a
+netns_add pu-rdo
+track_wg pu-rdo purdo0
+unshare -m bash -s "$B/podwire-wg" "$W/a.key" >"$W/out" 2>&1 <<'INNER'
 set -u
 bin=$1 key=$2
 mount --make-rprivate / || exit 2
@@ -27,7 +29,7 @@ for _ in $(seq 50); do [ -S /var/run/wireguard/purdo0.sock ] || break; sleep 0.1
 echo "ok"
 INNER
 rc=$?
-cat "$PU_TMP/out"
+cat "$W/out"
 [ $rc = 2 ] && skip "cannot set up a read-only mount namespace here"
 [ $rc = 0 ] || fail "podwire-wg on a read-only root"
 echo "PASS: podwire-wg runs from a read-only filesystem"

@@ -7,61 +7,57 @@
 #    the daemon keeps running and the session keeps working;
 #  - bad UAPI lines get the same errno= as wireguard-go gives, and change nothing.
 set -uo pipefail
-. "$(dirname "$0")/pu_common.bash"
-command -v wireguard-go >/dev/null || skip "wireguard-go not installed"
-command -v tcpdump >/dev/null || skip "tcpdump not installed"
+. "$(dirname "$0")/lib/common.bash"
+require_cmd wireguard-go tcpdump
 
-A=pu-sc-a B=pu-sc-b
-pu_netns $A $B
-pu_key a
-pu_key b
-pu_key c
-wg genpsk >"$PU_TMP/psk1"
-wg genpsk >"$PU_TMP/psk2"
-PUB_A=$(cat "$PU_TMP/a.pub") PUB_B=$(cat "$PU_TMP/b.pub") PUB_C=$(cat "$PU_TMP/c.pub")
+two_wg_hosts pu-sc-a pu-sc-b
+make_key c
+wg genpsk >"$W/psk1"
+wg genpsk >"$W/psk2"
+PUB_A=$(cat "$W/a.pub") PUB_B=$(cat "$W/b.pub") PUB_C=$(cat "$W/c.pub")
 
-pu_start podwire-wg $A pusc0
-pu_start wireguard-go $B pusc1
-ip -n $A addr add 10.81.0.1/24 dev pusc0
-ip -n $B addr add 10.81.0.2/24 dev pusc1
-ip -n $A link set pusc0 up
-ip -n $B link set pusc1 up
-ip netns exec $B wg set pusc1 private-key "$PU_TMP/b.key" listen-port 51851 \
-	peer "$PUB_A" preshared-key "$PU_TMP/psk1" endpoint 10.77.0.1:51850 allowed-ips 10.81.0.1/32 || fail "configure wireguard-go"
+wg_start podwire-wg $NA pusc0
+wg_start wireguard-go $NB pusc1
+ip -n $NA addr add 10.81.0.1/24 dev pusc0
+ip -n $NB addr add 10.81.0.2/24 dev pusc1
+ip -n $NA link set pusc0 up
+ip -n $NB link set pusc1 up
+ip netns exec $NB wg set pusc1 private-key "$W/b.key" listen-port 51851 \
+	peer "$PUB_A" preshared-key "$W/psk1" endpoint 10.77.0.1:51850 allowed-ips 10.81.0.1/32 || fail "configure wireguard-go"
 hs() { ip netns exec "$1" wg show "$2" latest-handshakes | awk -v k="$3" '$1 == k {print $2}'; }
 
 log "unknown initiator: podwire-wg knows only C, B initiates"
-ip netns exec $A wg set pusc0 private-key "$PU_TMP/a.key" listen-port 51850 \
+ip netns exec $NA wg set pusc0 private-key "$W/a.key" listen-port 51850 \
 	peer "$PUB_C" allowed-ips 10.81.0.3/32 || fail "configure podwire-wg"
-pu_ping $B 10.81.0.1 1 && fail "session with an unknown key"
-[ "$(hs $A pusc0 "$PUB_C")" = 0 ] && [ "$(hs $B pusc1 "$PUB_A")" = 0 ] || fail "handshake recorded with unknown key"
+ns_ping $NB 10.81.0.1 1 && fail "session with an unknown key"
+[ "$(hs $NA pusc0 "$PUB_C")" = 0 ] && [ "$(hs $NB pusc1 "$PUB_A")" = 0 ] || fail "handshake recorded with unknown key"
 
 log "wrong preshared key, both directions"
-ip netns exec $A wg set pusc0 peer "$PUB_B" preshared-key "$PU_TMP/psk2" endpoint 10.77.0.2:51851 allowed-ips 10.81.0.2/32
-pu_ping $A 10.81.0.2 1 && fail "session with a wrong psk (podwire-wg initiating)"
+ip netns exec $NA wg set pusc0 peer "$PUB_B" preshared-key "$W/psk2" endpoint 10.77.0.2:51851 allowed-ips 10.81.0.2/32
+ns_ping $NA 10.81.0.2 1 && fail "session with a wrong psk (podwire-wg initiating)"
 sleep 5.2 # REKEY_TIMEOUT: let a new initiation from B through
-pu_ping $B 10.81.0.1 1 && fail "session with a wrong psk (wireguard-go initiating)"
-[ "$(hs $A pusc0 "$PUB_B")" = 0 ] && [ "$(hs $B pusc1 "$PUB_A")" = 0 ] || fail "handshake recorded with wrong psk"
+ns_ping $NB 10.81.0.1 1 && fail "session with a wrong psk (wireguard-go initiating)"
+[ "$(hs $NA pusc0 "$PUB_B")" = 0 ] && [ "$(hs $NB pusc1 "$PUB_A")" = 0 ] || fail "handshake recorded with wrong psk"
 
 log "right preshared key: session, with the handshake captured"
 capture() { # file: start tcpdump in A, wait until it listens
-	: >"$PU_TMP/tcpdump.err"
-	ip netns exec $A tcpdump -Z root -i pu-v0 -U -w "$1" udp port 51850 2>"$PU_TMP/tcpdump.err" &
+	: >"$W/tcpdump.err"
+	ip netns exec $NA tcpdump -Z root -i pu-v0 -U -w "$1" udp port 51850 2>"$W/tcpdump.err" &
 	tcpd=$!
-	PU_PIDS+=($tcpd)
-	for _ in $(seq 50); do grep -q listening "$PU_TMP/tcpdump.err" && return 0; sleep 0.1; done
-	cat "$PU_TMP/tcpdump.err"
+	track_pid $tcpd
+	for _ in $(seq 50); do grep -q listening "$W/tcpdump.err" && return 0; sleep 0.1; done
+	cat "$W/tcpdump.err"
 	fail "tcpdump did not start"
 }
-capture "$PU_TMP/hs.pcap"
+capture "$W/hs.pcap"
 # Re-create the peer so that podwire-wg's own pending retries stop: B initiates.
-ip netns exec $A wg set pusc0 peer "$PUB_B" remove
-ip netns exec $A wg set pusc0 peer "$PUB_B" preshared-key "$PU_TMP/psk1" endpoint 10.77.0.2:51851 allowed-ips 10.81.0.2/32
+ip netns exec $NA wg set pusc0 peer "$PUB_B" remove
+ip netns exec $NA wg set pusc0 peer "$PUB_B" preshared-key "$W/psk1" endpoint 10.77.0.2:51851 allowed-ips 10.81.0.2/32
 ok=
-for _ in 1 2 3 4; do pu_ping $B 10.81.0.1 1 && ok=1 && break; done
+for _ in 1 2 3 4; do ns_ping $NB 10.81.0.1 1 && ok=1 && break; done
 [ -n "$ok" ] || fail "no session with the right psk"
 
-cat >"$PU_TMP/pcap.py" <<'PY'
+cat >"$W/pcap.py" <<'PY'
 # pcap.py FILE TYPE [SPORT]: print hex UDP payloads of WireGuard message TYPE (pcap, Ethernet).
 import struct, sys
 data = open(sys.argv[1], "rb").read()
@@ -83,24 +79,24 @@ while off + 16 <= len(data):
 PY
 # tcpdump writes each packet as it reads it (-U); on a loaded machine that can lag.
 for _ in $(seq 50); do
-	init=$(python3 "$PU_TMP/pcap.py" "$PU_TMP/hs.pcap" 1 51851 | tail -1)
-	resps=$(python3 "$PU_TMP/pcap.py" "$PU_TMP/hs.pcap" 2 51850 | wc -l)
+	init=$(python3 "$W/pcap.py" "$W/hs.pcap" 1 51851 | tail -1)
+	resps=$(python3 "$W/pcap.py" "$W/hs.pcap" 2 51850 | wc -l)
 	[ -n "$init" ] && [ "$resps" -ge 1 ] && break
 	sleep 0.2
 done
 kill $tcpd
 wait $tcpd 2>/dev/null
 [ -n "$init" ] && [ "$resps" -ge 1 ] || {
-	tcpdump -nr "$PU_TMP/hs.pcap" 2>&1 | head -20
-	cat "$PU_TMP/tcpdump.err"; ls -la "$PU_TMP"
-	ip netns exec $A wg show pusc0; ip netns exec $B wg show pusc1
+	tcpdump -nr "$W/hs.pcap" 2>&1 | head -20
+	cat "$W/tcpdump.err"; ls -la "$W"
+	ip netns exec $NA wg show pusc0; ip netns exec $NB wg show pusc1
 	fail "did not capture the genuine handshake ($resps responses)"
 }
 echo "captured initiation: ${init:0:32}... and $resps response(s) from podwire-wg"
 
 log "replayed initiation is ignored"
-capture "$PU_TMP/replay.pcap"
-ip netns exec $B python3 -c "
+capture "$W/replay.pcap"
+ip netns exec $NB python3 -c "
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('10.77.0.2', 51852))
@@ -108,18 +104,18 @@ for _ in range(3):
 	s.sendto(bytes.fromhex('$init'), ('10.77.0.1', 51850))
 "
 for _ in $(seq 50); do
-	[ "$(python3 "$PU_TMP/pcap.py" "$PU_TMP/replay.pcap" 1 51852 | wc -l)" = 3 ] && break
+	[ "$(python3 "$W/pcap.py" "$W/replay.pcap" 1 51852 | wc -l)" = 3 ] && break
 	sleep 0.2
 done
 sleep 1.5 # time for an (unwanted) response to show up
 kill $tcpd
 wait $tcpd 2>/dev/null
-[ "$(python3 "$PU_TMP/pcap.py" "$PU_TMP/replay.pcap" 1 51852 | wc -l)" = 3 ] || fail "replay not sent/captured"
-[ "$(python3 "$PU_TMP/pcap.py" "$PU_TMP/replay.pcap" 2 | wc -l)" = 0 ] || fail "podwire-wg answered a replayed initiation"
-pu_ping $B 10.81.0.1 || fail "session broken after replay"
+[ "$(python3 "$W/pcap.py" "$W/replay.pcap" 1 51852 | wc -l)" = 3 ] || fail "replay not sent/captured"
+[ "$(python3 "$W/pcap.py" "$W/replay.pcap" 2 | wc -l)" = 0 ] || fail "podwire-wg answered a replayed initiation"
+ns_ping $NB 10.81.0.1 2 || fail "session broken after replay"
 
 log "malformed datagrams are dropped and counted"
-sent=$(ip netns exec $B python3 - <<'PY'
+sent=$(ip netns exec $NB python3 - <<'PY'
 import os, socket, struct
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
@@ -145,11 +141,11 @@ PY
 )
 echo "sent $sent malformed datagrams"
 sleep 0.5
-pu_ping $B 10.81.0.1 || fail "session broken by malformed input"
-kill -0 "${PU_PIDS[0]}" || fail "podwire-wg died"
+ns_ping $NB 10.81.0.1 2 || fail "session broken by malformed input"
+kill -0 "${PIDS[0]}" || fail "podwire-wg died"
 
 log "bad UAPI lines: same errno as wireguard-go, nothing changed"
-cat >"$PU_TMP/uapi.py" <<'PY'
+cat >"$W/uapi.py" <<'PY'
 import socket, sys
 def ask(path, req):
 	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -182,20 +178,19 @@ for r in reqs:
 	out = ask(path, r)
 	print(out.strip().splitlines()[-1])
 PY
-snap() { ip netns exec $A wg show pusc0 dump | cut -f1-4; ip netns exec $A wg show pusc0 dump | tail -n +2 | cut -f1-4,8; }
+snap() { ip netns exec $NA wg show pusc0 dump | cut -f1-4; ip netns exec $NA wg show pusc0 dump | tail -n +2 | cut -f1-4,8; }
 before=$(snap)
-ours=$(python3 "$PU_TMP/uapi.py" /var/run/wireguard/pusc0.sock)
-theirs=$(python3 "$PU_TMP/uapi.py" /var/run/wireguard/pusc1.sock)
+ours=$(python3 "$W/uapi.py" /var/run/wireguard/pusc0.sock)
+theirs=$(python3 "$W/uapi.py" /var/run/wireguard/pusc1.sock)
 paste <(echo "$ours") <(echo "$theirs")
 [ "$ours" = "$theirs" ] || fail "errno differs from wireguard-go"
 [ "$(echo "$ours" | grep -c '^errno=-')" = 11 ] || fail "not every bad request was refused"
 [ "$(snap)" = "$before" ] || fail "a refused request changed podwire-wg"
 
 log "drop counters"
-kill "${PU_PIDS[0]}"
-for _ in $(seq 50); do kill -0 "${PU_PIDS[0]}" 2>/dev/null || break; sleep 0.1; done
-grep "dropped:" "$PU_TMP/pusc0.log" || fail "no drop counters logged"
-python3 - "$PU_TMP/pusc0.log" "$sent" <<'PY' || fail "drops not counted"
+stop_pid "${PIDS[0]}"
+grep "dropped:" "$W/pusc0.log" || fail "no drop counters logged"
+python3 - "$W/pusc0.log" "$sent" <<'PY' || fail "drops not counted"
 import re, sys
 line = [l for l in open(sys.argv[1]) if "dropped:" in l][-1]
 c = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/cidr.h"
+#include "mesh/cidr.h"
 
 static char dir[64];
 

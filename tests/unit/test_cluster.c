@@ -1,4 +1,4 @@
-/* The cluster's pools in the store (daemon/cluster.c): the first node writes them, a node
+/* The cluster's pools in the store (mesh/cluster.c): the first node writes them, a node
  * with other pools is refused with both named, a broken record is refused with its line. */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/cluster.h"
+#include "mesh/cluster.h"
 
 static char dir[64];
 

@@ -1,4 +1,4 @@
-/* The wg-quick config parser (F2), its secrets (F14) and strip, against what wg-quick and
+/* The wg-quick config parser, its key files and commands, and strip, against what wg-quick and
  * wg(8) do with the same text. */
 #include <errno.h>
 #include <setjmp.h>

@@ -80,7 +80,7 @@ static void test_setconf_flags(void **state)
 	endpoint_format(&peer->endpoint.addr, buf, sizeof(buf));
 	assert_string_equal(buf, "[2001:db8::1]:1");
 	assert_null(peer->next_peer);
-	device_free(dev);
+	wgdevice_free(dev);
 	config_free(conf);
 }
 
@@ -98,7 +98,7 @@ static void test_empty_config_resets(void **state)
 	assert_true(key_is_zero(dev->private_key));
 	assert_int_equal(dev->listen_port, 0);
 	assert_null(dev->first_peer);
-	device_free(dev);
+	wgdevice_free(dev);
 	config_free(conf);
 }
 

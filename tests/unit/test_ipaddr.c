@@ -33,6 +33,34 @@ static void test_prefix_parse_format(void **state)
 		assert_int_equal(ip_prefix_parse(&p, bad[i]), -EINVAL);
 }
 
+/* The reasons a prefix is refused; ip_prefix_parse() refuses exactly those inputs. */
+static void test_prefix_parse_reason(void **state)
+{
+	static const struct { const char *in, *why; } cases[] = {
+		{ "10.0.0.0/8", NULL }, { "fd00::/64", NULL }, { "10.0.0.1", NULL }, { "10.0.0.0/08", NULL },
+		{ "", "empty entry" }, { "/8", "not an IPv4 or IPv6 address" },
+		{ "10.0.0.256/8", "not an IPv4 address" }, { "fd00::g/64", "not an IPv6 address" },
+		{ "10.0.0.0/33", "prefix length out of range" }, { "fd00::/129", "prefix length out of range" },
+		{ "10.0.0.0/99999999999999999999", "prefix length out of range" },
+		{ "10.0.0.0/", "prefix length is not a number" }, { "10.0.0.0/+8", "prefix length is not a number" },
+		{ "10.0.0.0/8 ", "prefix length is not a number" }, { "10.0.0.0/0x8", "prefix length is not a number" },
+	};
+	struct ip_prefix p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = ip_prefix_parse_reason(&p, cases[i].in);
+
+		if (cases[i].why)
+			assert_string_equal(why, cases[i].why);
+		else
+			assert_null(why);
+		assert_int_equal(ip_prefix_parse(&p, cases[i].in), cases[i].why ? -EINVAL : 0);
+	}
+	assert_null(ip_prefix_parse_reason(&p, "10.0.0.0/08"));
+	assert_int_equal(p.cidr, 8);
+}
+
 static void test_prefix_mask_contains_overlap(void **state)
 {
 	struct ip_prefix a, b;
@@ -104,6 +132,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefix_parse_format),
+		cmocka_unit_test(test_prefix_parse_reason),
 		cmocka_unit_test(test_prefix_mask_contains_overlap),
 		cmocka_unit_test(test_endpoint_split),
 		cmocka_unit_test(test_endpoint_resolve_format),

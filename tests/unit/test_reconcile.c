@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "daemon/mesh.h"
+#include "mesh/mesh.h"
 #include "daemon/reconcile.h"
 
 static void make_node(struct node *n, int i, const char *pod, const char *ep)
@@ -64,12 +64,12 @@ static void apply(struct wgdevice *dev, const struct wgdevice *u)
 			if (dev->last_peer == p)
 				dev->last_peer = prev;
 			p->next_peer = NULL;
-			peer_free(p);
+			wgdevice_free_peer(p);
 			continue;
 		}
 		if (!p) {
 			assert_false(up->flags & WGPEER_UPDATE_ONLY);
-			p = device_add_peer(dev);
+			p = wgdevice_add_peer(dev);
 			memcpy(p->public_key, up->public_key, WG_KEY_LEN);
 		}
 		if (up->flags & WGPEER_REPLACE_ALLOWEDIPS) {
@@ -82,7 +82,7 @@ static void apply(struct wgdevice *dev, const struct wgdevice *u)
 			p->first_allowedip = p->last_allowedip = NULL;
 		}
 		for (struct wgallowedip *a = up->first_allowedip; a; a = a->next_allowedip)
-			peer_add_allowedip(p, &a->prefix);
+			wgdevice_add_allowedip(p, &a->prefix);
 		if (up->flags & WGPEER_HAS_PERSISTENT_KEEPALIVE_INTERVAL)
 			p->persistent_keepalive_interval = up->persistent_keepalive_interval;
 		if (up->endpoint.addr.sa_family)
@@ -142,7 +142,7 @@ static void test_converge_and_resync(void **state)
 	u = plan(&w, &c);
 	assert_non_null(u);
 	assert_int_equal(c.added, 3);
-	device_free(u);
+	wgdevice_free(u);
 	assert_int_equal(count_peers(&w.dev), 3);
 	p = w.dev.first_peer;
 	ip_prefix_format(&p->first_allowedip->prefix, buf, sizeof(buf));
@@ -157,7 +157,7 @@ static void test_converge_and_resync(void **state)
 	/* Roaming moved an endpoint: the daemon does not fight it. */
 	w.dev.first_peer->endpoint.addr4.sin_port = htons(40000);
 	assert_null(plan(&w, &c));
-	/* But a new endpoint in the store is applied (F9: the DNS name moved). */
+	/* But a new endpoint in the store is applied (the DNS name moved). */
 	snprintf(w.nodes[0].endpoint, sizeof(w.nodes[0].endpoint), "192.0.2.100:51820");
 	u = plan(&w, &c);
 	assert_non_null(u);
@@ -165,7 +165,7 @@ static void test_converge_and_resync(void **state)
 	assert_true(u->first_peer->flags & WGPEER_UPDATE_ONLY);
 	assert_false(u->first_peer->flags & WGPEER_REPLACE_ALLOWEDIPS); /* IPs unchanged */
 	assert_null(u->first_peer->next_peer);
-	device_free(u);
+	wgdevice_free(u);
 	/* Pod CIDR change: only that peer's allowed IPs. */
 	assert_int_equal(ip_prefix_parse(&w.nodes[1].pod_cidrs[0], "10.244.9.0/24"), 0);
 	u = plan(&w, &c);
@@ -173,9 +173,9 @@ static void test_converge_and_resync(void **state)
 	assert_int_equal(c.unchanged, 2);
 	assert_true(u->first_peer->flags & WGPEER_REPLACE_ALLOWEDIPS);
 	assert_int_equal(u->first_peer->endpoint.addr.sa_family, 0);
-	device_free(u);
+	wgdevice_free(u);
 	assert_null(plan(&w, &c));
-	device_free(NULL);
+	wgdevice_free(NULL);
 	for (size_t i = 0; i < w.n; i++)
 		node_clear(&w.nodes[i]);
 	/* dev is on the stack: free its peers only */
@@ -183,7 +183,7 @@ static void test_converge_and_resync(void **state)
 		p = w.dev.first_peer;
 		w.dev.first_peer = p->next_peer;
 		p->next_peer = NULL;
-		peer_free(p);
+		wgdevice_free_peer(p);
 	}
 	reconcile_state_free(&w.st);
 }
@@ -195,7 +195,7 @@ static void free_peers(struct wgdevice *d)
 
 		d->first_peer = p->next_peer;
 		p->next_peer = NULL;
-		peer_free(p);
+		wgdevice_free_peer(p);
 	}
 	d->last_peer = NULL;
 }
@@ -210,7 +210,7 @@ static void test_leave_and_rotate(void **state)
 	make_node(&w.nodes[1], 2, "10.244.2.0/24", "192.0.2.2:51820");
 	make_node(&w.nodes[2], 3, "10.244.3.0/24", "192.0.2.3:51820");
 	w.n = 3;
-	device_free(plan(&w, &c));
+	wgdevice_free(plan(&w, &c));
 	/* n2 leaves. */
 	w.nodes[1] = w.nodes[2];
 	w.n = 2;
@@ -218,7 +218,7 @@ static void test_leave_and_rotate(void **state)
 	assert_int_equal(c.removed, 1);
 	assert_int_equal(c.unchanged, 2);
 	assert_true(u->first_peer->flags & WGPEER_REMOVE_ME);
-	device_free(u);
+	wgdevice_free(u);
 	assert_int_equal(count_peers(&w.dev), 2);
 	/* n3 rotates its key: old peer removed first, new one added with the same IPs. */
 	w.nodes[1].public_key[5] ^= 0x40;
@@ -229,7 +229,7 @@ static void test_leave_and_rotate(void **state)
 	assert_true(u->first_peer->flags & WGPEER_REMOVE_ME);
 	assert_non_null(u->first_peer->next_peer);
 	assert_false(u->first_peer->next_peer->flags & (WGPEER_REMOVE_ME | WGPEER_UPDATE_ONLY));
-	device_free(u);
+	wgdevice_free(u);
 	assert_null(plan(&w, &c));
 	free_peers(&w.dev);
 	reconcile_state_free(&w.st);
@@ -244,7 +244,7 @@ static void test_restart_touches_nothing(void **state)
 	make_node(&w.nodes[0], 1, "10.244.1.0/24", "192.0.2.1:51820");
 	make_node(&w.nodes[1], 2, "10.244.2.0/24", "192.0.2.2:51820");
 	w.n = 2;
-	device_free(plan(&w, &c));
+	wgdevice_free(plan(&w, &c));
 	reconcile_state_free(&w.st);
 	/* peer 1 roamed and has a session */
 	w.dev.first_peer->endpoint.addr4.sin_port = htons(1234);

@@ -16,7 +16,7 @@
 /* A resolver with a fixed table: "a.test" -> 10.0.0.1, "b.test" -> 10.0.0.2, "v6.test" ->
  * fd00::1; anything else fails like an NXDOMAIN. */
 static int fake_resolve(const char *endpoint, struct sockaddr_storage *out, socklen_t *out_len, char *err,
-			unsigned long err_len)
+			size_t err_len)
 {
 	char host[64];
 	uint16_t port;
@@ -48,7 +48,7 @@ static int fake_resolve(const char *endpoint, struct sockaddr_storage *out, sock
 
 static struct wgpeer *add_peer(struct wgdevice *dev, uint8_t id, const char *ip, uint16_t port, time_t handshake)
 {
-	struct wgpeer *p = device_add_peer(dev);
+	struct wgpeer *p = wgdevice_add_peer(dev);
 
 	memset(p->public_key, id, WG_KEY_LEN);
 	p->endpoint.addr4.sin_family = AF_INET;
@@ -123,9 +123,9 @@ static void test_plan(void **state)
 
 	while ((c = changes.first_peer)) {
 		changes.first_peer = c->next_peer;
-		peer_free(c);
+		wgdevice_free_peer(c);
 	}
-	device_free(dev);
+	wgdevice_free(dev);
 	reresolve_list_free(&list);
 }
 

@@ -13,14 +13,14 @@
 
 static struct wgpeer *peer(struct wgdevice *dev, uint8_t id, const char *ip)
 {
-	struct wgpeer *p = device_add_peer(dev);
+	struct wgpeer *p = wgdevice_add_peer(dev);
 	struct ip_prefix pfx;
 
 	memset(p->public_key, id, WG_KEY_LEN);
 	p->flags = WGPEER_HAS_PUBLIC_KEY;
 	if (ip) {
 		assert_int_equal(ip_prefix_parse(&pfx, ip), 0);
-		peer_add_allowedip(p, &pfx);
+		wgdevice_add_allowedip(p, &pfx);
 	}
 	return p;
 }
@@ -84,9 +84,9 @@ static void test_incremental(void **state)
 	assert_true(p->flags & WGPEER_REMOVE_ME);
 	assert_null(find(plan, 3));	/* untouched: its session must survive */
 	assert_null(find(plan, 5));
-	device_free(plan);
-	device_free(before);
-	device_free(tried);
+	wgdevice_free(plan);
+	wgdevice_free(before);
+	wgdevice_free(tried);
 }
 
 static void test_replace_peers(void **state)
@@ -108,9 +108,9 @@ static void test_replace_peers(void **state)
 	assert_non_null(find(plan, 1));	/* dropped by replace-peers: back */
 	assert_false(find(plan, 1)->flags & WGPEER_REMOVE_ME);
 	assert_true(find(plan, 3)->flags & WGPEER_REMOVE_ME);
-	device_free(plan);
-	device_free(before);
-	device_free(tried);
+	wgdevice_free(plan);
+	wgdevice_free(before);
+	wgdevice_free(tried);
 }
 
 int main(void)

@@ -55,7 +55,7 @@ static void test_durations(void **state)
 
 static struct wgpeer *add_peer(struct wgdevice *dev, uint8_t fill, time_t handshake)
 {
-	struct wgpeer *p = device_add_peer(dev);
+	struct wgpeer *p = wgdevice_add_peer(dev);
 
 	memset(p->public_key, fill, WG_KEY_LEN);
 	p->flags = WGPEER_HAS_PUBLIC_KEY;
@@ -82,7 +82,7 @@ static void test_sort(void **state)
 	/* Newest handshake first, never-handshaked last in their original order. */
 	assert_memory_equal(order, ((uint8_t[]){ 4, 5, 2, 1, 3 }), 5);
 	assert_int_equal(dev->last_peer->public_key[0], 3);
-	device_free(dev);
+	wgdevice_free(dev);
 }
 
 static char *capture(void (*fn)(FILE *, void *), void *arg)
@@ -113,9 +113,9 @@ static struct wgdevice *sample_device(void)
 	p->endpoint.addr6.sin6_port = htons(51820);
 	p->endpoint.addr6.sin6_addr.s6_addr[15] = 1;
 	ip_prefix_parse(&pfx, "10.0.0.0/24");
-	peer_add_allowedip(p, &pfx);
+	wgdevice_add_allowedip(p, &pfx);
 	ip_prefix_parse(&pfx, "fd00::/64");
-	peer_add_allowedip(p, &pfx);
+	wgdevice_add_allowedip(p, &pfx);
 	p->public_key[0] = 0xff;
 	return dev;
 }
@@ -155,7 +155,7 @@ static void test_outputs(void **state)
 		"  transfer: 2.00 KiB received, 10 B sent\n  persistent keepalive: every 25 seconds\n");
 	free(text);
 	assert_false(show_keyword(stdout, dev, "bogus", false));
-	device_free(dev);
+	wgdevice_free(dev);
 }
 
 int main(void)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/store.h"
+#include "mesh/store.h"
 
 #define URL "http://127.0.0.1:23791"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon/store.h"
+#include "mesh/store.h"
 
 static char dir[64];
 

@@ -1,6 +1,6 @@
 /* test_uapi.c — the UAPI protocol on a device without sockets: get output in
  * wireguard-go's order and format, set semantics (update_only, remove, replace_*,
- * F13 self-peer), and all-or-nothing sets with wireguard-go's negative errno values. */
+ * a peer with our own key), and all-or-nothing sets with wireguard-go's negative errno values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,7 +171,7 @@ static void test_peer_semantics(void **state)
 	assert_non_null(strstr(out, "allowed_ip=10.2.0.0/16\n"));
 	assert_null(strstr(out, "10.0.0.0/8"));
 	free(out);
-	/* F13: our own public key as a peer is ignored. */
+	/* A shared peers list names us too: our own public key as a peer is ignored. */
 	{
 		uint8_t priv[32], pub[32];
 		char hex[65], body[200];

@@ -89,7 +89,7 @@ static void test_parse_get(void **state)
 	assert_int_equal(p1->last_allowedip->prefix.cidr, 64);
 	assert_int_equal(p2->endpoint.addr.sa_family, AF_INET);
 	assert_null(p2->first_allowedip);
-	device_free(dev);
+	wgdevice_free(dev);
 	fclose(f);
 	close(other);
 }
@@ -112,7 +112,7 @@ static void test_parse_errors(void **state)
 
 		close(other);
 		assert_int_equal(uapi_parse_get_reply(f, dev), -EPROTO);
-		device_free(dev);
+		wgdevice_free(dev);
 		fclose(f);
 	}
 	{
@@ -121,7 +121,7 @@ static void test_parse_errors(void **state)
 		FILE *f = feed("errno=19\n\n", &other);
 
 		assert_int_equal(uapi_parse_get_reply(f, dev), -19);
-		device_free(dev);
+		wgdevice_free(dev);
 		fclose(f);
 		close(other);
 	}
@@ -138,7 +138,7 @@ static void test_write_set(void **state)
 	FILE *f = open_memstream(&text, &len);
 
 	(void)state;
-	p = device_add_peer(&dev);
+	p = wgdevice_add_peer(&dev);
 	memset(p->public_key, 0x11, WG_KEY_LEN);
 	p->flags = WGPEER_HAS_PUBLIC_KEY | WGPEER_REPLACE_ALLOWEDIPS | WGPEER_HAS_PERSISTENT_KEEPALIVE_INTERVAL |
 		   WGPEER_UPDATE_ONLY;
@@ -147,8 +147,8 @@ static void test_write_set(void **state)
 	p->endpoint.addr4.sin_port = htons(51820);
 	p->endpoint.addr4.sin_addr.s_addr = htonl(0x0a000001);
 	assert_int_equal(ip_prefix_parse(&pfx, "10.9.0.0/16"), 0);
-	peer_add_allowedip(p, &pfx);
-	gone = device_add_peer(&dev);
+	wgdevice_add_allowedip(p, &pfx);
+	gone = wgdevice_add_peer(&dev);
 	memset(gone->public_key, 0x22, WG_KEY_LEN);
 	gone->flags = WGPEER_HAS_PUBLIC_KEY | WGPEER_REMOVE_ME;
 	assert_int_equal(uapi_write_set_request(f, &dev), 0);
@@ -161,8 +161,8 @@ static void test_write_set(void **state)
 		"public_key=2222222222222222222222222222222222222222222222222222222222222222\n"
 		"remove=true\n\n");
 	free(text);
-	peer_free(p);
-	peer_free(gone);
+	wgdevice_free_peer(p);
+	wgdevice_free_peer(gone);
 }
 
 static void test_set_reply(void **state)

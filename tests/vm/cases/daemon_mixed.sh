@@ -5,9 +5,7 @@
 T=v NET=214
 export WG_QUICK_USERSPACE_IMPLEMENTATION=${WG_QUICK_USERSPACE_IMPLEMENTATION:-${PODWIRE_BUILD:-$PWD/build}/podwire-wg}
 modprobe wireguard 2>/dev/null; modprobe tun 2>/dev/null
-source "$(dirname "$0")/../../integration/daemon_lib.bash"
-need_root
-trap 'cluster_teardown $?' EXIT
+source "$(dirname "$0")/../../integration/lib/common.bash"
 cluster_init
 for i in 1 2 3; do node_ns $i; done
 daemon_start 1 --datapath kernel

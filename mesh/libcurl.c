@@ -1,5 +1,5 @@
 /* libcurl.c — libcurl loaded on first use (see libcurl.h). */
-#include "daemon/libcurl.h"
+#include "mesh/libcurl.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

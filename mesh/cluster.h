@@ -6,14 +6,14 @@
  * the daemons and the CLI cannot disagree about where tunnel addresses come from: a node or
  * client outside the pools would be skipped by every other node. The record is text, one
  * "Key = value" line per pool, like the node records. */
-#ifndef PODWIRE_DAEMON_CLUSTER_H
-#define PODWIRE_DAEMON_CLUSTER_H
+#ifndef PODWIRE_MESH_CLUSTER_H
+#define PODWIRE_MESH_CLUSTER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/store.h"
+#include "mesh/store.h"
 #include "lib/ipaddr.h"
 
 #define CLUSTER_POOLS_KEY "cluster/pools"

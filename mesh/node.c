@@ -1,5 +1,5 @@
 /* node.c — encode, decode and validate node records (see node.h for the format). */
-#include "daemon/node.h"
+#include "mesh/node.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* store.h — the shared store podwired publishes to and watches (F18).
+/* store.h — the shared store podwired publishes to and watches.
  *
  * One small interface, several backends, like wireguard-tools' ipc.c picks netlink or UAPI:
  * "file" (a directory on shared storage, one peers.conf-style file per node, flock for
@@ -8,8 +8,8 @@
  *   alloc/BLOCK  which node owns a pod CIDR block (cidr.h)
  * Values are text. Every call returns 0 or -errno; -ECANCELED from store_cas() means
  * "the current value is not what you expected". */
-#ifndef PODWIRE_DAEMON_STORE_H
-#define PODWIRE_DAEMON_STORE_H
+#ifndef PODWIRE_MESH_STORE_H
+#define PODWIRE_MESH_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

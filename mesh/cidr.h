@@ -1,15 +1,15 @@
-/* cidr.h — handing out blocks of a cluster CIDR through the store (F10).
+/* cidr.h — handing out blocks of a cluster CIDR through the store (dynamic addresses).
  *
  * A block is claimed by creating the key "alloc/ADDR_LEN" with compare-and-swap ("create
  * only if absent"), whose value is the owner's name. Two nodes racing for the same block:
  * exactly one create succeeds, the other moves on. The same mechanism gives pod CIDRs
  * (e.g. /24 blocks of 10.244.0.0/16) and single tunnel addresses (/32 blocks). */
-#ifndef PODWIRE_DAEMON_CIDR_H
-#define PODWIRE_DAEMON_CIDR_H
+#ifndef PODWIRE_MESH_CIDR_H
+#define PODWIRE_MESH_CIDR_H
 
 #include <stdint.h>
 
-#include "daemon/store.h"
+#include "mesh/store.h"
 #include "lib/ipaddr.h"
 
 /* The store key for @block: "alloc/10.244.3.0_24". */

@@ -1,4 +1,4 @@
-#include "plugin/pod_wire.h"
+#include "plugin/pod_veth.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 #include "plugin/netns.h"
 #include "plugin/sysctl.h"
 
@@ -17,7 +17,7 @@
  * administered (bit 1 of the first octet), and pods only ever see it as their gateway. */
 static const uint8_t gateway_mac[6] = { 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
 
-void pod_wire_veth_name(char out[16], const char *prefix, const char *container_id, const char *ifname)
+void pod_veth_veth_name(char out[16], const char *prefix, const char *container_id, const char *ifname)
 {
 	unsigned char h[8];
 	size_t plen = strlen(prefix), hex = 15 - plen;
@@ -33,7 +33,7 @@ void pod_wire_veth_name(char out[16], const char *prefix, const char *container_
 	out[plen + (hex < 2 * sizeof(h) ? hex : 2 * sizeof(h))] = '\0';
 }
 
-int pod_wire_open(struct pod_wire *w, const struct cni_env *env, const char *veth_prefix, bool need_pod,
+int pod_veth_open(struct pod_veth *w, const struct cni_env *env, const char *veth_prefix, bool need_pod,
 		  struct cni_error *err)
 {
 	int ret;
@@ -42,7 +42,7 @@ int pod_wire_open(struct pod_wire *w, const struct cni_env *env, const char *vet
 	w->home_ns = w->pod_ns = -1;
 	w->ifname = env->ifname;
 	w->netns_path = env->netns;
-	pod_wire_veth_name(w->host_veth, veth_prefix, env->container_id, env->ifname);
+	pod_veth_veth_name(w->host_veth, veth_prefix, env->container_id, env->ifname);
 	if ((ret = netns_open_current(&w->home_ns)))
 		return cni_fail(err, CNI_ERR_IO, "cannot open own network namespace: %s", strerror(-ret));
 	if ((ret = nlroute_open(&w->host)))
@@ -59,7 +59,7 @@ int pod_wire_open(struct pod_wire *w, const struct cni_env *env, const char *vet
 	return 0;
 }
 
-void pod_wire_close(struct pod_wire *w)
+void pod_veth_close(struct pod_veth *w)
 {
 	nlroute_close(w->pod);
 	nlroute_close(w->host);
@@ -73,7 +73,7 @@ void pod_wire_close(struct pod_wire *w)
 
 static void gateway_of(int family, struct ip_addr *gw)
 {
-	ip_addr_parse(gw, family == AF_INET6 ? POD_GATEWAY_V6 : POD_GATEWAY_V4);
+	ip_addr_parse(gw, family == AF_INET6 ? POD_VETH_GATEWAY_V6 : POD_VETH_GATEWAY_V4);
 }
 
 static void format_mac(const uint8_t mac[6], char out[18])
@@ -141,7 +141,7 @@ static void plan_routes(const struct cni_result *ipam, bool has4, bool has6, str
 	}
 }
 
-static int configure_pod(struct pod_wire *w, const struct nlroute_link *pod, const struct cni_result *out,
+static int configure_pod(struct pod_veth *w, const struct nlroute_link *pod, const struct cni_result *out,
 			 bool has4, bool has6, struct cni_error *err)
 {
 	struct ip_addr gw;
@@ -178,7 +178,7 @@ static int configure_pod(struct pod_wire *w, const struct nlroute_link *pod, con
 	return 0;
 }
 
-static int enable_forwarding(struct pod_wire *w, bool has4, bool has6, struct cni_error *err)
+static int enable_forwarding(struct pod_veth *w, bool has4, bool has6, struct cni_error *err)
 {
 	int ret;
 
@@ -189,7 +189,7 @@ static int enable_forwarding(struct pod_wire *w, bool has4, bool has6, struct cn
 	return 0;
 }
 
-static int wire_up(struct pod_wire *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,
+static int wire_up(struct pod_veth *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,
 		   struct cni_error *err)
 {
 	struct nlroute_link host, pod;
@@ -243,7 +243,7 @@ static bool has_family(const struct cni_result *r, int family)
 	return false;
 }
 
-static int create_veth(struct pod_wire *w, unsigned int mtu, bool has6, struct cni_error *err)
+static int create_veth(struct pod_veth *w, unsigned int mtu, bool has6, struct cni_error *err)
 {
 	char key[64];
 	int ret;
@@ -267,7 +267,7 @@ static int create_veth(struct pod_wire *w, unsigned int mtu, bool has6, struct c
 	return 0;
 }
 
-int pod_wire_up(struct pod_wire *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,
+int pod_veth_up(struct pod_veth *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,
 		struct cni_error *err)
 {
 	int ret, dret;
@@ -294,7 +294,7 @@ static int check_fail_route(struct cni_error *err, const char *where, const stru
 	return cni_fail(err, CNI_ERR_CHECK_FAILED, "%s: route to %s is missing", where, d);
 }
 
-int pod_wire_check(struct pod_wire *w, const struct cni_result *prev, struct cni_error *err)
+int pod_veth_check(struct pod_veth *w, const struct cni_result *prev, struct cni_error *err)
 {
 	struct nlroute_link host, pod;
 	bool found;
@@ -342,7 +342,7 @@ int pod_wire_check(struct pod_wire *w, const struct cni_result *prev, struct cni
 	return 0;
 }
 
-int pod_wire_addresses(struct pod_wire *w, struct ip_addr *out, unsigned int max, unsigned int *n)
+int pod_veth_addresses(struct pod_veth *w, struct ip_addr *out, unsigned int max, unsigned int *n)
 {
 	struct ip_prefix routes[CNI_MAX_IPS];
 	struct nlroute_link host;
@@ -360,7 +360,7 @@ int pod_wire_addresses(struct pod_wire *w, struct ip_addr *out, unsigned int max
 	return 0;
 }
 
-int pod_wire_down(struct pod_wire *w, struct cni_error *err)
+int pod_veth_down(struct pod_veth *w, struct cni_error *err)
 {
 	int ret = nlroute_link_delete(w->host, w->host_veth);
 

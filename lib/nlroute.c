@@ -1,4 +1,4 @@
-#include "lib/rtnl.h"
+#include "lib/nlroute.h"
 
 #include <errno.h>
 #include <linux/if.h>

@@ -1,5 +1,5 @@
 /* store.c — picking a store backend by name, and what all backends share. */
-#include "daemon/store.h"
+#include "mesh/store.h"
 
 #include <errno.h>
 #include <stdlib.h>

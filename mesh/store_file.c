@@ -5,7 +5,7 @@
  * DIR/.podwire/prefix/name. Writers take flock(2) on DIR/.lock and replace files by
  * rename(2), so readers never see half a record and need no lock. inotify(7) on DIR is
  * the watch. Leases do not exist here: liveness is the record's Heartbeat line. */
-#include "daemon/store.h"
+#include "mesh/store.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,12 +1,12 @@
-/* rtnl.h — routing-netlink helpers over libnl-route: links (veth pairs, up, MTU, rename,
+/* nlroute.h — routing-netlink helpers over libnl-route: links (veth pairs, up, MTU, rename,
  * delete, lookup), addresses, routes (onlink, scope, table, mtu/advmss) and neighbours.
  * Functions take a connected NETLINK_ROUTE socket; a socket works in the network
  * namespace it was opened in, so a caller that needs two namespaces opens one socket in
  * each (see nlroute_open_in()). All return 0 or -errno; "not there" is -ENODEV for links
  * and -ENOENT for addresses, routes and neighbours, so callers can make deletes idempotent.
- * Prefix nlroute_ because libnl already owns rtnl_. */
-#ifndef PODWIRE_RTNL_H
-#define PODWIRE_RTNL_H
+ * The file and its prefix are nlroute, not rtnl: libnl already owns rtnl_. */
+#ifndef PODWIRE_NLROUTE_H
+#define PODWIRE_NLROUTE_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
-/* pod_wire.h — how a pod is joined to the node without a bridge (the Calico layout):
+/* pod_veth.h — how a pod is joined to the node without a bridge (the Calico layout):
  * a veth pair, the pod end named CNI_IFNAME inside the pod namespace with its addresses as
  * /32 and /128, default routes via the link-local gateways 169.254.1.1 and fe80::1 (onlink),
  * which a permanent neighbour entry maps to the host end's fixed MAC, so no host address is
  * spent per pod and no ARP/ND for the gateway ever leaves the pod. The host end carries no
  * address; the host reaches the pod through a /32 (/128) route on it. Traffic between pods
  * and to other nodes is plain routing on the host (and through the WireGuard interface). */
-#ifndef PODWIRE_PLUGIN_POD_WIRE_H
-#define PODWIRE_PLUGIN_POD_WIRE_H
+#ifndef PODWIRE_PLUGIN_POD_VETH_H
+#define PODWIRE_PLUGIN_POD_VETH_H
 
 #include <stdint.h>
 
@@ -15,10 +15,10 @@
 
 struct nl_sock;
 
-#define POD_GATEWAY_V4 "169.254.1.1"
-#define POD_GATEWAY_V6 "fe80::1"
+#define POD_VETH_GATEWAY_V4 "169.254.1.1"
+#define POD_VETH_GATEWAY_V6 "fe80::1"
 
-struct pod_wire {
+struct pod_veth {
 	int home_ns;		/* the namespace the plugin started in (the host's) */
 	int pod_ns;		/* -1 when CNI_NETNS is absent or gone */
 	struct nl_sock *host, *pod;
@@ -29,24 +29,24 @@ struct pod_wire {
 
 /* "PREFIX" + hex of a keyed hash of container ID and ifname, 15 bytes at most: stable, so
  * DEL finds the veth without any state, and distinct per attachment. */
-void pod_wire_veth_name(char out[16], const char *prefix, const char *container_id, const char *ifname);
+void pod_veth_veth_name(char out[16], const char *prefix, const char *container_id, const char *ifname);
 /* Open namespaces and netlink sockets. @need_pod: fail (code 4) if CNI_NETNS is not a netns;
  * otherwise a missing netns just leaves pod_ns = -1. */
-int pod_wire_open(struct pod_wire *w, const struct cni_env *env, const char *veth_prefix, bool need_pod,
+int pod_veth_open(struct pod_veth *w, const struct cni_env *env, const char *veth_prefix, bool need_pod,
 		  struct cni_error *err);
-void pod_wire_close(struct pod_wire *w);
+void pod_veth_close(struct pod_veth *w);
 
 /* Create and configure everything for the addresses in @ipam; on success @out describes it
  * (interfaces host/pod, ips, routes). On failure nothing created remains. */
-int pod_wire_up(struct pod_wire *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,
+int pod_veth_up(struct pod_veth *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,
 		struct cni_error *err);
 /* Compare the live state with @prev (the ADD result); code 103 names what is missing. */
-int pod_wire_check(struct pod_wire *w, const struct cni_result *prev, struct cni_error *err);
+int pod_veth_check(struct pod_veth *w, const struct cni_result *prev, struct cni_error *err);
 /* The pod's addresses as the host routes them (its /32 and /128 routes via the host veth);
  * none when the veth is gone. Lets DEL undo per-address state without a prevResult. */
-int pod_wire_addresses(struct pod_wire *w, struct ip_addr *out, unsigned int max, unsigned int *n);
+int pod_veth_addresses(struct pod_veth *w, struct ip_addr *out, unsigned int max, unsigned int *n);
 /* Remove the veth pair (and with it the pod end, the host routes, the neighbours).
  * Succeeds when it is already gone. */
-int pod_wire_down(struct pod_wire *w, struct cni_error *err);
+int pod_veth_down(struct pod_veth *w, struct cni_error *err);
 
 #endif

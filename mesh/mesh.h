@@ -7,13 +7,13 @@
  * or when its pod CIDRs or tunnel IPs overlap this node's or another record's. Conflicts
  * between records go to the one whose addresses are backed by claims, then to the lower
  * key, so every node makes the same choice. One bad record never stops the others. */
-#ifndef PODWIRE_DAEMON_MESH_H
-#define PODWIRE_DAEMON_MESH_H
+#ifndef PODWIRE_MESH_MESH_H
+#define PODWIRE_MESH_MESH_H
 
 #include <stddef.h>
 
-#include "daemon/node.h"
-#include "daemon/store.h"
+#include "mesh/node.h"
+#include "mesh/store.h"
 
 struct mesh_policy {
 	const struct node *self;		/* this node as it publishes itself */
@@ -37,8 +37,20 @@ int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *p
 	       size_t *n_nodes, size_t *skipped, struct node *stored_self);
 void mesh_free(struct node *nodes, size_t n);
 
+/* The nodes sorted by public key, to find the node behind a device peer in O(log n). The
+ * index points into the node array it was built from and lives no longer than it. */
+struct mesh_index {
+	const struct node **v;
+	size_t n;
+};
+/* 0, or -ENOMEM. */
+int mesh_index_build(struct mesh_index *idx, const struct node *nodes, size_t n);
+/* The node with public key @key, or NULL. */
+const struct node *mesh_index_find(const struct mesh_index *idx, const uint8_t key[WG_KEY_LEN]);
+void mesh_index_free(struct mesh_index *idx);
+
 /* The endpoint to use for @peer: the one other nodes observe when it differs from what
- * @peer advertises (it sits behind NAT: F8), else the advertised one; NULL if neither.
+ * @peer advertises (it sits behind NAT), else the advertised one; NULL if neither.
  * Observations by @self_key are ignored (the device already knows what it sees). */
 const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes, size_t n,
 			      const uint8_t self_key[WG_KEY_LEN]);

@@ -1,5 +1,5 @@
 /* mesh.c — validating store records into the peer set (see mesh.h). */
-#include "daemon/mesh.h"
+#include "mesh/mesh.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "daemon/cidr.h"
+#include "mesh/cidr.h"
 #include "lib/log.h"
 
 void mesh_free(struct node *nodes, size_t n)
@@ -451,4 +451,42 @@ const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes,
 				return nodes[i].observed[j].endpoint;
 	}
 	return peer->endpoint[0] ? peer->endpoint : NULL;
+}
+
+static int cmp_node_ptr_key(const void *a, const void *b)
+{
+	return memcmp((*(const struct node *const *)a)->public_key, (*(const struct node *const *)b)->public_key,
+		      WG_KEY_LEN);
+}
+
+int mesh_index_build(struct mesh_index *idx, const struct node *nodes, size_t n)
+{
+	idx->n = 0;
+	idx->v = calloc(n + 1, sizeof(*idx->v));
+	if (!idx->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		idx->v[i] = &nodes[i];
+	qsort(idx->v, n, sizeof(*idx->v), cmp_node_ptr_key);
+	idx->n = n;
+	return 0;
+}
+
+const struct node *mesh_index_find(const struct mesh_index *idx, const uint8_t key[WG_KEY_LEN])
+{
+	struct node k;
+	const struct node *kp = &k, **hit;
+
+	if (!idx->n)
+		return NULL;
+	memcpy(k.public_key, key, WG_KEY_LEN);
+	hit = bsearch(&kp, idx->v, idx->n, sizeof(*idx->v), cmp_node_ptr_key);
+	return hit ? *hit : NULL;
+}
+
+void mesh_index_free(struct mesh_index *idx)
+{
+	free(idx->v);
+	idx->v = NULL;
+	idx->n = 0;
 }

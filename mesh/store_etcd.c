@@ -6,8 +6,8 @@
  * kv/deleterange, kv/txn (compare-and-swap), lease/grant and lease/keepalive (heartbeats),
  * and watch (a streaming response, one JSON object per event batch). The watch runs in its
  * own thread that only signals a pipe; everything else runs on the caller's thread. */
-#include "daemon/libcurl.h"
-#include "daemon/store.h"
+#include "mesh/libcurl.h"
+#include "mesh/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* cidr.c — claiming cluster CIDR blocks with compare-and-swap (see cidr.h). */
-#include "daemon/cidr.h"
+#include "mesh/cidr.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,11 +1,12 @@
-/* node.h — a node's record in the shared store (F13, F18).
+/* node.h — a node's record in the shared store, which is also a valid entry of the shared
+ * peers list.
  *
  * The record is a valid wg(8) config fragment: one [Peer] section with PublicKey, Endpoint
  * and AllowedIPs, so `wg addconf IFACE record` or `cat STOREDIR/NAME.conf ... > peers.conf` consume it
  * as the tutorial's shared peers.conf. The podwire-only fields ride along as "# Key = value"
  * comment lines, which wg ignores. The private key is never part of a record. */
-#ifndef PODWIRE_DAEMON_NODE_H
-#define PODWIRE_DAEMON_NODE_H
+#ifndef PODWIRE_MESH_NODE_H
+#define PODWIRE_MESH_NODE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +25,8 @@
 #define NODE_RECORD_MAX (NODE_MAX_OBSERVED * 128 + 4096)
 
 /* What this node saw as the source of another node's authenticated packets (from the
- * device's peer endpoints): the NAT-ed address others should try (F8, store as signalling). */
+ * device's peer endpoints): the NAT-ed address others should try (NAT-to-NAT traversal, the
+ * store acting as signalling server). */
 struct node_observed {
 	uint8_t public_key[WG_KEY_LEN];
 	char endpoint[NODE_ENDPOINT_MAX];

@@ -1,5 +1,5 @@
 /* cluster.c — the cluster's address pools in the store (see cluster.h). */
-#include "daemon/cluster.h"
+#include "mesh/cluster.h"
 
 #include <errno.h>
 #include <stdio.h>

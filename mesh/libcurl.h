@@ -3,8 +3,8 @@
  * libcurl's ~30 transitive libraries (TLS, Kerberos, LDAP, ...) cost every podwirectl run,
  * `show` and `addconf` in a PostUp hook included, about 5 ms and 15 million instructions of
  * dynamic linking, 6 times what all of wg(8) takes. */
-#ifndef PODWIRE_DAEMON_LIBCURL_H
-#define PODWIRE_DAEMON_LIBCURL_H
+#ifndef PODWIRE_MESH_LIBCURL_H
+#define PODWIRE_MESH_LIBCURL_H
 
 #include <curl/curl.h>
 

@@ -1,0 +1,69 @@
+/* mesh_store.c — the store options shared by podwired and `podwirectl status|peer`
+ * (see mesh_store.h). */
+#include "mesh/mesh_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+#define MESH_STORE_DEFAULT_DIR "/var/lib/podwire/store"
+#define MESH_STORE_DEFAULT_ETCD "http://127.0.0.1:2379"
+
+void mesh_store_args_default(struct mesh_store_args *a)
+{
+	a->backend = "file";
+	a->location = MESH_STORE_DEFAULT_DIR;
+	a->dir = NULL;
+	a->etcd = NULL;
+}
+
+int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *value)
+{
+	if (!strcmp(opt, "--store")) {
+		if (strcmp(value, "file") && strcmp(value, "etcd")) {
+			log_err("--store: '%s' is not file or etcd", value);
+			return -EINVAL;
+		}
+		a->backend = value;
+	} else if (!strcmp(opt, "--store-dir")) {
+		a->dir = value;
+	} else if (!strcmp(opt, "--etcd-endpoints")) {
+		a->backend = "etcd";
+		a->etcd = value;
+	} else {
+		log_err("%s: not a store option", opt);
+		return -EINVAL;
+	}
+	if (!strcmp(a->backend, "etcd"))
+		a->location = a->etcd ? a->etcd : MESH_STORE_DEFAULT_ETCD;
+	else
+		a->location = a->dir ? a->dir : MESH_STORE_DEFAULT_DIR;
+	return 0;
+}
+
+int mesh_store_arg(struct mesh_store_args *a, int argc, char *argv[], int *i)
+{
+	const char *opt = argv[*i];
+
+	if (strcmp(opt, "--store") && strcmp(opt, "--store-dir") && strcmp(opt, "--etcd-endpoints"))
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "%s: %s needs a value\n", log_prog(), opt);
+		return -1;
+	}
+	(*i)++;
+	return mesh_store_option(a, opt, argv[*i]) ? -1 : 1;
+}
+
+int mesh_store_open(const struct mesh_store_args *a, struct store **s)
+{
+	int ret = store_open(s, a->backend, a->location, 0);
+
+	if (ret)
+		fprintf(stderr, "%s: store %s %s: %s%s\n", log_prog(), a->backend, a->location, strerror(-ret),
+			ret == -ENOENT && !strcmp(a->backend, "file") ?
+				" (is the shared store mounted? podwired makes one only with --store-dir-create)" : "");
+	return ret;
+}
