@@ -6,20 +6,18 @@
 #  - the CNI plugins run by hand (CNI_COMMAND unset) print an about text and exit 0, as the
 #    reference plugins do, instead of a JSON error; they do not wait for stdin.
 set -euo pipefail
-build=${PODWIRE_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+source "$(dirname "$0")/lib/common.bash"
+build=$B
 version=$(sed -n 's/^#define PODWIRE_VERSION "\(.*\)"$/\1/p' "$(dirname "$0")/../../lib/version.h")
-[ -n "$version" ] || { echo "FAIL: no PODWIRE_VERSION in lib/version.h"; exit 1; }
-tmp=$(mktemp -d /tmp/pw-flags-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+[ -n "$version" ] || fail "no PODWIRE_VERSION in lib/version.h"
 
 for b in podwirectl podwired podwire-wg; do
-	"$build/$b" --version >"$tmp/out" 2>&1 || fail "$b --version exited $?"
-	v=$(head -n 1 "$tmp/out")
+	"$build/$b" --version >"$W/out" 2>&1 || fail "$b --version exited $?"
+	v=$(head -n 1 "$W/out")
 	[[ $v =~ ^$b\ v?$version$ ]] || fail "$b --version printed: $v"
 	for h in --help -h; do
-		"$build/$b" "$h" >"$tmp/out" 2>"$tmp/err" || fail "$b $h exited $?"
-		grep -q '^Usage: ' "$tmp/out" || fail "$b $h printed no usage on stdout: $(head -c 200 "$tmp/out" "$tmp/err")"
+		"$build/$b" "$h" >"$W/out" 2>"$W/err" || fail "$b $h exited $?"
+		grep -q '^Usage: ' "$W/out" || fail "$b $h printed no usage on stdout: $(head -c 200 "$W/out" "$W/err")"
 	done
 	echo "ok: $b --version ($v), --help and -h exit 0"
 done
@@ -28,29 +26,29 @@ subs=$("$build/podwirectl" --help | sed -n 's/^  \([a-z]*\): .*/\1/p')
 [ "$(wc -w <<<"$subs")" -ge 16 ] || fail "podwirectl --help lists too few subcommands: $subs"
 for s in $subs; do
 	for h in --help -h; do
-		"$build/podwirectl" "$s" "$h" </dev/null >"$tmp/out" 2>"$tmp/err" || fail "podwirectl $s $h exited $?: $(cat "$tmp/err")"
-		grep -q "^Usage: podwirectl $s" "$tmp/out" || fail "podwirectl $s $h printed no usage on stdout: $(cat "$tmp/out" "$tmp/err")"
+		"$build/podwirectl" "$s" "$h" </dev/null >"$W/out" 2>"$W/err" || fail "podwirectl $s $h exited $?: $(cat "$W/err")"
+		grep -q "^Usage: podwirectl $s" "$W/out" || fail "podwirectl $s $h printed no usage on stdout: $(cat "$W/out" "$W/err")"
 	done
 done
 # A wrong command line still gets usage on stderr and exit 1.
-"$build/podwirectl" genkey extra >"$tmp/out" 2>"$tmp/err" && fail "podwirectl genkey extra exited 0"
-grep -q '^Usage: podwirectl genkey' "$tmp/err" || fail "podwirectl genkey extra: no usage on stderr"
+"$build/podwirectl" genkey extra >"$W/out" 2>"$W/err" && fail "podwirectl genkey extra exited 0"
+grep -q '^Usage: podwirectl genkey' "$W/err" || fail "podwirectl genkey extra: no usage on stderr"
 echo "ok: all $(wc -w <<<"$subs") podwirectl subcommands answer --help and -h with usage on stdout, exit 0"
 head -n 3 <("$build/podwire-wg" --version) | sed -n 2p | grep -q '^$' || fail "podwire-wg --version is not in wireguard-go's shape"
 
 # stdin for the plugins: a pipe that never closes and never brings data (a FIFO held open for
 # reading and writing), so a plugin that waited for a config would hang until the timeout.
-mkfifo "$tmp/stdin"
-exec 3<>"$tmp/stdin"
+mkfifo "$W/stdin"
+exec 3<>"$W/stdin"
 for p in podwire podwire-ipam; do
 	for a in --version --help ""; do
-		timeout 5 env -u CNI_COMMAND "$build/$p" $a <&3 >"$tmp/out" 2>"$tmp/err" || fail "$p $a exited $? (or waited for stdin)"
+		timeout 5 env -u CNI_COMMAND "$build/$p" $a <&3 >"$W/out" 2>"$W/err" || fail "$p $a exited $? (or waited for stdin)"
 		# Asked for (--help, --version) the text goes to stdout, as any program's; run bare it
 		# goes to stderr, as the reference plugins print it.
-		if [ -n "$a" ]; then where=$tmp/out; else where=$tmp/err; fi
-		grep -qx "CNI $p plugin v$version" "$where" || fail "$p $a: no about line: $(cat "$tmp/out" "$tmp/err")"
+		if [ -n "$a" ]; then where=$W/out; else where=$W/err; fi
+		grep -qx "CNI $p plugin v$version" "$where" || fail "$p $a: no about line: $(cat "$W/out" "$W/err")"
 		grep -qx "CNI protocol versions supported: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" "$where" ||
-			fail "$p $a: no protocol versions line: $(cat "$tmp/out" "$tmp/err")"
+			fail "$p $a: no protocol versions line: $(cat "$W/out" "$W/err")"
 	done
 	# A runtime's VERSION call still gets JSON.
 	CNI_COMMAND=VERSION "$build/$p" </dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["cniVersion"]=="1.1.0", d' ||
@@ -63,14 +61,15 @@ exec 3>&-
 # our own, with a private /run/wireguard so that other tests' sockets are not listed.
 if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
 	ns=pw-flags-$$
-	ip netns add "$ns"
-	trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
+	netns_add "$ns"
+	# The namespace's own shell polls with the test base's wait (a private /run/wireguard).
+	export -f wait_until socket_up uapi_sock
 	mkdir -p /run/wireguard
 	ip netns exec "$ns" unshare --mount --propagation private bash -c '
 		set -e
 		mount -t tmpfs tmpfs /run/wireguard
 		"$1/podwire-wg" -f pwfl0 >"$2/wg.log" 2>&1 &
-		for _ in $(seq 100); do [ -S /run/wireguard/pwfl0.sock ] && break; sleep 0.05; done
+		wait_until 5 socket_up pwfl0
 		"$1/podwirectl" set pwfl0 listen-port 51999 private-key <("$1/podwirectl" genkey)
 		"$1/podwirectl" show >"$2/show"
 		"$1/podwirectl" >"$2/bare"
@@ -87,9 +86,9 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
 		ip link del pwfl1
 		ip link del pwfl0
 		wait
-	' cli_flags "$build" "$tmp" || fail "podwirectl show / bare podwirectl / podwire-wg daemon in a namespace: exit $? ($(cat "$tmp/wg.log" 2>/dev/null))"
-	grep -q '^interface: pwfl0$' "$tmp/show" || fail "podwirectl show did not list pwfl0: $(cat "$tmp/show")"
-	cmp -s "$tmp/show" "$tmp/bare" || fail "podwirectl with no arguments differs from show: $(diff "$tmp/show" "$tmp/bare")"
+	' cli_flags "$build" "$W" || fail "podwirectl show / bare podwirectl / podwire-wg daemon in a namespace: exit $? ($(cat "$W/wg.log" 2>/dev/null))"
+	grep -q '^interface: pwfl0$' "$W/show" || fail "podwirectl show did not list pwfl0: $(cat "$W/show")"
+	cmp -s "$W/show" "$W/bare" || fail "podwirectl with no arguments differs from show: $(diff "$W/show" "$W/bare")"
 	echo "ok: podwirectl with no arguments prints what podwirectl show prints (interface pwfl0)"
 	echo "ok: a daemonized podwire-wg keeps none of its parent's file descriptors"
 fi

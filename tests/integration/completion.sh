@@ -4,29 +4,20 @@
 # podwire-wg interface in a namespace of this test), show fields, config names from the
 # config directory (PODWIRECTL_CONFIG_DIR stands in for /etc/wireguard, which is shared), and
 # loading through bash-completion's on-demand loader from the installed location.
-set -u
+source "$(dirname "$0")/lib/common.bash"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-B=${PODWIRE_BUILD:-$top/build}
-[ "$(id -u)" = 0 ] || { echo "needs root (network namespace)"; exit 77; }
-[ -x "$B/podwire-wg" ] || { echo "podwire-wg not built in $B"; exit 77; }
+require_root
+require_built podwire-wg
 ns=pw16comp ifc=pw16c0
-tmp=$(mktemp -d /tmp/pw16-comp.XXXXXX)
-cleanup() {
-	ip -n "$ns" link del "$ifc" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -f "/var/run/wireguard/$ifc.sock"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
-ip netns add "$ns"
+netns_add "$ns"
+track_wg "$ns" "$ifc"
 ip netns exec "$ns" "$B/podwire-wg" "$ifc" || fail "podwire-wg $ifc"
-mkdir -p "$tmp/wireguard"
-touch "$tmp/wireguard/pw16a.conf" "$tmp/wireguard/pw16b.conf" "$tmp/wireguard/notes.txt"
+mkdir -p "$W/wireguard"
+touch "$W/wireguard/pw16a.conf" "$W/wireguard/pw16b.conf" "$W/wireguard/notes.txt"
 
 # complete_words WORD...: what completing the last word offers, one per line, sorted.
-cat >"$tmp/drive.bash" <<'DRIVE'
+cat >"$W/drive.bash" <<'DRIVE'
 source "$COMPLETION"
 spec=$(complete -p podwirectl) || exit 1
 fn=$(echo "$spec" | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
@@ -50,7 +41,7 @@ echo "status_store: $(complete_words status --store '')"
 echo "peer: $(complete_words peer '')"
 DRIVE
 out=$(ip netns exec "$ns" env PATH="$B:$PATH" COMPLETION="$top/contrib/completion/podwirectl.bash" \
-	PODWIRECTL_CONFIG_DIR="$tmp/wireguard" bash "$tmp/drive.bash") || fail "driver failed: $out"
+	PODWIRECTL_CONFIG_DIR="$W/wireguard" bash "$W/drive.bash") || fail "driver failed: $out"
 echo "$out"
 want() { # key expected
 	local got; got=$(echo "$out" | sed -n "s/^$1: //p")
@@ -72,8 +63,8 @@ want peer "add"
 
 if [ -f /usr/share/bash-completion/bash_completion ]; then
 	echo "== loaded on demand by bash-completion from an installed tree"
-	make -C "$top" -s PREFIX="$tmp/usr" install-completion >/dev/null || fail "make install-completion"
-	spec=$(XDG_DATA_DIRS="$tmp/usr/share" BASH_COMPLETION_USER_DIR=/nonexistent bash -c \
+	make -C "$top" -s PREFIX="$W/usr" install-completion >/dev/null || fail "make install-completion"
+	spec=$(XDG_DATA_DIRS="$W/usr/share" BASH_COMPLETION_USER_DIR=/nonexistent bash -c \
 		'source /usr/share/bash-completion/bash_completion; _completion_loader podwirectl; complete -p podwirectl' 2>&1)
 	echo "$spec"
 	[ "$spec" = "complete -F _podwirectl podwirectl" ] || fail "bash-completion did not load podwirectl's completion"

@@ -11,9 +11,7 @@
 #   wg_confs/ with one good, one broken   -> the broken one is named, the good one not brought up
 #   PEERS neither a number nor names, a bad SERVERPORT -> names the variable; /config stays empty
 set -uo pipefail
-W=$(mktemp -d /tmp/pw18-bad.XXXXXX)
 source "$(dirname "$0")/lib/containers.bash"
-trap 'ct_cleanup' EXIT
 ct_setup
 ct_network pw18-bad 10.89.122.0/24
 
@@ -43,12 +41,12 @@ run_case() {
 progress='^\[#\] |^podwire: datapath: |^podwirectl: [^ ]+: (kernel has no WireGuard, )?using '
 expect() {
 	local name=$1 pattern=$2 what=$3 msgs
-	[ -s "$W/$name.rc" ] && [ "$(cat "$W/$name.rc")" != 0 ] || { cat "$W/$name.all"; ct_fail "$what: exit code $(cat "$W/$name.rc")"; }
+	[ -s "$W/$name.rc" ] && [ "$(cat "$W/$name.rc")" != 0 ] || { cat "$W/$name.all"; fail "$what: exit code $(cat "$W/$name.rc")"; }
 	msgs=$(grep -vE "$progress" "$W/$name.out")
-	[ "$(printf '%s\n' "$msgs" | wc -l)" = 1 ] || { cat "$W/$name.out"; ct_fail "$what: not exactly one message"; }
-	printf '%s\n' "$msgs" | grep -E -- "$pattern" >/dev/null || { cat "$W/$name.out"; ct_fail "$what: message does not name the cause ($pattern)"; }
-	[ ! -s "$W/$name.state" ] || { cat "$W/$name.state"; ct_fail "$what: left state behind"; }
-	ct_ok "$what: exit $(cat "$W/$name.rc"), '$msgs', nothing left"
+	[ "$(printf '%s\n' "$msgs" | wc -l)" = 1 ] || { cat "$W/$name.out"; fail "$what: not exactly one message"; }
+	printf '%s\n' "$msgs" | grep -E -- "$pattern" >/dev/null || { cat "$W/$name.out"; fail "$what: message does not name the cause ($pattern)"; }
+	[ ! -s "$W/$name.state" ] || { cat "$W/$name.state"; fail "$what: left state behind"; }
+	ok "$what: exit $(cat "$W/$name.rc"), '$msgs', nothing left"
 }
 
 mkdir -p "$W/ok" "$W/broken" "$W/hook" "$W/confs/wg_confs" "$W/empty"
@@ -87,6 +85,6 @@ for bad in "two peers" "a,,b" "peer-1" "0" ""; do
 done
 run_case port -v "$W/empty:/config" --cap-add NET_ADMIN "${tun[@]}" -e PEERS=2 -e SERVERPORT=99999
 expect port "SERVERPORT" "SERVERPORT=99999"
-[ -z "$(ls -A "$W/empty")" ] || ct_fail "a refused server mode wrote into /config: $(ls -A "$W/empty")"
-ct_ok "refused server modes wrote nothing into /config"
+[ -z "$(ls -A "$W/empty")" ] || fail "a refused server mode wrote into /config: $(ls -A "$W/empty")"
+ok "refused server modes wrote nothing into /config"
 echo "containers_bad_input: passed"

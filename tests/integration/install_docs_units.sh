@@ -6,24 +6,18 @@
 # (a private mount namespace hides /dev/net); podwirectl@'s ExecStart on a missing config
 # names the config path. No systemd runs here as PID 1, so the units' commands are run
 # as systemd would run them, with %i expanded.
-set -u
+source "$(dirname "$0")/lib/common.bash"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-B=${PODWIRE_BUILD:-$top/build}
-for c in scdoc man systemd-analyze unshare; do
-	command -v $c >/dev/null || { echo "$c not installed (hack/deps.sh)"; exit 77; }
-done
-[ "$(id -u)" = 0 ] || { echo "needs root (mount namespace)"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d /tmp/pw16-install.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-P=$tmp/usr
+require_cmd scdoc man systemd-analyze unshare
+require_root
+P=$W/usr
 
 echo "== make install-man install-completion install-systemd PREFIX=$P"
-make -C "$top" -s BUILD="$B" PREFIX="$P" install-man install-completion install-systemd >"$tmp/make.log" 2>&1 ||
-	{ cat "$tmp/make.log"; fail "make install-* failed"; }
+make -C "$top" -s BUILD="$B" PREFIX="$P" install-man install-completion install-systemd >"$W/make.log" 2>&1 ||
+	{ cat "$W/make.log"; fail "make install-* failed"; }
 # The units name $P/bin/...: put the binaries there, as "make install" would.
 install -d "$P/bin"; cp "$B/podwirectl" "$B/podwire-wg" "$B/podwired" "$P/bin/"
-(cd "$tmp" && find . -type f -o -type l | sort)
+(cd "$W" && find . -type f -o -type l | sort)
 for f in share/man/man8/podwirectl.8 share/man/man8/podwire-wg.8 share/man/man8/podwired.8 share/man/man8/podwire.8 \
 	share/man/man8/podwire-ipam.8 share/man/man5/podwire.conf.5 share/bash-completion/completions/podwirectl \
 	lib/systemd/system/podwirectl@.service lib/systemd/system/podwired.service lib/systemd/system/podwire-wg@.service; do
@@ -33,8 +27,8 @@ done
 echo "== man pages render without warnings"
 pages=0
 for p in "$P"/share/man/man*/*; do
-	out=$(MANWIDTH=80 man --warnings -l "$p" 2>"$tmp/man.err") || fail "man -l $p failed"
-	[ -s "$tmp/man.err" ] && { cat "$tmp/man.err"; fail "warnings rendering $p"; }
+	out=$(MANWIDTH=80 man --warnings -l "$p" 2>"$W/man.err") || fail "man -l $p failed"
+	[ -s "$W/man.err" ] && { cat "$W/man.err"; fail "warnings rendering $p"; }
 	echo "$out" | grep -q '^NAME' || fail "$p has no NAME section"
 	[ "$(echo "$out" | awk 'length > 80' | wc -l)" -eq 0 ] || fail "$p has lines over 80 columns"
 	pages=$((pages + 1))
@@ -47,19 +41,19 @@ echo "$pages pages, no warnings; man finds each by name"
 echo "== systemd-analyze verify"
 U=$P/lib/systemd/system
 verify() { # unit path (templates via an instance name next to them)
-	MANPATH=$P/share/man systemd-analyze verify "$@" >"$tmp/verify.out" 2>&1
+	MANPATH=$P/share/man systemd-analyze verify "$@" >"$W/verify.out" 2>&1
 	local rc=$?
-	[ $rc -eq 0 ] && [ ! -s "$tmp/verify.out" ]
+	[ $rc -eq 0 ] && [ ! -s "$W/verify.out" ]
 }
 for u in podwired.service podwirectl@wg0.service podwire-wg@wg0.service podwirectl.target; do
-	verify "$U/$u" || { cat "$tmp/verify.out"; fail "systemd-analyze verify $u"; }
+	verify "$U/$u" || { cat "$W/verify.out"; fail "systemd-analyze verify $u"; }
 	echo "verify $u: clean"
 done
 sed 's/^\[Service\]$/[Service]\nRestartSecs=5/' "$U/podwired.service" >"$U/pw16bad.service"
 verify "$U/pw16bad.service" && fail "verify did not catch an unknown key"
-grep -q "Unknown key" "$tmp/verify.out" || fail "verify's complaint is not about the unknown key"
+grep -q "Unknown key" "$W/verify.out" || fail "verify's complaint is not about the unknown key"
 rm "$U/pw16bad.service"
-echo "verify catches an unknown key: $(head -n 1 "$tmp/verify.out")"
+echo "verify catches an unknown key: $(head -n 1 "$W/verify.out")"
 
 echo "== assertions: no /dev/net/tun and no WireGuard module"
 asserts() { sed -n 's/^\(Assert[A-Za-z]*=.*\)/\1/p' "$U/$1"; }

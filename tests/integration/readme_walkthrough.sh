@@ -24,68 +24,35 @@
 #   prw-b 192.168.71.2 ---+-- br0 in prw-r
 #   prw-l 192.168.71.3 ---+   (the laptop)
 set -uo pipefail
-B=${PODWIRE_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+source "$(dirname "$0")/lib/common.bash"
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=$B/podwirectl
-W=/tmp/prw-walk
-NSS=(prw-r prw-a prw-b prw-l prw-x)
 IFS_ALL=(prwq1 prwq2 prwq3 prwd1 prwd2 prwd3 prwlap)
-PIDS=()
 
-[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)"; exit 77; }
-for b in podwirectl podwired podwire podwire-ipam podwire-wg; do
-	[ -x "$B/$b" ] || { echo "FAIL: $B/$b not built"; exit 1; }
-done
-command -v wg >/dev/null || { echo "wg (wireguard-tools) is not installed"; exit 77; }
-command -v script >/dev/null || { echo "script (util-linux) is not installed: no terminal for the QR check"; exit 77; }
-if command -v ping >/dev/null 2>&1; then PING=(ping); else PING=(busybox ping); fi
+require_root
+require_built podwirectl podwired podwire podwire-ipam podwire-wg
+require_cmd wg script
 QR=$'\xe2\x96\x80' # U+2580, the upper half block every QR code row pair is drawn with
 # This host has no WireGuard module (the kernel datapath is tested in the VM): podwire-wg.
-export WG_QUICK_USERSPACE_IMPLEMENTATION=$B/podwire-wg
+use_userspace_wg
 
-cleanup() {
-	local rc=$? ns i
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	# Nothing of ours may outlive the test: a podwired left behind re-creates its interface.
-	if pgrep -f "$B/podwired .*$W/" >/dev/null; then
-		echo "FAIL: a podwired of this test is still running: $(pgrep -af "$B/podwired .*$W/")"; rc=1
-	fi
-	for ns in "${NSS[@]}"; do
-		for i in "${IFS_ALL[@]}"; do ip -n "$ns" link del "$i" 2>/dev/null; done
+# Before the test base's cleanup: nothing of ours may outlive the test (a podwired left
+# behind re-creates its interface), and every interface name in every namespace goes.
+walk_cleanup() {
+	local ns i
+	stop_pids
+	pgrep -f "$B/podwired .*$W/" >/dev/null &&
+		cleanup_fail "a podwired of this test is still running: $(pgrep -af "$B/podwired .*$W/")"
+	for ns in "${NETNS[@]}"; do
+		for i in "${IFS_ALL[@]}"; do track_wg "$ns" "$i"; done
 	done
-	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
-	for i in "${IFS_ALL[@]}"; do
-		for _ in $(seq 30); do [ -e "/var/run/wireguard/$i.sock" ] || break; sleep 0.1; done
-		rm -f "/var/run/wireguard/$i.sock" "/run/podwire/$i.endpoints"
-	done
-	if grep -lE "AddressSanitizer|LeakSanitizer|runtime error" "$W"/*.log 2>/dev/null; then
-		echo "FAIL: sanitizer report in a daemon log"; rc=1
-	fi
-	if [ "$rc" != 0 ]; then
-		for f in "$W"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
-	fi
-	rm -rf "$W"
-	exit "$rc"
+	for i in "${IFS_ALL[@]}"; do rm -f "/run/podwire/$i.endpoints"; done
 }
-trap cleanup EXIT
+at_exit walk_cleanup
 trap 'exit 130' INT TERM
 
-# PRW_KEEP_GOING=1 (to count what an older build gets wrong): report each failure and go on.
-FAILS=0
-fail() {
-	echo "FAIL: $*"
-	[ -n "${PRW_KEEP_GOING:-}" ] || exit 1
-	FAILS=$((FAILS + 1))
-	return 1
-}
-ok() { echo "ok   $*"; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-wait_until() { # SECONDS CMD...: poll every 0.1 s
-	local end=$((SECONDS + $1)); shift
-	until "$@" >/dev/null 2>&1; do [ $SECONDS -ge $end ] && return 1; sleep 0.1; done
-}
-pings() { in_ns "$1" "${PING[@]}" -c 1 -W 1 -q "$2"; }
+pings() { ns_ping "$1" "$2" 1 1 >/dev/null; }
 # expect_fail WHAT PATTERN CMD...: non-zero exit and PATTERN (grep -E) in what it printed.
 expect_fail() {
 	local what=$1 pat=$2; shift 2
@@ -93,22 +60,13 @@ expect_fail() {
 	grep -qE -- "$pat" "$W/out" || { cat "$W/out"; fail "$what: no '$pat' in the message"; }
 }
 
-for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null; done
-rm -rf "$W"; mkdir -p "$W"
-ip netns add prw-r
-ip -n prw-r link set lo up
-ip -n prw-r link add br0 type bridge
-ip -n prw-r link set br0 up
+for ns in prw-r prw-a prw-b prw-l prw-x prw-p1 prw-p2; do ip netns del "$ns" 2>/dev/null; done # a killed run's
+lan_create prw-r br0
 i=0
 for ns in prw-a prw-b prw-l; do
 	i=$((i + 1))
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-	ip link add "prwu$i" netns "$ns" type veth peer name "u$i" netns prw-r
-	ip -n prw-r link set "u$i" master br0 up
-	ip -n "$ns" link set "prwu$i" name eth0
-	ip -n "$ns" addr add "192.168.71.$i/24" dev eth0
-	ip -n "$ns" link set eth0 up
+	netns_add "$ns"
+	lan_join prw-r br0 "$ns" eth0 "192.168.71.$i/24"
 	in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1
 done
 
@@ -200,7 +158,7 @@ ip -n prw-a link show prwq3 >/dev/null 2>&1 && fail "busy port: prwq3 left behin
 ok "busy port: '$(grep -o 'cannot set the configuration: .*' "$W/out" | head -n 1)'; prwq3 removed"
 
 # The same interface name in another namespace: the UAPI socket is shared.
-ip netns add prw-x
+netns_add prw-x
 cp site/prwq3.key site/prwq1x.key
 printf '[Interface]\nPrivateKeyFile = prwq1x.key\nAddress = 10.73.0.1/24\n' > site/prwq1x.conf
 mkdir -p site/x && cp site/prwq1x.key site/x/prwq1.key && cp site/prwq1x.conf site/x/prwq1.conf
@@ -259,7 +217,7 @@ daemon() { # NS NAME IFACE NETDIR [extra...]
 	# podwired's (`ip netns exec` execs the daemon, so here $! is podwired).
 	ip netns exec "$ns" "$B/podwired" --name "$name" --store-dir "$shared" --cni-conf-dir "$net" \
 		-i "$ifc" --state-dir "$W/$name" --endpoint "192.168.71.$i:51820" --resync 2 "$@" >>"$W/$name.log" 2>&1 &
-	PIDS+=("$!")
+	track_pid $!
 }
 # Pools other than the defaults: peer add must learn them from the store (item 2).
 daemon prw-a n1 prwd1 "$W/n1/net.d" --tunnel-cidr 10.98.0.0/16
@@ -301,7 +259,7 @@ p["ipam"]["dataDir"] = sys.argv[2] + "/ipam"  # both "nodes" share this machine'
 print(json.dumps(p))
 PY
 	ns=prw-$([ $i = 1 ] && echo a || echo b)
-	ip netns add "prw-p$i"; NSS+=("prw-p$i")
+	netns_add "prw-p$i"
 	in_ns "$ns" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" CNI_COMMAND=ADD \
 		CNI_CONTAINERID="prw-pod$i" CNI_NETNS="/var/run/netns/prw-p$i" CNI_IFNAME=eth0 CNI_PATH="$W/cni-bin" \
 		"$B/podwire" < "$W/n$i/pod.json" > "$W/n$i/add.json" || { cat "$W/n$i/add.json"; fail "CNI ADD on n$i"; }
@@ -366,7 +324,7 @@ ok "podwired with other pools than the store's: refused naming both, nothing pub
 echo "== --store-dir-create, --cleanup"
 ip netns exec prw-l "$B/podwired" --name n3 -i prwd3 --store-dir "$W/new/store" --store-dir-create --state-dir "$W/n3" \
 	--endpoint 192.168.71.3:51820 --cni-conf-dir "$W/n3/net.d" --metrics off > "$W/n3.log" 2>&1 &
-n3=$!; PIDS+=("$n3")
+n3=$!; track_pid "$n3"
 wait_until 20 test -f "$W/n3/net.d/10-podwire.conflist" || fail "n3 with --store-dir-create did not start"
 grep -q "store directory $W/new/store did not exist: created it (--store-dir-create)" "$W/n3.log" ||
 	fail "--store-dir-create: the log does not say the directory was created"
@@ -377,5 +335,4 @@ in_ns prw-l "$B/podwired" --name n3 -i prwd3 --store-dir "$W/new/store" --state-
 	--cni-conf-dir "$W/n3/net.d" --cleanup > "$W/out" 2>&1 || { cat "$W/out"; fail "podwired --cleanup"; }
 [ -e "$W/n3/net.d/10-podwire.conflist" ] && fail "--cleanup left the conflist"
 ok "--store-dir-create makes the directory and logs it; SIGTERM keeps the conflist, --cleanup removes it"
-[ "$FAILS" -eq 0 ] || { echo "$FAILS checks failed"; exit 1; }
 echo "readme walkthrough: all steps as documented"

@@ -6,10 +6,9 @@
 #   ns:natb       the topology half built (the second NAT router just created)
 #   up:a          the relay's and A's interfaces up, B's not
 #   iperf-server  everything up: three interfaces, tcpdump on the relay, iperf3 server in B
-set -u
 here=$(cd "$(dirname "$0")" && pwd)
-[ "$(id -u)" = 0 ] || { echo "needs root for network namespaces"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
+source "$here/lib/common.bash"
+require_root
 
 leftovers() { # the run's output: print whatever of it is still there
 	local out=$1 dir p pid
@@ -33,15 +32,14 @@ leftovers() { # the run's output: print whatever of it is still there
 tag=rc
 # TOPO_CLEANUP_AT="up:a": only these points (the VM's lean run).
 for at in ${TOPO_CLEANUP_AT:-ns:natb up:a iperf-server}; do
-	out=$(mktemp /tmp/tp-cleanup.XXXXXX)
+	out=$W/run.out
 	TOPO_NS_TAG=$tag TOPO_FAIL_AT=$at bash "$here/topo_relay.sh" >"$out" 2>&1
 	rc=$?
-	grep -q "TOPO_FAIL_AT=$at: failing on purpose" "$out" || { cat "$out"; rm -f "$out"; fail "topo_relay.sh did not reach $at"; }
-	[ $rc -ne 0 ] || { rm -f "$out"; fail "topo_relay.sh exited 0 although it failed at $at"; }
+	grep -q "TOPO_FAIL_AT=$at: failing on purpose" "$out" || { cat "$out"; fail "topo_relay.sh did not reach $at"; }
+	[ $rc -ne 0 ] || { fail "topo_relay.sh exited 0 although it failed at $at"; }
 	started=$(grep -c "started pid" "$out")
 	ups=$(grep -c "is up on the" "$out")
 	left=$(leftovers "$out")
-	rm -f "$out"
 	[ -z "$left" ] || fail "after failing at $at, still there: $left"
 	echo "ok: failed at $at (exit $rc, $ups interfaces up, $started background processes): no namespace, socket, process or directory left"
 done

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The tutorial's IPv6 (F11), end to end with `podwirectl up`: an IPv6-only underlay (no IPv4
+# The tutorial's IPv6, end to end with `podwirectl up`: an IPv6-only underlay (no IPv4
 # address on either host's uplink), endpoints written [2001:db8::1]:51820, dual-stack tunnel
 # addresses and IPv6 AllowedIPs. ping6, ping and iperf3 over IPv6 inside the tunnel.
 #
@@ -22,8 +22,8 @@ topo_public cli "" 2001:db8::2
 for h in srv cli; do
 	[ -z "$(ip -n "$(topo_ns_name $h)" -4 addr show dev eth0)" ] || fail "$h has an IPv4 address on its uplink"
 done
-X cli "${TOPO_PING[@]}" -6 -c 1 -W 2 2001:db8::1 >/dev/null 2>&1 || fail "cli cannot reach 2001:db8::1"
-topo_ok "underlay: IPv6 only (2001:db8::1, 2001:db8::2), no IPv4 address on either uplink"
+ns_ping "$(topo_ns_name cli)" 2001:db8::1 1 2 >/dev/null || fail "cli cannot reach 2001:db8::1"
+ok "underlay: IPv6 only (2001:db8::1, 2001:db8::2), no IPv4 address on either uplink"
 
 topo_step configs
 ks=$(topo_key srv) kc=$(topo_key cli)
@@ -59,7 +59,7 @@ topo_up cli "$cc"
 	fail "cli's endpoint is $(topo_endpoint cli tp6c "$ks"), not [2001:db8::1]:51820"
 mtu=$(ip -n "$(topo_ns_name cli)" link show tp6c | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
 [ "$mtu" -ge 1280 ] || fail "tp6c's MTU $mtu is below IPv6's 1280"
-topo_ok "cli: endpoint [2001:db8::1]:51820, MTU $mtu"
+ok "cli: endpoint [2001:db8::1]:51820, MTU $mtu"
 
 topo_step traffic
 topo_ping_eventually cli fd00:2::1 10 || fail "ping6 cli -> fd00:2::1 over the tunnel"
@@ -68,7 +68,7 @@ e=$(topo_endpoint srv tp6s "$kc")
 topo_ping cli fd00:2::1 3 || fail "ping6 cli -> srv lost packets"
 topo_ping srv fd00:2::3 3 || fail "ping6 srv -> cli lost packets"
 topo_ping cli 192.0.2.1 3 || fail "ping cli -> srv (IPv4 inside the IPv6 underlay) lost packets"
-topo_ok "ping6 both ways over the tunnel; srv sees cli at $e; IPv4 rides the same tunnel"
+ok "ping6 both ways over the tunnel; srv sees cli at $e; IPv4 rides the same tunnel"
 topo_iperf srv cli fd00:2::1 -6
-topo_ok "iperf3 over IPv6 inside a tunnel over IPv6"
+ok "iperf3 over IPv6 inside a tunnel over IPv6"
 echo "PASS"

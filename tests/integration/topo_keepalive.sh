@@ -34,27 +34,13 @@ for i in 1 2; do
 	X nat$i sysctl -qw net.netfilter.nf_conntrack_udp_timeout=$timeout_s net.netfilter.nf_conntrack_udp_timeout_stream=$timeout_s ||
 		fail "cannot lower nat$i's conntrack UDP timeouts"
 done
-topo_ok "nat1, nat2: net.netfilter.nf_conntrack_udp_timeout=$(X nat1 sysctl -n net.netfilter.nf_conntrack_udp_timeout), _stream=$(X nat1 sysctl -n net.netfilter.nf_conntrack_udp_timeout_stream)"
+ok "nat1, nat2: net.netfilter.nf_conntrack_udp_timeout=$(X nat1 sysctl -n net.netfilter.nf_conntrack_udp_timeout), _stream=$(X nat1 sysctl -n net.netfilter.nf_conntrack_udp_timeout_stream)"
 
 topo_step configs
 ks=$(topo_key srv) k1=$(topo_key cli1) k2=$(topo_key cli2)
-cs=$(topo_conf tpks <<EOF
-[Interface]
-Address = 192.0.2.1/24
-ListenPort = 51820
-PrivateKey = $(topo_priv srv)
-
-[Peer]
-# Name = home-server.example-vpn.dev (behind NAT: no Endpoint)
-PublicKey = $k1
-AllowedIPs = 192.0.2.2/32
-
-[Peer]
-# Name = laptop.example-vpn.dev (behind NAT: no Endpoint)
-PublicKey = $k2
-AllowedIPs = 192.0.2.3/32
-EOF
-)
+cs=$({ topo_peer "$k1" 192.0.2.2/32 "home-server.example-vpn.dev (behind NAT: no Endpoint)"
+	topo_peer "$k2" 192.0.2.3/32 "laptop.example-vpn.dev (behind NAT: no Endpoint)"; } |
+	topo_relay_conf srv tpks 192.0.2.1/24)
 client() { # IFACE NAME ADDR [PersistentKeepalive line]
 	topo_conf "$1" <<EOF
 [Interface]
@@ -84,7 +70,7 @@ wait_until 20 topo_has_handshake srv tpks "$k2" || fail "no handshake from cli2'
 topo_ping_eventually cli1 192.0.2.1 20 || fail "cli1 cannot reach the server"
 topo_ping srv 192.0.2.2 2 || fail "the server cannot reach cli1 while its mapping is fresh"
 topo_ping srv 192.0.2.3 2 || fail "the server cannot reach cli2 while its mapping is fresh"
-topo_ok "fresh mappings: the server reaches cli1 at $(topo_endpoint srv tpks "$k1") and cli2 at $(topo_endpoint srv tpks "$k2")"
+ok "fresh mappings: the server reaches cli1 at $(topo_endpoint srv tpks "$k1") and cli2 at $(topo_endpoint srv tpks "$k2")"
 
 topo_step idle
 # Both clients are now idle. cli1's mapping must expire (the server's reach is checked at
@@ -95,15 +81,15 @@ expired=
 while [ -z "$expired" ] || [ $((SECONDS - t0)) -le $((2 * timeout_s)) ]; do
 	if [ -z "$expired" ] && no_mapping nat1; then
 		expired=$((SECONDS - t0))
-		topo_ok "without PersistentKeepalive cli1's idle mapping expired after $expired s"
+		ok "without PersistentKeepalive cli1's idle mapping expired after $expired s"
 		topo_ping srv 192.0.2.2 1 && fail "the server still reaches cli1 after its mapping expired"
-		topo_ok "the server can no longer reach cli1: nat1 drops its packets"
+		ok "the server can no longer reach cli1: nat1 drops its packets"
 	fi
 	no_mapping nat2 && { show_mappings nat2; fail "cli2's mapping expired after $((SECONDS - t0)) s despite PersistentKeepalive = $keepalive"; }
 	[ -n "$expired" ] || [ $((SECONDS - t0)) -lt 30 ] || { show_mappings nat1; fail "cli1's mapping did not expire in 30 s"; }
 	sleep 0.2
 done
-topo_ok "with PersistentKeepalive = $keepalive cli2's mapping stayed all along, $((SECONDS - t0)) s (> 2 x the $timeout_s s timeout)"
+ok "with PersistentKeepalive = $keepalive cli2's mapping stayed all along, $((SECONDS - t0)) s (> 2 x the $timeout_s s timeout)"
 topo_ping srv 192.0.2.3 2 || fail "the server cannot reach cli2 despite PersistentKeepalive"
-topo_ok "the server still reaches cli2 (at $(topo_endpoint srv tpks "$k2"))"
+ok "the server still reaches cli2 (at $(topo_endpoint srv tpks "$k2"))"
 echo "PASS"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The tutorial's NAT-to-NAT (F8), end to end with `podwirectl up`: two peers behind their own
+# The tutorial's NAT-to-NAT, end to end with `podwirectl up`: two peers behind their own
 # NAT routers, each with ListenPort = 12000, PersistentKeepalive = 25 and the other's public
 # NAT address as Endpoint. Their first packets punch the holes; no relay is involved.
 # Variant: one NAT randomizes source ports (--random-fully), punching fails, and the same
@@ -28,9 +28,9 @@ topo_nat nat1 203.0.113.11
 topo_lan_host p1 nat1
 topo_nat nat2 203.0.113.12
 topo_lan_host p2 nat2
-X p1 "${TOPO_PING[@]}" -c 1 -W 1 203.0.113.12 >/dev/null 2>&1 && fail "p1 reaches nat2 itself: its firewall is open"
+topo_ping p1 203.0.113.12 1 && fail "p1 reaches nat2 itself: its firewall is open"
 topo_ping p1 203.0.113.254 1 || fail "p1 cannot reach the internet"
-topo_ok "p1 and p2 sit behind NATs whose firewalls drop unsolicited packets"
+ok "p1 and p2 sit behind NATs whose firewalls drop unsolicited packets"
 
 topo_step configs
 k1=$(topo_key p1) k2=$(topo_key p2)
@@ -62,10 +62,10 @@ wait_until 20 topo_has_handshake p1 tpn1 "$k2" || fail "no handshake between p1 
 e12=$(topo_endpoint p1 tpn1 "$k2") e21=$(topo_endpoint p2 tpn2 "$k1")
 [ "$e12" = 203.0.113.12:12000 ] || fail "p1 talks to p2 at $e12, not nat2's 203.0.113.12:12000"
 [ "$e21" = 203.0.113.11:12000 ] || fail "p2 talks to p1 at $e21, not nat1's 203.0.113.11:12000"
-topo_ok "holes punched: p1 -> $e12, p2 -> $e21 (both NATs kept port 12000)"
+ok "holes punched: p1 -> $e12, p2 -> $e21 (both NATs kept port 12000)"
 topo_ping p1 192.0.2.9 3 || fail "p1 -> p2: no ping through the punched holes"
 topo_ping p2 192.0.2.8 3 || fail "p2 -> p1: no ping through the punched holes"
-topo_ok "p1 <-> p2 ping directly, NAT to NAT, with no relay"
+ok "p1 <-> p2 ping directly, NAT to NAT, with no relay"
 topo_down p1 "$c1"
 topo_down p2 "$c2"
 
@@ -78,23 +78,8 @@ topo_nat nat4 203.0.113.14
 topo_lan_host p4 nat4
 kr=$(topo_key relay) k3=$(topo_key p3) k4=$(topo_key p4)
 fw="iptables -A FORWARD -i %i -o %i -j ACCEPT"
-cr=$(topo_conf tpnrelay <<EOF
-[Interface]
-Address = 192.0.2.1/24
-ListenPort = 51820
-PrivateKey = $(topo_priv relay)
-PostUp = $fw
-PostDown = ${fw//-A /-D }
-
-[Peer]
-PublicKey = $k3
-AllowedIPs = 192.0.2.10/32
-
-[Peer]
-PublicKey = $k4
-AllowedIPs = 192.0.2.11/32
-EOF
-)
+cr=$({ topo_peer "$k3" 192.0.2.10/32; topo_peer "$k4" 192.0.2.11/32; } |
+	topo_relay_conf relay tpnrelay 192.0.2.1/24 "$fw")
 fallback="[Peer]
 # Name = public-server1.example-vpn.tld (the relay: the rest of the VPN)
 PublicKey = $kr
@@ -110,12 +95,12 @@ wait_until 15 topo_has_handshake relay tpnrelay "$k3" || fail "p3 has no session
 wait_until 15 topo_has_handshake relay tpnrelay "$k4" || fail "p4 has no session with the relay"
 e3=$(topo_endpoint relay tpnrelay "$k3")
 [ "${e3%:*}" = 203.0.113.13 ] && [ "${e3#*:}" != 12000 ] || fail "nat3 kept p3's port: the relay sees $e3"
-topo_ok "nat3 randomizes: the relay sees p3 at $e3, not :12000; p4 at $(topo_endpoint relay tpnrelay "$k4")"
+ok "nat3 randomizes: the relay sees p3 at $e3, not :12000; p4 at $(topo_endpoint relay tpnrelay "$k4")"
 # Give the direct peers two handshake attempts each (REKEY_TIMEOUT is 5 s): none may succeed.
 t0=$SECONDS
 wait_until 11 topo_has_handshake p3 tpn3 "$k4" && fail "p3 and p4 punched through a randomizing NAT?"
 topo_ping p3 192.0.2.11 1 && fail "p3 -> p4 answered without a handshake"
-topo_ok "no direct handshake p3 <-> p4 in $((SECONDS - t0)) s: p3 leaves nat3 from a random port, so neither hole matches the other side's packets"
+ok "no direct handshake p3 <-> p4 in $((SECONDS - t0)) s: p3 leaves nat3 from a random port, so neither hole matches the other side's packets"
 
 topo_step fallback
 # WireGuard picks a peer by longest prefix: the failed direct peer still owns p4's /32. Drop
@@ -128,5 +113,5 @@ topo_ping p3 192.0.2.11 3 || fail "p3 -> p4 through the relay: pings lost"
 topo_ping p4 192.0.2.10 3 || fail "p4 -> p3 through the relay: pings lost"
 rx1=$(topo_rx relay tpnrelay "$k3")
 [ "$rx1" -gt "$rx0" ] || fail "the relay saw nothing from p3"
-topo_ok "with the direct peer withdrawn, p3 <-> p4 ping through the relay ($((rx1 - rx0)) bytes from p3 at the relay)"
+ok "with the direct peer withdrawn, p3 <-> p4 ping through the relay ($((rx1 - rx0)) bytes from p3 at the relay)"
 echo "PASS"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The tutorial's relay ("bounce server", F7), end to end with `podwirectl up`:
+# The tutorial's relay ("bounce server"), end to end with `podwirectl up`:
 #
 #                     +---------------- tp-r-inet -----------------+
 #                     |            br0  203.0.113.0/24             |
@@ -32,32 +32,14 @@ topo_lan_host b natb
 X relay sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.proxy_arp=1
 X relay iptables -P FORWARD DROP
 topo_ping a 203.0.113.1 1 || fail "A cannot reach the relay through its NAT"
-X relay "${TOPO_PING[@]}" -c 1 -W 1 192.168.1.2 >/dev/null 2>&1 && fail "A's private address is reachable from the internet"
-topo_ok "A and B reach the relay's public address only through their NATs"
+topo_ping relay 192.168.1.2 1 && fail "A's private address is reachable from the internet"
+ok "A and B reach the relay's public address only through their NATs"
 
 topo_step configs
 kr=$(topo_key relay) ka=$(topo_key a) kb=$(topo_key b)
 fw="iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT; iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT; iptables -A FORWARD -i %i -o %i -m conntrack --ctstate NEW -j ACCEPT; iptables -t nat -A POSTROUTING -s 192.0.2.0/24 -o eth0 -j MASQUERADE"
-relay_conf=$(topo_conf tprelay <<EOF
-[Interface]
-# Name = public-server1.example-vpn.tld
-Address = 192.0.2.1/24
-ListenPort = 51820
-PrivateKey = $(topo_priv relay)
-PostUp = $fw
-PostDown = ${fw//-A /-D }
-
-[Peer]
-# Name = home-server.example-vpn.dev
-PublicKey = $ka
-AllowedIPs = 192.0.2.2/32
-
-[Peer]
-# Name = laptop.example-vpn.dev
-PublicKey = $kb
-AllowedIPs = 192.0.2.3/32
-EOF
-)
+relay_conf=$({ topo_peer "$ka" 192.0.2.2/32 home-server.example-vpn.dev; topo_peer "$kb" 192.0.2.3/32 laptop.example-vpn.dev; } |
+	topo_relay_conf relay tprelay 192.0.2.1/24 "$fw" public-server1.example-vpn.tld)
 client_conf() { # IFACE NAME ADDR
 	topo_conf "$1" <<EOF
 [Interface]
@@ -85,11 +67,11 @@ X relay iptables -S FORWARD | grep -q -- "-i tprelay -o tprelay -m conntrack --c
 	fail "the relay's PostUp did not add the tutorial's FORWARD rule"
 X relay iptables -t nat -S POSTROUTING | grep -q -- "-s 192.0.2.0/24 -o eth0 -j MASQUERADE" ||
 	fail "the relay's PostUp did not add the tutorial's MASQUERADE rule"
-topo_ok "relay: ip_forward=$(X relay sysctl -n net.ipv4.ip_forward) proxy_arp=$(X relay sysctl -n net.ipv4.conf.all.proxy_arp), the tutorial's 4 iptables rules (PostUp)"
+ok "relay: ip_forward=$(X relay sysctl -n net.ipv4.ip_forward) proxy_arp=$(X relay sysctl -n net.ipv4.conf.all.proxy_arp), the tutorial's 4 iptables rules (PostUp)"
 # PersistentKeepalive makes both clients handshake with the relay at once.
 wait_until 15 topo_has_handshake relay tprelay "$ka" || fail "no handshake relay <-> A"
 wait_until 15 topo_has_handshake relay tprelay "$kb" || fail "no handshake relay <-> B"
-topo_ok "both clients handshook with the relay from behind NAT: A at $(topo_endpoint relay tprelay "$ka"), B at $(topo_endpoint relay tprelay "$kb")"
+ok "both clients handshook with the relay from behind NAT: A at $(topo_endpoint relay tprelay "$ka"), B at $(topo_endpoint relay tprelay "$kb")"
 [ "$(wgx a show tpra peers)" = "$kr" ] || fail "A has peers other than the relay"
 [ "$(wgx b show tprb peers)" = "$kr" ] || fail "B has peers other than the relay"
 
@@ -99,26 +81,26 @@ rx0=$(topo_rx relay tprelay "$ka")
 topo_ping_eventually a 192.0.2.3 10 || fail "A cannot ping B through the relay"
 topo_ping a 192.0.2.3 5 || fail "A -> B: pings lost"
 topo_ping b 192.0.2.2 3 || fail "B -> A: pings lost"
-topo_ok "A -> B and B -> A ping through the relay (A and B are not each other's peers)"
+ok "A -> B and B -> A ping through the relay (A and B are not each other's peers)"
 topo_iperf b a 192.0.2.3
 rx1=$(topo_rx relay tprelay "$ka")
 topo_capture_stop
 [ $((rx1 - rx0)) -ge "$TOPO_IPERF_BYTES" ] ||
 	fail "the relay received $((rx1 - rx0)) bytes from A, less than the $TOPO_IPERF_BYTES iperf3 delivered to B"
-topo_ok "the relay received $((rx1 - rx0)) bytes from A for the $TOPO_IPERF_BYTES bytes iperf3 delivered to B"
+ok "the relay received $((rx1 - rx0)) bytes from A for the $TOPO_IPERF_BYTES bytes iperf3 delivered to B"
 wg_pkts=$(topo_capture_count uplink "udp port 51820")
 other=$(topo_capture_count uplink "not arp and not udp port 51820")
 clear=$(topo_capture_count uplink "net 192.0.2.0/24")
 echo "   relay uplink: $wg_pkts WireGuard UDP packets, $other other IP packets, $clear with VPN addresses in clear"
 [ "$wg_pkts" -gt 100 ] || fail "the capture saw only $wg_pkts WireGuard packets"
-[ "$other" -eq 0 ] || { tcpdump -n -r "$TOPO_TMP/uplink.pcap" "not arp and not udp port 51820" | head; fail "non-WireGuard traffic on the relay's uplink"; }
+[ "$other" -eq 0 ] || { tcpdump -n -r "$W/uplink.pcap" "not arp and not udp port 51820" | head; fail "non-WireGuard traffic on the relay's uplink"; }
 [ "$clear" -eq 0 ] || fail "VPN addresses in clear on the relay's uplink"
-topo_ok "the relay's uplink carried only WireGuard UDP (port 51820)"
+ok "the relay's uplink carried only WireGuard UDP (port 51820)"
 
 topo_step down
 topo_down a "$a_conf"
 topo_down b "$b_conf"
 topo_down relay "$relay_conf"
 X relay iptables -S FORWARD | grep -q tprelay && fail "the relay's PostDown left its FORWARD rule"
-topo_ok "podwirectl down removed the interfaces and the relay's rules (PostDown)"
+ok "podwirectl down removed the interfaces and the relay's rules (PostDown)"
 echo "PASS"

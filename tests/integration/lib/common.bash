@@ -4,7 +4,7 @@
 # A test sources this file and gets, in this order of use:
 #   B, W              the build directory whose binaries are tested, and a private work
 #                     directory (0700) that the cleanup removes;
-#   require_root, require_cmd, require_built, require_tun, skip, fail, log
+#   require_root, require_cmd, require_built, require_tun, skip, fail, ok, log
 #                     preconditions (a missing one skips the test: exit 77) and the one
 #                     fail (message, exit 1);
 #   netns_add, veth_pair, lan_create, lan_join, two_hosts
@@ -34,7 +34,17 @@ WG_LINKS=()     # "NS IFACE" of WireGuard interfaces: link and UAPI socket go at
 AT_EXIT=()      # a test's own cleanup steps, run first, last added first
 
 skip() { echo "$*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
+# fail MESSAGE: the test fails; a test made of named steps sets FAIL_STEP, which the message
+# names. PODWIRE_TEST_KEEP_GOING=1 (to count what an older build gets wrong): each failure is
+# reported, the test goes on and fails at the end.
+FAILS=0
+fail() {
+	echo "FAIL: ${FAIL_STEP:+[$FAIL_STEP] }$*"
+	[ -n "${PODWIRE_TEST_KEEP_GOING:-}" ] || exit 1
+	FAILS=$((FAILS + 1))
+	return 1
+}
+ok() { echo "ok: $*"; } # a check passed: what it checked
 log() { echo "== $*"; }
 
 require_root() { [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"; }
@@ -49,6 +59,8 @@ require_built() { # BINARY...: fail unless each was built into $B (a test that c
 require_tun() { [ -c /dev/net/tun ] || skip "no /dev/net/tun"; }
 
 at_exit() { AT_EXIT+=("$*"); }
+# cleanup_fail MESSAGE: a cleanup step found something of the test left behind: it fails.
+cleanup_fail() { echo "FAIL: $*"; CLEANUP_FAILED=1; }
 track_pid() { PIDS+=("$@"); }
 track_wg() { WG_LINKS+=("$1 $2"); } # NS IFACE
 
@@ -69,13 +81,14 @@ stop_pids() { # every tracked process
 	PIDS=()
 }
 
-# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; 1 on timeout.
+# wait_until SECONDS CMD...: run CMD every $POLL_SECONDS (0.1 s) until it succeeds; 1 on
+# timeout. Under emulation (the VM) fewer rounds leave the CPUs to the tests.
 wait_until() {
 	local end=$((SECONDS + $1))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		[ $SECONDS -ge $end ] && return 1
-		sleep 0.1
+		sleep "${POLL_SECONDS:-0.1}"
 	done
 }
 uapi_sock() { echo "/var/run/wireguard/$1.sock"; }
@@ -95,6 +108,8 @@ test_cleanup() {
 	local rc=$? i ns ifc f
 	set +e
 	for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${AT_EXIT[i]}"; done
+	[ -z "${CLEANUP_FAILED:-}" ] || rc=1
+	[ "$FAILS" -eq 0 ] || { echo "$FAILS checks failed"; rc=1; }
 	stop_pids
 	# A daemonized userspace WireGuard exits when its link goes away; delete the links
 	# before the namespaces, since its open sockets would keep a deleted namespace alive.

@@ -3,7 +3,8 @@
 # "host" network namespace (pw18-host) so bridges, published ports and NAT rules never touch
 # the machine's own namespace; a what-is-my-IP service; and one cleanup that removes every
 # container, network and namespace the test made, then checks that nothing is left.
-# Everything carries the "pw18" prefix. Source after setting W (a private temp dir).
+# Everything carries the "pw18" prefix. The plumbing ($W, fail, waiting, namespaces, the one
+# cleanup trap) is the test base's, lib/common.bash; ct_setup adds this file's cleanup to it.
 # Under pipefail, `CMD | grep -q` fails when grep exits before CMD has written everything:
 # the tests read whole outputs (`grep ... >/dev/null`).
 #
@@ -11,13 +12,11 @@
 # cgroups), and explicit ulimits (the defaults exceed the hard limits); both are in the
 # private containers.conf, which every podman and podman-compose call below reads.
 
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 HOSTNS=pw18-host
 IMAGE=podwire:latest
-CT_NETNS=()
 
-ct_fail() { echo "FAIL: $*"; exit 1; }
-ct_ok() { echo "ok: $*"; }
 
 # H CMD...: run CMD in the private host namespace (podman, podman-compose, curl). nsenter,
 # not `ip netns exec`: that mounts a new /sys, without the cgroup mounts runc needs.
@@ -26,10 +25,8 @@ H() { nsenter --net="/run/netns/$HOSTNS" "$@"; }
 P() { H podman "$@" 2> >(grep -v 'systemd' >&2); }
 
 ct_setup() {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root (rootful podman, network namespaces)"; exit 77; }
-	for c in podman podman-compose runc; do
-		command -v "$c" >/dev/null || { echo "$c not installed (hack/deps.sh)"; exit 77; }
-	done
+	require_root
+	require_cmd podman podman-compose runc
 	mkdir -p "$W/net.d" "$W/www/cgi-bin"
 	cat >"$W/containers.conf" <<-EOF
 		[containers]
@@ -43,18 +40,16 @@ ct_setup() {
 	export CONTAINERS_CONF=$W/containers.conf
 	# The image from the optimized build (tests/run may point BUILD at the ASan one); it is
 	# rebuilt only when an input changed.
-	make -s -C "$TOP" BUILD=build image || ct_fail "make image"
+	make -s -C "$TOP" BUILD=build image || fail "make image"
 	# A run killed by the suite's timeout leaves its containers and namespace: they are ours
 	# (tests run under the test lock), so they go before this run starts.
 	if ip netns list | grep "^$HOSTNS\b" >/dev/null; then
 		echo "removing what a killed run left behind"
-		CT_NETNS+=("$HOSTNS")
 		ct_remove_ours
-		CT_NETNS=()
+		ip netns del "$HOSTNS"
 	fi
-	ip netns add "$HOSTNS" || ct_fail "netns $HOSTNS"
-	CT_NETNS+=("$HOSTNS")
-	ip -n "$HOSTNS" link set lo up
+	at_exit ct_cleanup
+	netns_add "$HOSTNS"
 	ct_netns_before=$(ls /run/netns)
 }
 
@@ -62,7 +57,7 @@ ct_setup() {
 ct_network() {
 	local args=(--subnet "$2")
 	[ -n "${3:-}" ] && args+=(--ipv6 --subnet "$3")
-	P network create "${args[@]}" "$1" >/dev/null || ct_fail "podman network create $1"
+	P network create "${args[@]}" "$1" >/dev/null || fail "podman network create $1"
 }
 
 # ct_whoami NETWORK V4 [V6]: container pw18-whoami, an HTTP service that answers
@@ -77,19 +72,8 @@ ct_whoami() {
 	EOF
 	chmod 755 "$W/www/cgi-bin/ip"
 	P run -d --no-healthcheck --name pw18-whoami "${args[@]}" -v "$W/www:/www:ro" "$IMAGE" \
-		httpd -f -p 80 -h /www >/dev/null || ct_fail "whoami service"
-	ct_wait 50 H curl -sf -o /dev/null "http://$2/cgi-bin/ip" || ct_fail "whoami service does not answer"
-}
-
-# ct_wait TENTHS CMD...: poll CMD every 0.1 s until it succeeds, at most TENTHS times.
-ct_wait() {
-	local n=$1
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.1
-	done
+		httpd -f -p 80 -h /www >/dev/null || fail "whoami service"
+	wait_until 5 H curl -sf -o /dev/null "http://$2/cgi-bin/ip" || fail "whoami service does not answer"
 }
 
 # ct_addr CONTAINER NETWORK [6]: the container's IPv4 (or IPv6) address on NETWORK.
@@ -111,8 +95,9 @@ ct_wait_log() {
 	P logs "$1" 2>&1 | grep -F -- "$2" >/dev/null
 }
 
-# Remove every pw18 container and network, the host namespace, the work directory; then
-# check that no container, pod, network, namespace or conmon of ours is left.
+# Remove every pw18 container and network and the test's namespaces (before the test base
+# would: what is left is checked here); then check that no container, pod, network,
+# namespace or conmon of ours is left.
 ct_remove_ours() {
 	local c n
 	for c in $(podman ps -a --format '{{.Names}}' 2>/dev/null | grep '^pw18'); do
@@ -121,7 +106,7 @@ ct_remove_ours() {
 	for n in $(P network ls --format '{{.Name}}' 2>/dev/null | grep '^pw18'); do
 		P network rm -f "$n" >/dev/null 2>&1
 	done
-	for n in "${CT_NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
+	for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
 }
 
 ct_cleanup() {
@@ -134,10 +119,9 @@ ct_cleanup() {
 	# the containers' own namespaces (CNI names them cni-*) made since ct_setup
 	[ -n "${ct_netns_before+set}" ] && left+=$(comm -13 <(echo "$ct_netns_before" | sort) <(ls /run/netns | sort) | grep "^cni-")
 	left+=$(pgrep -af "conmon.*pw18|podwire-wg pw18" || true)
-	rm -rf "$W"
 	if [ -n "$left" ]; then
-		echo "FAIL: left behind: $left"
-		return 1
+		cleanup_fail "left behind: $left"
+		return
 	fi
 	echo "ok: teardown left no container, pod, network, namespace or process"
 }

@@ -32,31 +32,27 @@
 # in a namespace. The datapath is whatever podwirectl picks (the kernel module when loaded,
 # else podwire-wg); TOPO_DATAPATH=kernel|userspace makes a test fail when it is not that one.
 #
-# Cleanup: topo_cleanup (trapped on EXIT by topo_init) runs `podwirectl down` for every
-# interface brought up, kills every process still inside a namespace of ours (by PID, from
-# `ip netns pids`), deletes the namespaces (their veths go with them) and the UAPI sockets.
+# Cleanup: topo_cleanup (a step of the test base's EXIT trap, armed by topo_init) runs
+# `podwirectl down` for every interface brought up and kills every process still inside a
+# namespace of ours (by PID, from `ip netns pids`); the test base then deletes the
+# namespaces (their veths go with them), the UAPI sockets and the work directory.
 # It runs whatever step failed; to check that, TOPO_FAIL_AT=POINT makes a run fail on purpose
 # at POINT: a step's name, "ns:NAME", "up:NAME", "iperf-server" or "capture"
 # (tests/integration/topo_cleanup.sh does that).
 
-set -u
-TOPO_BUILD=${PODWIRE_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../build" 2>/dev/null && pwd)}
-TOPO_CTL=$TOPO_BUILD/podwirectl
+# The plumbing (build lookup, root check, fail, work directory $W, the one cleanup trap,
+# namespaces, waiting) is the test base's: lib/common.bash.
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+TOPO_CTL=$B/podwirectl
 TOPO_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOPO_NS=()      # namespaces created, in order
 TOPO_UP=()      # "NS CONF" of every interface brought up
 TOPO_NATS=0
 TOPO_UPS=0
-TOPO_TMP=
-TOPO_STEP=
 
-topo_ok() { echo "ok: $*"; }
-fail() { echo "FAIL: ${TOPO_STEP:+[$TOPO_STEP] }$*"; exit 1; }
-topo_skip() { echo "$*"; exit 77; }
 
 # topo_step NAME: name the step that follows (failures say it); TOPO_FAIL_AT=NAME fails here.
 topo_step() {
-	TOPO_STEP=$1
+	FAIL_STEP=$1
 	echo "-- step $1 (at ${SECONDS}s)"
 	topo_checkpoint "$1"
 }
@@ -74,69 +70,47 @@ topo_checkpoint() {
 topo_init() {
 	TOPO_TAG=${TOPO_NS_TAG:-$1} # TOPO_NS_TAG: another tag, to run a second copy side by side
 	shift
-	[ "$(id -u)" = 0 ] || topo_skip "needs root for network namespaces"
-	[ -x "$TOPO_CTL" ] || topo_skip "podwirectl not built in $TOPO_BUILD"
-	local t
-	for t in ip ss "$@"; do
-		command -v "$t" >/dev/null || topo_skip "$t not installed (hack/deps.sh)"
-	done
-	TOPO_TMP=$(mktemp -d "/tmp/tp-$TOPO_TAG.XXXXXX")
-	chmod 700 "$TOPO_TMP"
-	echo "   work directory $TOPO_TMP"
-	trap topo_cleanup EXIT
+	require_root
+	require_built podwirectl
+	require_cmd ip ss "$@"
+	echo "   work directory $W"
+	at_exit topo_cleanup
+	# A timeout's TERM (or ^C) runs the cleanup too.
 	trap 'exit 143' TERM INT HUP
-	# podwire-wg when no kernel module: the one of this build, not one from PATH.
-	[ -n "${WG_QUICK_USERSPACE_IMPLEMENTATION:-}" ] || export WG_QUICK_USERSPACE_IMPLEMENTATION=$TOPO_BUILD/podwire-wg
+	# The userspace datapath when no kernel module: the test base's one rule (this build's
+	# podwire-wg, not one from PATH).
+	WG_QUICK_USERSPACE_IMPLEMENTATION=$(userspace_wg)
+	export WG_QUICK_USERSPACE_IMPLEMENTATION
 }
 
+topo_ns_empty() { [ -z "$(ip netns pids "$1" 2>/dev/null)" ]; }
+
+# The topology's own cleanup step, before the test base's (which deletes the namespaces, the
+# WireGuard links and sockets, and $W): `podwirectl down` for every interface brought up, then
+# every process still inside a namespace of ours (by PID, from `ip netns pids`), whatever step
+# failed.
 topo_cleanup() {
-	local rc=$? ns entry pids p left=0
-	set +e
-	trap - EXIT
+	local ns entry pids i p
 	for ((i = ${#TOPO_UP[@]} - 1; i >= 0; i--)); do
 		entry=${TOPO_UP[i]}
 		timeout 20 ip netns exec "${entry%% *}" "$TOPO_CTL" down "${entry#* }" >/dev/null 2>&1
+		p=${entry#* }
+		p=${p##*/}
+		track_wg "${entry%% *}" "${p%.conf}"
 	done
-	for ns in "${TOPO_NS[@]}"; do
+	for ns in "${NETNS[@]}"; do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		[ -n "$pids" ] && kill $pids 2>/dev/null
 	done
-	for ns in "${TOPO_NS[@]}"; do
-		for _ in $(seq 50); do
-			[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break
-			sleep 0.1
-		done
+	for ns in "${NETNS[@]}"; do
+		wait_until 5 topo_ns_empty "$ns"
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		if [ -n "$pids" ]; then
 			echo "cleanup: $ns: killing $pids"
 			kill -9 $pids 2>/dev/null
 		fi
 	done
-	for ((i = ${#TOPO_NS[@]} - 1; i >= 0; i--)); do
-		ip netns del "${TOPO_NS[i]}" 2>/dev/null
-	done
-	for entry in "${TOPO_UP[@]}"; do
-		p=${entry#* }
-		p=${p##*/}
-		rm -f "/var/run/wireguard/${p%.conf}.sock"
-	done
-	for ns in "${TOPO_NS[@]}"; do
-		if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$ns"; then
-			echo "cleanup: namespace $ns still there"
-			left=1
-		fi
-	done
-	# Under the ASan build a sanitizer report from any of our daemons fails the test.
-	local san="ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:"
-	if [ -n "$TOPO_TMP" ] && grep -q "$san" "$TOPO_TMP"/*.log 2>/dev/null; then
-		grep -h -A30 "$san" "$TOPO_TMP"/*.log | head -80
-		echo "FAIL: sanitizer report in $(grep -l "$san" "$TOPO_TMP"/*.log | xargs -n1 basename | tr '\n' ' ')"
-		rc=1
-	fi
-	[ -n "$TOPO_TMP" ] && rm -rf "$TOPO_TMP"
-	echo "cleanup: ${#TOPO_NS[@]} namespaces, ${#TOPO_UP[@]} interfaces removed"
-	[ $left -eq 0 ] || rc=1
-	exit $rc
+	echo "cleanup: ${#NETNS[@]} namespaces, ${#TOPO_UP[@]} interfaces to remove"
 }
 
 topo_ns_name() { echo "tp-$TOPO_TAG-$1"; }
@@ -149,24 +123,12 @@ X() { # NAME CMD...: run CMD in namespace NAME
 topo_ns() { # NAME [SYSCTL=VALUE...]: an empty namespace with lo up
 	local ns=tp-$TOPO_TAG-$1 name=$1
 	shift
-	ip netns add "$ns" || fail "cannot create namespace $ns"
-	TOPO_NS+=("$ns")
-	ip -n "$ns" link set lo up
+	netns_add "$ns"
 	# IPv6 addresses are usable at once (no DAD) and nothing else talks on the links.
 	X "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
 		net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.all.accept_ra=0 "$@" || fail "$ns: sysctl $* failed"
 	set -- "$name"
 	topo_checkpoint "ns:$1"
-}
-
-# wait_until SECONDS CMD...: poll CMD every $TOPO_POLL s (0.1) until it succeeds.
-wait_until() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep "${TOPO_POLL:-0.1}"
-	done
 }
 
 # topo_internet [v4]: "v4" leaves IPv6 off the whole segment, so that nothing but what a
@@ -258,18 +220,39 @@ topo_lan_host() { # HOST ROUTER: HOST behind ROUTER at 192.168.N.2 (and 2001:db8
 	} | ip -n "$hns" -b - || fail "cannot address $host"
 }
 
-# Keys: topo_key NAME makes $TOPO_TMP/NAME.key once and prints the public key.
+# Keys: topo_key NAME makes $W/NAME.key once and prints the public key.
 topo_key() {
-	[ -f "$TOPO_TMP/$1.key" ] || (umask 077 && "$TOPO_CTL" genkey >"$TOPO_TMP/$1.key")
-	"$TOPO_CTL" pubkey <"$TOPO_TMP/$1.key"
+	[ -f "$W/$1.key" ] || (umask 077 && "$TOPO_CTL" genkey >"$W/$1.key")
+	"$TOPO_CTL" pubkey <"$W/$1.key"
 }
-topo_priv() { cat "$TOPO_TMP/$1.key"; }
+topo_priv() { cat "$W/$1.key"; }
 
-# topo_conf IFACE: write stdin (a wg-quick config) to $TOPO_TMP/conf/IFACE.conf, print the path.
+# topo_conf IFACE: write stdin (a wg-quick config) to $W/conf/IFACE.conf, print the path.
 topo_conf() {
-	mkdir -p "$TOPO_TMP/conf"
-	(umask 077 && cat >"$TOPO_TMP/conf/$1.conf")
-	echo "$TOPO_TMP/conf/$1.conf"
+	mkdir -p "$W/conf"
+	(umask 077 && cat >"$W/conf/$1.conf")
+	echo "$W/conf/$1.conf"
+}
+
+# topo_peer KEY ALLOWEDIPS [NAME]: a [Peer] section (a Name comment as the tutorial writes them).
+topo_peer() {
+	printf '\n[Peer]\n'
+	[ -z "${3:-}" ] || printf '# Name = %s\n' "$3"
+	printf 'PublicKey = %s\nAllowedIPs = %s\n' "$1" "$2"
+}
+# topo_relay_conf NAME IFACE ADDRESS [RULES] [COMMENT]: the tutorial's server (relay) config
+# for IFACE in NAME, its [Peer] sections (topo_peer) read from stdin; ListenPort 51820,
+# PostUp RULES and PostDown the same rules deleted. Prints the path, as topo_conf.
+topo_relay_conf() {
+	{
+		echo "[Interface]"
+		[ -z "${5:-}" ] || echo "# Name = $5"
+		echo "Address = $3"
+		echo "ListenPort = 51820"
+		echo "PrivateKey = $(topo_priv "$1")"
+		[ -z "${4:-}" ] || printf 'PostUp = %s\nPostDown = %s\n' "$4" "${4//-A /-D }"
+		cat
+	} | topo_conf "$2"
 }
 
 # topo_up NAME CONF: podwirectl up CONF inside NAME (its output goes to the test's log).
@@ -283,7 +266,7 @@ topo_up() {
 	# stderr (LOG_LEVEL) and would hold a pipe open for ever. Its log stays in the file.
 	local rc=0 log
 	TOPO_UPS=$((TOPO_UPS + 1))
-	log=$TOPO_TMP/$iface.$TOPO_UPS.log
+	log=$W/$iface.$TOPO_UPS.log
 	ip netns exec "$ns" env LOG_LEVEL=verbose "$TOPO_CTL" up "$2" >"$log" 2>&1 || rc=$?
 	sed "s/^/   [$1] /" "$log"
 	[ $rc = 0 ] || fail "$1: podwirectl up $iface failed"
@@ -331,10 +314,8 @@ topo_endpoint() { # NAME IFACE PEERKEY
 	wgx "$1" show "$2" endpoints | awk -v k="$3" '$1 == k { print $2 }'
 }
 
-# iputils ping when installed, else busybox's.
-if command -v ping >/dev/null 2>&1; then TOPO_PING=(ping -n); else TOPO_PING=(busybox ping); fi
 topo_ping() { # NAME DST [COUNT]: COUNT (3) echo replies, 1 s deadline each
-	X "$1" "${TOPO_PING[@]}" -c "${3:-3}" -W 1 "$2" >/dev/null 2>&1
+	ns_ping "$(topo_ns_name "$1")" "$2" "${3:-3}" 1 >/dev/null
 }
 # topo_ping_eventually NAME DST SECONDS: a first reply within SECONDS (handshakes take a moment)
 topo_ping_eventually() { wait_until "$3" topo_ping "$1" "$2" 1; }
@@ -344,7 +325,7 @@ topo_bg() {
 	local n=$1 log=$2
 	shift 2
 	# ip netns exec directly, not through X: $! must be the command, not a subshell.
-	ip netns exec "$(topo_ns_name "$n")" "$@" >>"$TOPO_TMP/$log.log" 2>&1 &
+	ip netns exec "$(topo_ns_name "$n")" "$@" >>"$W/$log.log" 2>&1 &
 	echo "   [$n] started pid $! ($1)"
 }
 topo_listening() { # NAME PROTO PORT
@@ -383,12 +364,12 @@ topo_whatismyip() { # NAME -4|-6: what the web server sees as NAME's address
 	X "$1" curl -s --max-time 3 "$2" "$url"
 }
 
-# topo_capture NAME IFACE FILE: tcpdump IFACE in NAME into $TOPO_TMP/FILE.pcap until topo_capture_stop
+# topo_capture NAME IFACE FILE: tcpdump IFACE in NAME into $W/FILE.pcap until topo_capture_stop
 topo_capture() {
-	ip netns exec "$(topo_ns_name "$1")" tcpdump -n -U -i "$2" -w "$TOPO_TMP/$3.pcap" >"$TOPO_TMP/$3.tcpdump.log" 2>&1 &
+	ip netns exec "$(topo_ns_name "$1")" tcpdump -n -U -i "$2" -w "$W/$3.pcap" >"$W/$3.tcpdump.log" 2>&1 &
 	TOPO_CAP_PID=$!
 	echo "   [$1] started pid $TOPO_CAP_PID (tcpdump)"
-	wait_until 10 grep -q "listening on" "$TOPO_TMP/$3.tcpdump.log" || fail "tcpdump did not start"
+	wait_until 10 grep -q "listening on" "$W/$3.tcpdump.log" || fail "tcpdump did not start"
 	topo_checkpoint capture
 }
 topo_capture_stop() {
@@ -397,5 +378,5 @@ topo_capture_stop() {
 	wait "$TOPO_CAP_PID" 2>/dev/null
 }
 topo_capture_count() { # FILE FILTER: packets in the capture matching FILTER
-	tcpdump -n -r "$TOPO_TMP/$1.pcap" "$2" 2>/dev/null | wc -l
+	tcpdump -n -r "$W/$1.pcap" "$2" 2>/dev/null | wc -l
 }

@@ -18,7 +18,7 @@ modprobe wireguard || { echo "FAIL: cannot load wireguard.ko"; exit 1; }
 export TOPO_DATAPATH=kernel TOPO_IPERF_SECONDS=${TOPO_IPERF_SECONDS:-1} TOPO_CLEANUP_AT=${TOPO_CLEANUP_AT:-iperf-server}
 # Polling loops run podwirectl or ip each round: fewer rounds leave the emulated CPUs to
 # the tests. The modules every scenario needs are loaded once, before they all start.
-export TOPO_POLL=${TOPO_POLL:-0.3}
+export POLL_SECONDS=${POLL_SECONDS:-0.3}
 for m in veth bridge nf_conntrack nf_nat nf_tables nft_compat nft_chain_nat nft_masq nft_ct nft_fib_inet \
 	nft_fib_ipv4 nft_fib_ipv6 xt_conntrack xt_MASQUERADE xt_tcpudp; do
 	modprobe -q "$m" 2>/dev/null
