@@ -9,6 +9,7 @@
 
 #include "datapath/userspace/crypt_pool.h"
 #include "datapath/userspace/device.h"
+#include "datapath/userspace/tun.h"
 #include "datapath/userspace/uapi_socket.h"
 #include "datapath/userspace/udp.h"
 
@@ -19,7 +20,8 @@ struct wg_loop {
 	struct wg_udp udp;
 	struct wg_uapi_server uapi;
 	pthread_mutex_t lock;
-	int tun_fd, ifindex;
+	int tun_fd;
+	struct wg_tun_ctl tun_ctl; /* the interface's MTU, wherever it has been moved */
 	int epfd, wake_fd, nl_fd, sig_fd;
 	uint8_t *bufs[WG_LOOP_BATCH]; /* WG_PACKET_BUF_SIZE each, allocated once */
 	struct sockaddr_storage srcs[WG_LOOP_BATCH];
@@ -39,9 +41,10 @@ struct wg_loop {
  * port; start @crypt_threads crypto workers (0: crypto on the event thread).
  * SIGTERM/SIGINT/SIGHUP must already be blocked in the calling thread.
  * Returns 0 or -errno. */
-int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
-		 struct wg_uapi_server *uapi, unsigned int crypt_threads);
-/* Run until the interface is deleted or a termination signal arrives. Returns 0 on a clean
+int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, struct wg_uapi_server *uapi,
+		 unsigned int crypt_threads);
+/* Run until the interface is deleted (in whichever namespace it then is: moving it to
+ * another one is not a deletion) or a termination signal arrives. Returns 0 on a clean
  * stop or -errno. */
 int wg_loop_run(struct wg_loop *l);
 /* Stop the UAPI thread, remove the socket, close everything, wipe keys. */

@@ -76,7 +76,7 @@ int main(int argc, char *argv[])
 	bool foreground = false, silent;
 	const char *env_fg = getenv("WG_PROCESS_FOREGROUND");
 	sigset_t sigs;
-	int tun_fd, ifindex = 0, ret;
+	int tun_fd, ret;
 
 	log_init("podwire-wg", log_level_from_env(&silent));
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -103,7 +103,7 @@ int main(int argc, char *argv[])
 		log_err("%s: invalid interface name: at most %d characters, no '/'", ifname, IFNAMSIZ - 1);
 		return 1;
 	}
-	tun_fd = wg_tun_open(ifname, &ifindex);
+	tun_fd = wg_tun_open(ifname);
 	if (tun_fd < 0) {
 		log_err("%s: cannot create TUN device: %s", ifname, strerror(-tun_fd));
 		return 1;
@@ -144,7 +144,7 @@ int main(int argc, char *argv[])
 		unlink(uapi.path);
 		return 1;
 	}
-	ret = wg_loop_init(loop, ifname, tun_fd, ifindex, &uapi, crypt_threads());
+	ret = wg_loop_init(loop, ifname, tun_fd, &uapi, crypt_threads());
 	if (ret == 0 && getenv("PODWIRE_WG_LOAD_THRESHOLD")) {
 		/* Handshake messages per second before cookies are demanded (tests: 0). */
 		pthread_mutex_lock(&loop->lock);
