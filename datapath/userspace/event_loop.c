@@ -21,14 +21,16 @@
 
 enum { EV_TUN = 1, EV_UDP4, EV_UDP6, EV_WAKE, EV_NETLINK, EV_SIGNAL };
 
-static int io_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+static int io_send(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src,
+		   const void *buf, size_t len)
 {
-	return wg_udp_send(&((struct wg_loop *)ctx)->udp, dst, buf, len);
+	return wg_udp_send(&((struct wg_loop *)ctx)->udp, dst, src, buf, len);
 }
 
-static int io_queue(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+static int io_queue(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src,
+		    const void *buf, size_t len)
 {
-	return wg_udp_queue(&((struct wg_loop *)ctx)->udp, dst, buf, len);
+	return wg_udp_queue(&((struct wg_loop *)ctx)->udp, dst, src, buf, len);
 }
 
 static int io_flush(void *ctx)
@@ -215,7 +217,7 @@ static void handle_udp(struct wg_loop *l, int fd)
 
 	if (fd < 0)
 		return;
-	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, WG_LOOP_BATCH);
+	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, l->dsts, WG_LOOP_BATCH);
 	/* Classify, open the data messages in parallel, finish them in arrival order, then
 	 * the handshake messages (which may retire keypairs the data still names). */
 	for (i = 0; i < n; i++) {
@@ -229,11 +231,12 @@ static void handle_udp(struct wg_loop *l, int fd)
 		unsigned int b = l->job_buf[j];
 
 		wg_receive_data_finish(&l->dev, l->bufs[b], l->lens[b], (struct sockaddr *)&l->srcs[b],
-				       &l->jobs[j], l->job_kp[j]);
+				       &l->dsts[b], &l->jobs[j], l->job_kp[j]);
 	}
 	for (i = 0; i < n; i++)
 		if (l->rx_kind[i] == WG_RX_HANDSHAKE)
-			wg_receive_handshake(&l->dev, l->bufs[i], l->lens[i], (struct sockaddr *)&l->srcs[i]);
+			wg_receive_handshake(&l->dev, l->bufs[i], l->lens[i], (struct sockaddr *)&l->srcs[i],
+					     &l->dsts[i]);
 	wg_udp_flush(&l->udp);
 }
 

@@ -25,6 +25,7 @@ struct wg_loop {
 	int epfd, wake_fd, nl_fd, sig_fd;
 	uint8_t *bufs[WG_LOOP_BATCH]; /* WG_PACKET_BUF_SIZE each, allocated once */
 	struct sockaddr_storage srcs[WG_LOOP_BATCH];
+	struct wg_udp_src dsts[WG_LOOP_BATCH]; /* which of our addresses each was sent to */
 	size_t lens[WG_LOOP_BATCH];
 	uint64_t next_mtu_check;
 	/* One batch's crypto jobs, and which buffer / peer / keypair each belongs to. */

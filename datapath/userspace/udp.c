@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +25,10 @@ static int open_socket(int family, uint16_t port, uint32_t mark, uint16_t *bound
 	if (fd < 0)
 		return -errno;
 	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+		goto fail;
+	/* Learn which of our addresses each datagram was sent to (sticky source). */
+	if (family == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))
+			      : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)))
 		goto fail;
 	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
 		goto fail;
@@ -122,15 +127,62 @@ static socklen_t addr_len(const struct sockaddr *sa)
 	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-int wg_udp_send(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len)
+/* Fill @ctl with the control message naming @src as the source, for @family's socket.
+ * Returns its length, 0 for none. */
+static size_t src_cmsg(uint8_t *ctl, size_t size, sa_family_t family, const struct wg_udp_src *src)
+{
+	struct msghdr m = { .msg_control = ctl, .msg_controllen = size };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	if (!src || src->family != family)
+		return 0;
+	memset(ctl, 0, size);
+	if (family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = src->in4 };
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	struct in6_pktinfo pi6 = { .ipi6_addr = src->in6 };
+
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi6));
+	memcpy(CMSG_DATA(c), &pi6, sizeof(pi6));
+	return CMSG_SPACE(sizeof(pi6));
+}
+
+/* A source address that is no longer ours makes the kernel refuse the datagram (EINVAL);
+ * then it goes without one, from whatever address the route gives. */
+static bool stale_src(const struct msghdr *m, int err)
+{
+	return m->msg_controllen && (err == EINVAL || err == EADDRNOTAVAIL || err == ENETUNREACH);
+}
+
+int wg_udp_send(struct wg_udp *u, const struct sockaddr *dst, const struct wg_udp_src *src,
+		const void *buf, size_t len)
 {
 	int fd = dst->sa_family == AF_INET6 ? u->fd6 : u->fd4;
+	uint8_t ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))] __attribute__((aligned(8)));
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = {
+		.msg_name = (void *)dst, .msg_namelen = addr_len(dst), .msg_iov = &iov, .msg_iovlen = 1,
+	};
 
 	if (fd < 0)
 		return -EAFNOSUPPORT;
-	if (sendto(fd, buf, len, 0, dst, addr_len(dst)) < 0)
+	m.msg_controllen = src_cmsg(ctl, sizeof(ctl), dst->sa_family, src);
+	m.msg_control = m.msg_controllen ? ctl : NULL;
+	if (sendmsg(fd, &m, 0) >= 0)
+		return 0;
+	if (!stale_src(&m, errno))
 		return -errno;
-	return 0;
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	return sendmsg(fd, &m, 0) < 0 ? -errno : 0;
 }
 
 /* Send the queue. sendmmsg stops at the first datagram it cannot send, and the queue mixes
@@ -153,6 +205,11 @@ static int flush_queue(struct wg_udp *u, int fd, struct wg_udp_queue *q)
 
 			if (errno == EINTR)
 				continue;
+			if (stale_src(&q->msgs[done].msg_hdr, errno)) {
+				q->msgs[done].msg_hdr.msg_control = NULL;
+				q->msgs[done].msg_hdr.msg_controllen = 0;
+				continue;
+			}
 			/* A full socket buffer: wait briefly rather than drop, so TCP inside does
 			 * not see loss for what is only local backpressure. */
 			if ((errno == EAGAIN || errno == ENOBUFS) && poll(&pfd, 1, 10) > 0)
@@ -176,7 +233,8 @@ int wg_udp_flush(struct wg_udp *u)
 	return r4 ? r4 : r6;
 }
 
-int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const void *buf, size_t len)
+int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const struct wg_udp_src *src,
+		 const void *buf, size_t len)
 {
 	struct wg_udp_queue *q = dst->sa_family == AF_INET6 ? &u->q6 : &u->q4;
 	struct mmsghdr *m;
@@ -193,14 +251,43 @@ int wg_udp_queue(struct wg_udp *u, const struct sockaddr *dst, const void *buf, 
 	m->msg_hdr.msg_namelen = addr_len(dst);
 	m->msg_hdr.msg_iov = &q->iov[q->n];
 	m->msg_hdr.msg_iovlen = 1;
+	m->msg_hdr.msg_controllen = src_cmsg(q->ctl[q->n], sizeof(q->ctl[q->n]), dst->sa_family, src);
+	m->msg_hdr.msg_control = m->msg_hdr.msg_controllen ? q->ctl[q->n] : NULL;
 	q->n++;
 	return ret;
 }
 
-int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs, unsigned int n)
+/* Our address a datagram was sent to, from its IP_PKTINFO / IPV6_PKTINFO. */
+static void dst_from_cmsg(struct msghdr *m, struct wg_udp_src *dst)
+{
+	struct cmsghdr *c;
+
+	memset(dst, 0, sizeof(*dst));
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			dst->family = AF_INET;
+			dst->in4 = pi.ipi_addr;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi6;
+
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			dst->family = AF_INET6;
+			dst->in6 = pi6.ipi6_addr;
+		}
+	}
+}
+
+int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockaddr_storage *srcs,
+		struct wg_udp_src *dsts, unsigned int n)
 {
 	struct mmsghdr msgs[WG_UDP_BATCH];
 	struct iovec iov[WG_UDP_BATCH];
+	uint8_t ctl[WG_UDP_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))] __attribute__((aligned(8)));
 	unsigned int i;
 	int got;
 
@@ -214,6 +301,8 @@ int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockad
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &srcs[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(srcs[i]);
+		msgs[i].msg_hdr.msg_control = ctl[i];
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
 	}
 	got = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
 	if (got < 0)
@@ -221,6 +310,7 @@ int wg_udp_recv(int fd, uint8_t **bufs, size_t size, size_t *lens, struct sockad
 	for (i = 0; i < (unsigned int)got; i++) {
 		/* Truncated datagrams (bigger than our buffer) are malformed: mark them. */
 		lens[i] = msgs[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : msgs[i].msg_len;
+		dst_from_cmsg(&msgs[i].msg_hdr, &dsts[i]);
 	}
 	return got;
 }
