@@ -11,7 +11,7 @@ pkgs=(
 	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev
 	# tests: real peers, real tools
 	iproute2 wireguard-tools wireguard-go iperf3 tcpdump nftables dnsmasq-base
-	etcd-server etcd-client procps psmisc kmod python3 bc strace
+	etcd-server etcd-client procps psmisc kmod python3 bc strace iptables iputils-ping
 	# kernel datapath in a VM (hack/vm.sh)
 	qemu-system-x86 busybox-static linux-image-amd64 zstd xz-utils
 	# container runtimes for the CNI tests

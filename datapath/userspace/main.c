@@ -2,7 +2,9 @@
  *   podwire-wg [-f|--foreground] INTERFACE
  * Creates the TUN interface and /var/run/wireguard/INTERFACE.sock, then (unless in the
  * foreground or WG_PROCESS_FOREGROUND=1) continues in the background so that the caller
- * (wg-quick) can configure it with wg as soon as this command returns.
+ * (wg-quick) can configure it with wg as soon as this command returns. INTERFACE may be moved
+ * to another network namespace (ip link set INTERFACE netns NS): the UDP sockets stay in this
+ * one, and podwire-wg stops only when the interface is deleted, wherever it then is.
  * Environment: LOG_LEVEL=verbose|debug|info|error|silent (as wireguard-go; with it set a
  * background process keeps stdout/stderr), PODWIRE_WG_CRYPT_THREADS (crypto workers besides
  * the event thread; default: CPUs - 1), PODWIRE_WG_LOAD_THRESHOLD (handshake messages per
