@@ -251,12 +251,17 @@ ping_ok $ns1 fd00::2
 endpoint_is $ns2 $wg2 "$pub1" [fd12::99]:11 "roamed to a new IPv6 source address and port"
 
 step "sticky source: the reply comes from the address the request was sent to"
-# Every 127/8 address is $ns0's, but a reply from a socket bound to 0.0.0.0 would leave
-# from 127.0.0.1 (the route's preferred source) unless it keeps the request's destination.
+# $ns0 gets a second address, 127.0.0.5. As a secondary address its route prefers the
+# primary, 127.0.0.1, as source: the request leaves $wg1 from 127.0.0.1, and a reply whose
+# source is left to routing would leave from 127.0.0.1 too. Only keeping where the request
+# went makes it 127.0.0.5.
+ip0 -4 addr add 127.0.0.5/8 dev lo
 n1 wg set $wg1 peer "$pub2" endpoint 127.0.0.5:20
 ping_ok $ns1 192.168.241.2
 endpoint_is $ns1 $wg1 "$pub2" 127.0.0.5:20 "$wg2 answered from 127.0.0.5, where it was reached"
 step "not too sticky: when that address goes away, $wg2 sends from one that exists"
+# Deleting the primary takes 127.0.0.5 with it; 127.0.0.1/32 leaves the rest of 127/8
+# unroutable, so 127.0.0.5 is not ours in any sense.
 ip0 -4 addr del 127.0.0.1/8 dev lo
 ip0 -4 addr add 127.0.0.1/32 dev lo
 # $wg2 still sends to 127.0.0.1:11 from 127.0.0.5, which is no longer $ns0's.
