@@ -18,6 +18,7 @@
 #include "datapath/userspace/peer.h"
 #include "datapath/userspace/random.h"
 #include "datapath/userspace/ratelimiter.h"
+#include "datapath/userspace/udp.h"
 
 /* Room before an inner packet for the data header, and after it for padding and the tag. */
 #define WG_PACKET_HEADROOM MESSAGE_DATA_HEADER_LEN
@@ -28,10 +29,12 @@
 #define WG_PACKET_BUF_SIZE (WG_PACKET_HEADROOM + WG_MAX_PACKET + WG_PACKET_TAILROOM)
 
 struct wg_io {
-	/* Send one datagram now (the buffer may be reused on return). */
-	int (*send)(void *ctx, const struct sockaddr *dst, const void *buf, size_t len);
+	/* Send one datagram now (the buffer may be reused on return), from @src if not NULL. */
+	int (*send)(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src,
+		    const void *buf, size_t len);
 	/* Queue one datagram whose buffer stays valid until flush(); NULL: use send(). */
-	int (*queue)(void *ctx, const struct sockaddr *dst, const void *buf, size_t len);
+	int (*queue)(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src,
+		     const void *buf, size_t len);
 	int (*flush)(void *ctx);
 	/* Hand a decrypted inner packet to the TUN device. */
 	int (*deliver)(void *ctx, const void *pkt, size_t len);

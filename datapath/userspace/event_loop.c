@@ -22,14 +22,16 @@
 
 enum { EV_TUN = 1, EV_UDP4, EV_UDP6, EV_WAKE, EV_NETLINK, EV_SIGNAL };
 
-static int io_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+static int io_send(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src,
+		   const void *buf, size_t len)
 {
-	return wg_udp_send(&((struct wg_loop *)ctx)->udp, dst, buf, len);
+	return wg_udp_send(&((struct wg_loop *)ctx)->udp, dst, src, buf, len);
 }
 
-static int io_queue(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+static int io_queue(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src,
+		    const void *buf, size_t len)
 {
-	return wg_udp_queue(&((struct wg_loop *)ctx)->udp, dst, buf, len);
+	return wg_udp_queue(&((struct wg_loop *)ctx)->udp, dst, src, buf, len);
 }
 
 static int io_flush(void *ctx)
@@ -110,8 +112,8 @@ static int open_link_watch(void)
 	return fd;
 }
 
-int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
-		 struct wg_uapi_server *uapi, unsigned int crypt_threads)
+int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, struct wg_uapi_server *uapi,
+		 unsigned int crypt_threads)
 {
 	const struct wg_io io = { io_send, io_queue, io_flush, io_deliver, l };
 	const struct wg_uapi_ops ops = { uapi_set_listen_port, uapi_set_fwmark, uapi_changed, l };
@@ -122,13 +124,16 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
 	l->tun_fd = tun_fd;
 	l->tun_vnet = wg_tun_has_vnet_hdr(tun_fd);
 	wg_tun_gro_init(&l->gro);
-	l->ifindex = ifindex;
 	l->epfd = l->wake_fd = l->nl_fd = l->sig_fd = -1;
+	l->tun_ctl.home_ns = l->tun_ctl.sock = -1;
 	l->uapi = *uapi;
 	pthread_mutex_init(&l->lock, NULL);
 	wg_udp_init(&l->udp);
 	wg_device_init(&l->dev, ifname, &wg_clock_system, &wg_random_system, &io);
-	ret = wg_tun_mtu(ifname);
+	ret = wg_tun_ctl_init(&l->tun_ctl);
+	if (ret)
+		return ret;
+	ret = wg_tun_mtu(&l->tun_ctl, tun_fd);
 	l->dev.mtu = ret > 0 ? (unsigned int)ret : WG_TUN_DEFAULT_MTU;
 
 	for (i = 0; i < WG_LOOP_BATCH; i++) {
@@ -177,24 +182,28 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
 	return wg_uapi_start(&l->uapi, &l->dev, &l->lock, &ops);
 }
 
-/* Returns -ENODEV when our link went away. */
+/* Returns -ENODEV when our link went away. The kernel also announces RTM_DELLINK here when
+ * the link only moves to another namespace (ip link set IFACE netns NS), and by then the
+ * ifindex we knew may belong to another link: so whatever the message says, only the TUN fd
+ * decides. A moved link stays attached to it; a deleted one (in whichever namespace it was)
+ * is detached before the message is sent. */
 static int handle_netlink(struct wg_loop *l)
 {
 	uint8_t buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char name[IFNAMSIZ];
+	bool dellink = false;
 	ssize_t n;
 
 	while ((n = recv(l->nl_fd, buf, sizeof(buf), 0)) > 0) {
 		struct nlmsghdr *h;
 		size_t len = (size_t)n;
 
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			const struct ifinfomsg *ifi = NLMSG_DATA(h);
-
-			if (h->nlmsg_type == RTM_DELLINK && h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifi)) &&
-			    ifi->ifi_index == l->ifindex)
-				return -ENODEV;
-		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len))
+			if (h->nlmsg_type == RTM_DELLINK)
+				dellink = true;
 	}
+	if (dellink && wg_tun_name(l->tun_fd, name) == -ENODEV)
+		return -ENODEV;
 	return 0;
 }
 
@@ -298,12 +307,13 @@ static void handle_udp_segments(struct wg_loop *l, unsigned int n)
 		unsigned int b = l->job_buf[j];
 
 		wg_receive_data_finish(&l->dev, l->seg_ptr[b], l->seg_len[b],
-				       (struct sockaddr *)&l->srcs[l->seg_src[b]], &l->jobs[j], l->job_kp[j]);
+				       (struct sockaddr *)&l->srcs[l->seg_src[b]], &l->rx_meta[l->seg_src[b]].dst,
+				       &l->jobs[j], l->job_kp[j]);
 	}
 	for (i = 0; i < n; i++)
 		if (l->rx_kind[i] == WG_RX_HANDSHAKE)
 			wg_receive_handshake(&l->dev, l->seg_ptr[i], l->seg_len[i],
-					     (struct sockaddr *)&l->srcs[l->seg_src[i]]);
+					     (struct sockaddr *)&l->srcs[l->seg_src[i]], &l->rx_meta[l->seg_src[i]].dst);
 }
 
 /* Read a batch of datagrams; a GRO train is split back into its datagrams, each handled
@@ -361,8 +371,12 @@ int wg_loop_run(struct wg_loop *l)
 			case EV_TUN:
 				ret = handle_tun(l);
 				if (ret) {
-					/* The interface went away under us: a clean stop, as RTM_DELLINK. */
-					log_info("%s: TUN device closed: %s", l->dev.name, strerror(-ret));
+					/* The interface was deleted (EBADFD), wherever it lived: a clean
+					 * stop, as for RTM_DELLINK. */
+					if (ret == -EBADFD)
+						log_info("%s: interface deleted, shutting down", l->dev.name);
+					else
+						log_info("%s: TUN device closed: %s", l->dev.name, strerror(-ret));
 					ret = -ENODEV;
 				}
 				break;
@@ -402,9 +416,10 @@ int wg_loop_run(struct wg_loop *l)
 				next_tick = deadline;
 		}
 		if (t >= l->next_mtu_check) {
-			int mtu = wg_tun_mtu(l->dev.name);
+			int mtu = wg_tun_mtu(&l->tun_ctl, l->tun_fd);
 
-			/* The MTU bounds padding (paper §5.4.6); wg-quick sets it after we start. */
+			/* The MTU bounds padding (paper §5.4.6); wg-quick sets it after we start,
+			 * and it may change after the link moved to another namespace. */
 			if (mtu > 0)
 				l->dev.mtu = (unsigned int)mtu;
 			l->next_mtu_check = t + NSEC_PER_SEC;
@@ -450,5 +465,6 @@ void wg_loop_free(struct wg_loop *l)
 		close(l->nl_fd);
 	if (l->sig_fd >= 0)
 		close(l->sig_fd);
+	wg_tun_ctl_free(&l->tun_ctl);
 	pthread_mutex_destroy(&l->lock);
 }

@@ -9,6 +9,7 @@
 
 #include "datapath/userspace/crypt_pool.h"
 #include "datapath/userspace/device.h"
+#include "datapath/userspace/tun.h"
 #include "datapath/userspace/tun_gro.h"
 #include "datapath/userspace/uapi_socket.h"
 #include "datapath/userspace/udp.h"
@@ -20,7 +21,8 @@ struct wg_loop {
 	struct wg_udp udp;
 	struct wg_uapi_server uapi;
 	pthread_mutex_t lock;
-	int tun_fd, ifindex;
+	int tun_fd;
+	struct wg_tun_ctl tun_ctl; /* the interface's MTU, wherever it has been moved */
 	int epfd, wake_fd, nl_fd, sig_fd;
 	uint8_t *bufs[WG_LOOP_BATCH]; /* WG_PACKET_BUF_SIZE each, allocated once */
 	struct sockaddr_storage srcs[WG_LOOP_BATCH];
@@ -34,8 +36,9 @@ struct wg_loop {
 	struct wg_peer *job_peer[WG_LOOP_BATCH];
 	struct wg_keypair *job_kp[WG_LOOP_BATCH];
 	uint8_t rx_kind[WG_LOOP_BATCH];
-	/* UDP receive: per datagram GRO metadata, then the segments (datagrams after GRO is
-	 * undone) handled as one batch: where each starts, how long, which datagram. */
+	/* UDP receive: per datagram GRO metadata and which of our addresses it was sent to,
+	 * then the segments (datagrams after GRO is undone) handled as one batch: where each
+	 * starts, how long, which datagram. */
 	struct wg_udp_rx_meta rx_meta[WG_LOOP_BATCH];
 	uint8_t *seg_ptr[WG_LOOP_BATCH];
 	size_t seg_len[WG_LOOP_BATCH];
@@ -50,9 +53,10 @@ struct wg_loop {
  * port; start @crypt_threads crypto workers (0: crypto on the event thread).
  * SIGTERM/SIGINT/SIGHUP must already be blocked in the calling thread.
  * Returns 0 or -errno. */
-int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, int ifindex,
-		 struct wg_uapi_server *uapi, unsigned int crypt_threads);
-/* Run until the interface is deleted or a termination signal arrives. Returns 0 on a clean
+int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, struct wg_uapi_server *uapi,
+		 unsigned int crypt_threads);
+/* Run until the interface is deleted (in whichever namespace it then is: moving it to
+ * another one is not a deletion) or a termination signal arrives. Returns 0 on a clean
  * stop or -errno. */
 int wg_loop_run(struct wg_loop *l);
 /* Stop the UAPI thread, remove the socket, close everything, wipe keys. */

@@ -2,7 +2,9 @@
  *   podwire-wg [-f|--foreground] INTERFACE
  * Creates the TUN interface and /var/run/wireguard/INTERFACE.sock, then (unless in the
  * foreground or WG_PROCESS_FOREGROUND=1) continues in the background so that the caller
- * (wg-quick) can configure it with wg as soon as this command returns.
+ * (wg-quick) can configure it with wg as soon as this command returns. INTERFACE may be moved
+ * to another network namespace (ip link set INTERFACE netns NS): the UDP sockets stay in this
+ * one, and podwire-wg stops only when the interface is deleted, wherever it then is.
  * Environment: LOG_LEVEL=verbose|debug|info|error|silent (as wireguard-go; with it set a
  * background process keeps stdout/stderr), PODWIRE_WG_CRYPT_THREADS (crypto workers besides
  * the event thread; default: CPUs - 1), PODWIRE_WG_LOAD_THRESHOLD (handshake messages per
@@ -87,7 +89,7 @@ int main(int argc, char *argv[])
 	bool foreground = false, silent;
 	const char *env_fg = getenv("WG_PROCESS_FOREGROUND");
 	sigset_t sigs;
-	int tun_fd, ifindex = 0, ret;
+	int tun_fd, ret;
 
 	log_init("podwire-wg", log_level_from_env(&silent));
 	/* A daemon: a level on every line; JSON when podwired (or the caller) asks for it. */
@@ -124,7 +126,7 @@ int main(int argc, char *argv[])
 		log_err("%s: invalid interface name: at most %d characters, no '/'", ifname, IFNAMSIZ - 1);
 		return 1;
 	}
-	tun_fd = wg_tun_open(ifname, &ifindex);
+	tun_fd = wg_tun_open(ifname);
 	if (tun_fd < 0) {
 		log_err("%s: cannot create TUN device with /dev/net/tun: %s", ifname, strerror(-tun_fd));
 		return 1;
@@ -165,7 +167,7 @@ int main(int argc, char *argv[])
 		unlink(uapi.path);
 		return 1;
 	}
-	ret = wg_loop_init(loop, ifname, tun_fd, ifindex, &uapi, crypt_threads());
+	ret = wg_loop_init(loop, ifname, tun_fd, &uapi, crypt_threads());
 	if (ret == 0 && getenv("PODWIRE_WG_LOAD_THRESHOLD")) {
 		/* Handshake messages per second before cookies are demanded (tests: 0). */
 		pthread_mutex_lock(&loop->lock);

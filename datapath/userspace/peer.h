@@ -13,6 +13,7 @@
 #include "datapath/userspace/allowedips.h"
 #include "datapath/userspace/cookie.h"
 #include "datapath/userspace/noise.h"
+#include "datapath/userspace/udp.h"
 
 struct wg_device;
 struct wg_peer;
@@ -53,6 +54,7 @@ struct wg_peer {
 
 	struct allowedips_owner allowedips; /* this peer's prefixes in dev->allowedips */
 	struct sockaddr_storage endpoint; /* ss_family 0: unknown */
+	struct wg_udp_src endpoint_src;   /* our address it last reached us on (sticky) */
 	uint64_t rx_bytes, tx_bytes;
 	struct timespec last_handshake; /* CLOCK_REALTIME of the last completed handshake */
 	uint16_t persistent_keepalive_interval; /* seconds, 0: off */

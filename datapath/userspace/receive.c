@@ -21,13 +21,17 @@ static socklen_t sockaddr_len(const struct sockaddr *sa)
 	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
-/* Paper §2.1 (roaming): the endpoint is wherever the last authenticated packet came from. */
-static void set_endpoint(struct wg_peer *peer, const struct sockaddr *src)
+/* Paper §2.1 (roaming): the endpoint is wherever the last authenticated packet came from,
+ * and we answer from the address it was sent to (@local, NULL: unknown). */
+static void set_endpoint(struct wg_peer *peer, const struct sockaddr *src, const struct wg_udp_src *local)
 {
 	if (src->sa_family != AF_INET && src->sa_family != AF_INET6)
 		return;
 	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
 	memcpy(&peer->endpoint, src, sockaddr_len(src));
+	memset(&peer->endpoint_src, 0, sizeof(peer->endpoint_src));
+	if (local && local->family == src->sa_family)
+		peer->endpoint_src = *local;
 }
 
 static struct noise_handshake *handshake_by_key(void *ctx, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -67,7 +71,8 @@ static void begin_initiator_session(struct wg_peer *peer)
 }
 
 static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
-			      enum message_type type, const struct sockaddr *src)
+			      enum message_type type, const struct sockaddr *src,
+			      const struct wg_udp_src *local)
 {
 	enum cookie_mac_state mac;
 	struct wg_peer *peer;
@@ -98,7 +103,7 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 		uint32_t sender;
 
 		memcpy(&sender, buf + 4, sizeof(sender));
-		wg_send_cookie_reply(dev, buf, len, le32toh(sender), src);
+		wg_send_cookie_reply(dev, buf, len, le32toh(sender), src, local);
 		dev->stats.rx_cookie_sent++;
 		return;
 	}
@@ -113,7 +118,7 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 			return;
 		}
 		peer = peer_of_handshake(hs);
-		set_endpoint(peer, src);
+		set_endpoint(peer, src, local);
 		wg_send_handshake_response(peer);
 	} else {
 		const struct message_handshake_response *msg = (const void *)buf;
@@ -125,7 +130,7 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 			return;
 		}
 		peer = e->peer;
-		set_endpoint(peer, src);
+		set_endpoint(peer, src, local);
 		begin_initiator_session(peer);
 	}
 	peer->rx_bytes += len;
@@ -203,7 +208,7 @@ enum wg_rx_kind wg_receive_prepare(struct wg_device *dev, uint8_t *buf, size_t l
 }
 
 void wg_receive_data_finish(struct wg_device *dev, uint8_t *buf, size_t len, const struct sockaddr *src,
-			    const struct crypt_job *job, struct wg_keypair *kp)
+			    const struct wg_udp_src *local, const struct crypt_job *job, struct wg_keypair *kp)
 {
 	const struct message_data *hdr = (const struct message_data *)buf;
 	struct wg_index_entry *e = wg_index_lookup(&dev->index, le32toh(hdr->key_idx));
@@ -228,7 +233,7 @@ void wg_receive_data_finish(struct wg_device *dev, uint8_t *buf, size_t len, con
 		dev->stats.rx_replayed++;
 		return;
 	}
-	set_endpoint(peer, src);
+	set_endpoint(peer, src, local);
 	if (wg_peer_received_with_keypair(peer, kp)) {
 		wg_timers_handshake_complete(peer);
 		wg_send_staged_packets(peer);
@@ -251,23 +256,25 @@ void wg_receive_data_finish(struct wg_device *dev, uint8_t *buf, size_t len, con
 		dev->stats.tx_errors++;
 }
 
-void wg_receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len, const struct sockaddr *src)
+void wg_receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len, const struct sockaddr *src,
+			  const struct wg_udp_src *local)
 {
-	receive_handshake(dev, buf, len, message_determine_type(buf, len), src);
+	receive_handshake(dev, buf, len, message_determine_type(buf, len), src, local);
 }
 
-void wg_receive_packet(struct wg_device *dev, uint8_t *buf, size_t len, const struct sockaddr *src)
+void wg_receive_packet(struct wg_device *dev, uint8_t *buf, size_t len, const struct sockaddr *src,
+			  const struct wg_udp_src *local)
 {
 	struct crypt_job job;
 	struct wg_keypair *kp;
 
 	switch (wg_receive_prepare(dev, buf, len, &job, &kp)) {
 	case WG_RX_HANDSHAKE:
-		wg_receive_handshake(dev, buf, len, src);
+		wg_receive_handshake(dev, buf, len, src, local);
 		break;
 	case WG_RX_DATA:
 		crypt_job_run(&job);
-		wg_receive_data_finish(dev, buf, len, src, &job, kp);
+		wg_receive_data_finish(dev, buf, len, src, local, &job, kp);
 		break;
 	case WG_RX_DONE:
 		break;

@@ -25,9 +25,9 @@ static int send_to_peer(struct wg_peer *peer, const void *buf, size_t len, bool 
 		return -EDESTADDRREQ;
 	}
 	if (batch && dev->io.queue)
-		ret = dev->io.queue(dev->io.ctx, (struct sockaddr *)&peer->endpoint, buf, len);
+		ret = dev->io.queue(dev->io.ctx, (struct sockaddr *)&peer->endpoint, &peer->endpoint_src, buf, len);
 	else
-		ret = dev->io.send(dev->io.ctx, (struct sockaddr *)&peer->endpoint, buf, len);
+		ret = dev->io.send(dev->io.ctx, (struct sockaddr *)&peer->endpoint, &peer->endpoint_src, buf, len);
 	if (ret < 0) {
 		dev->stats.tx_errors++;
 		return ret;
@@ -101,13 +101,13 @@ fail:
 }
 
 void wg_send_cookie_reply(struct wg_device *dev, const uint8_t *msg, size_t len,
-			  uint32_t sender_index, const struct sockaddr *src)
+			  uint32_t sender_index, const struct sockaddr *src, const struct wg_udp_src *local)
 {
 	struct message_handshake_cookie reply;
 
 	cookie_reply_create(&reply, &dev->cookie_checker, msg, len, sender_index, src,
 			    now(dev), dev->rng);
-	if (dev->io.send(dev->io.ctx, src, &reply, sizeof(reply)) < 0)
+	if (dev->io.send(dev->io.ctx, src, local, &reply, sizeof(reply)) < 0)
 		dev->stats.tx_errors++;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "datapath/userspace/crypt_pool.h"
+#include "datapath/userspace/udp.h"
 
 struct wg_device;
 struct wg_peer;
@@ -17,7 +18,7 @@ struct wg_peer;
 void wg_send_handshake_initiation(struct wg_peer *peer, bool is_retry);
 void wg_send_handshake_response(struct wg_peer *peer);
 void wg_send_cookie_reply(struct wg_device *dev, const uint8_t *msg, size_t len,
-			  uint32_t sender_index, const struct sockaddr *src);
+			  uint32_t sender_index, const struct sockaddr *src, const struct wg_udp_src *local);
 void wg_send_keepalive(struct wg_peer *peer);
 /* Encrypt and send what is staged, or start a handshake if there is no usable session. */
 void wg_send_staged_packets(struct wg_peer *peer);

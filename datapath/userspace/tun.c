@@ -1,13 +1,15 @@
-/* tun.c — opening the TUN device. */
+/* tun.c — opening the TUN device, and asking about it after it may have moved. */
 #include "datapath/userspace/tun.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "datapath/userspace/udp_offload.h"
@@ -29,16 +31,6 @@ static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
 		ret = -errno;
 	close(fd);
 	return ret;
-}
-
-int wg_tun_mtu(const char *name)
-{
-	struct ifreq ifr = { 0 };
-	int ret;
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ret = ifreq_ioctl(SIOCGIFMTU, &ifr);
-	return ret ? ret : ifr.ifr_mtu;
 }
 
 bool wg_tun_has_vnet_hdr(int fd)
@@ -78,7 +70,7 @@ static int set_offload(int fd, bool *uso)
 	return ioctl(fd, TUNSETOFFLOAD, tcp) ? -errno : 0;
 }
 
-int wg_tun_open(const char *name, int *ifindex)
+int wg_tun_open(const char *name)
 {
 	struct ifreq ifr = { 0 };
 	bool offload = true, uso = false;
@@ -112,6 +104,104 @@ int wg_tun_open(const char *name, int *ifindex)
 		close(fd);
 		return ret;
 	}
-	*ifindex = (int)if_nametoindex(name);
 	return fd;
+}
+
+int wg_tun_ctl_init(struct wg_tun_ctl *c)
+{
+	struct stat st;
+
+	memset(c, 0, sizeof(*c));
+	c->sock = -1;
+	/* thread-self: a network namespace belongs to a thread, not to the process. */
+	c->home_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (c->home_ns < 0)
+		return -errno;
+	c->sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (c->sock < 0 || fstat(c->home_ns, &st))
+		return -errno;
+	c->home_dev = st.st_dev;
+	c->home_ino = st.st_ino;
+	return 0;
+}
+
+void wg_tun_ctl_free(struct wg_tun_ctl *c)
+{
+	if (c->sock >= 0)
+		close(c->sock);
+	if (c->home_ns >= 0)
+		close(c->home_ns);
+	c->sock = c->home_ns = -1;
+}
+
+int wg_tun_name(int tun_fd, char name[IFNAMSIZ])
+{
+	struct ifreq ifr = { 0 };
+
+	if (ioctl(tun_fd, TUNGETIFF, &ifr))
+		return errno == EBADFD ? -ENODEV : -errno;
+	memcpy(name, ifr.ifr_name, IFNAMSIZ);
+	name[IFNAMSIZ - 1] = '\0';
+	return 0;
+}
+
+/* Open an AF_INET socket inside namespace @ns_fd and come back home. */
+static int socket_in_ns(struct wg_tun_ctl *c, int ns_fd)
+{
+	int fd, ret;
+
+	if (setns(ns_fd, CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ret = fd < 0 ? -errno : fd;
+	if (setns(c->home_ns, CLONE_NEWNET)) {
+		/* Staying in the interface's namespace would put every socket this thread
+		 * opens later there: report it rather than carry on there. */
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	return ret;
+}
+
+/* A socket in the namespace the interface is in now: c->sock when that is home, else a
+ * new one the caller closes. Never kept: a socket of ours in the interface's namespace
+ * would keep that namespace (and so the interface) alive after `ip netns del`. */
+static int ctl_socket(struct wg_tun_ctl *c, int tun_fd)
+{
+	struct stat st;
+	int ns_fd, fd;
+
+	ns_fd = ioctl(tun_fd, TUNGETDEVNETNS);
+	if (ns_fd < 0) {
+		if (errno == EBADFD)
+			return -ENODEV;
+		/* Before Linux 5.2 there is no asking; assume the interface stayed home. */
+		return errno == ENOTTY || errno == EINVAL ? c->sock : -errno;
+	}
+	if (fstat(ns_fd, &st))
+		fd = -errno;
+	else if (st.st_dev == c->home_dev && st.st_ino == c->home_ino)
+		fd = c->sock;
+	else
+		fd = socket_in_ns(c, ns_fd);
+	close(ns_fd);
+	return fd;
+}
+
+int wg_tun_mtu(struct wg_tun_ctl *c, int tun_fd)
+{
+	struct ifreq ifr = { 0 };
+	int fd, ret;
+
+	ret = wg_tun_name(tun_fd, ifr.ifr_name);
+	if (ret)
+		return ret;
+	fd = ctl_socket(c, tun_fd);
+	if (fd < 0)
+		return fd;
+	ret = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : ifr.ifr_mtu;
+	if (fd != c->sock)
+		close(fd);
+	return ret;
 }

@@ -360,8 +360,11 @@ static int apply_peer(struct wg_device *dev, const struct peer_change *pc)
 	}
 	if (pc->has_psk)
 		memcpy(peer->handshake.preshared_key, pc->psk, 32);
-	if (pc->has_endpoint)
+	if (pc->has_endpoint) {
+		/* A new endpoint forgets which of our addresses the old one used. */
 		peer->endpoint = pc->endpoint;
+		memset(&peer->endpoint_src, 0, sizeof(peer->endpoint_src));
+	}
 	if (pc->has_keepalive) {
 		keepalive_on = peer->persistent_keepalive_interval == 0 && pc->keepalive != 0;
 		peer->persistent_keepalive_interval = pc->keepalive;

@@ -65,7 +65,8 @@ struct endpoint_ctx {
 
 static struct endpoint_ctx ctxs[2];
 
-static int net_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+static int net_send(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src, const void *buf,
+		    size_t len)
 {
 	struct endpoint_ctx *e = ctx;
 	struct world *w = e->w;
@@ -105,7 +106,7 @@ static void deliver_network(struct world *w)
 
 		memmove(w->net, w->net + 1, (w->n_net - 1) * sizeof(*w->net));
 		w->n_net--;
-		wg_receive_packet(&w->dev[d.to], d.buf, d.len, (struct sockaddr *)&d.src);
+		wg_receive_packet(&w->dev[d.to], d.buf, d.len, (struct sockaddr *)&d.src, NULL);
 	}
 }
 

@@ -15,7 +15,8 @@
 #include "datapath/userspace/device.h"
 #include "datapath/userspace/uapi.h"
 
-static int null_send(void *ctx, const struct sockaddr *dst, const void *buf, size_t len)
+static int null_send(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src, const void *buf,
+		     size_t len)
 {
 	return 0;
 }

@@ -7,6 +7,7 @@
 #   interop:       kernel <-> podwire-wg, handshake from either side, ping, iperf3
 #   netlink_errors: errors carry the operation and the kernel's reason
 #   device_fallback: with the module present, device creation picks the kernel
+#   netns:         the netns trick (create, move, use, move back, delete) on the module
 #   any other tests/vm/cases/*.sh (other modules' kernel checks), in the same boot
 set -uo pipefail
 cd "$(dirname "$0")/../.."

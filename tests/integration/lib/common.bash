@@ -44,7 +44,8 @@ fail() {
 	FAILS=$((FAILS + 1))
 	return 1
 }
-ok() { echo "ok: $*"; } # a check passed: what it checked
+CHECKS=0
+ok() { CHECKS=$((CHECKS + 1)); echo "ok: $*"; } # a check passed: what it checked (counted)
 log() { echo "== $*"; }
 
 require_root() { [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"; }
