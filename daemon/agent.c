@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <sodium.h>
 
 #include "daemon/cidr.h"
+#include "daemon/cniconf.h"
 #include "daemon/iface.h"
 #include "daemon/mesh.h"
 #include "daemon/metrics.h"
@@ -711,6 +713,25 @@ static int startup(struct agent *a)
 	ret = ensure_interface(a);
 	if (ret)
 		return ret;
+	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
+	if (o->cni_conf_dir) {
+		char err[PATH_MAX + 256] = "";
+		int changed;
+
+		ret = cniconf_write(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
+				    a->self.n_pod_cidrs, &changed, err, sizeof(err));
+		if (ret) {
+			log_err("CNI config: %s", err);
+			return ret;
+		}
+		{
+			char name[NAME_MAX + 1];
+
+			cniconf_file_name(o->cni_conf_template, name, sizeof(name));
+			log_info("CNI config %s/%s %s for the pod CIDRs of this node", o->cni_conf_dir, name,
+				 changed ? "written" : "already up to date");
+		}
+	}
 	store_state(a, publish(a, true), "put");
 	pthread_mutex_lock(&a->metrics.lock);
 	a->metrics.ready = 1;
@@ -842,6 +863,16 @@ int agent_cleanup(const struct agent_options *o)
 		log_warn("%s: cannot delete the interface: %s", o->ifname, strerror(-ret));
 	else
 		log_info("%s: interface and its routes removed", o->ifname);
+	if (o->cni_conf_dir) {
+		int cret = cniconf_remove(o->cni_conf_dir, o->cni_conf_template);
+
+		if (cret)
+			log_warn("CNI config in %s: cannot remove: %s", o->cni_conf_dir, strerror(-cret));
+		else
+			log_info("CNI config in %s removed", o->cni_conf_dir);
+		if (!ret || ret == -ENODEV)
+			ret = cret;
+	}
 	sret = store_open(&s, o->store_backend, o->store_location, 0);
 	if (!sret) {
 		struct store_kv *kvs = NULL;

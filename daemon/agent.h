@@ -50,13 +50,15 @@ struct agent_options {
 	struct nodekey_source key;
 	unsigned int resync_seconds;	/* periodic full reconcile, also F9 re-resolution */
 	unsigned int heartbeat_seconds;	/* republish the record's Heartbeat / keep the lease */
+	const char *cni_conf_dir;	/* write the node's CNI conflist here (NULL: don't) */
+	const char *cni_conf_template;	/* its template (NULL: the built-in one) */
 };
 
 void agent_options_default(struct agent_options *o);
 /* Run until SIGTERM/SIGINT. Returns 0 or -errno (startup failures). */
 int agent_run(const struct agent_options *o);
-/* --cleanup: delete the interface (its routes go with it), this node's record and its
- * address claims. */
+/* --cleanup: delete the interface (its routes go with it), the CNI conflist written with
+ * --cni-conf-dir, this node's record and its address claims. */
 int agent_cleanup(const struct agent_options *o);
 
 #endif

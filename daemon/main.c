@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/agent.h"
@@ -50,7 +51,11 @@ static void usage(FILE *f)
 		"  --resync SECONDS            periodic full reconcile / re-resolution (default 30)\n"
 		"  --heartbeat SECONDS         record heartbeat / lease keepalive (default 30)\n"
 		"  --log-level error|warn|info|debug, --log-format text|json\n"
-		"  --cleanup                   remove the interface, its routes and this node's record, then exit\n"
+		"  --cni-conf-dir DIR          write this node's CNI conflist there once its pod CIDRs are known\n"
+		"                              (e.g. /etc/cni/net.d; kept on exit, removed by --cleanup)\n"
+		"  --cni-conf-template FILE    the conflist to fill in (default: manifests/10-podwire.conflist, built in)\n"
+		"  --cleanup                   remove the interface, its routes, the CNI conflist and this node's\n"
+		"                              record, then exit\n"
 		"  -h, --help, -v, --version\n");
 }
 
@@ -89,6 +94,7 @@ enum {
 	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
+	OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +102,8 @@ static const struct option long_opts[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "store-dir", required_argument, NULL, OPT_STORE_DIR },
+	{ "cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR },
+	{ "cni-conf-template", required_argument, NULL, OPT_CNI_CONF_TEMPLATE },
 	{ "etcd-endpoints", required_argument, NULL, OPT_ETCD },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "pod-cidr-allocation", required_argument, NULL, OPT_POD_ALLOC },
@@ -150,6 +158,8 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			o->store_backend = optarg;
 			break;
 		case OPT_STORE_DIR: store_dir = optarg; break;
+		case OPT_CNI_CONF_DIR: o->cni_conf_dir = optarg; break;
+		case OPT_CNI_CONF_TEMPLATE: o->cni_conf_template = optarg; break;
 		case OPT_ETCD: etcd = optarg; o->store_backend = "etcd"; break;
 		case OPT_KUBECONFIG:
 			if (strchr(optarg, ';')) {
@@ -347,6 +357,20 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 	if (o->key.file && o->key.command) {
 		log_err("--private-key-file and --private-key-command exclude each other");
 		return -EINVAL;
+	}
+	if (o->cni_conf_template && !o->cni_conf_dir) {
+		log_err("--cni-conf-template: needs --cni-conf-dir (where to write the conflist)");
+		return -EINVAL;
+	}
+	if (o->cni_conf_dir) {
+		struct stat st;
+		const char *why = stat(o->cni_conf_dir, &st) ? strerror(errno) :
+				  !S_ISDIR(st.st_mode) ? "not a directory" : NULL;
+
+		if (why) {
+			log_err("--cni-conf-dir: '%s': %s", o->cni_conf_dir, why);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

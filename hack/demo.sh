@@ -87,11 +87,25 @@ if [ "$STORE" = etcd ]; then
 	STORE_ARGS=(--etcd-endpoints "http://192.168.$NET.254:$ETCD_PORT")
 fi
 
-echo "== podwired on each node (store: $STORE)"
+echo "== podwired on each node (store: $STORE); each writes its node's CNI conflist"
 for i in $(seq $N); do
-	mkdir -p "$W/n$i"
+	mkdir -p "$W/n$i/net.d"
+	# The shipped manifest as the template; only what differs between nodes sharing this
+	# machine's filesystem is changed (IPAM state, log, veth names). podwired fills in the
+	# interface and the node's pod CIDR.
+	python3 - manifests/10-podwire.conflist "$W/n$i/10-podwire.conflist" "$W/n$i" <<'PY'
+import json, sys
+src, out, d = sys.argv[1:4]
+c = json.load(open(src))
+c["name"] = "podwire-demo"
+c["plugins"] = [p for p in c["plugins"] if p["type"] == "podwire"]
+c["plugins"][0].update({"vethPrefix": "pnd", "logFile": d + "/cni.log"})
+c["plugins"][0]["ipam"]["dataDir"] = d + "/ipam"
+json.dump(c, open(out, "w"), indent=2)
+PY
 	ip netns exec "pn-demo-n$i" "$B/podwired" --name "node$i" -i "pndw$i" "${STORE_ARGS[@]}" --state-dir "$W/n$i" \
-		--endpoint "192.168.$NET.$i:51820" --resync 10 >"$W/n$i.log" 2>&1 &
+		--endpoint "192.168.$NET.$i:51820" --resync 10 \
+		--cni-conf-dir "$W/n$i/net.d" --cni-conf-template "$W/n$i/10-podwire.conflist" >"$W/n$i.log" 2>&1 &
 	PIDS+=("$!")
 done
 status() { ip netns exec "pn-demo-n$1" "$B/podwirectl" status -i "pndw$1" "${STORE_ARGS[@]}"; }
@@ -111,12 +125,12 @@ PODS=()
 for i in $(seq $N); do
 	cidr=$(status "$i" | awk '$NF == "node" && $(NF-1) == "this" {print $3}')
 	[ -n "$cidr" ] || { echo "demo: node$i has no pod CIDR"; exit 1; }
-	cat >"$W/n$i/net.conf" <<EOF
-{ "cniVersion": "1.0.0", "name": "podwire-demo", "type": "podwire", "interface": "pndw$i",
-  "vethPrefix": "pnd", "logFile": "$W/n$i/cni.log",
-  "ipam": { "type": "podwire-ipam", "dataDir": "$W/n$i/ipam", "ranges": [[{ "subnet": "$cidr" }]],
-            "routes": [{ "dst": "0.0.0.0/0" }] } }
-EOF
+	conf=$W/n$i/net.d/10-podwire.conflist
+	[ -f "$conf" ] || { echo "demo: node$i's podwired wrote no $conf; its log:"; cat "$W/n$i.log"; exit 1; }
+	# The CNI plugin reads one plugin's config: the conflist's podwire entry, with the
+	# network's name and cniVersion, as a runtime hands it over.
+	python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); p=c["plugins"][0]; p.update(cniVersion=c["cniVersion"], name=c["name"]); print(json.dumps(p))' \
+		"$conf" >"$W/n$i/net.conf"
 	for j in 1 2; do
 		ns=pn-demo-n$i-p$j
 		ip netns add "$ns"
