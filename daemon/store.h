@@ -3,7 +3,7 @@
  * One small interface, several backends, like wireguard-tools' ipc.c picks netlink or UAPI:
  * "file" (a directory on shared storage, one peers.conf-style file per node, flock for
  * writes, inotify for watching; store_file.c) and "etcd" (etcd v3 through its JSON gateway;
- * store_etcd.c) and "kubernetes" (annotations on the Node objects; store_kubernetes.c).
+ * store_etcd.c), and "kubernetes" (annotations on the Node objects; store_kubernetes.c).
  * The store is a key/value map with string keys:
  *   nodes/NAME   a node record (node.h)
  *   alloc/BLOCK  which node owns a pod CIDR block (cidr.h)
