@@ -155,8 +155,9 @@ if (flags["cni-conf-template"]) {
 }
 
 const init = (spec.initContainers || []).find((x) => x.name === "install-cni");
-if (!init || init.args[0] !== "install-cni" || init.args[1] !== mountOf(init, "/opt/cni/bin").mountPath)
-  fail(D, "the install-cni init container must install into the mounted /opt/cni/bin");
+if (!init || JSON.stringify(init.command) !== '["podwirectl"]' || init.args[0] !== "install-cni" ||
+    init.args[1] !== mountOf(init, "/opt/cni/bin").mountPath)
+  fail(D, "the install-cni init container must run podwirectl install-cni into the mounted /opt/cni/bin");
 ok("install-cni init container installs into the host's /opt/cni/bin");
 
 const metricsPort = Number((flags.metrics || "").split(":").pop());
