@@ -516,6 +516,8 @@ static int k8s_cas(struct store *s, const char *key, const char *expect, const c
 		return -ENOTSUP;
 	if (value && expect)
 		return -ENOTSUP; /* claims are created or given back, never handed over */
+	if (!value && !expect)
+		return -EINVAL;
 	if (!value) {
 		/* Give back: only what this node holds. */
 		if (alloc && strcmp(expect, ks->node))
