@@ -648,7 +648,23 @@ static void reload_key(struct agent *a)
 		store_state(a, publish(a, true), "put");
 }
 
-static int startup(struct agent *a)
+/* A retry pause of startup that SIGTERM/SIGINT end: a pod deleted while its node waits for
+ * the API or a pod CIDR must stop at once, not at kubelet's SIGKILL. 1: asked to stop. */
+static int pause_or_stop(int sfd, unsigned int seconds)
+{
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	if (poll(&pfd, 1, (int)seconds * 1000) <= 0 || !(pfd.revents & POLLIN))
+		return 0;
+	if (read(sfd, &si, sizeof(si)) == sizeof(si) && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)) {
+		log_info("signal %u while starting: exiting", si.ssi_signo);
+		return 1;
+	}
+	return 0;
+}
+
+static int startup(struct agent *a, int sfd)
 {
 	const struct agent_options *o = a->o;
 	int ret;
@@ -685,7 +701,8 @@ static int startup(struct agent *a)
 			 * no CNI config exists, instead of wiring pods into a wrong range. */
 			set_not_ready(a, "Node has no spec.podCIDRs and --pod-cidr-allocation is off: waiting for "
 					 "the cluster to assign one (no CNI config written)");
-			sleep(delay);
+			if (pause_or_stop(sfd, delay))
+				return -EINTR;
 			continue;
 		}
 		if (ret == -EADDRINUSE) {
@@ -696,7 +713,8 @@ static int startup(struct agent *a)
 		store_state(a, ret, "address claim");
 		if (!ret)
 			break;
-		sleep(delay);
+		if (pause_or_stop(sfd, delay))
+			return -EINTR;
 	}
 	{
 		char t[2][IP_ADDR_STRLEN] = { "", "" }, pc[2][IP_PREFIX_STRLEN] = { "", "" }, k[WG_KEY_LEN_BASE64];
@@ -792,7 +810,11 @@ int agent_run(const struct agent_options *o)
 		}
 	}
 	a.metrics_on = true;
-	ret = startup(&a);
+	ret = startup(&a, sfd);
+	if (ret == -EINTR) { /* stopped while waiting: nothing was changed, not a failure */
+		ret = 0;
+		goto out;
+	}
 	if (ret)
 		goto out;
 	next_resync = monotonic();

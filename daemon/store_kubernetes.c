@@ -473,14 +473,17 @@ static int match_claim(const char *block, void *ctx)
 	return 0;
 }
 
-/* Does a Node other than this one hold @key ("alloc/BLOCK" or "cluster/NAME")? */
-static int held_by_other(struct store_k8s *ks, const char *key, const char *value, bool *held)
+/* Does a Node other than this one hold @key ("alloc/BLOCK" or "cluster/NAME")? *lower: one
+ * whose name sorts before this node's does. */
+static int held_by_other(struct store_k8s *ks, const char *key, const char *value, bool *held, bool *lower)
 {
 	struct kube_reply r;
 	const cJSON *item;
 	int ret = fetch_nodes(ks, &r);
+	bool before = *held = false;
 
-	*held = false;
+	if (lower)
+		*lower = false;
 	if (ret)
 		return ret;
 	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r.json, "items")) {
@@ -492,12 +495,15 @@ static int held_by_other(struct store_k8s *ks, const char *key, const char *valu
 			struct holder_search h = { key + strlen(STORE_ALLOC_PREFIX), false };
 
 			each_claim(item, match_claim, &h);
-			*held = *held || h.found;
+			before = h.found;
 		} else {
 			const char *pools = kube_node_annotation(item, KUBE_ANN_POOLS);
 
-			*held = *held || (pools && (!value || strcmp(pools, value)));
+			before = pools && (!value || strcmp(pools, value));
 		}
+		*held = *held || before;
+		if (before && lower && strcmp(name, ks->node) < 0)
+			*lower = true;
 	}
 	kube_reply_free(&r);
 	return 0;
@@ -509,7 +515,7 @@ static int k8s_cas(struct store *s, const char *key, const char *expect, const c
 	bool alloc = !strncmp(key, STORE_ALLOC_PREFIX, strlen(STORE_ALLOC_PREFIX));
 	struct claim_edit e = { alloc ? KUBE_ANN_CLAIMS : KUBE_ANN_POOLS, alloc ? key + strlen(STORE_ALLOC_PREFIX) : value,
 				value != NULL, false };
-	bool held;
+	bool held, lower;
 	int ret;
 
 	if (!alloc && strcmp(key, "cluster/pools"))
@@ -528,7 +534,7 @@ static int k8s_cas(struct store *s, const char *key, const char *expect, const c
 	}
 	if (alloc && strcmp(value, ks->node))
 		return -EPERM;
-	ret = held_by_other(ks, key, NULL, &held);
+	ret = held_by_other(ks, key, NULL, &held, NULL);
 	if (ret)
 		return ret;
 	if (held)
@@ -537,14 +543,16 @@ static int k8s_cas(struct store *s, const char *key, const char *expect, const c
 	if (ret)
 		return ret;
 	/* Read back: a Node that claimed the same block meanwhile means a race, and then this
-	 * node backs off (both may: each then tries its next block after a random pause). */
-	ret = held_by_other(ks, key, alloc ? NULL : value, &held);
+	 * node gives the block up: the other may have read back before this claim was written
+	 * and kept it. Both may give it up; then each tries its next block, the one with the
+	 * higher name after a longer pause, so that they do not meet again. */
+	ret = held_by_other(ks, key, alloc ? NULL : value, &held, &lower);
 	if (ret || !held)
 		return ret;
 	log_info("kubernetes: %s is claimed by another Node too: giving it up", key);
 	e.add = false;
 	ret = patch_self(ks, build_claim, &e);
-	usleep(20000 + randombytes_uniform(200000));
+	usleep(10000 + randombytes_uniform(50000) + (lower ? 500000 : 0));
 	return ret ? ret : -ECANCELED;
 }
 

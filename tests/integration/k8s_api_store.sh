@@ -191,6 +191,13 @@ echo "n6 /readyz: $r"
 ip -n "pn-$T-n6" link show "pn${T}w6" >/dev/null 2>&1 && fail "n6 created its interface without a pod CIDR"
 [ -z "$(ann n6 public-key)" ] || fail "n6 published itself without a pod CIDR"
 [ -z "$(ls -A "$W/cni-n6")" ] || fail "n6 wrote into its CNI directory without a pod CIDR: $(ls -A "$W/cni-n6")"
+pid6=$(daemon_pid 6)
+kill -TERM "$pid6"
+wait_until 5 eval "! kill -0 $pid6" || fail "n6 did not stop on SIGTERM while waiting for a pod CIDR"
+wait "$pid6" || fail "n6 exited with $? on SIGTERM while waiting"
+echo "n6 stopped on SIGTERM while not ready; started again"
+kube_start 6 --pod-cidr-allocation off
+wait_until 15 eval '[ "$(grep -c "not ready: Node has no spec.podCIDRs" "$W/n6.log")" -ge 2 ]' || fail "n6 did not wait again"
 node_create n6 10.244.6.0/24
 ready() { [ "$(ip netns exec "pn-$T-n$1" curl -s http://127.0.0.1:9586/readyz)" = ok ]; }
 wait_until 30 ready 6 || fail "n6 never became ready"
