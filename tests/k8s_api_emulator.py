@@ -206,6 +206,10 @@ def make_handler(st, tokens_file, log_file):
                         pending = [e for e in st.events if e[0] > sent]
                         if not pending:
                             st.lock.wait(0.2)
+                            # Compacted meanwhile: this watch ends without a word of the
+                            # new revision, so that resuming it hits the compaction.
+                            if st.generation != gen:
+                                break
                             pending = [e for e in st.events if e[0] > sent]
                         cur = st.rv
                     for rv, kind, obj in pending:
