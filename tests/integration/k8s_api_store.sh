@@ -164,13 +164,15 @@ api DELETE /emulator/nodes/n5 >/dev/null
 for i in 1 2 3; do wait_until 15 has_peers $i 2 || fail "n$i did not drop n5"; done
 
 log "API unreachable when n1 starts: retried with backoff, the interface and pods keep working"
+wg_diag() { for i in 1 2; do echo "-- n$i"; wg_ns $i show "pn${T}w$i" | grep -E "peer|endpoint|allowed|handshake|transfer"; ip -n "pn-$T-n$i" route | grep -v 169.254; done; }
+wait_until 10 pod_ping 1 1 "$(pod_ip 2 1)" || { wg_diag; fail "n1's pod cannot reach n2's pod even before the API goes away"; }
 emu_stop
 daemon_stop 1
 kube_start 1
 wait_until 15 grep -q "store kubernetes unreachable" "$W/n1.log" || fail "n1 did not log the unreachable API"
 has_peers 1 2 || fail "n1's interface lost its peers while the API was away"
 # A new handshake may be due (the sessions are minutes old): allow it a few seconds.
-wait_until 10 pod_ping 1 1 "$(pod_ip 2 1)" || fail "n1's pod cannot reach n2's pod while the API is away"
+wait_until 10 pod_ping 1 1 "$(pod_ip 2 1)" || { wg_diag; fail "n1's pod cannot reach n2's pod while the API is away"; }
 wait_until 10 pod_ping 1 1 "$(pod_ip 3 1)" || fail "n1's pod cannot reach n3's pod while the API is away"
 has_peers 1 2 || fail "n1's interface lost its peers while the API was away"
 echo "n1 restarted without the API: its interface kept 2 peers, its pod reaches n2's and n3's"
