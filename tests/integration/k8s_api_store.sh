@@ -35,6 +35,7 @@ printf 'subjectAltName=IP:%s\n' "$API" >"$W/san.ext"
 openssl x509 -req -in "$W/server.csr" -CA "$W/ca.crt" -CAkey "$W/ca.key" -CAcreateserial -days 1 \
 	-extfile "$W/san.ext" -out "$W/server.crt" 2>/dev/null || fail "openssl: sign"
 TOKEN1=$(openssl rand -hex 24) TOKEN2=$(openssl rand -hex 24)
+TOKEN=$TOKEN1 # what a newly started node's token file gets
 echo "$TOKEN1" >"$W/tokens"
 
 emu_start() {
@@ -58,7 +59,7 @@ print(n.get("metadata",{}).get("annotations",{}).get(sys.argv[2],""))' "$1" "pod
 }
 kube_start() { # I [args]: podwired on node I with its own kubeconfig (JSON form) and token file
 	local i=$1; shift
-	[ -f "$W/token-n$i" ] || echo "$TOKEN1" >"$W/token-n$i"
+	[ -f "$W/token-n$i" ] || echo "$TOKEN" >"$W/token-n$i"
 	cat >"$W/kubeconfig-n$i.json" <<-EOF
 	{"apiVersion":"v1","kind":"Config","current-context":"test",
 	 "clusters":[{"name":"emu","cluster":{"server":"https://$API:$PORT","certificate-authority":"$W/ca.crt"}}],
@@ -136,6 +137,7 @@ done
 
 log "token rotation: new token in the files, then the old one refused"
 for i in 1 2 3; do set_token "$W/token-n$i" "$TOKEN2"; done
+TOKEN=$TOKEN2
 printf '%s\n%s\n' "$TOKEN1" "$TOKEN2" >"$W/tokens"
 node_create n5 10.244.5.0/24
 api POST /emulator/annotate/n5 "{\"podwire.io/public-key\":\"$(wg genkey | wg pubkey)\",\"podwire.io/tunnel-ips\":\"10.99.0.50\",\"podwire.io/endpoint\":\"192.168.$NET.50:51820\"}" >/dev/null
