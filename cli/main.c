@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "reresolve", reresolve_main, "Re-resolves DNS endpoints of peers without a recent handshake" },
 	{ "status", status_main, "Shows the mesh: every node in the store and its peer state on this device" },
 	{ "peer", peer_main, "peer add NAME: adds a client to the mesh and prints its config (QR code on a terminal); peer remove NAME" },
+	{ "install-cni", install_cni_main, "Copies the CNI plugins into /opt/cni/bin (or DIR), each renamed into place" },
 };
 
 static void show_usage(FILE *f)

@@ -32,5 +32,6 @@ int save_main(int argc, char *argv[]);
 int reresolve_main(int argc, char *argv[]);
 int status_main(int argc, char *argv[]);
 int peer_main(int argc, char *argv[]);
+int install_cni_main(int argc, char *argv[]);
 
 #endif

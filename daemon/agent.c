@@ -2,6 +2,8 @@
 #include "daemon/agent.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,6 +100,7 @@ void agent_options_default(struct agent_options *o)
 	o->key.state_dir = "/var/lib/podwire";
 	o->resync_seconds = 30;
 	o->heartbeat_seconds = 30;
+	o->pod_cidr_allocation = true;
 }
 
 static int64_t now_seconds(void)
@@ -127,6 +130,7 @@ static void store_state(struct agent *a, int err, const char *what)
 	}
 	if (err) {
 		pthread_mutex_lock(&a->metrics.lock);
+		a->metrics.last_tick = monotonic();
 		a->metrics.store_errors++;
 		a->metrics.store_up = 0;
 		pthread_mutex_unlock(&a->metrics.lock);
@@ -136,6 +140,54 @@ static void store_state(struct agent *a, int err, const char *what)
 		a->metrics.store_up = 1;
 		pthread_mutex_unlock(&a->metrics.lock);
 	}
+}
+
+/* The pod CIDRs the cluster assigned this node (Node.spec.podCIDRs), when the store knows
+ * them: they win over allocation, as kubelet and kube-proxy use them too. Families without
+ * a pool here (IPv6 without --cluster-cidr6) are left out. 1: taken; 0: none. */
+static int assigned_pod_cidrs(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	char list[512], *save = NULL;
+	size_t n = 0;
+	int ret;
+
+	if (!a->store->ops->assigned_pod_cidrs)
+		return 0;
+	ret = a->store->ops->assigned_pod_cidrs(a->store, o->name, list, sizeof(list));
+	if (ret)
+		return ret;
+	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		const struct ip_prefix *pool = NULL;
+		struct ip_prefix p, masked;
+
+		if (ip_prefix_parse(&p, t) || !strchr(t, '/')) {
+			log_err("Node %s: spec.podCIDRs entry '%s' is not a CIDR prefix", o->name, t);
+			return -EINVAL;
+		}
+		masked = p;
+		ip_prefix_mask(&masked);
+		if (p.addr.family == AF_INET)
+			pool = &o->cluster_cidr;
+		else if (o->has_cluster_cidr6)
+			pool = &o->cluster_cidr6;
+		if (!pool) {
+			log_info("Node %s: spec.podCIDRs entry %s left out: no --cluster-cidr6", o->name, t);
+			continue;
+		}
+		if (!ip_addr_equal(&p.addr, &masked.addr) || !ip_prefix_contains(pool, &p.addr) || p.cidr < pool->cidr) {
+			char pc[IP_PREFIX_STRLEN];
+
+			ip_prefix_format(pool, pc, sizeof(pc));
+			log_err("Node %s: spec.podCIDRs entry %s is not a block of the cluster CIDR %s (--cluster-cidr must "
+				"be kube-controller-manager's --cluster-cidr)", o->name, t, pc);
+			return -EDOM;
+		}
+		if (n < NODE_MAX_POD_CIDRS)
+			a->self.pod_cidrs[n++] = p;
+	}
+	a->self.n_pod_cidrs = n;
+	return n ? 1 : 0;
 }
 
 /* Claim (or find again) this node's tunnel address and pod CIDR. */
@@ -176,6 +228,13 @@ static int claim_addresses(struct agent *a)
 			return ret;
 		a->self.tunnel_ips[a->self.n_tunnel_ips++] = got.addr;
 	}
+	ret = o->has_pod_cidr ? 0 : assigned_pod_cidrs(a);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		return 0; /* the cluster's, in a->self.pod_cidrs */
+	if (!o->has_pod_cidr && !o->pod_cidr_allocation)
+		return -EAGAIN;
 	if (o->has_pod_cidr) {
 		ret = cidr_claim(a->store, &o->pod_cidr, o->name);
 		if (ret)
@@ -195,6 +254,18 @@ static int claim_addresses(struct agent *a)
 		a->self.pod_cidrs[a->self.n_pod_cidrs++] = got;
 	}
 	return 0;
+}
+
+/* The readiness answer (/readyz) and its reason, logged when it changes. */
+static void set_not_ready(struct agent *a, const char *why)
+{
+	pthread_mutex_lock(&a->metrics.lock);
+	if (strcmp(a->metrics.not_ready, why))
+		log_warn("not ready: %s", why);
+	a->metrics.ready = 0;
+	snprintf(a->metrics.not_ready, sizeof(a->metrics.not_ready), "%s", why);
+	a->metrics.last_tick = monotonic();
+	pthread_mutex_unlock(&a->metrics.lock);
 }
 
 static int publish(struct agent *a, bool force)
@@ -466,7 +537,23 @@ static void reload_key(struct agent *a)
 		store_state(a, publish(a, true), "put");
 }
 
-static int startup(struct agent *a)
+/* A retry pause of startup that SIGTERM/SIGINT end: a pod deleted while its node waits for
+ * the API or a pod CIDR must stop at once, not at kubelet's SIGKILL. 1: asked to stop. */
+static int pause_or_stop(int sfd, unsigned int seconds)
+{
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	if (poll(&pfd, 1, (int)seconds * 1000) <= 0 || !(pfd.revents & POLLIN))
+		return 0;
+	if (read(sfd, &si, sizeof(si)) == sizeof(si) && (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)) {
+		log_info("signal %u while starting: exiting", si.ssi_signo);
+		return 1;
+	}
+	return 0;
+}
+
+static int startup(struct agent *a, int sfd)
 {
 	const struct agent_options *o = a->o;
 	int ret;
@@ -496,6 +583,17 @@ static int startup(struct agent *a)
 			log_err("no free tunnel address or pod CIDR left in the cluster ranges");
 			return ret;
 		}
+		if (ret == -EINVAL || ret == -EDOM)
+			return ret;
+		if (ret == -EAGAIN) {
+			/* Not an outage: the Node has no pod CIDR yet. Kubelet keeps it NotReady while
+			 * no CNI config exists, instead of wiring pods into a wrong range. */
+			set_not_ready(a, "Node has no spec.podCIDRs and --pod-cidr-allocation is off: waiting for "
+					 "the cluster to assign one (no CNI config written)");
+			if (pause_or_stop(sfd, delay))
+				return -EINTR;
+			continue;
+		}
 		if (ret == -EADDRINUSE) {
 			log_err("--tunnel-ip or --pod-cidr overlaps a block another node holds (store keys %s*)",
 				STORE_ALLOC_PREFIX);
@@ -506,7 +604,8 @@ static int startup(struct agent *a)
 		store_state(a, ret, "address claim");
 		if (!ret)
 			break;
-		sleep(delay);
+		if (pause_or_stop(sfd, delay))
+			return -EINTR;
 	}
 	{
 		char t[2][IP_ADDR_STRLEN] = { "", "" }, pc[2][IP_PREFIX_STRLEN] = { "", "" }, k[WG_KEY_LEN_BASE64];
@@ -531,6 +630,10 @@ static int startup(struct agent *a)
 			return ret;
 	}
 	store_state(a, publish(a, true), "put");
+	pthread_mutex_lock(&a->metrics.lock);
+	a->metrics.ready = 1;
+	a->metrics.not_ready[0] = '\0';
+	pthread_mutex_unlock(&a->metrics.lock);
 	return 0;
 }
 
@@ -571,6 +674,8 @@ int agent_run(const struct agent_options *o)
 	metrics_init(&a.metrics, o->ifname, "none");
 	a.metrics.refresh = refresh_metrics;
 	a.metrics.refresh_ctx = (void *)o->ifname;
+	/* Three missed resyncs (and a slow store's retries) before kubelet restarts us. */
+	a.metrics.live_seconds = 3 * o->resync_seconds + 60;
 	sfd = signals_fd();
 	if (sfd < 0)
 		return sfd;
@@ -584,7 +689,11 @@ int agent_run(const struct agent_options *o)
 		}
 	}
 	a.metrics_on = true;
-	ret = startup(&a);
+	ret = startup(&a, sfd);
+	if (ret == -EINTR) { /* stopped while waiting: nothing was changed, not a failure */
+		ret = 0;
+		goto out;
+	}
 	if (ret)
 		goto out;
 	next_resync = monotonic();
@@ -629,6 +738,9 @@ int agent_run(const struct agent_options *o)
 			next_heartbeat = now + (o->lease_ttl > 0 && (unsigned int)o->lease_ttl / 3 < o->heartbeat_seconds ?
 							(unsigned int)o->lease_ttl / 3 : o->heartbeat_seconds);
 		}
+		pthread_mutex_lock(&a.metrics.lock);
+		a.metrics.last_tick = now;
+		pthread_mutex_unlock(&a.metrics.lock);
 		if (dirty || now >= next_resync) {
 			int rret = reconcile_pass(&a);
 

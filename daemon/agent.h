@@ -23,8 +23,11 @@
 struct agent_options {
 	const char *name;		/* node name (default: hostname) */
 	const char *ifname;		/* WireGuard interface (default PODWIRE_NODE_INTERFACE) */
-	const char *store_backend;	/* "file" or "etcd" */
-	const char *store_location;	/* directory, or etcd URLs */
+	const char *store_backend;	/* "file", "etcd" or "kubernetes" */
+	const char *store_location;	/* directory, etcd URLs, or "node=NAME[;kubeconfig=PATH]" */
+	/* Without a pod CIDR from the store (Node.spec.podCIDRs), allocate one from
+	 * cluster_cidr; off: stay not ready, write no CNI config, until the cluster gives one. */
+	bool pod_cidr_allocation;
 	int lease_ttl;			/* etcd lease for the own record, seconds */
 	struct ip_prefix cluster_cidr;	/* pod CIDR blocks come from here */
 	uint8_t block_len;		/* pod CIDR block length */

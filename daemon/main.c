@@ -23,8 +23,13 @@ static void usage(FILE *f)
 		"Usage: podwired [options]\n"
 		"  --name NAME                 node name (default: hostname)\n"
 		"  -i, --interface IFACE       WireGuard interface (default " PODWIRE_NODE_INTERFACE ")\n"
-		"  --store file|etcd           store backend (default file)\n"
-		"  --store-dir DIR             file store directory (default /var/lib/podwire/store); it must exist\n"
+		"  --store file|etcd|kubernetes  store backend (default kubernetes in a pod, i.e. with\n"
+		"                              KUBERNETES_SERVICE_HOST set, else file)\n"
+		"  --kubeconfig FILE           Kubernetes API from a kubeconfig in JSON form (implies\n"
+		"                              --store kubernetes; default: the pod's service account)\n"
+		"  --pod-cidr-allocation on|off  without Node.spec.podCIDRs, allocate a pod CIDR from\n"
+		"                              --cluster-cidr (on, default) or stay not ready (off)\n"
+				"  --store-dir DIR             file store directory (default /var/lib/podwire/store); it must exist\n"
 		"  --store-dir-create          create the store directory if it is missing (a new cluster)\n"
 		"  --etcd-endpoints URLS       etcd client URLs, comma-separated (implies --store etcd)\n"
 		"  --lease-ttl SECONDS         etcd lease of the node record (default 60, 0: none)\n"
@@ -91,7 +96,8 @@ enum {
 	OPT_NAME = 256, OPT_STORE, OPT_STORE_DIR, OPT_ETCD, OPT_LEASE, OPT_CLUSTER, OPT_BLOCK, OPT_POD, OPT_TUNNEL_CIDR,
 	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
-	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE,
+	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
+	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE,
 };
 
 static const struct option long_opts[] = {
@@ -103,6 +109,8 @@ static const struct option long_opts[] = {
 	{ "cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR },
 	{ "cni-conf-template", required_argument, NULL, OPT_CNI_CONF_TEMPLATE },
 	{ "etcd-endpoints", required_argument, NULL, OPT_ETCD },
+	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+	{ "pod-cidr-allocation", required_argument, NULL, OPT_POD_ALLOC },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
 	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
 	{ "block-size", required_argument, NULL, OPT_BLOCK },
@@ -181,13 +189,16 @@ static int store_dir_check(const char *dir, bool create)
 static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cleanup)
 {
 	static char hostname[NODE_NAME_MAX];
-	struct mesh_store_args store;
+	/* static: the options keep pointing into it (the Kubernetes store's location). */
+	static struct mesh_store_args store;
 	bool store_dir_create = false;
 	unsigned long v;
 	int c;
 
 	mesh_store_args_default(&store);
-
+	/* In a pod (the DaemonSet), the Kubernetes API is the store, as for Kilo and flannel. */
+	if (getenv("KUBERNETES_SERVICE_HOST") && *getenv("KUBERNETES_SERVICE_HOST"))
+		mesh_store_option(&store, "--store", "kubernetes");
 	while ((c = getopt_long(argc, argv, "i:hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_NAME: o->name = optarg; break;
@@ -204,9 +215,20 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			if (mesh_store_option(&store, "--etcd-endpoints", optarg))
 				return -EINVAL;
 			break;
+		case OPT_KUBECONFIG:
+			if (mesh_store_option(&store, "--kubeconfig", optarg))
+				return -EINVAL;
+			break;
 		case OPT_STORE_DIR_CREATE: store_dir_create = true; break;
 		case OPT_CNI_CONF_DIR: o->cni_conf_dir = optarg; break;
 		case OPT_CNI_CONF_TEMPLATE: o->cni_conf_template = optarg; break;
+		case OPT_POD_ALLOC:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				log_err("--pod-cidr-allocation: '%s' is not on or off", optarg);
+				return -EINVAL;
+			}
+			o->pod_cidr_allocation = !strcmp(optarg, "on");
+			break;
 		case OPT_LEASE:
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
 				return -EINVAL;
@@ -359,6 +381,8 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 		log_err("--interface: '%s' is not a valid interface name", o->ifname);
 		return -EINVAL;
 	}
+	if (mesh_store_node(&store, o->name))
+		return -EINVAL;
 	o->store_backend = store.backend;
 	o->store_location = store.location;
 	if (o->block_len < o->cluster_cidr.cidr || o->block_len > ip_addr_bits(&o->cluster_cidr.addr)) {

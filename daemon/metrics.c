@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -144,6 +146,29 @@ char *metrics_render(struct metrics *m)
 	return out;
 }
 
+/* Probes: kubelet restarts a daemon whose loop is stuck, and keeps a node that is not up
+ * out of service. */
+static char *health(struct metrics *m, bool readiness, unsigned int *status)
+{
+	struct timespec ts;
+	double now;
+	char *body = NULL;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	pthread_mutex_lock(&m->lock);
+	if (readiness && !m->ready)
+		n = asprintf(&body, "not ready: %s\n", m->not_ready[0] ? m->not_ready : "starting");
+	else if (!readiness && m->last_tick > 0 && m->live_seconds && now - m->last_tick > m->live_seconds)
+		n = asprintf(&body, "not live: the daemon's loop last ran %.0f s ago\n", now - m->last_tick);
+	else
+		n = asprintf(&body, "ok\n");
+	*status = strncmp(body ? body : "", "ok", 2) ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+	pthread_mutex_unlock(&m->lock);
+	return n < 0 ? NULL : body;
+}
+
 static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
@@ -162,8 +187,12 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 		body = metrics_render(m);
 		if (!body)
 			return MHD_NO;
+	} else if (!strcmp(url, "/healthz") || !strcmp(url, "/readyz")) {
+		body = health(cls, !strcmp(url, "/readyz"), &status);
+		if (!body)
+			return MHD_NO;
 	} else {
-		body = strdup("see /metrics\n");
+		body = strdup("see /metrics, /healthz, /readyz\n");
 		status = MHD_HTTP_NOT_FOUND;
 		if (!body)
 			return MHD_NO;

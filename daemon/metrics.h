@@ -2,7 +2,9 @@
  * libmicrohttpd on its own thread (default 127.0.0.1:9586, like wireguard_exporter's port
  * neighbourhood). The daemon fills a snapshot after each reconcile; scrapes read it under
  * a lock, never touch the store, and refresh only the per-peer counters from the device
- * (the refresh callback), so byte counts and handshake ages are live. */
+ * (the refresh callback), so byte counts and handshake ages are live. The same server
+ * answers the kubelet's probes: /healthz (the daemon's loop runs) and /readyz (the node is
+ * up), 200 or 503 with the reason. */
 #ifndef PODWIRE_DAEMON_METRICS_H
 #define PODWIRE_DAEMON_METRICS_H
 
@@ -26,6 +28,13 @@ struct metrics {
 	uint64_t reconcile_total, reconcile_errors, store_errors, records_skipped;
 	double reconcile_seconds_last, reconcile_seconds_sum;
 	int store_up;
+	/* Health (/healthz, /readyz): ready once the node is up (addresses, interface, CNI
+	 * config); not_ready says why not. last_tick (monotonic seconds) is when the daemon's
+	 * loop last ran: alive while it is within live_seconds. */
+	int ready;
+	char not_ready[256];
+	double last_tick;
+	unsigned int live_seconds;
 	struct metrics_peer *peers;
 	size_t n_peers;
 	struct MHD_Daemon *httpd;

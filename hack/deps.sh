@@ -25,19 +25,35 @@ pkgs=(
 	# container runtimes for the CNI tests
 	podman containerd containernetworking-plugins
 	# around the binaries: man pages, completion, units, metrics read by a real Prometheus
-	man-db groff-base bash-completion systemd prometheus curl
+	man-db groff-base bash-completion systemd prometheus
 	# the podwire image (make image) and the compose scenario: runc (crun refuses hybrid
 	# cgroups), podman-compose to run the compose files, docker-compose to validate them;
 	# the image takes bash, busybox, iptables, nftables, qrencode and curl from this host
 	runc podman-compose docker-compose qrencode
+	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator
+	nodejs openssl
 )
+# npm comes with some nodejs builds; Debian ships it apart.
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
+
+# hack/manifest-check's npm packages (kubernetes-models, js-yaml), as package-lock.json pins
+# them: after the apt packages, from the npm registry, only when missing.
+npm_deps() {
+	local dir
+	[ "${1:-}" = --deb ] && return 0
+	dir=$(cd "$(dirname "$0")/manifest-check" && pwd)
+	[ -d "$dir/node_modules/kubernetes-models" ] && [ -d "$dir/node_modules/js-yaml" ] && return 0
+	echo "deps.sh: npm ci in $dir" >&2
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
+		{ echo "deps.sh: npm ci in $dir failed: the npm registry must be reachable" >&2; return 1; }
+}
 
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then npm_deps "$@"; exit; fi
 
 how="apt-get install --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
@@ -55,3 +71,4 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${m
 	echo "deps.sh: apt-get could not install: ${missing[*]}. Make Debian's archive reachable (see /etc/apt/sources.list), then run 'make deps' again, or: $how" >&2
 	exit 1
 fi
+npm_deps "$@"

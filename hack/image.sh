@@ -11,8 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-version=$(sed -n 's/^#define PODWIRE_VERSION "\(.*\)"$/\1/p' cli/subcommands.h)
-[ -n "$version" ] || { echo "image.sh: cli/subcommands.h: no PODWIRE_VERSION" >&2; exit 1; }
+version=$(sed -n 's/^#define PODWIRE_VERSION "\(.*\)"$/\1/p' lib/version.h)
+[ -n "$version" ] || { echo "image.sh: lib/version.h: no PODWIRE_VERSION" >&2; exit 1; }
 tag=podwire:$version
 podman=(podman)
 

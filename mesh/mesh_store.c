@@ -17,13 +17,15 @@ void mesh_store_args_default(struct mesh_store_args *a)
 	a->location = MESH_STORE_DEFAULT_DIR;
 	a->dir = NULL;
 	a->etcd = NULL;
+	a->kubeconfig = NULL;
+	a->kube_location[0] = '\0';
 }
 
 int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *value)
 {
 	if (!strcmp(opt, "--store")) {
-		if (strcmp(value, "file") && strcmp(value, "etcd")) {
-			log_err("--store: '%s' is not file or etcd", value);
+		if (strcmp(value, "file") && strcmp(value, "etcd") && strcmp(value, "kubernetes")) {
+			log_err("--store: '%s' is not file, etcd or kubernetes", value);
 			return -EINVAL;
 		}
 		a->backend = value;
@@ -32,14 +34,41 @@ int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *va
 	} else if (!strcmp(opt, "--etcd-endpoints")) {
 		a->backend = "etcd";
 		a->etcd = value;
+	} else if (!strcmp(opt, "--kubeconfig")) {
+		/* ';' separates the fields of the Kubernetes store's location. */
+		if (strchr(value, ';')) {
+			log_err("--kubeconfig: '%s': a path with ';' is not supported", value);
+			return -EINVAL;
+		}
+		a->backend = "kubernetes";
+		a->kubeconfig = value;
 	} else {
 		log_err("%s: not a store option", opt);
 		return -EINVAL;
 	}
 	if (!strcmp(a->backend, "etcd"))
 		a->location = a->etcd ? a->etcd : MESH_STORE_DEFAULT_ETCD;
+	else if (!strcmp(a->backend, "kubernetes"))
+		a->location = a->kube_location;
 	else
 		a->location = a->dir ? a->dir : MESH_STORE_DEFAULT_DIR;
+	return 0;
+}
+
+int mesh_store_node(struct mesh_store_args *a, const char *node)
+{
+	int n;
+
+	if (strcmp(a->backend, "kubernetes"))
+		return 0;
+	n = snprintf(a->kube_location, sizeof(a->kube_location), "node=%s%s%s", node,
+		     a->kubeconfig ? ";kubeconfig=" : "", a->kubeconfig ? a->kubeconfig : "");
+	if (n < 0 || (size_t)n >= sizeof(a->kube_location)) {
+		log_err("--kubeconfig: '%s': path too long", a->kubeconfig ? a->kubeconfig : "");
+		a->kube_location[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	a->location = a->kube_location;
 	return 0;
 }
 
@@ -59,7 +88,13 @@ int mesh_store_arg(struct mesh_store_args *a, int argc, char *argv[], int *i)
 
 int mesh_store_open(const struct mesh_store_args *a, struct store **s)
 {
-	int ret = store_open(s, a->backend, a->location, 0);
+	int ret;
+
+	if (!*a->location) {
+		fprintf(stderr, "%s: store %s: needs the node it runs for (podwired --name)\n", log_prog(), a->backend);
+		return -EINVAL;
+	}
+	ret = store_open(s, a->backend, a->location, 0);
 
 	if (ret)
 		fprintf(stderr, "%s: store %s %s: %s%s\n", log_prog(), a->backend, a->location, strerror(-ret),

@@ -1,6 +1,6 @@
 /* mesh_store.h — how podwired and the mesh subcommands of podwirectl (status, peer) find
  * the store: one parser for the same options and defaults (--store, --store-dir,
- * --etcd-endpoints), so both programs read the same words the same way. */
+ * --etcd-endpoints, --kubeconfig), so both programs read the same words the same way. */
 #ifndef PODWIRE_MESH_MESH_STORE_H
 #define PODWIRE_MESH_MESH_STORE_H
 
@@ -9,22 +9,30 @@
 #include "mesh/store.h"
 
 struct mesh_store_args {
-	const char *backend;	/* "file" or "etcd" */
-	const char *location;	/* the directory or the etcd URLs, following the options */
+	const char *backend;	/* "file", "etcd" or "kubernetes" */
+	const char *location;	/* the directory, the etcd URLs or kube_location, following the options */
 	const char *dir;	/* --store-dir as given, or NULL */
 	const char *etcd;	/* --etcd-endpoints as given, or NULL */
+	const char *kubeconfig;	/* --kubeconfig as given, or NULL (the pod's service account) */
+	/* The Kubernetes store writes only the Node it runs on: "node=NAME[;kubeconfig=FILE]",
+	 * once mesh_store_node() has named it; empty until then. */
+	char kube_location[4096];
 };
 
 void mesh_store_args_default(struct mesh_store_args *a);
-/* Apply store option @opt ("--store", "--store-dir" or "--etcd-endpoints") with @value.
- * The order of the options does not matter: --etcd-endpoints implies --store etcd, and the
- * location is the directory for the file store and the URLs for etcd. 0, or -EINVAL after
- * logging why the value is refused. */
+/* Apply store option @opt ("--store", "--store-dir", "--etcd-endpoints" or "--kubeconfig")
+ * with @value. The order of the options does not matter: --etcd-endpoints implies --store
+ * etcd, --kubeconfig --store kubernetes, and the location is the directory for the file
+ * store, the URLs for etcd. 0, or -EINVAL after logging why the value is refused. */
 int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *value);
+/* The node whose records the Kubernetes store keeps (podwired's --name): sets the location
+ * of that store. 0, or -ENAMETOOLONG. Nothing to do for the other backends. */
+int mesh_store_node(struct mesh_store_args *a, const char *node);
 /* If argv[*i] is a store option, consume it (and its value) and return 1; 0 if it is not
  * one; -1 after printing an error. */
 int mesh_store_arg(struct mesh_store_args *a, int argc, char *argv[], int *i);
-/* Open it, printing "PROG: store ...: reason" on failure. */
+/* Open it, printing "PROG: store ...: reason" on failure (the Kubernetes store only once a
+ * node is named). */
 int mesh_store_open(const struct mesh_store_args *a, struct store **s);
 
 #endif

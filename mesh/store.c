@@ -12,6 +12,8 @@ int store_open(struct store **s, const char *backend, const char *location, int 
 		return store_file_open(s, location);
 	if (!strcmp(backend, "etcd"))
 		return store_etcd_open(s, location, lease_ttl);
+	if (!strcmp(backend, "kubernetes"))
+		return store_kubernetes_open(s, location);
 	return -EPROTONOSUPPORT;
 }
 

@@ -3,7 +3,8 @@
  * One small interface, several backends, like wireguard-tools' ipc.c picks netlink or UAPI:
  * "file" (a directory on shared storage, one peers.conf-style file per node, flock for
  * writes, inotify for watching; store_file.c) and "etcd" (etcd v3 through its JSON gateway;
- * store_etcd.c). The store is a key/value map with string keys:
+ * store_etcd.c), and "kubernetes" (annotations on the Node objects; store_kubernetes.c).
+ * The store is a key/value map with string keys:
  *   nodes/NAME   a node record (node.h)
  *   alloc/BLOCK  which node owns a pod CIDR block (cidr.h)
  * Values are text. Every call returns 0 or -errno; -ECANCELED from store_cas() means
@@ -46,6 +47,10 @@ struct store_ops {
 	/* Keep the lease of leased keys alive. */
 	int (*heartbeat)(struct store *s);
 	void (*close)(struct store *s);
+	/* Optional, NULL when the backend has no say: the pod CIDRs the cluster itself assigned
+	 * to node @name, comma-separated into @out ("" when none). The Kubernetes store answers
+	 * from Node.spec.podCIDRs (kube-controller-manager --allocate-node-cidrs). */
+	int (*assigned_pod_cidrs)(struct store *s, const char *name, char *out, size_t len);
 };
 
 struct store {
@@ -57,6 +62,9 @@ struct store {
 int store_open(struct store **s, const char *backend, const char *location, int lease_ttl);
 int store_file_open(struct store **s, const char *dir);
 int store_etcd_open(struct store **s, const char *endpoints, int lease_ttl);
+/* "kubernetes": @location is "node=NAME" for the in-cluster configuration, or
+ * "node=NAME;kubeconfig=PATH" (store_kubernetes.c). */
+int store_kubernetes_open(struct store **s, const char *location);
 
 static inline int store_list(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n)
 {

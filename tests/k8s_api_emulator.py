@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""k8s_api_emulator.py — an EMULATOR of the few Kubernetes API server calls podwired makes.
+
+No kube-apiserver can run on this machine, so the Kubernetes store is tested against this
+emulator (tests/integration/k8s_api_store.sh); the proof against a real API server is
+hack/kind-e2e.sh. It is not a Kubernetes API server: it implements exactly
+
+  GET   /api/v1/nodes                      NodeList with metadata.resourceVersion
+  GET   /api/v1/nodes?watch=1&resourceVersion=RV[&allowWatchBookmarks=true][&timeoutSeconds=N]
+                                           a chunked stream of watch events after RV, one JSON
+                                           object per line; BOOKMARK events every second when
+                                           asked; an expired RV (older than the last
+                                           compaction) gets an ERROR event with code 410 (Gone),
+                                           as kube-apiserver sends it
+  GET   /api/v1/nodes/NAME                 one Node, 404 Status if absent
+  PATCH /api/v1/nodes/NAME                 JSON merge patch (application/merge-patch+json,
+                                           RFC 7386); a metadata.resourceVersion in the patch
+                                           that is not the Node's gets 409 Conflict
+  any of them without "Authorization: Bearer T" for a T listed in the --tokens file (read
+  at every request, so a test rotates tokens by rewriting it) gets 401 Unauthorized.
+
+resourceVersion is one counter for all objects, as etcd's revision behind the real server.
+Test-only control endpoints (no authentication, under /emulator/):
+  POST   /emulator/nodes                   create a Node from the JSON body (ADDED event), or
+                                           merge the body into an existing one (MODIFIED)
+  DELETE /emulator/nodes/NAME              delete it (DELETED event)
+  POST   /emulator/status/NAME             a kubelet-like status update (MODIFIED event
+                                           that touches nothing podwire reads)
+  POST   /emulator/annotate/NAME           merge the body into the Node's annotations as
+                                           another writer would (MODIFIED event)
+  POST   /emulator/conflict/NAME?count=N   the next N PATCHes of NAME race with another
+                                           writer: the Node changes just before, so they
+                                           get 409 if they carry the resourceVersion
+  POST   /emulator/compact                 the revision moves on (as when other resources
+                                           change) and all events so far are forgotten; every
+                                           watch ends, and one resuming from before gets 410
+State is saved to --state after each change and loaded at start, so a test can stop the
+emulator (API unreachable) and start it again. Every request is appended to --log as
+"METHOD PATH STATUS token=N" (N: the line of the tokens file that matched, or "bad").
+"""
+import argparse
+import copy
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class State:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Condition()
+        self.rv = 1
+        self.nodes = {}
+        self.events = []  # (rv, type, object)
+        self.compacted = 0  # events with rv <= this are gone
+        self.generation = 0  # bumped by compact: open watches end
+        self.conflicts = {}
+        if path and os.path.exists(path):
+            with open(path) as f:
+                saved = json.load(f)
+            self.rv = saved["rv"]
+            self.nodes = saved["nodes"]
+            # A restarted server has no history: resuming from before now means relisting.
+            self.compacted = self.rv
+
+    def save(self):
+        if not self.path:
+            return
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"rv": self.rv, "nodes": self.nodes}, f)
+        os.replace(tmp, self.path)
+
+    def change(self, kind, node):
+        """Under the lock: give @node a new resourceVersion and record the event."""
+        self.rv += 1
+        node["metadata"]["resourceVersion"] = str(self.rv)
+        if kind == "DELETED":
+            self.nodes.pop(node["metadata"]["name"], None)
+        else:
+            self.nodes[node["metadata"]["name"]] = node
+        self.events.append((self.rv, kind, copy.deepcopy(node)))
+        self.save()
+        self.lock.notify_all()
+
+
+def merge_patch(target, patch):
+    """RFC 7386."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if not isinstance(target, dict):
+        target = {}
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        else:
+            target[k] = merge_patch(target.get(k), v)
+    return target
+
+
+def status(code, reason, message):
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+
+
+def make_handler(st, tokens_file, log_file):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def record(self, code):
+            with open(log_file, "a") as f:
+                f.write(f"{self.command} {self.path} {code} token={self.token_id}\n")
+
+        def send_json(self, code, obj):
+            body = (json.dumps(obj) + "\n").encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.record(code)
+
+        def body(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(n) if n else b""
+
+        def authenticate(self):
+            self.token_id = "none"
+            auth = self.headers.get("Authorization", "")
+            with open(tokens_file) as f:
+                accepted = [l.strip() for l in f if l.strip()]
+            if auth.startswith("Bearer "):
+                tok = auth[7:]
+                self.token_id = "bad"
+                for i, a in enumerate(accepted):
+                    if tok == a:
+                        self.token_id = str(i + 1)
+                        return True
+            self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+            return False
+
+        def route(self):
+            u = urllib.parse.urlsplit(self.path)
+            return u.path.rstrip("/"), urllib.parse.parse_qs(u.query)
+
+        def do_GET(self):
+            path, q = self.route()
+            self.token_id = "-"
+            if path == "/emulator/state":
+                with st.lock:
+                    return self.send_json(200, {"rv": st.rv, "nodes": st.nodes})
+            if not self.authenticate():
+                return
+            if path == "/api/v1/nodes":
+                if q.get("watch", ["0"])[0] in ("1", "true"):
+                    return self.watch(q)
+                with st.lock:
+                    items = [copy.deepcopy(st.nodes[n]) for n in sorted(st.nodes)]
+                    return self.send_json(200, {"kind": "NodeList", "apiVersion": "v1",
+                                                "metadata": {"resourceVersion": str(st.rv)}, "items": items})
+            if path.startswith("/api/v1/nodes/"):
+                name = path[len("/api/v1/nodes/"):]
+                with st.lock:
+                    node = copy.deepcopy(st.nodes.get(name))
+                if node is None:
+                    return self.send_json(404, status(404, "NotFound", f'nodes "{name}" not found'))
+                return self.send_json(200, node)
+            self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
+
+        def chunk(self, obj):
+            data = (json.dumps(obj) + "\n").encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+
+        def watch(self, q):
+            since = int(q.get("resourceVersion", ["0"])[0] or 0)
+            bookmarks = q.get("allowWatchBookmarks", ["false"])[0] == "true"
+            deadline = time.monotonic() + int(q.get("timeoutSeconds", ["1800"])[0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.record(200)
+            try:
+                with st.lock:
+                    gen = st.generation
+                    if since and since < st.compacted:
+                        self.chunk({"type": "ERROR", "object": status(
+                            410, "Expired", f"too old resource version: {since} ({st.compacted})")})
+                        self.wfile.write(b"0\r\n\r\n")
+                        return
+                sent = since
+                last_bookmark = time.monotonic()
+                while time.monotonic() < deadline:
+                    with st.lock:
+                        if st.generation != gen:
+                            break
+                        pending = [e for e in st.events if e[0] > sent]
+                        if not pending:
+                            st.lock.wait(0.2)
+                            # Compacted meanwhile: this watch ends without a word of the
+                            # new revision, so that resuming it hits the compaction.
+                            if st.generation != gen:
+                                break
+                            pending = [e for e in st.events if e[0] > sent]
+                        cur = st.rv
+                    for rv, kind, obj in pending:
+                        self.chunk({"type": kind, "object": obj})
+                        sent = rv
+                    if bookmarks and time.monotonic() - last_bookmark >= 1:
+                        self.chunk({"type": "BOOKMARK", "object": {"kind": "Node", "apiVersion": "v1",
+                                                                   "metadata": {"resourceVersion": str(cur)}}})
+                        sent = max(sent, cur)
+                        last_bookmark = time.monotonic()
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+                pass
+            self.close_connection = True
+
+        def do_PATCH(self):
+            path, q = self.route()
+            if not self.authenticate():
+                return
+            if not path.startswith("/api/v1/nodes/"):
+                return self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
+            name = path[len("/api/v1/nodes/"):]
+            if self.headers.get("Content-Type") != "application/merge-patch+json":
+                self.body()
+                return self.send_json(415, status(415, "UnsupportedMediaType", "only merge patches"))
+            try:
+                patch = json.loads(self.body())
+            except ValueError as e:
+                return self.send_json(400, status(400, "BadRequest", str(e)))
+            with st.lock:
+                node = st.nodes.get(name)
+                if node is None:
+                    return self.send_json(404, status(404, "NotFound", f'nodes "{name}" not found'))
+                if st.conflicts.get(name, 0) > 0:  # another writer got there first
+                    st.conflicts[name] -= 1
+                    node = copy.deepcopy(node)
+                    anns = node["metadata"].setdefault("annotations", {})
+                    anns["example.com/other-writer"] = str(int(anns.get("example.com/other-writer", "0")) + 1)
+                    st.change("MODIFIED", node)
+                    node = st.nodes[name]
+                want = (patch.get("metadata") or {}).get("resourceVersion")
+                if want is not None and want != node["metadata"]["resourceVersion"]:
+                    return self.send_json(409, status(
+                        409, "Conflict", f'Operation cannot be fulfilled on nodes "{name}": the object has been '
+                        'modified; please apply your changes to the latest version and try again'))
+                new = merge_patch(copy.deepcopy(node), patch)
+                new["metadata"]["name"] = name
+                st.change("MODIFIED", new)
+                return self.send_json(200, copy.deepcopy(new))
+
+        def do_POST(self):
+            path, q = self.route()
+            self.token_id = "-"
+            body = self.body()
+            with st.lock:
+                if path == "/emulator/nodes":
+                    node = json.loads(body)
+                    name = node["metadata"]["name"]
+                    if name in st.nodes:  # an update, as the node controller patches spec.podCIDRs
+                        node = merge_patch(copy.deepcopy(st.nodes[name]), node)
+                    node.setdefault("kind", "Node")
+                    node.setdefault("apiVersion", "v1")
+                    node.setdefault("metadata", {}).setdefault("annotations", {})
+                    node.setdefault("spec", {})
+                    node.setdefault("status", {"conditions": []})
+                    kind = "MODIFIED" if node["metadata"]["name"] in st.nodes else "ADDED"
+                    st.change(kind, node)
+                    return self.send_json(201, node)
+                if path.startswith("/emulator/status/") and path[17:] in st.nodes:
+                    node = copy.deepcopy(st.nodes[path[17:]])
+                    node["status"]["heartbeat"] = str(time.time())
+                    st.change("MODIFIED", node)
+                    return self.send_json(200, node)
+                if path.startswith("/emulator/annotate/") and path[19:] in st.nodes:
+                    node = copy.deepcopy(st.nodes[path[19:]])
+                    node["metadata"] = merge_patch(node["metadata"], {"annotations": json.loads(body)})
+                    st.change("MODIFIED", node)
+                    return self.send_json(200, node)
+                if path.startswith("/emulator/conflict/"):
+                    st.conflicts[path[19:]] = int(q.get("count", ["1"])[0])
+                    return self.send_json(200, {})
+                if path == "/emulator/compact":
+                    # Other resources changed meanwhile (the revision is shared by all of
+                    # them), then history was compacted: no Node watch can resume.
+                    st.rv += 1
+                    st.save()
+                    st.events.clear()
+                    st.compacted = st.rv
+                    st.generation += 1
+                    st.lock.notify_all()
+                    return self.send_json(200, {"compacted": st.rv})
+            self.send_json(404, status(404, "NotFound", path))
+
+        def do_DELETE(self):
+            path, q = self.route()
+            self.token_id = "-"
+            with st.lock:
+                if path.startswith("/emulator/nodes/") and path[16:] in st.nodes:
+                    node = copy.deepcopy(st.nodes[path[16:]])
+                    st.change("DELETED", node)
+                    return self.send_json(200, node)
+            self.send_json(404, status(404, "NotFound", path))
+
+    return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--listen", required=True, help="ADDR:PORT")
+    ap.add_argument("--cert", help="server certificate (PEM); without it: plain http")
+    ap.add_argument("--key", help="its key")
+    ap.add_argument("--tokens", required=True, help="file of accepted bearer tokens, one a line")
+    ap.add_argument("--state", help="JSON file the state is saved to and loaded from")
+    ap.add_argument("--log", required=True, help="request log")
+    a = ap.parse_args()
+    host, port = a.listen.rsplit(":", 1)
+    st = State(a.state)
+    srv = ThreadingHTTPServer((host, int(port)), make_handler(st, a.tokens, a.log))
+    srv.daemon_threads = True
+    if a.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    print(f"k8s API emulator on {'https' if a.cert else 'http'}://{a.listen}", flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
