@@ -113,7 +113,8 @@ fuzz: deps
 deps:
 	@hack/deps.sh
 
-check: deps
+check:
+	@hack/deps.sh --check
 	$(MAKE) all
 	$(MAKE) asan
 	tests/run

@@ -1,8 +1,9 @@
 #!/bin/bash
-# deps.sh [--deb] — install with apt everything podwire's build, tests, benchmarks and demo need
-# on a fresh Debian 12. Idempotent: quiet when everything is there, and `apt-get update`
-# runs only when a package is missing. --deb: only what `make deb` needs (the build and
-# Debian's packaging tools), not the test machinery.
+# deps.sh [--deb|--check] — install with apt everything podwire's build, tests, benchmarks and
+# demo need on a fresh Debian 12. Idempotent: quiet when everything is there, and `apt-get
+# update` runs only when a package is missing. --deb: only what `make deb` needs (the build and
+# Debian's packaging tools), not the test machinery. --check (`make check`): also the npm
+# packages of the manifests' schema check, the one thing that does not come from apt.
 set -euo pipefail
 
 build=(
@@ -39,14 +40,18 @@ fi
 
 # hack/manifest-check's npm packages (kubernetes-models, js-yaml), as package-lock.json pins
 # them: after the apt packages, from the npm registry, only when missing.
+# Only for the tests (--check): `make demo` and the build never need the npm registry. When it
+# cannot be reached, the test that needs these packages says so and is skipped; nothing else is.
 npm_deps() {
 	local dir
-	[ "${1:-}" = --deb ] && return 0
+	[ "${1:-}" = --check ] || return 0
 	dir=$(cd "$(dirname "$0")/manifest-check" && pwd)
 	[ -d "$dir/node_modules/kubernetes-models" ] && [ -d "$dir/node_modules/js-yaml" ] && return 0
 	echo "deps.sh: npm ci in $dir" >&2
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
-		{ echo "deps.sh: npm ci in $dir failed: the npm registry must be reachable" >&2; return 1; }
+		echo "deps.sh: warning: npm ci in $dir failed (is the npm registry reachable over TLS?):" \
+			"integration/k8s_manifests will be skipped" >&2
+	return 0
 }
 
 missing=()
