@@ -7,28 +7,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "datapath/userspace/be.h"
 #include "datapath/userspace/inet_csum.h"
 
 #define TCP_ACK 0x10
 #define TCP_PSH 0x08
 /* Largest IP packet a TUN write carries. */
 #define GRO_MAX_LEN 65535
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 struct tcp_view {
 	int family;
@@ -45,13 +30,13 @@ static bool tcp_candidate(const uint8_t *p, size_t len, struct tcp_view *v)
 	size_t thl;
 
 	if (len >= 20 && p[0] == 0x45) {
-		if (p[9] != IPPROTO_TCP || get16(p + 2) != len || (get16(p + 6) & 0x3fff))
+		if (p[9] != IPPROTO_TCP || be_get16(p + 2) != len || (be_get16(p + 6) & 0x3fff))
 			return false;
 		v->family = AF_INET;
 		v->ip_len = 20;
 		sum = inet_csum_pseudo(AF_INET, p + 12, p + 16, IPPROTO_TCP, (uint32_t)(len - 20));
 	} else if (len >= 40 && p[0] >> 4 == 6) {
-		if (p[6] != IPPROTO_TCP || (size_t)get16(p + 4) + 40 != len)
+		if (p[6] != IPPROTO_TCP || (size_t)be_get16(p + 4) + 40 != len)
 			return false;
 		v->family = AF_INET6;
 		v->ip_len = 40;
@@ -96,7 +81,7 @@ static bool can_join(const struct wg_tun_gro_group *gr, const uint8_t *f, const 
 	} else if (memcmp(f, p, 4) || f[7] != p[7]) {
 		return false; /* traffic class, flow label, hop limit */
 	}
-	if (get32(vp->tcp + 4) != gr->next_seq || memcmp(vf->tcp + 8, vp->tcp + 8, 4) || /* ack */
+	if (be_get32(vp->tcp + 4) != gr->next_seq || memcmp(vf->tcp + 8, vp->tcp + 8, 4) || /* ack */
 	    memcmp(vf->tcp + 14, vp->tcp + 14, 2) ||                                      /* window */
 	    memcmp(vf->tcp + 20, vp->tcp + 20, vf->hdrs - vf->ip_len - 20))               /* options */
 		return false;
@@ -115,7 +100,7 @@ static void new_group(struct wg_tun_gro *g, unsigned int i, const struct tcp_vie
 	*gr = (struct wg_tun_gro_group){ .first = i, .last = i, .count = 1, .tcp = tcp, .closed = !tcp };
 	if (tcp) {
 		gr->mss = gr->payload = v->payload;
-		gr->next_seq = get32(v->tcp + 4) + (uint32_t)v->payload;
+		gr->next_seq = be_get32(v->tcp + 4) + (uint32_t)v->payload;
 		gr->closed = v->tcp[13] & TCP_PSH;
 		gr->family = v->family;
 		gr->ip_len = v->ip_len;
@@ -193,18 +178,18 @@ int wg_tun_gro_build(struct wg_tun_gro *g, unsigned int i, struct virtio_net_hdr
 	tcp = p + v.ip_len;
 	l4_total = v.hdrs - v.ip_len + gr->payload;
 	if (v.family == AF_INET) {
-		put16(p + 2, (uint16_t)(v.hdrs + gr->payload));
-		put16(p + 10, 0);
-		put16(p + 10, (uint16_t)~inet_csum_fold(inet_csum_add(0, p, 20)));
+		be_put16(p + 2, (uint16_t)(v.hdrs + gr->payload));
+		be_put16(p + 10, 0);
+		be_put16(p + 10, (uint16_t)~inet_csum_fold(inet_csum_add(0, p, 20)));
 		sum = inet_csum_pseudo(AF_INET, p + 12, p + 16, IPPROTO_TCP, (uint32_t)l4_total);
 	} else {
-		put16(p + 4, (uint16_t)l4_total);
+		be_put16(p + 4, (uint16_t)l4_total);
 		sum = inet_csum_pseudo(AF_INET6, p + 8, p + 24, IPPROTO_TCP, (uint32_t)l4_total);
 	}
 	if (g->pkts[gr->last].data[v.ip_len + 13] & TCP_PSH)
 		tcp[13] |= TCP_PSH;
 	/* CHECKSUM_PARTIAL: the field holds the pseudo-header sum, the kernel adds the rest. */
-	put16(tcp + 16, inet_csum_fold(sum));
+	be_put16(tcp + 16, inet_csum_fold(sum));
 	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh->gso_type = v.family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
 	vh->hdr_len = htole16((uint16_t)v.hdrs);

@@ -8,33 +8,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "datapath/userspace/be.h"
 #include "datapath/userspace/inet_csum.h"
 
 #define TCP_FIN 0x01
 #define TCP_PSH 0x08
 #define TCP_CWR 0x80
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* The kernel left the checksum at csum_start + csum_offset holding only the pseudo-header
  * sum (CHECKSUM_PARTIAL): sum from csum_start to the end into it. */
@@ -49,7 +28,7 @@ static int finish_checksum(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t
 	/* UDP sends a computed zero as all ones (zero means "no checksum"). */
 	if (c == 0 && le16toh(vh->csum_offset) == 6)
 		c = 0xffff;
-	put16(pkt + at, c);
+	be_put16(pkt + at, c);
 	return 0;
 }
 
@@ -69,16 +48,16 @@ static int parse(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len
 	if (pkt[0] >> 4 == 4) {
 		lo->family = AF_INET;
 		lo->ip_len = (size_t)(pkt[0] & 0xf) * 4;
-		if (lo->ip_len < 20 || lo->ip_len > len || get16(pkt + 2) != len)
+		if (lo->ip_len < 20 || lo->ip_len > len || be_get16(pkt + 2) != len)
 			return -EINVAL;
 		/* A fragment cannot be segmented. */
-		if (get16(pkt + 6) & 0x3fff)
+		if (be_get16(pkt + 6) & 0x3fff)
 			return -EINVAL;
 		lo->proto = pkt[9];
 	} else if (pkt[0] >> 4 == 6) {
 		lo->family = AF_INET6;
 		lo->ip_len = 40;
-		if (len < 40 || (size_t)get16(pkt + 4) + 40 != len)
+		if (len < 40 || (size_t)be_get16(pkt + 4) + 40 != len)
 			return -EINVAL;
 		lo->proto = pkt[6]; /* extension headers are not offered for segmentation */
 	} else {
@@ -120,29 +99,29 @@ static void fix_segment(const struct layout *lo, uint8_t *seg, size_t plen, unsi
 	uint16_t c;
 
 	if (lo->family == AF_INET) {
-		put16(seg + 2, (uint16_t)(lo->hdrs + plen));
-		put16(seg + 4, (uint16_t)(id + i));
-		put16(seg + 10, 0);
-		put16(seg + 10, (uint16_t)~inet_csum_fold(inet_csum_add(0, seg, lo->ip_len)));
+		be_put16(seg + 2, (uint16_t)(lo->hdrs + plen));
+		be_put16(seg + 4, (uint16_t)(id + i));
+		be_put16(seg + 10, 0);
+		be_put16(seg + 10, (uint16_t)~inet_csum_fold(inet_csum_add(0, seg, lo->ip_len)));
 		sum = inet_csum_pseudo(AF_INET, seg + 12, seg + 16, lo->proto, (uint32_t)l4_total);
 	} else {
-		put16(seg + 4, (uint16_t)l4_total);
+		be_put16(seg + 4, (uint16_t)l4_total);
 		sum = inet_csum_pseudo(AF_INET6, seg + 8, seg + 24, lo->proto, (uint32_t)l4_total);
 	}
 	if (lo->proto == IPPROTO_TCP) {
-		put32(l4 + 4, seq + (uint32_t)i * gso_size);
+		be_put32(l4 + 4, seq + (uint32_t)i * gso_size);
 		if (i != n - 1)
 			l4[13] &= (uint8_t)~(TCP_FIN | TCP_PSH); /* only the last segment ends or pushes */
 		if (i != 0)
 			l4[13] &= (uint8_t)~TCP_CWR; /* congestion window reduced: said once */
-		put16(l4 + 16, 0);
+		be_put16(l4 + 16, 0);
 		c = (uint16_t)~inet_csum_fold(inet_csum_add(sum, l4, l4_total));
-		put16(l4 + 16, c);
+		be_put16(l4 + 16, c);
 	} else {
-		put16(l4 + 4, (uint16_t)l4_total);
-		put16(l4 + 6, 0);
+		be_put16(l4 + 4, (uint16_t)l4_total);
+		be_put16(l4 + 6, 0);
 		c = (uint16_t)~inet_csum_fold(inet_csum_add(sum, l4, l4_total));
-		put16(l4 + 6, c ? c : 0xffff);
+		be_put16(l4 + 6, c ? c : 0xffff);
 	}
 }
 
@@ -173,9 +152,9 @@ int wg_tun_gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len, 
 	if (n > max)
 		return -ENOSPC;
 	if (lo.family == AF_INET)
-		id = get16(pkt + 4);
+		id = be_get16(pkt + 4);
 	if (lo.proto == IPPROTO_TCP)
-		seq = get32(pkt + lo.ip_len + 4);
+		seq = be_get32(pkt + lo.ip_len + 4);
 	/* Last to first: segment 0 is cut in place once the others have copied the original
 	 * headers. */
 	for (i = n; i-- > 0;) {
