@@ -51,6 +51,23 @@ ct_setup() {
 	at_exit ct_cleanup
 	netns_add "$HOSTNS"
 	ct_netns_before=$(ls /run/netns)
+	ct_exec_enters
+}
+
+# ct_exec_enters: skip unless `podman exec` runs inside the container. runc's exec joins the
+# container's mount namespace with setns(), and the kernel puts the process at the root of
+# that namespace: under a plain chroot (a root that is not its mount namespace's root, as in
+# a chroot without pivot_root) that is the machine's own root, so exec fails ("chdir to cwd
+# ("/config") ... no such file or directory") or runs the machine's files. The probe writes a
+# token inside a container and reads it back through exec.
+ct_exec_enters() {
+	local token=pw18-$$-$RANDOM got
+	P run -d --no-healthcheck --network none --name pw18-execprobe "$IMAGE" \
+		sh -c "echo $token >/tmp/exec-probe; exec sleep 60" >/dev/null || fail "podman run (exec probe)"
+	wait_until 5 P exec -w / pw18-execprobe test -s /tmp/exec-probe 2>/dev/null
+	got=$(P exec -w / pw18-execprobe cat /tmp/exec-probe 2>/dev/null)
+	P rm -f -t 0 pw18-execprobe >/dev/null 2>&1
+	[ "$got" = "$token" ] || skip "podman exec does not enter the container here: / is not the root of its mount namespace (a chroot without pivot_root?), so runc exec runs in the machine's root"
 }
 
 # ct_network NAME V4SUBNET [V6SUBNET]: a podman bridge network (NAT to the host namespace).
