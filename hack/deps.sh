@@ -18,7 +18,7 @@ pkgs=(
 	"${build[@]}"
 	# tests: real peers, real tools
 	iproute2 iputils-ping wireguard-tools wireguard-go iperf3 tcpdump nftables iptables dnsmasq-base
-	etcd-server etcd-client curl procps psmisc kmod python3 bc strace
+	etcd-server etcd-client curl procps psmisc kmod python3 bc strace libcap2-bin
 	# make fuzz (libFuzzer's runtime)
 	libclang-rt-14-dev
 	# kernel datapath in a VM (hack/vm.sh)

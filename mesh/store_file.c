@@ -183,7 +183,10 @@ static int cmp_kv(const void *a, const void *b)
 	return strcmp(((const struct store_kv *)a)->key, ((const struct store_kv *)b)->key);
 }
 
-static int list_dir(const char *dir, const char *prefix, const char *suffix, struct store_kv **kvs, size_t *n)
+/* @missing_ok: a directory that does not exist lists as empty (a key prefix nobody wrote
+ * yet); otherwise it is an error. */
+static int list_dir(const char *dir, const char *prefix, const char *suffix, bool missing_ok, struct store_kv **kvs,
+		    size_t *n)
 {
 	size_t cap = 0, slen = strlen(suffix);
 	struct store_kv *out = NULL;
@@ -194,7 +197,7 @@ static int list_dir(const char *dir, const char *prefix, const char *suffix, str
 	*kvs = NULL;
 	*n = 0;
 	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT && missing_ok ? 0 : -errno;
 	while ((de = readdir(d))) {
 		size_t nlen = strlen(de->d_name);
 		char path[PATH_MAX], *key;
@@ -252,10 +255,12 @@ static int file_list(struct store *s, const char *prefix, struct store_kv **kvs,
 
 	if (!plen || prefix[plen - 1] != '/' || strchr(prefix, '/') != prefix + plen - 1)
 		return -EINVAL;
+	/* The store directory itself gone (moved away, an unmounted share) is an outage, not a
+	 * mesh without nodes: an empty listing would remove every peer and route. */
 	if (!strcmp(prefix, STORE_NODES_PREFIX))
-		return list_dir(fs->dir, prefix, ".conf", kvs, n);
+		return list_dir(fs->dir, prefix, ".conf", false, kvs, n);
 	snprintf(dir, sizeof(dir), "%s/.podwire/%.*s", fs->dir, (int)(plen - 1), prefix);
-	return list_dir(dir, prefix, "", kvs, n);
+	return list_dir(dir, prefix, "", true, kvs, n);
 }
 
 static int file_put(struct store *s, const char *key, const char *value, bool leased)

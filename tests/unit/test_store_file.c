@@ -94,6 +94,31 @@ static void test_cas(void **state)
 	store_close(s);
 }
 
+/* The store directory moved away (an unmounted share) fails the listing: an empty one would
+ * make podwired remove every peer. A key prefix nobody wrote yet still lists as empty. */
+static void test_list_missing_dir(void **state)
+{
+	struct store *s;
+	struct store_kv *kvs = NULL;
+	char away[80];
+	size_t n = 7;
+
+	assert_int_equal(store_file_open(&s, dir), 0);
+	assert_int_equal(store_put(s, "nodes/a", "[Peer]\n# Name = a\n", false), 0);
+	assert_int_equal(store_list(s, "other/", &kvs, &n), 0);
+	assert_int_equal(n, 0);
+	snprintf(away, sizeof(away), "%s.away", dir);
+	assert_int_equal(rename(dir, away), 0);
+	assert_int_equal(store_list(s, "nodes/", &kvs, &n), -ENOENT);
+	assert_int_equal(n, 0);
+	assert_null(kvs);
+	assert_int_equal(rename(away, dir), 0);
+	assert_int_equal(store_list(s, "nodes/", &kvs, &n), 0);
+	assert_int_equal(n, 1);
+	store_kvs_free(kvs, n);
+	store_close(s);
+}
+
 /* Many processes claiming the same key: exactly one wins (flock serialises them). */
 static void test_cas_race(void **state)
 {
@@ -149,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kv),
 		cmocka_unit_test(test_cas),
+		cmocka_unit_test(test_list_missing_dir),
 		cmocka_unit_test(test_cas_race),
 		cmocka_unit_test(test_wg_accepts_record),
 	};

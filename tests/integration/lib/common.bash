@@ -271,6 +271,7 @@ ns_ping() {
 NODES=()
 ETCD_PID=
 STORE_ARGS=()
+DAEMON_WRAP=()	# a command that daemon_start runs podwired through (e.g. capsh dropping capabilities)
 
 cluster_init() {
 	require_root
@@ -295,7 +296,7 @@ node_ns() {
 daemon_start() {
 	local i=$1; shift
 	mkdir -p "$W/n$i"
-	ip netns exec "pn-$T-n$i" "$B/podwired" --name "n$i" -i "pn${T}w$i" "${STORE_ARGS[@]}" \
+	ip netns exec "pn-$T-n$i" ${DAEMON_WRAP[@]+"${DAEMON_WRAP[@]}"} "$B/podwired" --name "n$i" -i "pn${T}w$i" "${STORE_ARGS[@]}" \
 		--state-dir "$W/n$i" --endpoint "${PN_ENDPOINT_HOST:-192.168.$NET.$i}:51820" \
 		--metrics 127.0.0.1:9586 --resync 5 --heartbeat 10 --log-level "${PN_LOG_LEVEL:-info}" "$@" \
 		>>"$W/n$i.log" 2>&1 &
