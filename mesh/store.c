@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/node.h"
+
+/* Every record a node writes must be one that every store lists. */
+_Static_assert(NODE_RECORD_MAX <= STORE_VALUE_MAX, "a node record must fit the store's value bound");
+
 int store_open(struct store **s, const char *backend, const char *location, int lease_ttl)
 {
 	*s = NULL;

@@ -18,6 +18,13 @@
 #define STORE_NODES_PREFIX "nodes/"
 #define STORE_ALLOC_PREFIX "alloc/"
 #define STORE_KEY_MAX 256 /* with the NUL */
+/* Bounds on what a listing holds, so that one writer cannot make every node read or keep
+ * unbounded data: a value larger than STORE_VALUE_MAX is skipped, with a log line naming
+ * its key, and the others are listed; a listing larger than STORE_LIST_MAX in all (keys,
+ * values and their bookkeeping) fails with -EFBIG, and the daemon keeps the mesh it last
+ * applied. A node record (node.h NODE_RECORD_MAX) always fits in STORE_VALUE_MAX. */
+#define STORE_VALUE_MAX (64U << 10)
+#define STORE_LIST_MAX (256U << 20)
 
 struct store_kv {
 	char *key;
