@@ -348,6 +348,8 @@ static int file_put(struct store *s, const char *key, const char *value, bool le
 
 	if (ret)
 		return ret;
+	if (strlen(value) > STORE_VALUE_MAX) /* no other node would list it */
+		return -EFBIG;
 	ret = ensure_parent(path);
 	if (ret)
 		return ret;
@@ -384,6 +386,8 @@ static int file_cas(struct store *s, const char *key, const char *expect, const 
 
 	if (ret)
 		return ret;
+	if (value && strlen(value) > STORE_VALUE_MAX)
+		return -EFBIG;
 	ret = ensure_parent(path);
 	if (ret)
 		return ret;
