@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "daemon/cniconf.h"
+#include "daemon/endpoint_cache.h"
 #include "daemon/iface.h"
 #include "daemon/metrics.h"
 #include "daemon/reconcile.h"
@@ -37,6 +38,7 @@ struct agent {
 	struct node self;
 	uint8_t private_key[WG_KEY_LEN];
 	struct reconcile_state applied;
+	struct endpoint_cache *endpoints;	/* DNS names in records, resolved in the background */
 	struct metrics metrics;
 	bool metrics_on;
 	bool store_up;
@@ -451,8 +453,10 @@ static int reconcile_pass(struct agent *a)
 	}
 	in = (struct reconcile_input){
 		.current = p.dev, .nodes = p.nodes, .n_nodes = p.n_nodes, .endpoints = p.endpoints,
-		.persistent_keepalive = o->persistent_keepalive, .resolve = reconcile_resolve_default,
+		.persistent_keepalive = o->persistent_keepalive, .resolve = endpoint_cache_resolve,
+		.resolve_ctx = a->endpoints,
 	};
+	endpoint_cache_begin_pass(a->endpoints);
 	ret = reconcile_plan(&in, &a->applied, &update, &counts);
 	if (ret)
 		goto out;
@@ -657,6 +661,7 @@ static void agent_free(struct agent *a)
 	if (a->metrics_on)
 		metrics_stop(&a->metrics);
 	reconcile_state_free(&a->applied);
+	endpoint_cache_free(a->endpoints);
 	node_clear(&a->self);
 	free(a->published);
 	string_set_clear(&a->skips_logged);
@@ -679,12 +684,18 @@ int agent_run(const struct agent_options *o)
 	sfd = signals_fd();
 	if (sfd < 0)
 		return sfd;
+	ret = endpoint_cache_new(&a.endpoints, o->resync_seconds);
+	if (ret) {
+		close(sfd);
+		return ret;
+	}
 	if (o->metrics_listen && strcmp(o->metrics_listen, "off")) {
 		ret = metrics_start(&a.metrics, o->metrics_listen);
 		if (ret) {
 			log_err("metrics: cannot listen on %s: %s", o->metrics_listen, strerror(-ret));
 			close(sfd);
 			metrics_stop(&a.metrics);
+			endpoint_cache_free(a.endpoints);
 			return ret;
 		}
 	}
