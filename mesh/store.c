@@ -49,3 +49,24 @@ bool store_key_valid(const char *key)
 			return false;
 	return true;
 }
+
+char **store_skips_slot(struct store_skips *skips, const char *prefix)
+{
+	for (size_t i = 0; i < STORE_SKIPS_PREFIXES; i++)
+		if (!strcmp(skips[i].prefix, prefix))
+			return &skips[i].lines;
+	for (size_t i = 0; i < STORE_SKIPS_PREFIXES; i++)
+		if (!skips[i].prefix[0] && strlen(prefix) < sizeof(skips[i].prefix)) {
+			strcpy(skips[i].prefix, prefix);
+			return &skips[i].lines;
+		}
+	return &skips[0].lines;
+}
+
+void store_skips_free(struct store_skips *skips)
+{
+	for (size_t i = 0; i < STORE_SKIPS_PREFIXES; i++) {
+		free(skips[i].lines);
+		skips[i].lines = NULL;
+	}
+}

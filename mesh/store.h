@@ -99,6 +99,17 @@ static inline void store_close(struct store *s)
 		s->ops->close(s);
 }
 void store_kvs_free(struct store_kv *kvs, size_t n);
+/* What the last listing of a prefix skipped, kept by the backends so that each skipped
+ * file or key is logged once while it stays, not at every listing. */
+#define STORE_SKIPS_PREFIXES 4
+struct store_skips {
+	char prefix[32];
+	char *lines;
+};
+/* The lines slot of @prefix in @skips (STORE_SKIPS_PREFIXES of them): its own, a free one,
+ * or else the first. */
+char **store_skips_slot(struct store_skips *skips, const char *prefix);
+void store_skips_free(struct store_skips *skips);
 /* Is @key usable: printable ASCII without "..", spaces or leading '/', at most 255 bytes. */
 bool store_key_valid(const char *key);
 

@@ -51,8 +51,8 @@ struct store_etcd {
 	bool watcher_started;
 	atomic_bool stop;
 	atomic_bool watch_broken;
-	/* Keys the last listing skipped, "\nKEY\n" each: logged once while they stay. */
-	char *skips_logged;
+	/* Keys the last listing of each prefix skipped: logged once while they stay. */
+	struct store_skips skips[STORE_SKIPS_PREFIXES];
 };
 
 static struct store_etcd *to_etcd(struct store *s) { return (struct store_etcd *)s; }
@@ -122,7 +122,8 @@ struct listing {
 	const char *prefix;
 	struct store_kv *out;
 	size_t count, cap, total;
-	char *skips;	/* "\nKEY@MOD_REVISION\n" per skipped key: becomes es->skips_logged */
+	char *skips;	/* "\nKEY@MOD_REVISION\n" per skipped key: becomes *logged */
+	char **logged;	/* what the last listing of the prefix skipped */
 };
 
 /* "\nKEY@REV\n": a skipped key is known by its name and the revision of its last change,
@@ -139,7 +140,7 @@ static char *skip_line(const char *key, const cJSON *item)
 
 static bool skipped_before(const struct listing *l, const char *line)
 {
-	return l->es->skips_logged && strstr(l->es->skips_logged, line);
+	return *l->logged && strstr(*l->logged, line);
 }
 
 static void note_skip(struct listing *l, const char *key, const cJSON *item, const char *why)
@@ -326,7 +327,7 @@ static int page_by_key(struct listing *l, const char *from, size_t from_len, con
  * pages make one consistent listing. */
 static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n)
 {
-	struct listing l = { .es = to_etcd(s), .prefix = prefix };
+	struct listing l = { .es = to_etcd(s), .prefix = prefix, .logged = store_skips_slot(to_etcd(s)->skips, prefix) };
 	struct store_etcd *es = l.es;
 	char *end = prefix_end_b64(prefix), *from = strdup(prefix), revision[32] = "";
 	size_t from_len = strlen(prefix);
@@ -377,8 +378,8 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 		free(last);
 	}
 	if (!ret) {
-		free(es->skips_logged);
-		es->skips_logged = l.skips;
+		free(*l.logged);
+		*l.logged = l.skips;
 		*kvs = l.out;
 		*n = l.count;
 	} else {
@@ -679,7 +680,7 @@ static void etcd_close(struct store *s)
 		close(es->pipe[0]);
 	if (es->pipe[1] >= 0)
 		close(es->pipe[1]);
-	free(es->skips_logged);
+	store_skips_free(es->skips);
 	free(es);
 }
 

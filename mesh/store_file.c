@@ -26,8 +26,9 @@ struct store_file {
 	char *dir;
 	int lock_fd;
 	int inotify_fd;
-	/* Files the last listing skipped, "\nNAME: reason\n" each: logged once while they stay. */
-	char *skips_logged;
+	/* Files the last listing of each prefix skipped, "\nNAME: reason\n" each: logged once
+	 * while they stay. */
+	struct store_skips skips[STORE_SKIPS_PREFIXES];
 };
 
 static struct store_file *to_file(struct store *s) { return (struct store_file *)s; }
@@ -224,14 +225,14 @@ static int cmp_kv(const void *a, const void *b)
 }
 
 /* A skipped file is logged when it first shows up, not at every listing. */
-static void note_skip(struct store_file *fs, char **now, const char *name, const char *why)
+static void note_skip(struct store_file *fs, char *const *logged, char **now, const char *name, const char *why)
 {
 	char *line, *grown;
 	size_t have = *now ? strlen(*now) : 0;
 
 	if (asprintf(&line, "\n%s: %s\n", name, why) < 0)
 		return;
-	if (!fs->skips_logged || !strstr(fs->skips_logged, line))
+	if (!*logged || !strstr(*logged, line))
 		log_warn("store file %s/%s skipped: %s", fs->dir, name, why);
 	grown = realloc(*now, have + strlen(line) + 1);
 	if (grown) {
@@ -248,7 +249,7 @@ static int list_dir(struct store_file *fs, const char *dir, const char *prefix, 
 	struct store_kv *out = NULL;
 	struct dirent *de;
 	DIR *d = opendir(dir);
-	char *skips = NULL;
+	char *skips = NULL, **logged = store_skips_slot(fs->skips, prefix);
 	int ret = 0;
 
 	*kvs = NULL;
@@ -276,7 +277,7 @@ static int list_dir(struct store_file *fs, const char *dir, const char *prefix, 
 		}
 		if (ret && ret != -ENOMEM) {
 			/* Not a record, or not one we hold: the others are listed all the same. */
-			note_skip(fs, &skips, de->d_name, why);
+			note_skip(fs, logged, &skips, de->d_name, why);
 			free(key);
 			ret = 0;
 			continue;
@@ -310,8 +311,8 @@ static int list_dir(struct store_file *fs, const char *dir, const char *prefix, 
 	}
 	closedir(d);
 	if (!ret) {
-		free(fs->skips_logged);
-		fs->skips_logged = skips;
+		free(*logged);
+		*logged = skips;
 	} else {
 		free(skips);
 	}
@@ -453,7 +454,7 @@ static void file_close(struct store *s)
 	if (fs->lock_fd >= 0)
 		close(fs->lock_fd);
 	free(fs->dir);
-	free(fs->skips_logged);
+	store_skips_free(fs->skips);
 	free(fs);
 }
 
