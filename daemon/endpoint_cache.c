@@ -140,7 +140,7 @@ static int cmp_entry(const void *key, const void *elem)
 
 static struct entry *find_or_add(struct endpoint_cache *c, const char *endpoint, const char *host, const char *port)
 {
-	struct entry **hit = bsearch(endpoint, c->v, c->n, sizeof(*c->v), cmp_entry), *e, **grown;
+	struct entry **hit = c->n ? bsearch(endpoint, c->v, c->n, sizeof(*c->v), cmp_entry) : NULL, *e, **grown;
 	size_t at = 0;
 
 	if (hit)
