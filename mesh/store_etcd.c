@@ -323,6 +323,47 @@ static int page_by_key(struct listing *l, const char *from, size_t from_len, con
 	return ret;
 }
 
+/* The least key that the last listing skipped and that is not below @from (the bytes
+ * @from_len), or NULL: the page stops before it, so that an oversized value is not asked for
+ * in a page again, and the key itself is looked at alone (page_by_key). Any key here only
+ * splits a page: the listing is the same either way. */
+static char *next_skipped(const struct listing *l, const char *from, size_t from_len)
+{
+	const char *p = *l->logged;
+	char *best = NULL;
+
+	while (p && *p == '\n' && p[1]) {
+		const char *k = p + 1, *eol = strchr(k, '\n'), *at;
+		size_t klen;
+
+		if (!eol)
+			break;
+		at = memrchr(k, '@', (size_t)(eol - k));
+		klen = at ? (size_t)(at - k) : (size_t)(eol - k);
+		p = eol + 1;
+		/* In the byte order of etcd's keys: k >= from, and k < best. */
+		{
+			size_t m = klen < from_len ? klen : from_len;
+			int c = memcmp(k, from, m);
+
+			if (c < 0 || (!c && klen < from_len))
+				continue;
+		}
+		if (best) {
+			size_t blen = strlen(best), m = klen < blen ? klen : blen;
+			int c = memcmp(k, best, m);
+
+			if (c > 0 || (!c && klen >= blen))
+				continue;
+		}
+		free(best);
+		best = strndup(k, klen);
+		if (!best)
+			return NULL;
+	}
+	return best;
+}
+
 /* All keys under @prefix, page by page, at the revision of the first page so that the
  * pages make one consistent listing. */
 static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n)
@@ -339,18 +380,23 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 	if (!end || !from)
 		ret = -ENOMEM;
 	while (!ret && more) {
-		cJSON *req = range_request(from, from_len, end, revision, ETCD_PAGE_KEYS, false), *reply = NULL, *item, *rev;
+		char *stop = next_skipped(&l, from, from_len), *stop_b64 = stop ? b64(stop, strlen(stop)) : NULL;
+		cJSON *req = range_request(from, from_len, stop_b64 ? stop_b64 : end, revision, ETCD_PAGE_KEYS, false);
+		cJSON *reply = NULL, *item, *rev;
 		char *last = NULL;
 		size_t last_len = 0;
 
-		if (!req) {
+		if (!req || (stop && !stop_b64)) {
+			cJSON_Delete(req);
+			free(stop);
+			free(stop_b64);
 			ret = -ENOMEM;
 			break;
 		}
 		ret = etcd_call(&es->client, &es->conn, "/v3/kv/range", req, &reply, ETCD_PAGE_REPLY(ETCD_PAGE_KEYS));
 		cJSON_Delete(req);
 		if (ret == -EMSGSIZE) {
-			ret = page_by_key(&l, from, from_len, end, revision, &last, &last_len, &more);
+			ret = page_by_key(&l, from, from_len, stop_b64 ? stop_b64 : end, revision, &last, &last_len, &more);
 		} else if (!ret) {
 			rev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "header"), "revision");
 			if (!revision[0] && cJSON_IsString(rev) && strlen(rev->valuestring) < sizeof(revision))
@@ -371,10 +417,32 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 			}
 		}
 		cJSON_Delete(reply);
-		if (!ret && last)
+		free(stop_b64);
+		if (!ret && stop && !more) {
+			/* Up to the key skipped last time: that key alone, then on after it. */
+			size_t slen = strlen(stop);
+			char *one_end = NULL, *past = malloc(slen + 1);
+			bool ignored;
+
+			if (past) {
+				memcpy(past, stop, slen);
+				past[slen] = '\0';
+				one_end = b64(past, slen + 1);
+			}
+			free(last);
+			last = NULL;
+			ret = one_end ? page_by_key(&l, stop, slen, one_end, revision, &last, &last_len, &ignored) : -ENOMEM;
+			if (!ret)
+				ret = start_after(&from, &from_len, stop, slen);
+			more = true;
+			free(past);
+			free(one_end);
+		} else if (!ret && last) {
 			ret = start_after(&from, &from_len, last, last_len);
-		else if (!last)
+		} else if (!last) {
 			more = false;
+		}
+		free(stop);
 		free(last);
 	}
 	if (!ret) {
