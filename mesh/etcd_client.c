@@ -323,8 +323,10 @@ static int authenticate(const struct etcd_client *c, struct etcd_conn *conn, siz
 	    strlen(token->valuestring) >= sizeof(conn->token)) {
 		cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "error");
 
-		log_err("etcd: %s: user %s: authentication failed: HTTP %ld%s%s", c->urls[idx], c->user, status,
-			cJSON_IsString(msg) ? ": " : "", cJSON_IsString(msg) ? msg->valuestring : "");
+		/* etcd's own words: JSON, or plain text from its gateway (a client certificate with a
+		 * CommonName is refused there once auth is on). */
+		log_err("etcd: %s: user %s: authentication failed: HTTP %ld: %.200s", c->urls[idx], c->user, status,
+			cJSON_IsString(msg) ? msg->valuestring : r.data ? r.data : "");
 		ret = status == 200 ? -EPROTO : -EACCES;
 		goto out;
 	}
