@@ -183,7 +183,9 @@ static void print_row(const struct node *n, const struct wgpeer *p, bool self, u
 
 static void usage(FILE *f, const char *prog)
 {
-	fprintf(f, "Usage: %s status [-i IFACE] [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n",
+	fprintf(f, "Usage: %s status [-i IFACE] [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
+		   "       [--etcd-cacert FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME]\n"
+		   "       [--etcd-password-file FILE]  (or the password in PODWIRE_ETCD_PASSWORD)\n",
 		prog);
 }
 

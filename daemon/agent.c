@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "daemon/cniconf.h"
+#include "daemon/endpoint_cache.h"
 #include "daemon/iface.h"
 #include "daemon/metrics.h"
 #include "daemon/reconcile.h"
@@ -30,6 +31,12 @@
 #include "lib/log.h"
 
 #define BACKOFF_MAX_SECONDS 10
+/* Store watch events are coalesced: a reconcile follows the first change after
+ * WATCH_SETTLE_SECONDS (a node's record and its claims arrive together), and no sooner than
+ * WATCH_GAP_SECONDS after the last one, so one writer changing its record in a loop costs
+ * every node at most one full reconcile a second, and a change waits at most that long. */
+#define WATCH_SETTLE_SECONDS 0.2
+#define WATCH_GAP_SECONDS 1.0
 
 struct agent {
 	const struct agent_options *o;
@@ -37,6 +44,7 @@ struct agent {
 	struct node self;
 	uint8_t private_key[WG_KEY_LEN];
 	struct reconcile_state applied;
+	struct endpoint_cache *endpoints;	/* DNS names in records, resolved in the background */
 	struct metrics metrics;
 	bool metrics_on;
 	bool store_up;
@@ -451,8 +459,10 @@ static int reconcile_pass(struct agent *a)
 	}
 	in = (struct reconcile_input){
 		.current = p.dev, .nodes = p.nodes, .n_nodes = p.n_nodes, .endpoints = p.endpoints,
-		.persistent_keepalive = o->persistent_keepalive, .resolve = reconcile_resolve_default,
+		.persistent_keepalive = o->persistent_keepalive, .resolve = endpoint_cache_resolve,
+		.resolve_ctx = a->endpoints,
 	};
+	endpoint_cache_begin_pass(a->endpoints);
 	ret = reconcile_plan(&in, &a->applied, &update, &counts);
 	if (ret)
 		goto out;
@@ -657,6 +667,7 @@ static void agent_free(struct agent *a)
 	if (a->metrics_on)
 		metrics_stop(&a->metrics);
 	reconcile_state_free(&a->applied);
+	endpoint_cache_free(a->endpoints);
 	node_clear(&a->self);
 	free(a->published);
 	string_set_clear(&a->skips_logged);
@@ -667,7 +678,7 @@ static void agent_free(struct agent *a)
 int agent_run(const struct agent_options *o)
 {
 	struct agent a = { .o = o };
-	double next_resync, next_heartbeat;
+	double next_resync, next_heartbeat, watch_due = 0, last_pass = 0;
 	bool dirty = true, ready = false;
 	int sfd, ret;
 
@@ -679,12 +690,18 @@ int agent_run(const struct agent_options *o)
 	sfd = signals_fd();
 	if (sfd < 0)
 		return sfd;
+	ret = endpoint_cache_new(&a.endpoints, o->resync_seconds);
+	if (ret) {
+		close(sfd);
+		return ret;
+	}
 	if (o->metrics_listen && strcmp(o->metrics_listen, "off")) {
 		ret = metrics_start(&a.metrics, o->metrics_listen);
 		if (ret) {
 			log_err("metrics: cannot listen on %s: %s", o->metrics_listen, strerror(-ret));
 			close(sfd);
 			metrics_stop(&a.metrics);
+			endpoint_cache_free(a.endpoints);
 			return ret;
 		}
 	}
@@ -701,7 +718,11 @@ int agent_run(const struct agent_options *o)
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN }, { .fd = store_watch_fd(a.store), .events = POLLIN } };
 		double now = monotonic(), wake = next_resync < next_heartbeat ? next_resync : next_heartbeat;
-		int timeout = dirty ? 0 : (wake > now ? (int)((wake - now) * 1000) + 1 : 0);
+		int timeout;
+
+		if (watch_due && watch_due < wake)
+			wake = watch_due;
+		timeout = dirty ? 0 : (wake > now ? (int)((wake - now) * 1000) + 1 : 0);
 
 		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
 			ret = -errno;
@@ -724,8 +745,11 @@ int agent_run(const struct agent_options *o)
 		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
 			/* Broken watch (-EPIPE): the store came back, so look at everything. */
-			if (store_watch_drain(a.store) != 0)
-				dirty = true;
+			if (store_watch_drain(a.store) != 0 && !watch_due) {
+				double settle = monotonic() + WATCH_SETTLE_SECONDS, gap = last_pass + WATCH_GAP_SECONDS;
+
+				watch_due = settle > gap ? settle : gap;
+			}
 		}
 		now = monotonic();
 		if (now >= next_heartbeat) {
@@ -741,8 +765,11 @@ int agent_run(const struct agent_options *o)
 		pthread_mutex_lock(&a.metrics.lock);
 		a.metrics.last_tick = now;
 		pthread_mutex_unlock(&a.metrics.lock);
-		if (dirty || now >= next_resync) {
+		if (dirty || now >= next_resync || (watch_due && now >= watch_due)) {
 			int rret = reconcile_pass(&a);
+
+			watch_due = 0;
+			last_pass = monotonic();
 
 			/* systemd's Type=notify: ready once published and reconciled; a no-op elsewhere. */
 			if (!ready)

@@ -5,8 +5,9 @@
  * Startup: load (or create) the private key, claim a tunnel address and a pod CIDR through
  * the store, create the interface if it is not there (kernel or userspace, link_create()),
  * and publish this node's record. Then an event loop waits on the store's watch, signals
- * and a periodic resync timer, and runs one reconcile per wake-up. SIGTERM/SIGINT leave
- * the interface and routes in place (pods keep working while the daemon restarts); SIGHUP
+ * and a periodic resync timer, and runs one reconcile per wake-up (store changes are
+ * coalesced: 200 ms after the first, at most one a second). SIGTERM/SIGINT leave the
+ * interface and routes in place (pods keep working while the daemon restarts); SIGHUP
  * re-reads the private key (rotation). If the store is unreachable, the last applied mesh
  * stays, the store is retried with exponential backoff, and each change of reachability is
  * logged once. */

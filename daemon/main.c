@@ -31,7 +31,12 @@ static void usage(FILE *f)
 		"                              --cluster-cidr (on, default) or stay not ready (off)\n"
 				"  --store-dir DIR             file store directory (default /var/lib/podwire/store); it must exist\n"
 		"  --store-dir-create          create the store directory if it is missing (a new cluster)\n"
-		"  --etcd-endpoints URLS       etcd client URLs, comma-separated (implies --store etcd)\n"
+		"  --etcd-endpoints URLS       etcd client URLs, comma-separated (implies --store etcd);\n"
+		"                              an http:// URL is logged as a warning: use https://\n"
+		"  --etcd-cacert FILE          CA certificates that sign the etcd members' certificates\n"
+		"  --etcd-cert FILE, --etcd-key FILE  client certificate for etcd --client-cert-auth\n"
+		"  --etcd-user NAME            etcd user (etcd auth enable); its password is read from\n"
+		"  --etcd-password-file FILE   this file, or else the environment variable PODWIRE_ETCD_PASSWORD\n"
 		"  --lease-ttl SECONDS         etcd lease of the node record (default 60, 0: none)\n"
 		"  --cluster-cidr CIDR         pod CIDR pool (default 10.244.0.0/16)\n"
 		"  --block-size LEN            pod CIDR block length (default 24)\n"
@@ -97,7 +102,7 @@ enum {
 	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
-	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE,
+	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE,
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +114,11 @@ static const struct option long_opts[] = {
 	{ "cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR },
 	{ "cni-conf-template", required_argument, NULL, OPT_CNI_CONF_TEMPLATE },
 	{ "etcd-endpoints", required_argument, NULL, OPT_ETCD },
+	{ "etcd-cacert", required_argument, NULL, OPT_ETCD_MORE },
+	{ "etcd-cert", required_argument, NULL, OPT_ETCD_MORE },
+	{ "etcd-key", required_argument, NULL, OPT_ETCD_MORE },
+	{ "etcd-user", required_argument, NULL, OPT_ETCD_MORE },
+	{ "etcd-password-file", required_argument, NULL, OPT_ETCD_MORE },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "pod-cidr-allocation", required_argument, NULL, OPT_POD_ALLOC },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
@@ -193,13 +203,13 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 	static struct mesh_store_args store;
 	bool store_dir_create = false;
 	unsigned long v;
-	int c;
+	int c, idx = 0;
 
 	mesh_store_args_default(&store);
 	/* In a pod (the DaemonSet), the Kubernetes API is the store, as for Kilo and flannel. */
 	if (getenv("KUBERNETES_SERVICE_HOST") && *getenv("KUBERNETES_SERVICE_HOST"))
 		mesh_store_option(&store, "--store", "kubernetes");
-	while ((c = getopt_long(argc, argv, "i:hv", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:hv", long_opts, &idx)) != -1) {
 		switch (c) {
 		case OPT_NAME: o->name = optarg; break;
 		case 'i': o->ifname = optarg; break;
@@ -215,6 +225,14 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			if (mesh_store_option(&store, "--etcd-endpoints", optarg))
 				return -EINVAL;
 			break;
+		case OPT_ETCD_MORE: {
+			char opt[32];
+
+			snprintf(opt, sizeof(opt), "--%s", long_opts[idx].name);
+			if (mesh_store_option(&store, opt, optarg))
+				return -EINVAL;
+			break;
+		}
 		case OPT_KUBECONFIG:
 			if (mesh_store_option(&store, "--kubeconfig", optarg))
 				return -EINVAL;

@@ -19,6 +19,39 @@ void mesh_store_args_default(struct mesh_store_args *a)
 	a->etcd = NULL;
 	a->kubeconfig = NULL;
 	a->kube_location[0] = '\0';
+	a->etcd_cacert = a->etcd_cert = a->etcd_key = a->etcd_user = a->etcd_password_file = NULL;
+	a->etcd_location[0] = '\0';
+}
+
+static const char *const etcd_options[] = {
+	"--etcd-cacert", "--etcd-cert", "--etcd-key", "--etcd-user", "--etcd-password-file",
+};
+
+bool mesh_store_etcd_option(const char *opt)
+{
+	for (size_t i = 0; i < sizeof(etcd_options) / sizeof(etcd_options[0]); i++)
+		if (!strcmp(opt, etcd_options[i]))
+			return true;
+	return false;
+}
+
+/* The etcd location: "URLS;cacert=FILE;..." as etcd_client.h reads it. */
+static int etcd_location(struct mesh_store_args *a)
+{
+	const char *names[] = { "cacert", "cert", "key", "user", "password-file" };
+	const char *values[] = { a->etcd_cacert, a->etcd_cert, a->etcd_key, a->etcd_user, a->etcd_password_file };
+	size_t len = sizeof(a->etcd_location);
+	int n = snprintf(a->etcd_location, len, "%s", a->etcd ? a->etcd : MESH_STORE_DEFAULT_ETCD);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n >= 0 && (size_t)n < len; i++)
+		if (values[i])
+			n += snprintf(a->etcd_location + n, len - n, ";%s=%s", names[i], values[i]);
+	if (n < 0 || (size_t)n >= len) {
+		log_err("--etcd-*: the etcd options are too long");
+		a->etcd_location[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *value)
@@ -32,8 +65,24 @@ int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *va
 	} else if (!strcmp(opt, "--store-dir")) {
 		a->dir = value;
 	} else if (!strcmp(opt, "--etcd-endpoints")) {
+		if (strchr(value, ';')) {
+			log_err("--etcd-endpoints: '%s': URLs are separated by ',', and have no ';'", value);
+			return -EINVAL;
+		}
 		a->backend = "etcd";
 		a->etcd = value;
+	} else if (mesh_store_etcd_option(opt)) {
+		const char **slot[] = { &a->etcd_cacert, &a->etcd_cert, &a->etcd_key, &a->etcd_user, &a->etcd_password_file };
+
+		/* ';' separates the fields of the etcd store's location. */
+		if (!*value || strchr(value, ';')) {
+			log_err("%s: '%s': empty, or has a ';'", opt, value);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < sizeof(etcd_options) / sizeof(etcd_options[0]); i++)
+			if (!strcmp(opt, etcd_options[i]))
+				*slot[i] = value;
+		a->backend = "etcd";
 	} else if (!strcmp(opt, "--kubeconfig")) {
 		/* ';' separates the fields of the Kubernetes store's location. */
 		if (strchr(value, ';')) {
@@ -46,8 +95,11 @@ int mesh_store_option(struct mesh_store_args *a, const char *opt, const char *va
 		log_err("%s: not a store option", opt);
 		return -EINVAL;
 	}
-	if (!strcmp(a->backend, "etcd"))
-		a->location = a->etcd ? a->etcd : MESH_STORE_DEFAULT_ETCD;
+	if (!strcmp(a->backend, "etcd")) {
+		if (etcd_location(a))
+			return -EINVAL;
+		a->location = a->etcd_location;
+	}
 	else if (!strcmp(a->backend, "kubernetes"))
 		a->location = a->kube_location;
 	else
@@ -76,7 +128,8 @@ int mesh_store_arg(struct mesh_store_args *a, int argc, char *argv[], int *i)
 {
 	const char *opt = argv[*i];
 
-	if (strcmp(opt, "--store") && strcmp(opt, "--store-dir") && strcmp(opt, "--etcd-endpoints"))
+	if (strcmp(opt, "--store") && strcmp(opt, "--store-dir") && strcmp(opt, "--etcd-endpoints") &&
+	    !mesh_store_etcd_option(opt))
 		return 0;
 	if (*i + 1 >= argc) {
 		fprintf(stderr, "%s: %s needs a value\n", log_prog(), opt);

@@ -216,6 +216,76 @@ static int parse_pod_cidrs(struct node *n, char *value, char *err, size_t err_le
 	return 0;
 }
 
+/* Observed lines are appended as they come (the array doubles, so n lines cost O(n)) and
+ * their duplicates resolved once at the end (dedupe_observed): node_set_observed() per line
+ * compared each new key with all before it, O(n^2) in a record's lines. */
+static int append_observed(struct node *n, const uint8_t key[WG_KEY_LEN], const char *endpoint)
+{
+	size_t have = n->n_observed;
+
+	if (have >= NODE_MAX_OBSERVED)
+		return -ENOSPC;
+	if (!(have & (have - 1))) { /* 0 or a power of two: full */
+		size_t cap = have < 8 ? 8 : have * 2;
+		struct node_observed *grown = realloc(n->observed, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		n->observed = grown;
+	}
+	memset(&n->observed[have], 0, sizeof(n->observed[have]));
+	memcpy(n->observed[have].public_key, key, WG_KEY_LEN);
+	snprintf(n->observed[have].endpoint, NODE_ENDPOINT_MAX, "%s", endpoint);
+	n->n_observed++;
+	return 0;
+}
+
+static int cmp_observed_index(const void *a, const void *b, void *arg)
+{
+	const struct node_observed *v = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = memcmp(v[i].public_key, v[j].public_key, WG_KEY_LEN);
+
+	return c ? c : (i < j ? -1 : i > j);
+}
+
+/* A key observed twice keeps its first place and its last endpoint, as node_set_observed()
+ * line by line did. O(n log n). */
+static int dedupe_observed(struct node *n)
+{
+	size_t *idx, k = 0;
+	bool *drop;
+
+	if (n->n_observed < 2)
+		return 0;
+	idx = malloc(n->n_observed * sizeof(*idx));
+	drop = calloc(n->n_observed, sizeof(*drop));
+	if (!idx || !drop) {
+		free(idx);
+		free(drop);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n->n_observed; i++)
+		idx[i] = i;
+	qsort_r(idx, n->n_observed, sizeof(*idx), cmp_observed_index, n->observed);
+	for (size_t g = 0; g < n->n_observed;) {
+		size_t e = g + 1;
+
+		while (e < n->n_observed && !memcmp(n->observed[idx[e]].public_key, n->observed[idx[g]].public_key, WG_KEY_LEN))
+			drop[idx[e++]] = true;
+		if (e - g > 1)
+			memcpy(n->observed[idx[g]].endpoint, n->observed[idx[e - 1]].endpoint, NODE_ENDPOINT_MAX);
+		g = e;
+	}
+	for (size_t i = 0; i < n->n_observed; i++)
+		if (!drop[i])
+			n->observed[k++] = n->observed[i];
+	n->n_observed = k;
+	free(idx);
+	free(drop);
+	return 0;
+}
+
 static int parse_observed(struct node *n, char *value, char *err, size_t err_len, unsigned int line)
 {
 	char host[NODE_ENDPOINT_MAX];
@@ -232,9 +302,9 @@ static int parse_observed(struct node *n, char *value, char *err, size_t err_len
 	sp = trim(sp + 1);
 	if (strlen(sp) >= NODE_ENDPOINT_MAX || endpoint_split(sp, host, sizeof(host), &port))
 		return fail(err, err_len, line, "Observed: bad endpoint '%s'", sp);
-	ret = node_set_observed(n, key, sp);
+	ret = append_observed(n, key, sp);
 	if (ret == -ENOSPC)
-		return fail(err, err_len, line, "Observed: too many entries");
+		return fail(err, err_len, line, "Observed: more than %d entries", NODE_MAX_OBSERVED);
 	return ret;
 }
 
@@ -357,7 +427,7 @@ static int decode_lines(struct node *n, char *text, char *err, size_t err_len)
 		return fail(err, err_len, 0, "no PublicKey");
 	if (!n->n_tunnel_ips)
 		return fail(err, err_len, 0, "no '# TunnelIP =' line");
-	return 0;
+	return dedupe_observed(n);
 }
 
 int node_decode(struct node *n, const char *text, size_t len, char *err, size_t err_len)

@@ -18,7 +18,8 @@
 #define NODE_NAME_MAX 64	/* with the NUL */
 #define NODE_MAX_TUNNEL_IPS 2	/* one v4, one v6 */
 #define NODE_MAX_POD_CIDRS 4
-#define NODE_MAX_OBSERVED 4096
+/* Keeps a record within the store's STORE_VALUE_MAX (store.h): NODE_RECORD_MAX is 64 KiB. */
+#define NODE_MAX_OBSERVED 480
 #define NODE_LABELS_MAX 256
 #define NODE_ENDPOINT_MAX 128
 /* A record larger than this is refused: hostile or corrupt (one line per observed peer). */

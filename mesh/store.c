@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/node.h"
+
+/* Every record a node writes must be one that every store lists. */
+_Static_assert(NODE_RECORD_MAX <= STORE_VALUE_MAX, "a node record must fit the store's value bound");
+
 int store_open(struct store **s, const char *backend, const char *location, int lease_ttl)
 {
 	*s = NULL;
@@ -43,4 +48,25 @@ bool store_key_valid(const char *key)
 		      strchr("._-:/", *c)))
 			return false;
 	return true;
+}
+
+char **store_skips_slot(struct store_skips *skips, const char *prefix)
+{
+	for (size_t i = 0; i < STORE_SKIPS_PREFIXES; i++)
+		if (!strcmp(skips[i].prefix, prefix))
+			return &skips[i].lines;
+	for (size_t i = 0; i < STORE_SKIPS_PREFIXES; i++)
+		if (!skips[i].prefix[0] && strlen(prefix) < sizeof(skips[i].prefix)) {
+			strcpy(skips[i].prefix, prefix);
+			return &skips[i].lines;
+		}
+	return &skips[0].lines;
+}
+
+void store_skips_free(struct store_skips *skips)
+{
+	for (size_t i = 0; i < STORE_SKIPS_PREFIXES; i++) {
+		free(skips[i].lines);
+		skips[i].lines = NULL;
+	}
 }

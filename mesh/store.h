@@ -18,6 +18,13 @@
 #define STORE_NODES_PREFIX "nodes/"
 #define STORE_ALLOC_PREFIX "alloc/"
 #define STORE_KEY_MAX 256 /* with the NUL */
+/* Bounds on what a listing holds, so that one writer cannot make every node read or keep
+ * unbounded data: a value larger than STORE_VALUE_MAX is skipped, with a log line naming
+ * its key, and the others are listed; a listing larger than STORE_LIST_MAX in all (keys,
+ * values and their bookkeeping) fails with -EFBIG, and the daemon keeps the mesh it last
+ * applied. A node record (node.h NODE_RECORD_MAX) always fits in STORE_VALUE_MAX. */
+#define STORE_VALUE_MAX (64U << 10)
+#define STORE_LIST_MAX (256U << 20)
 
 struct store_kv {
 	char *key;
@@ -92,6 +99,17 @@ static inline void store_close(struct store *s)
 		s->ops->close(s);
 }
 void store_kvs_free(struct store_kv *kvs, size_t n);
+/* What the last listing of a prefix skipped, kept by the backends so that each skipped
+ * file or key is logged once while it stays, not at every listing. */
+#define STORE_SKIPS_PREFIXES 4
+struct store_skips {
+	char prefix[32];
+	char *lines;
+};
+/* The lines slot of @prefix in @skips (STORE_SKIPS_PREFIXES of them): its own, a free one,
+ * or else the first. */
+char **store_skips_slot(struct store_skips *skips, const char *prefix);
+void store_skips_free(struct store_skips *skips);
 /* Is @key usable: printable ASCII without "..", spaces or leading '/', at most 255 bytes. */
 bool store_key_valid(const char *key);
 

@@ -5,8 +5,11 @@
  * base64 in both directions. Used here: kv/range (prefix = [key, key+1)), kv/put,
  * kv/deleterange, kv/txn (compare-and-swap), lease/grant and lease/keepalive (heartbeats),
  * and watch (a streaming response, one JSON object per event batch). The watch runs in its
- * own thread that only signals a pipe; everything else runs on the caller's thread. */
-#include "mesh/libcurl.h"
+ * own thread that only signals a pipe; everything else runs on the caller's thread. The
+ * members, TLS and authentication are etcd_client.c's. A listing is read in pages of
+ * bounded size; a value over STORE_VALUE_MAX is skipped by name, and not even downloaded
+ * whole. */
+#include "mesh/etcd_client.h"
 #include "mesh/store.h"
 
 #include <errno.h>
@@ -25,15 +28,22 @@
 
 #include "lib/log.h"
 
-/* A reply larger than this is not something this store holds. */
-#define ETCD_REPLY_MAX (64U << 20)
+/* A page of a listing: this many keys at most, so that a reply stays far below what etcd
+ * sends (--max-request-bytes, 1.5 MiB a value by default) times the keys of a large cluster.
+ * The reply of a page may hold at most ETCD_PAGE_REPLY(keys) bytes: every value within
+ * STORE_VALUE_MAX (base64 makes it 4/3) plus the JSON around it. A page that does not fit
+ * is listed again by its keys only and fetched key by key, each within the bound of one
+ * value: an oversized value is skipped by name (and not fetched again while it stays the
+ * same), and every other key is still listed. */
+#define ETCD_PAGE_KEYS 64
+#define ETCD_PAGE_REPLY(keys) ((size_t)(keys) * (STORE_VALUE_MAX / 3 * 4 + 1024) + 4096)
+/* Single-key calls (get, put, txn, lease): one value and their headers. */
+#define ETCD_REPLY_MAX ETCD_PAGE_REPLY(1)
 
 struct store_etcd {
 	struct store base;
-	char **urls;
-	size_t n_urls, current;
-	const struct libcurl *lc;
-	CURL *curl;
+	struct etcd_client client;
+	struct etcd_conn conn;		/* the caller's thread */
 	int lease_ttl;
 	char lease_id[32]; /* "" until granted */
 	int pipe[2];
@@ -41,32 +51,11 @@ struct store_etcd {
 	bool watcher_started;
 	atomic_bool stop;
 	atomic_bool watch_broken;
-};
-
-struct reply {
-	char *data;
-	size_t len;
+	/* Keys the last listing of each prefix skipped: logged once while they stay. */
+	struct store_skips skips[STORE_SKIPS_PREFIXES];
 };
 
 static struct store_etcd *to_etcd(struct store *s) { return (struct store_etcd *)s; }
-
-static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct reply *r = userdata;
-	size_t n = size * nmemb;
-	char *grown;
-
-	if (r->len + n > ETCD_REPLY_MAX)
-		return 0;
-	grown = realloc(r->data, r->len + n + 1);
-	if (!grown)
-		return 0;
-	memcpy(grown + r->len, ptr, n);
-	r->data = grown;
-	r->len += n;
-	r->data[r->len] = '\0';
-	return n;
-}
 
 static char *b64(const char *s, size_t len)
 {
@@ -111,68 +100,9 @@ static char *prefix_end_b64(const char *prefix)
 	return out;
 }
 
-static void setup_common(const struct libcurl *lc, CURL *curl, const char *url, const char *body,
-			 struct curl_slist *hdrs)
-{
-	lc->easy_reset(curl);
-	lc->easy_setopt(curl, CURLOPT_URL, url);
-	lc->easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	lc->easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	lc->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	lc->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1500L);
-	lc->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-}
-
-/* POST @body to @path on the current member; on failure try the next one. The parsed
- * reply is returned in *json. */
 static int call(struct store_etcd *es, const char *path, cJSON *body, cJSON **json)
 {
-	struct curl_slist *hdrs = es->lc->slist_append(NULL, "Content-Type: application/json");
-	char *text = cJSON_PrintUnformatted(body);
-	int ret = -EIO;
-
-	*json = NULL;
-	if (!text || !hdrs) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t tries = 0; tries < es->n_urls; tries++) {
-		struct reply r = { 0 };
-		char url[512];
-		long status = 0;
-		CURLcode rc;
-
-		snprintf(url, sizeof(url), "%s%s", es->urls[es->current], path);
-		setup_common(es->lc, es->curl, url, text, hdrs);
-		es->lc->easy_setopt(es->curl, CURLOPT_TIMEOUT_MS, 5000L);
-		es->lc->easy_setopt(es->curl, CURLOPT_WRITEFUNCTION, collect);
-		es->lc->easy_setopt(es->curl, CURLOPT_WRITEDATA, &r);
-		rc = es->lc->easy_perform(es->curl);
-		es->lc->easy_getinfo(es->curl, CURLINFO_RESPONSE_CODE, &status);
-		if (rc != CURLE_OK) {
-			free(r.data);
-			log_debug("etcd: %s: %s", url, es->lc->easy_strerror(rc));
-			es->current = (es->current + 1) % es->n_urls;
-			ret = -EHOSTUNREACH;
-			continue;
-		}
-		*json = r.data ? cJSON_Parse(r.data) : NULL;
-		if (status != 200 || !*json) {
-			log_debug("etcd: %s: HTTP %ld: %.200s", url, status, r.data ? r.data : "");
-			free(r.data);
-			cJSON_Delete(*json);
-			*json = NULL;
-			ret = -EPROTO;
-			break;
-		}
-		free(r.data);
-		ret = 0;
-		break;
-	}
-out:
-	free(text);
-	es->lc->slist_free_all(hdrs);
-	return ret;
+	return etcd_call(&es->client, &es->conn, path, body, json, ETCD_REPLY_MAX);
 }
 
 static int add_b64(cJSON *obj, const char *name, const char *s)
@@ -186,56 +116,346 @@ static int add_b64(cJSON *obj, const char *name, const char *s)
 	return 0;
 }
 
+/* One listing being gathered. */
+struct listing {
+	struct store_etcd *es;
+	const char *prefix;
+	struct store_kv *out;
+	size_t count, cap, total;
+	char *skips;	/* "\nKEY@MOD_REVISION\n" per skipped key: becomes *logged */
+	char **logged;	/* what the last listing of the prefix skipped */
+};
+
+/* "\nKEY@REV\n": a skipped key is known by its name and the revision of its last change,
+ * so that it is logged once, and not fetched again until it changes. */
+static char *skip_line(const char *key, const cJSON *item)
+{
+	const cJSON *rev = cJSON_GetObjectItemCaseSensitive(item, "mod_revision");
+	char *line;
+
+	if (asprintf(&line, "\n%s@%s\n", key, cJSON_IsString(rev) ? rev->valuestring : "?") < 0)
+		return NULL;
+	return line;
+}
+
+static bool skipped_before(const struct listing *l, const char *line)
+{
+	return *l->logged && strstr(*l->logged, line);
+}
+
+static void note_skip(struct listing *l, const char *key, const cJSON *item, const char *why)
+{
+	size_t have = l->skips ? strlen(l->skips) : 0, add;
+	char *line = skip_line(key, item), *grown;
+
+	if (!line)
+		return;
+	if (!skipped_before(l, line))
+		log_warn("etcd: key %s skipped: %s", key, why);
+	add = strlen(line);
+	grown = realloc(l->skips, have + add + 1);
+	if (grown) {
+		memcpy(grown + have, line, add + 1);
+		l->skips = grown;
+	}
+	free(line);
+}
+
+/* The range request of one page: [@from, @end_b64) at @revision ("" : the newest); without
+ * @end_b64, the one key @from. */
+static cJSON *range_request(const char *from, size_t from_len, const char *end_b64, const char *revision,
+			    size_t limit, bool keys_only)
+{
+	cJSON *req = cJSON_CreateObject();
+	char *from64 = b64(from, from_len);
+
+	if (!req || !from64 || !cJSON_AddStringToObject(req, "key", from64) ||
+	    (end_b64 && !cJSON_AddStringToObject(req, "range_end", end_b64)) ||
+	    (limit && !cJSON_AddNumberToObject(req, "limit", (double)limit)) ||
+	    (revision[0] && !cJSON_AddStringToObject(req, "revision", revision)) ||
+	    (keys_only && !cJSON_AddTrueToObject(req, "keys_only"))) {
+		cJSON_Delete(req);
+		req = NULL;
+	}
+	free(from64);
+	return req;
+}
+
+/* The next page starts right after @key: @key followed by a NUL byte is the least key
+ * greater than it. */
+static int start_after(char **from, size_t *from_len, const char *key, size_t len)
+{
+	char *next = malloc(len + 1);
+
+	if (!next)
+		return -ENOMEM;
+	memcpy(next, key, len);
+	next[len] = '\0';
+	free(*from);
+	*from = next;
+	*from_len = len + 1;
+	return 0;
+}
+
+/* Decode a range reply's key, refusing one that is not a usable store key. */
+static int reply_key(const cJSON *item, char **key, size_t *len)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(item, "key");
+	int ret;
+
+	if (!cJSON_IsString(k) || strlen(k->valuestring) > STORE_KEY_MAX * 2)
+		return -EBADMSG;
+	ret = unb64(k->valuestring, key, len);
+	if (!ret && strlen(*key) != *len) {
+		free(*key);
+		return -EBADMSG;
+	}
+	return ret;
+}
+
+/* Take one key of a range reply into the listing, or skip it by name. */
+static int add_item(struct listing *l, const cJSON *item, const char *key, size_t klen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "value");
+	struct store_kv kv = { 0 };
+	char why[64];
+
+	snprintf(why, sizeof(why), "value larger than %u bytes", STORE_VALUE_MAX);
+	/* An empty value has no "value" member at all in the gateway's JSON. */
+	if (cJSON_IsString(v) && strlen(v->valuestring) > (STORE_VALUE_MAX + 2) / 3 * 4) {
+		note_skip(l, key, item, why);
+		return 0;
+	}
+	if (unb64(cJSON_IsString(v) ? v->valuestring : "", &kv.value, &kv.value_len) < 0) {
+		note_skip(l, key, item, "value is not base64");
+		return 0;
+	}
+	if (kv.value_len > STORE_VALUE_MAX) {
+		note_skip(l, key, item, why);
+		free(kv.value);
+		return 0;
+	}
+	l->total += sizeof(kv) + klen + kv.value_len + 2;
+	if (l->total > STORE_LIST_MAX) {
+		log_err("etcd: the keys under %s hold more than %u bytes in all: not listed, the last applied mesh "
+			"stays", l->prefix, STORE_LIST_MAX);
+		free(kv.value);
+		return -EFBIG;
+	}
+	if (l->count == l->cap) {
+		struct store_kv *grown = realloc(l->out, (l->cap ? l->cap * 2 : 64) * sizeof(*l->out));
+
+		if (!grown) {
+			free(kv.value);
+			return -ENOMEM;
+		}
+		l->out = grown;
+		l->cap = l->cap ? l->cap * 2 : 64;
+	}
+	kv.key = strdup(key);
+	if (!kv.key) {
+		free(kv.value);
+		return -ENOMEM;
+	}
+	l->out[l->count++] = kv;
+	return 0;
+}
+
+/* A page that did not fit holds a value over the bound: list its keys only, and fetch
+ * them one by one, each within the bound of one value. A key already skipped at the same
+ * revision is not fetched again. *@last gets the page's last key. */
+static int page_by_key(struct listing *l, const char *from, size_t from_len, const char *end_b64,
+		       const char *revision, char **last, size_t *last_len, bool *more)
+{
+	struct store_etcd *es = l->es;
+	cJSON *req = range_request(from, from_len, end_b64, revision, ETCD_PAGE_KEYS, true), *keys = NULL, *item;
+	int ret;
+
+	if (!req)
+		return -ENOMEM;
+	ret = etcd_call(&es->client, &es->conn, "/v3/kv/range", req, &keys, ETCD_PAGE_REPLY(1));
+	cJSON_Delete(req);
+	if (ret)
+		return ret;
+	*more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keys, "more"));
+	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(keys, "kvs")) {
+		cJSON *one = NULL, *got;
+		char *key, *line;
+		size_t klen;
+
+		if (reply_key(item, &key, &klen))
+			continue;
+		free(*last);
+		*last = key;
+		*last_len = klen;
+		line = skip_line(key, item);
+		if (line && skipped_before(l, line)) {
+			note_skip(l, key, item, "");
+			free(line);
+			continue;
+		}
+		free(line);
+		req = range_request(key, klen, NULL, revision, 0, false);
+		if (!req) {
+			ret = -ENOMEM;
+			break;
+		}
+		ret = etcd_call(&es->client, &es->conn, "/v3/kv/range", req, &one, ETCD_REPLY_MAX);
+		cJSON_Delete(req);
+		if (ret == -EMSGSIZE) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "value larger than %u bytes", STORE_VALUE_MAX);
+			note_skip(l, key, item, why);
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		got = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(one, "kvs"), 0);
+		if (got)
+			ret = add_item(l, got, key, klen);
+		cJSON_Delete(one);
+		if (ret)
+			break;
+	}
+	cJSON_Delete(keys);
+	return ret;
+}
+
+/* The least key that the last listing skipped and that is not below @from (the bytes
+ * @from_len), or NULL: the page stops before it, so that an oversized value is not asked for
+ * in a page again, and the key itself is looked at alone (page_by_key). Any key here only
+ * splits a page: the listing is the same either way. */
+static char *next_skipped(const struct listing *l, const char *from, size_t from_len)
+{
+	const char *p = *l->logged;
+	char *best = NULL;
+
+	while (p && *p == '\n' && p[1]) {
+		const char *k = p + 1, *eol = strchr(k, '\n'), *at;
+		size_t klen;
+
+		if (!eol)
+			break;
+		at = memrchr(k, '@', (size_t)(eol - k));
+		klen = at ? (size_t)(at - k) : (size_t)(eol - k);
+		p = eol + 1;
+		/* In the byte order of etcd's keys: k >= from, and k < best. */
+		{
+			size_t m = klen < from_len ? klen : from_len;
+			int c = memcmp(k, from, m);
+
+			if (c < 0 || (!c && klen < from_len))
+				continue;
+		}
+		if (best) {
+			size_t blen = strlen(best), m = klen < blen ? klen : blen;
+			int c = memcmp(k, best, m);
+
+			if (c > 0 || (!c && klen >= blen))
+				continue;
+		}
+		free(best);
+		best = strndup(k, klen);
+		if (!best)
+			return NULL;
+	}
+	return best;
+}
+
+/* All keys under @prefix, page by page, at the revision of the first page so that the
+ * pages make one consistent listing. */
 static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n)
 {
-	struct store_etcd *es = to_etcd(s);
-	cJSON *req = cJSON_CreateObject(), *reply = NULL, *arr, *item;
-	struct store_kv *out = NULL;
-	char *end = prefix_end_b64(prefix);
-	size_t count = 0;
-	int ret;
+	struct listing l = { .es = to_etcd(s), .prefix = prefix, .logged = store_skips_slot(to_etcd(s)->skips, prefix) };
+	struct store_etcd *es = l.es;
+	char *end = prefix_end_b64(prefix), *from = strdup(prefix), revision[32] = "";
+	size_t from_len = strlen(prefix);
+	bool more = true;
+	int ret = 0;
 
 	*kvs = NULL;
 	*n = 0;
-	if (!req || !end || add_b64(req, "key", prefix)) {
+	if (!end || !from)
 		ret = -ENOMEM;
-		goto out;
-	}
-	cJSON_AddStringToObject(req, "range_end", end);
-	/* Sorted by key ascending is etcd's default for a range. */
-	ret = call(es, "/v3/kv/range", req, &reply);
-	if (ret)
-		goto out;
-	arr = cJSON_GetObjectItemCaseSensitive(reply, "kvs");
-	out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(*out));
-	if (!out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	cJSON_ArrayForEach(item, arr) {
-		cJSON *k = cJSON_GetObjectItemCaseSensitive(item, "key");
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "value");
+	while (!ret && more) {
+		char *stop = next_skipped(&l, from, from_len), *stop_b64 = stop ? b64(stop, strlen(stop)) : NULL;
+		cJSON *req = range_request(from, from_len, stop_b64 ? stop_b64 : end, revision, ETCD_PAGE_KEYS, false);
+		cJSON *reply = NULL, *item, *rev;
+		char *last = NULL;
+		size_t last_len = 0;
 
-		if (!cJSON_IsString(k))
-			continue;
-		if (unb64(k->valuestring, &out[count].key, NULL) < 0)
-			continue;
-		/* An empty value has no "value" member at all in the gateway's JSON. */
-		if (unb64(cJSON_IsString(v) ? v->valuestring : "", &out[count].value, &out[count].value_len) < 0) {
-			free(out[count].key);
-			out[count].key = NULL;
-			continue;
+		if (!req || (stop && !stop_b64)) {
+			cJSON_Delete(req);
+			free(stop);
+			free(stop_b64);
+			ret = -ENOMEM;
+			break;
 		}
-		count++;
+		ret = etcd_call(&es->client, &es->conn, "/v3/kv/range", req, &reply, ETCD_PAGE_REPLY(ETCD_PAGE_KEYS));
+		cJSON_Delete(req);
+		if (ret == -EMSGSIZE) {
+			ret = page_by_key(&l, from, from_len, stop_b64 ? stop_b64 : end, revision, &last, &last_len, &more);
+		} else if (!ret) {
+			rev = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "header"), "revision");
+			if (!revision[0] && cJSON_IsString(rev) && strlen(rev->valuestring) < sizeof(revision))
+				snprintf(revision, sizeof(revision), "%s", rev->valuestring);
+			more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "more"));
+			cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(reply, "kvs")) {
+				char *key;
+				size_t klen;
+
+				if (reply_key(item, &key, &klen))
+					continue;
+				ret = add_item(&l, item, key, klen);
+				free(last);
+				last = key;
+				last_len = klen;
+				if (ret)
+					break;
+			}
+		}
+		cJSON_Delete(reply);
+		free(stop_b64);
+		if (!ret && stop && !more) {
+			/* Up to the key skipped last time: that key alone, then on after it. */
+			size_t slen = strlen(stop);
+			char *one_end = NULL, *past = malloc(slen + 1);
+			bool ignored;
+
+			if (past) {
+				memcpy(past, stop, slen);
+				past[slen] = '\0';
+				one_end = b64(past, slen + 1);
+			}
+			free(last);
+			last = NULL;
+			ret = one_end ? page_by_key(&l, stop, slen, one_end, revision, &last, &last_len, &ignored) : -ENOMEM;
+			if (!ret)
+				ret = start_after(&from, &from_len, stop, slen);
+			more = true;
+			free(past);
+			free(one_end);
+		} else if (!ret && last) {
+			ret = start_after(&from, &from_len, last, last_len);
+		} else if (!last) {
+			more = false;
+		}
+		free(stop);
+		free(last);
 	}
-	*kvs = out;
-	*n = count;
-	out = NULL;
-out:
-	store_kvs_free(out, count);
+	if (!ret) {
+		free(*l.logged);
+		*l.logged = l.skips;
+		*kvs = l.out;
+		*n = l.count;
+	} else {
+		free(l.skips);
+		store_kvs_free(l.out, l.count);
+	}
+	free(from);
 	free(end);
-	cJSON_Delete(req);
-	cJSON_Delete(reply);
 	return ret;
 }
 
@@ -251,6 +471,8 @@ static int etcd_get(struct store *s, const char *key, char **value, size_t *len)
 	}
 	ret = call(es, "/v3/kv/range", req, &reply);
 	cJSON_Delete(req);
+	if (ret == -EMSGSIZE)
+		ret = -EFBIG;
 	if (ret)
 		return ret;
 	v = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(reply, "kvs"), 0);
@@ -260,6 +482,11 @@ static int etcd_get(struct store *s, const char *key, char **value, size_t *len)
 		ret = unb64(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "value")) ?
 				    cJSON_GetObjectItemCaseSensitive(v, "value")->valuestring : "",
 			    value, len);
+	if (!ret && len && *len > STORE_VALUE_MAX) {
+		free(*value);
+		*value = NULL;
+		ret = -EFBIG;
+	}
 	cJSON_Delete(reply);
 	return ret;
 }
@@ -304,6 +531,8 @@ static int etcd_put(struct store *s, const char *key, const char *value, bool le
 	cJSON *req, *reply = NULL;
 	int ret;
 
+	if (strlen(value) > STORE_VALUE_MAX) /* no other node would list it */
+		return -EFBIG;
 	if (leased && es->lease_ttl > 0 && !es->lease_id[0]) {
 		ret = grant_lease(es);
 		if (ret)
@@ -342,6 +571,10 @@ static int etcd_cas(struct store *s, const char *key, const char *expect, const 
 	cJSON *reply = NULL, *ok;
 	int ret = -ENOMEM;
 
+	if (value && strlen(value) > STORE_VALUE_MAX) {
+		ret = -EFBIG;
+		goto out;
+	}
 	if (!req || !cmp || !op || add_b64(cmp, "key", key))
 		goto out;
 	if (expect) {
@@ -439,46 +672,50 @@ static int watch_progress(void *userdata, curl_off_t dt, curl_off_t dn, curl_off
 
 /* One long-lived watch on the whole keyspace under "nodes/" and "alloc/"; any event
  * just wakes the daemon, which then lists again. On a broken stream: back off, mark the
- * watch broken (the caller relists) and reconnect. */
+ * watch broken (the caller relists) and reconnect, authenticating again when a user is set
+ * (the token may have expired meanwhile). */
 static void *watch_thread(void *arg)
 {
 	struct store_etcd *es = arg;
-	struct curl_slist *hdrs = es->lc->slist_append(NULL, "Content-Type: application/json");
-	CURL *curl = es->lc->easy_init();
+	const struct etcd_client *c = &es->client;
+	const struct libcurl *lc = c->lc;
 	unsigned int backoff_ms = 200;
+	struct etcd_conn conn;
 	char body[256];
-	size_t current = 0;
 
 	/* range [ "alloc/", "nodes0" ) covers both prefixes ('0' follows '/'). */
 	snprintf(body, sizeof(body), "{\"create_request\":{\"key\":\"%s\",\"range_end\":\"%s\"}}",
 		 "YWxsb2Mv", "bm9kZXMw");
-	while (curl && hdrs && !atomic_load(&es->stop)) {
-		char url[512];
+	if (etcd_conn_init(c, &conn))
+		return NULL;
+	while (!atomic_load(&es->stop)) {
+		struct curl_slist *hdrs = lc->slist_append(NULL, "Content-Type: application/json");
 
-		snprintf(url, sizeof(url), "%s/v3/watch", es->urls[current]);
-		setup_common(es->lc, curl, url, body, hdrs);
-		es->lc->easy_setopt(curl, CURLOPT_WRITEFUNCTION, watch_data);
-		es->lc->easy_setopt(curl, CURLOPT_WRITEDATA, es);
-		es->lc->easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-		es->lc->easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, watch_progress);
-		es->lc->easy_setopt(curl, CURLOPT_XFERINFODATA, es);
-		/* A dead member otherwise looks like a quiet stream forever. */
-		es->lc->easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-		es->lc->easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 5L);
-		es->lc->easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 2L);
-		es->lc->easy_perform(curl);
+		etcd_conn_reauth(&conn);
+		if (hdrs && !etcd_setup(c, &conn, conn.current, "/v3/watch", body, &hdrs)) {
+			lc->easy_setopt(conn.curl, CURLOPT_WRITEFUNCTION, watch_data);
+			lc->easy_setopt(conn.curl, CURLOPT_WRITEDATA, es);
+			lc->easy_setopt(conn.curl, CURLOPT_NOPROGRESS, 0L);
+			lc->easy_setopt(conn.curl, CURLOPT_XFERINFOFUNCTION, watch_progress);
+			lc->easy_setopt(conn.curl, CURLOPT_XFERINFODATA, es);
+			/* A dead member otherwise looks like a quiet stream forever. */
+			lc->easy_setopt(conn.curl, CURLOPT_TCP_KEEPALIVE, 1L);
+			lc->easy_setopt(conn.curl, CURLOPT_TCP_KEEPIDLE, 5L);
+			lc->easy_setopt(conn.curl, CURLOPT_TCP_KEEPINTVL, 2L);
+			lc->easy_perform(conn.curl);
+		}
+		if (hdrs)
+			lc->slist_free_all(hdrs);
 		if (atomic_load(&es->stop))
 			break;
 		atomic_store(&es->watch_broken, true);
 		notify(es);
-		current = (current + 1) % es->n_urls;
+		conn.current = (conn.current + 1) % c->n_urls;
 		for (unsigned int slept = 0; slept < backoff_ms && !atomic_load(&es->stop); slept += 50)
 			usleep(50 * 1000);
 		backoff_ms = backoff_ms < 5000 ? backoff_ms * 2 : 5000;
 	}
-	es->lc->slist_free_all(hdrs);
-	if (curl)
-		es->lc->easy_cleanup(curl);
+	etcd_conn_free(c, &conn);
 	return NULL;
 }
 
@@ -504,15 +741,14 @@ static void etcd_close(struct store *s)
 	atomic_store(&es->stop, true);
 	if (es->watcher_started)
 		pthread_join(es->watcher, NULL);
-	for (size_t i = 0; i < es->n_urls; i++)
-		free(es->urls[i]);
-	free(es->urls);
-	if (es->curl)
-		es->lc->easy_cleanup(es->curl);
+	if (es->client.lc)
+		etcd_conn_free(&es->client, &es->conn);
+	etcd_client_close(&es->client);
 	if (es->pipe[0] >= 0)
 		close(es->pipe[0]);
 	if (es->pipe[1] >= 0)
 		close(es->pipe[1]);
+	store_skips_free(es->skips);
 	free(es);
 }
 
@@ -529,40 +765,9 @@ static const struct store_ops etcd_ops = {
 	.close = etcd_close,
 };
 
-static int parse_urls(struct store_etcd *es, const char *endpoints)
-{
-	char *copy = strdup(endpoints), *save = NULL;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char **grown;
-		size_t len = strlen(tok);
-
-		if (strncmp(tok, "http://", 7) && strncmp(tok, "https://", 8)) {
-			free(copy);
-			return -EINVAL;
-		}
-		while (len && tok[len - 1] == '/')
-			tok[--len] = '\0';
-		grown = realloc(es->urls, (es->n_urls + 1) * sizeof(*grown));
-		if (!grown || !(grown[es->n_urls] = strdup(tok))) {
-			if (grown)
-				es->urls = grown;
-			free(copy);
-			return -ENOMEM;
-		}
-		es->urls = grown;
-		es->n_urls++;
-	}
-	free(copy);
-	return es->n_urls ? 0 : -EINVAL;
-}
-
-int store_etcd_open(struct store **s, const char *endpoints, int lease_ttl)
+int store_etcd_open(struct store **s, const char *location, int lease_ttl)
 {
 	struct store_etcd *es = calloc(1, sizeof(*es));
-	char err[256];
 	int ret;
 
 	*s = NULL;
@@ -573,20 +778,12 @@ int store_etcd_open(struct store **s, const char *endpoints, int lease_ttl)
 	es->lease_ttl = lease_ttl;
 	atomic_init(&es->stop, false);
 	atomic_init(&es->watch_broken, false);
-	ret = parse_urls(es, endpoints);
+	ret = etcd_client_open(&es->client, location);
 	if (ret)
 		goto fail;
-	es->lc = libcurl_get(err, sizeof(err));
-	if (!es->lc) {
-		log_err("etcd store: %s", err);
-		ret = -ELIBACC;
+	ret = etcd_conn_init(&es->client, &es->conn);
+	if (ret)
 		goto fail;
-	}
-	es->curl = es->lc->easy_init();
-	if (!es->curl) {
-		ret = -ENOMEM;
-		goto fail;
-	}
 	if (pipe2(es->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		ret = -errno;
 		goto fail;

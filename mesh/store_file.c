@@ -19,14 +19,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Read at most this much of a file; larger records are refused by the decoder anyway. */
-#define FILE_VALUE_MAX (1U << 20)
+#include "lib/log.h"
 
 struct store_file {
 	struct store base;
 	char *dir;
 	int lock_fd;
 	int inotify_fd;
+	/* Files the last listing of each prefix skipped, "\nNAME: reason\n" each: logged once
+	 * while they stay. */
+	struct store_skips skips[STORE_SKIPS_PREFIXES];
 };
 
 static struct store_file *to_file(struct store *s) { return (struct store_file *)s; }
@@ -45,59 +47,93 @@ static int key_path(struct store_file *fs, const char *key, char *path, size_t l
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Not fd_read_all(): an oversized file is read only up to a little past FILE_VALUE_MAX and
- * handed on, so that the record decoder skips it by name; an error here would make one
- * hostile file break the listing of every other node. */
-static int read_whole(const char *path, char **value, size_t *len)
+static const char *file_type_name(mode_t mode)
 {
-	size_t cap = 4096, used = 0;
-	char *buf = malloc(cap + 1);
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+/* Read a store file whole. Anyone who can write the directory can put anything there, and
+ * the daemon has one thread: so the file is opened without following a symlink and without
+ * blocking (a FIFO opened for reading would wait for a writer forever), and only a regular
+ * file of at most STORE_VALUE_MAX bytes is read. Otherwise the error says why in @why:
+ * -ELOOP (a symlink), -EINVAL (a directory, FIFO, socket or device), -EFBIG (too large). */
+static int read_whole(const char *path, char **value, size_t *len, char *why, size_t why_len)
+{
+	size_t cap, used = 0;
+	struct stat st;
+	char *buf;
 	int fd, ret = 0;
 
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		free(buf);
-		return -errno;
+		ret = -errno;
+		if (ret == -ELOOP)
+			snprintf(why, why_len, "a symbolic link");
+		else if (ret == -ENXIO) /* open(2) of a socket */
+			snprintf(why, why_len, "a socket, not a regular file");
+		else
+			snprintf(why, why_len, "%s", strerror(-ret));
+		return ret;
 	}
-	for (;;) {
-		ssize_t r;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(why, why_len, "%s", strerror(-ret));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "%s, not a regular file", file_type_name(st.st_mode));
+		ret = -EINVAL;
+		goto out;
+	}
+	if (st.st_size > (off_t)STORE_VALUE_MAX) {
+		snprintf(why, why_len, "%lld bytes, larger than %u", (long long)st.st_size, STORE_VALUE_MAX);
+		ret = -EFBIG;
+		goto out;
+	}
+	/* One more than the bound: a file that grew meanwhile is caught, not cut. */
+	cap = (size_t)st.st_size < STORE_VALUE_MAX ? (size_t)st.st_size + 1 : STORE_VALUE_MAX + 1;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (used < cap) {
+		ssize_t r = read(fd, buf + used, cap - used);
 
-		if (used == cap) {
-			char *grown;
-
-			if (cap > FILE_VALUE_MAX)
-				break; /* keep what we have: the decoder refuses it by size */
-			grown = realloc(buf, cap * 2 + 1);
-			if (!grown) {
-				ret = -ENOMEM;
-				break;
-			}
-			buf = grown;
-			cap *= 2;
-		}
-		r = read(fd, buf + used, cap - used);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			ret = -errno;
+			snprintf(why, why_len, "%s", strerror(-ret));
 			break;
 		}
 		if (!r)
 			break;
 		used += (size_t)r;
 	}
-	close(fd);
+	if (!ret && used > STORE_VALUE_MAX) {
+		snprintf(why, why_len, "more than %u bytes", STORE_VALUE_MAX);
+		ret = -EFBIG;
+	}
 	if (ret) {
 		free(buf);
-		return ret;
+		goto out;
 	}
 	buf[used] = '\0';
 	*value = buf;
 	if (len)
 		*len = used;
-	return 0;
+out:
+	close(fd);
+	return ret;
 }
 
 static int lock_store(struct store_file *fs)
@@ -172,10 +208,15 @@ static int ensure_parent(const char *path)
 
 static int file_get(struct store *s, const char *key, char **value, size_t *len)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[128] = "";
 	int ret = key_path(to_file(s), key, path, sizeof(path));
 
-	return ret ? ret : read_whole(path, value, len);
+	if (ret)
+		return ret;
+	ret = read_whole(path, value, len, why, sizeof(why));
+	if (ret && ret != -ENOENT && ret != -ENOMEM)
+		log_warn("store file %s: cannot read: %s", path, why);
+	return ret;
 }
 
 static int cmp_kv(const void *a, const void *b)
@@ -183,15 +224,34 @@ static int cmp_kv(const void *a, const void *b)
 	return strcmp(((const struct store_kv *)a)->key, ((const struct store_kv *)b)->key);
 }
 
+/* A skipped file is logged when it first shows up, not at every listing. */
+static void note_skip(struct store_file *fs, char *const *logged, char **now, const char *name, const char *why)
+{
+	char *line, *grown;
+	size_t have = *now ? strlen(*now) : 0;
+
+	if (asprintf(&line, "\n%s: %s\n", name, why) < 0)
+		return;
+	if (!*logged || !strstr(*logged, line))
+		log_warn("store file %s/%s skipped: %s", fs->dir, name, why);
+	grown = realloc(*now, have + strlen(line) + 1);
+	if (grown) {
+		memcpy(grown + have, line, strlen(line) + 1);
+		*now = grown;
+	}
+	free(line);
+}
+
 /* @missing_ok: a directory that does not exist lists as empty (a key prefix nobody wrote
  * yet); otherwise it is an error. */
-static int list_dir(const char *dir, const char *prefix, const char *suffix, bool missing_ok, struct store_kv **kvs,
-		    size_t *n)
+static int list_dir(struct store_file *fs, const char *dir, const char *prefix, const char *suffix, bool missing_ok,
+		    struct store_kv **kvs, size_t *n)
 {
-	size_t cap = 0, slen = strlen(suffix);
+	size_t cap = 0, slen = strlen(suffix), total = 0;
 	struct store_kv *out = NULL;
 	struct dirent *de;
 	DIR *d = opendir(dir);
+	char *skips = NULL, **logged = store_skips_slot(fs->skips, prefix);
 	int ret = 0;
 
 	*kvs = NULL;
@@ -200,7 +260,7 @@ static int list_dir(const char *dir, const char *prefix, const char *suffix, boo
 		return errno == ENOENT && missing_ok ? 0 : -errno;
 	while ((de = readdir(d))) {
 		size_t nlen = strlen(de->d_name);
-		char path[PATH_MAX], *key;
+		char path[PATH_MAX], why[128] = "", *key;
 		struct store_kv kv = { 0 };
 
 		if (de->d_name[0] == '.' || nlen <= slen || strcmp(de->d_name + nlen - slen, suffix))
@@ -211,14 +271,30 @@ static int list_dir(const char *dir, const char *prefix, const char *suffix, boo
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		kv.key = key;
-		ret = read_whole(path, &kv.value, &kv.value_len);
-		if (ret == -ENOENT || ret == -ELOOP) { /* deleted meanwhile, or not a plain file */
+		ret = read_whole(path, &kv.value, &kv.value_len, why, sizeof(why));
+		if (ret == -ENOENT) { /* deleted meanwhile */
+			free(key);
+			ret = 0;
+			continue;
+		}
+		if (ret && ret != -ENOMEM) {
+			/* Not a record, or not one we hold: the others are listed all the same. */
+			note_skip(fs, logged, &skips, de->d_name, why);
 			free(key);
 			ret = 0;
 			continue;
 		}
 		if (ret) {
 			free(key);
+			break;
+		}
+		total += sizeof(kv) + nlen + kv.value_len + 2;
+		if (total > STORE_LIST_MAX) {
+			log_err("store file %s: the records hold more than %u bytes in all: not listed, the last "
+				"applied mesh stays", dir, STORE_LIST_MAX);
+			free(kv.key);
+			free(kv.value);
+			ret = -EFBIG;
 			break;
 		}
 		if (*n == cap) {
@@ -236,6 +312,12 @@ static int list_dir(const char *dir, const char *prefix, const char *suffix, boo
 		out[(*n)++] = kv;
 	}
 	closedir(d);
+	if (!ret) {
+		free(*logged);
+		*logged = skips;
+	} else {
+		free(skips);
+	}
 	if (ret) {
 		store_kvs_free(out, *n);
 		*n = 0;
@@ -258,9 +340,9 @@ static int file_list(struct store *s, const char *prefix, struct store_kv **kvs,
 	/* The store directory itself gone (moved away, an unmounted share) is an outage, not a
 	 * mesh without nodes: an empty listing would remove every peer and route. */
 	if (!strcmp(prefix, STORE_NODES_PREFIX))
-		return list_dir(fs->dir, prefix, ".conf", false, kvs, n);
+		return list_dir(fs, fs->dir, prefix, ".conf", false, kvs, n);
 	snprintf(dir, sizeof(dir), "%s/.podwire/%.*s", fs->dir, (int)(plen - 1), prefix);
-	return list_dir(dir, prefix, "", true, kvs, n);
+	return list_dir(fs, dir, prefix, "", true, kvs, n);
 }
 
 static int file_put(struct store *s, const char *key, const char *value, bool leased)
@@ -271,6 +353,8 @@ static int file_put(struct store *s, const char *key, const char *value, bool le
 
 	if (ret)
 		return ret;
+	if (strlen(value) > STORE_VALUE_MAX) /* no other node would list it */
+		return -EFBIG;
 	ret = ensure_parent(path);
 	if (ret)
 		return ret;
@@ -302,19 +386,22 @@ static int file_del(struct store *s, const char *key)
 static int file_cas(struct store *s, const char *key, const char *expect, const char *value)
 {
 	struct store_file *fs = to_file(s);
-	char path[PATH_MAX], *cur = NULL;
+	char path[PATH_MAX], why[128] = "", *cur = NULL;
 	int ret = key_path(fs, key, path, sizeof(path)), got;
 
 	if (ret)
 		return ret;
+	if (value && strlen(value) > STORE_VALUE_MAX)
+		return -EFBIG;
 	ret = ensure_parent(path);
 	if (ret)
 		return ret;
 	ret = lock_store(fs);
 	if (ret)
 		return ret;
-	got = read_whole(path, &cur, NULL);
+	got = read_whole(path, &cur, NULL, why, sizeof(why));
 	if (got && got != -ENOENT) {
+		log_warn("store file %s: cannot read: %s", path, why);
 		ret = got;
 		goto out;
 	}
@@ -371,6 +458,7 @@ static void file_close(struct store *s)
 	if (fs->lock_fd >= 0)
 		close(fs->lock_fd);
 	free(fs->dir);
+	store_skips_free(fs->skips);
 	free(fs);
 }
 

@@ -115,6 +115,58 @@ static void test_hostile(void **state)
 	free(big);
 }
 
+/* Observed lines: a key seen twice keeps its first place and its last endpoint, many keys
+ * decode (in linear time: bench/record.sh), and more than NODE_MAX_OBSERVED lines are
+ * refused by name. */
+static void test_observed_lines(void **state)
+{
+	static const char *const keys[] = { "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",
+					    "gN65BkIKy1eCE9pP1wdc8ROUtkHLF2PfAqYdyYBz6EA=",
+					    "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=" };
+	size_t size = 64 * 1024 + 4096, off = 0;
+	char *text = malloc(size), err[256];
+	uint8_t k0[WG_KEY_LEN], k1[WG_KEY_LEN];
+	struct node n;
+
+	assert_non_null(text);
+	off += snprintf(text + off, size - off, "[Peer]\n# Name = o\n# TunnelIP = 10.99.0.7\n");
+	off += snprintf(text + off, size - off, "# Observed = %s 192.0.2.1:1\n", keys[1]);
+	off += snprintf(text + off, size - off, "# Observed = %s 192.0.2.2:2\n", keys[0]);
+	off += snprintf(text + off, size - off, "# Observed = %s 192.0.2.3:3\n", keys[1]);
+	off += snprintf(text + off, size - off, "# Observed = %s 192.0.2.4:4\n", keys[2]);
+	off += snprintf(text + off, size - off, "# Observed = %s 192.0.2.5:5\n", keys[1]);
+	snprintf(text + off, size - off, "PublicKey = %s\n", keys[0]);
+	assert_int_equal(node_decode(&n, text, strlen(text), err, sizeof(err)), 0);
+	assert_int_equal(n.n_observed, 3);
+	assert_int_equal(key_from_base64(k1, keys[1]), 0);
+	assert_int_equal(key_from_base64(k0, keys[0]), 0);
+	assert_memory_equal(n.observed[0].public_key, k1, WG_KEY_LEN);
+	assert_string_equal(n.observed[0].endpoint, "192.0.2.5:5");
+	assert_memory_equal(n.observed[1].public_key, k0, WG_KEY_LEN);
+	assert_string_equal(n.observed[1].endpoint, "192.0.2.2:2");
+	assert_string_equal(n.observed[2].endpoint, "192.0.2.4:4");
+	node_clear(&n);
+
+	off = (size_t)snprintf(text, size, "[Peer]\n# Name = o\n# TunnelIP = 10.99.0.7\n");
+	for (int i = 0; i <= NODE_MAX_OBSERVED; i++) {
+		uint8_t raw[WG_KEY_LEN] = { (uint8_t)(i >> 8), (uint8_t)i, 1 };
+		char b64[WG_KEY_LEN_BASE64];
+
+		key_to_base64(b64, raw);
+		if (i == NODE_MAX_OBSERVED) {
+			snprintf(text + off, size - off, "PublicKey = %s\n", keys[0]);
+			assert_int_equal(node_decode(&n, text, strlen(text), err, sizeof(err)), 0);
+			assert_int_equal(n.n_observed, NODE_MAX_OBSERVED);
+			node_clear(&n);
+		}
+		off += snprintf(text + off, size - off, "# Observed = %s 198.51.100.%d:%d\n", b64, i % 250, i + 1);
+	}
+	snprintf(text + off, size - off, "PublicKey = %s\n", keys[0]);
+	assert_int_equal(node_decode(&n, text, strlen(text), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "Observed: more than 480 entries"));
+	free(text);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -131,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_observed_lines),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,441 @@
+/* etcd_client.c — members, TLS, authentication and one call to etcd's JSON gateway (see
+ * etcd_client.h). */
+#include "mesh/etcd_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "lib/log.h"
+
+struct reply {
+	char *data;
+	size_t len, max;
+	bool too_large;
+};
+
+static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct reply *r = userdata;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (r->len + n > r->max) {
+		r->too_large = true;
+		return 0;
+	}
+	grown = realloc(r->data, r->len + n + 1);
+	if (!grown)
+		return 0;
+	memcpy(grown + r->len, ptr, n);
+	r->data = grown;
+	r->len += n;
+	r->data[r->len] = '\0';
+	return n;
+}
+
+static int parse_urls(struct etcd_client *c, char *list)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok);
+		char **grown;
+
+		if (strncmp(tok, "http://", 7) && strncmp(tok, "https://", 8)) {
+			log_err("etcd: endpoint '%s' is not an http:// or https:// URL", tok);
+			return -EINVAL;
+		}
+		while (len && tok[len - 1] == '/')
+			tok[--len] = '\0';
+		grown = realloc(c->urls, (c->n_urls + 1) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		c->urls = grown;
+		if (!(c->urls[c->n_urls] = strdup(tok)))
+			return -ENOMEM;
+		c->n_urls++;
+	}
+	if (!c->n_urls) {
+		log_err("etcd: no endpoint given");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A file the client reads (CA, certificate, key, password): it must be a readable regular
+ * file now, not at the first call minutes later. */
+static int check_file(const char *what, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		log_err("etcd: %s '%s': %s", what, path, strerror(err));
+		return -err;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		log_err("etcd: %s '%s': not a regular file", what, path);
+		return -EINVAL;
+	}
+	if ((!strcmp(what, "key") || !strcmp(what, "password-file")) && (st.st_mode & 0077))
+		log_warn("etcd: %s '%s' can be read by other users (mode %04o): it is a secret, chmod 600 it", what,
+			 path, (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
+static int read_password(struct etcd_client *c, const char *file)
+{
+	const char *env = getenv(ETCD_PASSWORD_ENV);
+	ssize_t got = 0;
+	int fd, ret;
+
+	if (!file) {
+		if (!env || !*env) {
+			log_err("etcd: user %s: no password (password-file=FILE or the environment variable %s)",
+				c->user, ETCD_PASSWORD_ENV);
+			return -EINVAL;
+		}
+		if (strlen(env) >= sizeof(c->password)) {
+			log_err("etcd: user %s: %s is longer than %d bytes", c->user, ETCD_PASSWORD_ENV,
+				ETCD_PASSWORD_MAX - 1);
+			return -EINVAL;
+		}
+		snprintf(c->password, sizeof(c->password), "%s", env);
+		return 0;
+	}
+	ret = check_file("password-file", file);
+	if (ret)
+		return ret;
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 || (got = read(fd, c->password, sizeof(c->password) - 1)) < 0) {
+		ret = -errno;
+		log_err("etcd: password-file '%s': %s", file, strerror(-ret));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	close(fd);
+	c->password[got] = '\0';
+	c->password[strcspn(c->password, "\r\n")] = '\0';
+	if (!c->password[0] || (size_t)got == sizeof(c->password) - 1) {
+		log_err("etcd: password-file '%s': %s", file, c->password[0] ? "longer than 255 bytes" : "empty");
+		sodium_memzero(c->password, sizeof(c->password));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_option(struct etcd_client *c, const char *opt, const char **password_file)
+{
+	const char *eq = strchr(opt, '=');
+	char **slot = NULL;
+	size_t nlen;
+
+	if (!eq || eq == opt || !eq[1]) {
+		log_err("etcd: option '%s' is not NAME=VALUE", opt);
+		return -EINVAL;
+	}
+	nlen = (size_t)(eq - opt);
+	if (nlen == 6 && !strncmp(opt, "cacert", nlen))
+		slot = &c->cacert;
+	else if (nlen == 4 && !strncmp(opt, "cert", nlen))
+		slot = &c->cert;
+	else if (nlen == 3 && !strncmp(opt, "key", nlen))
+		slot = &c->key;
+	else if (nlen == 4 && !strncmp(opt, "user", nlen))
+		slot = &c->user;
+	else if (nlen == 13 && !strncmp(opt, "password-file", nlen)) {
+		*password_file = eq + 1;
+		return 0;
+	} else {
+		log_err("etcd: unknown option '%.*s'", (int)nlen, opt);
+		return -EINVAL;
+	}
+	free(*slot);
+	*slot = strdup(eq + 1);
+	return *slot ? 0 : -ENOMEM;
+}
+
+int etcd_client_open(struct etcd_client *c, const char *location)
+{
+	char *copy = strdup(location), *save = NULL, *urls, err[256];
+	const char *password_file = NULL;
+	bool any_http = false;
+	int ret = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!copy)
+		return -ENOMEM;
+	urls = strtok_r(copy, ";", &save);
+	ret = urls ? parse_urls(c, urls) : -EINVAL;
+	for (char *opt = strtok_r(NULL, ";", &save); !ret && opt; opt = strtok_r(NULL, ";", &save))
+		ret = set_option(c, opt, &password_file);
+	free(copy);
+	if (ret)
+		goto fail;
+	if (!c->cert != !c->key) {
+		log_err("etcd: a client certificate needs its key and the key its certificate (cert= and key=)");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if ((c->cacert && (ret = check_file("cacert", c->cacert))) || (c->cert && (ret = check_file("cert", c->cert))) ||
+	    (c->key && (ret = check_file("key", c->key))))
+		goto fail;
+	if (password_file && !c->user) {
+		log_err("etcd: password-file without user");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (c->user && (ret = read_password(c, password_file)))
+		goto fail;
+	for (size_t i = 0; i < c->n_urls; i++) {
+		if (strncmp(c->urls[i], "http://", 7))
+			continue;
+		any_http = true;
+		log_warn("etcd: WARNING: %s is plain http://: the mesh's records and claims%s cross the network "
+			 "unencrypted and unauthenticated, and anyone on the path can read and rewrite them; use https:// "
+			 "with --etcd-cacert, --etcd-cert and --etcd-key", c->urls[i], c->user ? " and the password" : "");
+	}
+	if (any_http && (c->cacert || c->cert)) {
+		log_err("etcd: TLS files given but an endpoint is http://: make every endpoint https://");
+		ret = -EINVAL;
+		goto fail;
+	}
+	c->lc = libcurl_get(err, sizeof(err));
+	if (!c->lc) {
+		log_err("etcd store: %s", err);
+		ret = -ELIBACC;
+		goto fail;
+	}
+	return 0;
+fail:
+	etcd_client_close(c);
+	return ret;
+}
+
+void etcd_client_close(struct etcd_client *c)
+{
+	for (size_t i = 0; i < c->n_urls; i++)
+		free(c->urls[i]);
+	free(c->urls);
+	free(c->cacert);
+	free(c->cert);
+	free(c->key);
+	free(c->user);
+	sodium_memzero(c->password, sizeof(c->password));
+	memset(c, 0, sizeof(*c));
+}
+
+int etcd_conn_init(const struct etcd_client *c, struct etcd_conn *conn)
+{
+	memset(conn, 0, sizeof(*conn));
+	conn->curl = c->lc->easy_init();
+	return conn->curl ? 0 : -ENOMEM;
+}
+
+void etcd_conn_free(const struct etcd_client *c, struct etcd_conn *conn)
+{
+	if (conn->curl)
+		c->lc->easy_cleanup(conn->curl);
+	sodium_memzero(conn->token, sizeof(conn->token));
+	memset(conn, 0, sizeof(*conn));
+}
+
+void etcd_conn_reauth(struct etcd_conn *conn) { sodium_memzero(conn->token, sizeof(conn->token)); }
+
+static void setup_handle(const struct etcd_client *c, CURL *curl, const char *url, const char *body,
+			 struct curl_slist *hdrs)
+{
+	const struct libcurl *lc = c->lc;
+
+	lc->easy_reset(curl);
+	lc->easy_setopt(curl, CURLOPT_URL, url);
+	lc->easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	lc->easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	lc->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	lc->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1500L);
+	lc->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (c->cacert)
+		lc->easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
+	if (c->cert) {
+		lc->easy_setopt(curl, CURLOPT_SSLCERT, c->cert);
+		lc->easy_setopt(curl, CURLOPT_SSLKEY, c->key);
+	}
+}
+
+/* One POST on @conn to member @idx; *status is the HTTP status, or 0 when none came. */
+static int post(const struct etcd_client *c, struct etcd_conn *conn, size_t idx, const char *path,
+		const char *text, struct curl_slist *hdrs, struct reply *r, long *status)
+{
+	char url[512];
+	CURLcode rc;
+
+	*status = 0;
+	snprintf(url, sizeof(url), "%s%s", c->urls[idx], path);
+	setup_handle(c, conn->curl, url, text, hdrs);
+	c->lc->easy_setopt(conn->curl, CURLOPT_TIMEOUT_MS, 5000L);
+	c->lc->easy_setopt(conn->curl, CURLOPT_WRITEFUNCTION, collect);
+	c->lc->easy_setopt(conn->curl, CURLOPT_WRITEDATA, r);
+	rc = c->lc->easy_perform(conn->curl);
+	c->lc->easy_getinfo(conn->curl, CURLINFO_RESPONSE_CODE, status);
+	if (r->too_large) {
+		log_debug("etcd: %s: reply larger than %zu bytes", url, r->max);
+		return -EMSGSIZE;
+	}
+	if (rc != CURLE_OK) {
+		log_debug("etcd: %s: %s", url, c->lc->easy_strerror(rc));
+		return -EHOSTUNREACH;
+	}
+	return 0;
+}
+
+/* POST /v3/auth/authenticate: the token for the user's later calls. */
+static int authenticate(const struct etcd_client *c, struct etcd_conn *conn, size_t idx)
+{
+	struct curl_slist *hdrs = c->lc->slist_append(NULL, "Content-Type: application/json");
+	cJSON *req = cJSON_CreateObject(), *json = NULL, *token;
+	struct reply r = { .max = 65536 };
+	char *text = NULL;
+	long status;
+	int ret = -ENOMEM;
+
+	if (!hdrs || !req || !cJSON_AddStringToObject(req, "name", c->user) ||
+	    !cJSON_AddStringToObject(req, "password", c->password) || !(text = cJSON_PrintUnformatted(req)))
+		goto out;
+	ret = post(c, conn, idx, "/v3/auth/authenticate", text, hdrs, &r, &status);
+	if (ret)
+		goto out;
+	json = r.data ? cJSON_Parse(r.data) : NULL;
+	token = cJSON_GetObjectItemCaseSensitive(json, "token");
+	if (status != 200 || !cJSON_IsString(token) || !token->valuestring[0] ||
+	    strlen(token->valuestring) >= sizeof(conn->token)) {
+		cJSON *msg = cJSON_GetObjectItemCaseSensitive(json, "error");
+
+		/* etcd's own words: JSON, or plain text from its gateway (a client certificate with a
+		 * CommonName is refused there once auth is on). */
+		log_err("etcd: %s: user %s: authentication failed: HTTP %ld: %.200s", c->urls[idx], c->user, status,
+			cJSON_IsString(msg) ? msg->valuestring : r.data ? r.data : "");
+		ret = status == 200 ? -EPROTO : -EACCES;
+		goto out;
+	}
+	snprintf(conn->token, sizeof(conn->token), "%s", token->valuestring);
+	ret = 0;
+out:
+	if (text) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	cJSON_Delete(req); /* the password's copy in it: cJSON has no way to wipe it first */
+	cJSON_Delete(json);
+	free(r.data);
+	c->lc->slist_free_all(hdrs);
+	return ret;
+}
+
+int etcd_setup(const struct etcd_client *c, struct etcd_conn *conn, size_t url_index, const char *path,
+	       const char *body, struct curl_slist **hdrs)
+{
+	char url[512];
+
+	if (c->user && !conn->token[0]) {
+		int ret = authenticate(c, conn, url_index);
+
+		if (ret)
+			return ret;
+	}
+	if (conn->token[0]) {
+		char line[sizeof(conn->token) + 32];
+		struct curl_slist *more;
+
+		snprintf(line, sizeof(line), "Authorization: %s", conn->token);
+		more = c->lc->slist_append(*hdrs, line);
+		sodium_memzero(line, sizeof(line));
+		if (!more)
+			return -ENOMEM;
+		*hdrs = more;
+	}
+	snprintf(url, sizeof(url), "%s%s", c->urls[url_index], path);
+	setup_handle(c, conn->curl, url, body, *hdrs);
+	return 0;
+}
+
+int etcd_call(const struct etcd_client *c, struct etcd_conn *conn, const char *path, cJSON *body, cJSON **json,
+	      size_t reply_max)
+{
+	char *text = cJSON_PrintUnformatted(body);
+	int ret = -EHOSTUNREACH, reauth = 0;
+
+	*json = NULL;
+	if (!text)
+		return -ENOMEM;
+	for (size_t tries = 0; tries < c->n_urls; tries++) {
+		struct curl_slist *hdrs = c->lc->slist_append(NULL, "Content-Type: application/json");
+		struct reply r = { .max = reply_max };
+		long status = 0;
+
+		if (!hdrs) {
+			ret = -ENOMEM;
+			break;
+		}
+		/* The token goes with the member it came from: authenticate where we send. */
+		if (c->user && !conn->token[0])
+			ret = authenticate(c, conn, conn->current);
+		else
+			ret = 0;
+		if (!ret && conn->token[0]) {
+			char line[sizeof(conn->token) + 32];
+			struct curl_slist *more;
+
+			snprintf(line, sizeof(line), "Authorization: %s", conn->token);
+			more = c->lc->slist_append(hdrs, line);
+			sodium_memzero(line, sizeof(line));
+			if (more)
+				hdrs = more;
+			else
+				ret = -ENOMEM;
+		}
+		if (!ret)
+			ret = post(c, conn, conn->current, path, text, hdrs, &r, &status);
+		c->lc->slist_free_all(hdrs);
+		if (ret == -EHOSTUNREACH) {
+			free(r.data);
+			etcd_conn_reauth(conn);
+			conn->current = (conn->current + 1) % c->n_urls;
+			continue;
+		}
+		if (ret) {
+			free(r.data);
+			break;
+		}
+		/* 401: the token expired (or the member restarted): once more with a new one. */
+		if (status == 401 && c->user && !reauth++) {
+			free(r.data);
+			etcd_conn_reauth(conn);
+			tries--;
+			continue;
+		}
+		*json = r.data ? cJSON_Parse(r.data) : NULL;
+		if (status != 200 || !*json) {
+			log_debug("etcd: %s%s: HTTP %ld: %.200s", c->urls[conn->current], path, status, r.data ? r.data : "");
+			cJSON_Delete(*json);
+			*json = NULL;
+			ret = status == 403 ? -EACCES : -EPROTO;
+		}
+		free(r.data);
+		break;
+	}
+	free(text);
+	return ret;
+}
