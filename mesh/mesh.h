@@ -12,19 +12,26 @@
 
 #include <stddef.h>
 
+#include "mesh/firstseen.h"
 #include "mesh/node.h"
 #include "mesh/store.h"
 
 struct mesh_policy {
 	const struct node *self;		/* this node as it publishes itself */
-	const struct ip_prefix *cluster_cidrs;	/* pod CIDRs must lie inside one; none: anywhere */
+	const struct ip_prefix *cluster_cidrs;	/* pod CIDRs must lie inside one; none: nowhere */
 	size_t n_cluster_cidrs;
-	const struct ip_prefix *tunnel_cidrs;	/* tunnel IPs must lie inside one; none: anywhere */
+	const struct ip_prefix *tunnel_cidrs;	/* tunnel IPs must lie inside one; none: nowhere */
 	size_t n_tunnel_cidrs;
-	/* The store's address claims (alloc/..., cidr.h): a record using a block claimed by
-	 * another node is skipped, and in a conflict the record backed by claims wins. */
+	/* Ranges outside the pools that pod CIDRs may hold (a gateway's LAN), given by hand. */
+	const struct ip_prefix *gateway_ranges;
+	size_t n_gateway_ranges;
+	/* The allocation registry (alloc/..., claims.h): a record's pod CIDRs and tunnel IPs
+	 * count only where a valid claim gives exactly that block to the record's node. */
 	const struct store_kv *claims;
 	size_t n_claims;
+	/* First-seen rounds of claims and records, kept across calls (podwired); NULL: a
+	 * one-shot reader, for which everything in the store arrived at the same moment. */
+	struct firstseen *claims_seen, *records_seen;
 	/* Called for each skipped record; NULL: log_warn(). */
 	void (*skip)(void *ctx, const char *key, const char *reason);
 	void *skip_ctx;
@@ -49,10 +56,12 @@ int mesh_index_build(struct mesh_index *idx, const struct node *nodes, size_t n)
 const struct node *mesh_index_find(const struct mesh_index *idx, const uint8_t key[WG_KEY_LEN]);
 void mesh_index_free(struct mesh_index *idx);
 
-/* The endpoint to use for @peer: the one other nodes observe when it differs from what
- * @peer advertises (it sits behind NAT), else the advertised one; NULL if neither.
- * Observations by @self_key are ignored (the device already knows what it sees). */
-const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes, size_t n,
-			      const uint8_t self_key[WG_KEY_LEN]);
+/* What another node observes as @peer's endpoint when it differs from what @peer advertises
+ * (it sits behind NAT), or NULL. Any node can publish an observation, so it is only a hint
+ * (reconcile.h): tried for a peer without a working session, in turn with the advertised
+ * endpoint, and never in place of an endpoint a handshake came from. Observations by
+ * @self_key are ignored (the device already knows what it sees). */
+const char *mesh_observed_endpoint(const struct node *peer, const struct node *nodes, size_t n,
+				   const uint8_t self_key[WG_KEY_LEN]);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define STORE_NODES_PREFIX "nodes/"
 #define STORE_ALLOC_PREFIX "alloc/"
@@ -23,6 +24,9 @@ struct store_kv {
 	char *key;
 	char *value;
 	size_t value_len;
+	/* The store's own creation order of the key, which no writer can set: etcd's
+	 * create_revision. 0 where the backend has none (file, kubernetes). */
+	uint64_t created;
 };
 
 struct store;

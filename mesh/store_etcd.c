@@ -215,6 +215,7 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 	cJSON_ArrayForEach(item, arr) {
 		cJSON *k = cJSON_GetObjectItemCaseSensitive(item, "key");
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "value");
+		cJSON *cr = cJSON_GetObjectItemCaseSensitive(item, "create_revision");
 
 		if (!cJSON_IsString(k))
 			continue;
@@ -226,6 +227,9 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 			out[count].key = NULL;
 			continue;
 		}
+		/* int64 fields come as JSON strings from the gateway. */
+		if (cJSON_IsString(cr))
+			out[count].created = strtoull(cr->valuestring, NULL, 10);
 		count++;
 	}
 	*kvs = out;

@@ -195,6 +195,7 @@ static int kv_add(struct store_kv **kvs, size_t *n, const char *key, const char 
 	grown[*n].key = strdup(key);
 	grown[*n].value = strdup(value);
 	grown[*n].value_len = strlen(value);
+	grown[*n].created = 0;
 	if (!grown[*n].key || !grown[*n].value) {
 		free(grown[*n].key);
 		free(grown[*n].value);
