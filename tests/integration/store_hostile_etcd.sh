@@ -24,6 +24,7 @@ etcd_get() { # KEY: the value
 for kv in json.load(sys.stdin).get("kvs",[]): print(base64.b64decode(kv["value"]).decode())'
 }
 allowed_of() { wg_ns "$1" show "pn${T}w$1" allowed-ips | awk -v k="$2" '$1 == k {$1 = ""; print}' | xargs; }
+allowed_is() { [ "$(allowed_of "$1" "$2")" = "$3" ]; } # I KEY PREFIXES
 logged() { # I KEY REASON: logged by node I's current daemon (its log from line FROM_I on)
 	local from; from=$(eval "echo \${FROM_$1:-1}")
 	wait_until 20 log_has "$from" "$W/n$1.log" "store record $2 skipped: $3"
@@ -61,7 +62,7 @@ for i in 1 3; do
 done
 wait_until 15 has_peers 3 2 || fail "n3 has $(peers_of 3) peers, want n1 and n2"
 for i in 1 3; do
-	wait_until 10 test "$(allowed_of "$i" "$k2")" = "$allowed2" || fail "n$i gives n2 '$(allowed_of "$i" "$k2")'"
+	wait_until 10 allowed_is "$i" "$k2" "$allowed2" || fail "n$i gives n2 '$(allowed_of "$i" "$k2")'"
 	ip -n "pn-$T-n$i" route show dev "pn${T}w$i" | grep -q "^$base2/25 " && fail "n$i routes $base2/25"
 done
 grep -h "skipped" "$W/n3.log" | sed 's/^/  n3: /'

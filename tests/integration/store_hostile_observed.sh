@@ -14,6 +14,7 @@ ep_of() { wg_ns "$1" show "pn${T}w$1" endpoints | awk -v k="$2" '$1 == k {print 
 reconciles() { # I: podwired's reconcile count on node I
 	ip netns exec "pn-$T-n$1" curl -sf http://127.0.0.1:9586/metrics | awk '$1 == "podwire_reconcile_total" {print $2}'
 }
+reconciled() { [ "$(reconciles "$1")" -ge "$2" ]; } # I COUNT
 
 log "3 nodes, a pod on each, sessions up"
 for i in 1 2 3; do node_ns "$i"; daemon_start "$i"; done
@@ -37,8 +38,8 @@ sed -i "s|^PublicKey = |# Observed = $k2 192.168.$NET.3:40000\n# Observed = $k1 
 grep -c "^# Observed = " "$W/store/n3.conf" | grep -qx 2 || fail "the hostile observations are not in n3's record"
 # The old rule applied an observation at the very next reconcile; the hint interval is 10 s:
 # wait for 4 reconciles on each (resync 5 s), then look.
-wait_until 40 test "$(reconciles 1)" -ge $((r1 + 4)) || fail "n1 did not reconcile"
-wait_until 40 test "$(reconciles 2)" -ge $((r2 + 4)) || fail "n2 did not reconcile"
+wait_until 40 reconciled 1 $((r1 + 4)) || fail "n1 did not reconcile"
+wait_until 40 reconciled 2 $((r2 + 4)) || fail "n2 did not reconcile"
 echo "reconciles since the hostile write: n1 $(($(reconciles 1) - r1)), n2 $(($(reconciles 2) - r2))"
 [ "$(ep_of 1 "$k2")" = "192.168.$NET.2:51820" ] || fail "n1 moved n2's endpoint to $(ep_of 1 "$k2")"
 [ "$(ep_of 2 "$k1")" = "192.168.$NET.1:51820" ] || fail "n2 moved n1's endpoint to $(ep_of 2 "$k1")"
