@@ -16,7 +16,7 @@ hostile_record() { # NAME TUNNELIP PODCIDRS: a well-formed record with a fresh k
 	printf '[Peer]\n# Name = %s\n# TunnelIP = %s\n# PodCIDRs = %s\n# Heartbeat = %s\nPublicKey = %s\nEndpoint = 192.168.%s.9:51820\nAllowedIPs = %s/32, %s\n' \
 		"$1" "$2" "$3" "$(date +%s)" "$(wg genkey | wg pubkey)" "$NET" "$2" "$3" >"$W/store/$1.conf"
 }
-claim() { printf '%s' "$2" >"$A/$1"; }
+claim() { printf '%s' "$2" >"$A/.$1.tmp" && mv "$A/.$1.tmp" "$A/$1"; }
 peer_add() { # NAME [ARGS...]: the client config in $W/NAME.conf, stderr in $W/NAME.err
 	local name=$1; shift
 	ip netns exec "pn-$T-n1" "$B/podwirectl" peer add "$name" --no-qr "${STORE_ARGS[@]}" "$@" \
