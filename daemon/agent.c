@@ -45,6 +45,7 @@ struct agent {
 	char *published;		/* record text last written, heartbeat included */
 	/* When each claim and record was first seen: the earliest claim wins (claims.h). */
 	struct firstseen claims_seen, records_seen;
+	struct claims_holders holders;
 	/* Skipped records, "KEY: reason", logged once each while they stay the same. */
 	struct string_set { char **v; size_t n; } skips_logged, skips_now;
 };
@@ -398,7 +399,7 @@ static int reconcile_pass(struct agent *a)
 		.self = &a->self, .cluster_cidrs = clusters, .n_cluster_cidrs = o->has_cluster_cidr6 ? 2 : 1,
 		.tunnel_cidrs = tunnels, .n_tunnel_cidrs = o->has_tunnel_cidr6 ? 2 : 1, .skip = note_skip, .skip_ctx = a,
 		.gateway_ranges = o->gateway_ranges, .n_gateway_ranges = o->n_gateway_ranges,
-		.claims_seen = &a->claims_seen, .records_seen = &a->records_seen,
+		.claims_seen = &a->claims_seen, .records_seen = &a->records_seen, .holders = &a->holders,
 	};
 	struct store_kv *claims = NULL;
 	size_t n_claims = 0;
@@ -670,6 +671,7 @@ static void agent_free(struct agent *a)
 	string_set_clear(&a->skips_now);
 	firstseen_free(&a->claims_seen);
 	firstseen_free(&a->records_seen);
+	claims_holders_free(&a->holders);
 	sodium_memzero(a->private_key, WG_KEY_LEN);
 }
 

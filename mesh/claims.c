@@ -208,8 +208,62 @@ out:
 	return ret;
 }
 
+static int cmp_holder(const void *a, const void *b)
+{
+	return strcmp(((const struct claims_holder *)a)->key, ((const struct claims_holder *)b)->key);
+}
+
+const char *claims_holder(const struct claims_holders *h, const char *key)
+{
+	struct claims_holder k, *hit;
+
+	if (!h || !h->n || snprintf(k.key, sizeof(k.key), "%s", key) >= (int)sizeof(k.key))
+		return NULL;
+	hit = bsearch(&k, h->v, h->n, sizeof(k), cmp_holder);
+	return hit ? hit->owner : NULL;
+}
+
+int claims_holders_set(struct claims_holders *h, const struct node *nodes, size_t n)
+{
+	struct claims_holder *v = calloc(n * (NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS) + 1, sizeof(*v));
+	size_t m = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct ip_prefix blocks[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS];
+		size_t nb = 0;
+
+		for (size_t j = 0; j < nodes[i].n_tunnel_ips; j++) {
+			blocks[nb].addr = nodes[i].tunnel_ips[j];
+			blocks[nb++].cidr = (uint8_t)ip_addr_bits(&nodes[i].tunnel_ips[j]);
+		}
+		for (size_t j = 0; j < nodes[i].n_pod_cidrs; j++)
+			blocks[nb++] = nodes[i].pod_cidrs[j];
+		for (size_t j = 0; j < nb; j++) {
+			if (cidr_block_key(&blocks[j], v[m].key, sizeof(v[m].key)))
+				continue;
+			snprintf(v[m].owner, sizeof(v[m].owner), "%s", nodes[i].name);
+			m++;
+		}
+	}
+	qsort(v, m, sizeof(*v), cmp_holder);
+	free(h->v);
+	h->v = v;
+	h->n = m;
+	return 0;
+}
+
+void claims_holders_free(struct claims_holders *h)
+{
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
 int claims_build(struct claims *c, const struct store_kv *kvs, size_t n, const struct ip_prefix *allowed,
-		 size_t n_allowed, struct firstseen *seen, claims_refuse_fn fn, void *ctx)
+		 size_t n_allowed, struct firstseen *seen, const struct claims_holders *holders,
+		 claims_refuse_fn fn, void *ctx)
 {
 	size_t plen = strlen(STORE_ALLOC_PREFIX);
 	const char **ids = calloc(n + 1, sizeof(*ids));
@@ -232,7 +286,8 @@ int claims_build(struct claims *c, const struct store_kv *kvs, size_t n, const s
 		memset(cl, 0, sizeof(*cl));
 		cl->key = kvs[i].key;
 		cl->owner = kvs[i].value;
-		cl->created = kvs[i].created;
+		/* Written once: a rewritten claim is a new one (etcd's mod_revision). */
+		cl->created = kvs[i].revision ? kvs[i].revision : kvs[i].created;
 		why = parse_key(kvs[i].key, &cl->block);
 		if (why) {
 			if (fn)
@@ -260,10 +315,15 @@ int claims_build(struct claims *c, const struct store_kv *kvs, size_t n, const s
 
 		for (size_t j = 0; j < n_allowed && !inside; j++)
 			inside = contains(&allowed[j], &cl->block);
+		const char *holder = claims_holder(holders, cl->key);
+
 		if (!node_name_valid(cl->owner))
 			refuse(cl, fn, ctx, "its owner '%.64s' is not a node name", cl->owner);
 		else if (!inside)
 			refuse(cl, fn, ctx, "the block is outside the cluster and tunnel pools and the gateway ranges");
+		else if (holder && strcmp(holder, cl->owner))
+			refuse(cl, fn, ctx, "the block is node %.64s's, whose record lists it (a block changes hands only once "
+			       "given back)", holder);
 		invalid[i] = cl->refused;
 	}
 	ret = find_overlaps(c, invalid, &pr);

@@ -77,15 +77,19 @@ static void skipped(const struct mesh_policy *pol, const char *key, const char *
 
 /* Does the registry give @block (a pod CIDR or a tunnel address of @n) to @n? */
 static bool claimed_by_node(const struct node *n, const struct ip_prefix *block, const char *what,
-			    const struct claims *reg, char *why, size_t len)
+			    const struct claims *reg, const struct claims_holders *holders, char *why, size_t len)
 {
 	const struct claim *c = claims_find(reg, block);
 	struct ip_prefix masked = *block;
 	char buf[IP_PREFIX_STRLEN], key[STORE_KEY_MAX];
+	const char *holder;
 
 	ip_prefix_format(block, buf, sizeof(buf));
 	ip_prefix_mask(&masked);
 	cidr_block_key(&masked, key, sizeof(key));
+	holder = claims_holder(holders, key);
+	if (ip_addr_equal(&masked.addr, &block->addr) && holder && !strcmp(holder, n->name))
+		return true; /* its own since the last pass, whatever was done to the claim meanwhile */
 	if (!ip_addr_equal(&masked.addr, &block->addr))
 		snprintf(why, len, "%s %s is not a network address", what, buf);
 	else if (!c)
@@ -115,7 +119,7 @@ static bool node_allowed(const struct node *n, const struct mesh_policy *pol, co
 			snprintf(why, len, "pod CIDR %s is outside the cluster CIDR and the gateway ranges", buf);
 			return false;
 		}
-		if (!claimed_by_node(n, p, "pod CIDR", reg, why, len))
+		if (!claimed_by_node(n, p, "pod CIDR", reg, pol->holders, why, len))
 			return false;
 	}
 	for (size_t i = 0; i < n->n_tunnel_ips; i++) {
@@ -127,7 +131,7 @@ static bool node_allowed(const struct node *n, const struct mesh_policy *pol, co
 			snprintf(why, len, "tunnel IP %s is outside the tunnel CIDR", buf);
 			return false;
 		}
-		if (!claimed_by_node(n, &p, "tunnel IP", reg, why, len))
+		if (!claimed_by_node(n, &p, "tunnel IP", reg, pol->holders, why, len))
 			return false;
 	}
 	return true;
@@ -444,8 +448,8 @@ int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *p
 		allowed[n_allowed++] = pol->tunnel_cidrs[i];
 	for (size_t i = 0; i < pol->n_gateway_ranges; i++)
 		allowed[n_allowed++] = pol->gateway_ranges[i];
-	ret = claims_build(&reg, pol->claims, pol->n_claims, allowed, n_allowed, pol->claims_seen, refuse_claim,
-			   (void *)pol);
+	ret = claims_build(&reg, pol->claims, pol->n_claims, allowed, n_allowed, pol->claims_seen, pol->holders,
+			   refuse_claim, (void *)pol);
 	if (ret)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
@@ -487,6 +491,10 @@ int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *p
 	free(allowed);
 	claims_free(&reg);
 	qsort(out, accepted, sizeof(*out), cmp_node_name);
+	if (pol->holders && claims_holders_set(pol->holders, out, accepted)) {
+		mesh_free(out, accepted);
+		return -ENOMEM;
+	}
 	*nodes = out;
 	*n_nodes = accepted;
 	return 0;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "mesh/claims.h"
 #include "mesh/firstseen.h"
 #include "mesh/node.h"
 #include "mesh/store.h"
@@ -32,6 +33,9 @@ struct mesh_policy {
 	/* First-seen rounds of claims and records, kept across calls (podwired); NULL: a
 	 * one-shot reader, for which everything in the store arrived at the same moment. */
 	struct firstseen *claims_seen, *records_seen;
+	/* The blocks of the records accepted in the last pass (claims.h), updated by each pass;
+	 * NULL: a one-shot reader. */
+	struct claims_holders *holders;
 	/* Called for each skipped record; NULL: log_warn(). */
 	void (*skip)(void *ctx, const char *key, const char *reason);
 	void *skip_ctx;

@@ -24,9 +24,11 @@ struct store_kv {
 	char *key;
 	char *value;
 	size_t value_len;
-	/* The store's own creation order of the key, which no writer can set: etcd's
-	 * create_revision. 0 where the backend has none (file, kubernetes). */
-	uint64_t created;
+	/* The store's own order, which no writer can set: when the key was created (etcd's
+	 * create_revision) and when its value was last written (mod_revision). A claim is
+	 * written once, so for claims the last write is what counts: a rewritten claim is a new
+	 * one. 0 where the backend has none (file). */
+	uint64_t created, revision;
 };
 
 struct store;

@@ -216,6 +216,7 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 		cJSON *k = cJSON_GetObjectItemCaseSensitive(item, "key");
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "value");
 		cJSON *cr = cJSON_GetObjectItemCaseSensitive(item, "create_revision");
+		cJSON *mr = cJSON_GetObjectItemCaseSensitive(item, "mod_revision");
 
 		if (!cJSON_IsString(k))
 			continue;
@@ -230,6 +231,8 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 		/* int64 fields come as JSON strings from the gateway. */
 		if (cJSON_IsString(cr))
 			out[count].created = strtoull(cr->valuestring, NULL, 10);
+		if (cJSON_IsString(mr))
+			out[count].revision = strtoull(mr->valuestring, NULL, 10);
 		count++;
 	}
 	*kvs = out;

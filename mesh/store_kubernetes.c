@@ -195,7 +195,7 @@ static int kv_add(struct store_kv **kvs, size_t *n, const char *key, const char 
 	grown[*n].key = strdup(key);
 	grown[*n].value = strdup(value);
 	grown[*n].value_len = strlen(value);
-	grown[*n].created = 0;
+	grown[*n].created = grown[*n].revision = 0;
 	if (!grown[*n].key || !grown[*n].value) {
 		free(grown[*n].key);
 		free(grown[*n].value);
@@ -258,7 +258,7 @@ static int add_claim(const char *block, void *ctx)
 			return 0; /* spec.podCIDRs first: the cluster's assignment keeps a doubly claimed block */
 	ret = kv_add(cl->kvs, cl->n, key, cl->owner);
 	if (!ret)
-		(*cl->kvs)[*cl->n - 1].created = cl->created;
+		(*cl->kvs)[*cl->n - 1].created = (*cl->kvs)[*cl->n - 1].revision = cl->created;
 	return ret;
 }
 

@@ -121,6 +121,7 @@ struct world {
 	struct ip_prefix cluster, tunnel, gateway;
 	struct mesh_policy pol;
 	struct firstseen claims_seen, records_seen;
+	struct claims_holders holders;
 };
 
 static void world_init(struct world *w, bool remember)
@@ -133,6 +134,7 @@ static void world_init(struct world *w, bool remember)
 		.self = &w->self, .cluster_cidrs = &w->cluster, .n_cluster_cidrs = 1,
 		.tunnel_cidrs = &w->tunnel, .n_tunnel_cidrs = 1, .skip = note,
 		.claims_seen = remember ? &w->claims_seen : NULL, .records_seen = remember ? &w->records_seen : NULL,
+		.holders = remember ? &w->holders : NULL,
 	};
 }
 
@@ -141,6 +143,7 @@ static void world_free(struct world *w)
 	node_clear(&w->self);
 	firstseen_free(&w->claims_seen);
 	firstseen_free(&w->records_seen);
+	claims_holders_free(&w->holders);
 }
 
 /* Build; the names of the accepted nodes, comma-separated, into @out. */
@@ -307,6 +310,61 @@ static void test_key_takeover(void **state)
 	}
 }
 
+/* A writer that rewrites the victim's claim for itself, or deletes it and claims the block
+ * anew, moves nothing while the victim's record lists the block: a running reader keeps it
+ * with its holder. (A reader that starts afterwards cannot tell: README, trust model.) */
+static void test_claim_rewritten(void **state)
+{
+	for (int deleted = 0; deleted < 2; deleted++) {
+		struct fake_store fs = { 0 };
+		struct world w;
+		struct node evil;
+		char got[256];
+
+		world_init(&w, true);
+		put_legit(&fs, "zz-victim", 2, "10.244.2.0/24", "10.244.2.0_24");
+		build(&w, &fs, got, sizeof(got));
+		assert_string_equal(got, "zz-victim");
+		for (size_t i = 0; i < fs.n_claims; i++) {
+			if (strcmp(fs.claims[i].key, "alloc/10.244.2.0_24"))
+				continue;
+			if (deleted) { /* gone for one pass */
+				free(fs.claims[i].key);
+				free(fs.claims[i].value);
+				fs.claims[i] = fs.claims[--fs.n_claims];
+				qsort(fs.claims, fs.n_claims, sizeof(fs.claims[0]), cmp_kv);
+				build(&w, &fs, got, sizeof(got));
+				assert_string_equal(got, "zz-victim");
+				put_claim(&fs, "10.244.2.0_24", "aa-evil", 0);
+			} else {
+				free(fs.claims[i].value);
+				fs.claims[i].value = strdup("aa-evil");
+				fs.claims[i].value_len = 7;
+			}
+			break;
+		}
+		make_node(&evil, "aa-evil", 9, "10.244.2.0/24", NULL);
+		put_node(&fs, &evil);
+		put_claim(&fs, "10.99.0.9_32", "aa-evil", 0);
+		build(&w, &fs, got, sizeof(got));
+		assert_string_equal(got, "zz-victim");
+		assert_true(skipped_with(&fs, "alloc/10.244.2.0_24", "the block is node zz-victim's"));
+		/* Once the victim's record gives the block up, the registry decides again. */
+		fs.n_nodes = 0;
+		for (size_t i = 0; i < 2; i++) {
+			free(fs.nodes[i].key);
+			free(fs.nodes[i].value);
+		}
+		put_node(&fs, &evil);
+		build(&w, &fs, got, sizeof(got));
+		build(&w, &fs, got, sizeof(got));
+		assert_string_equal(got, "aa-evil");
+		node_clear(&evil);
+		fake_store_free(&fs);
+		world_free(&w);
+	}
+}
+
 /* Claims the registry refuses on their own: a key that is not canonical, a bad owner. */
 static void test_claim_shapes(void **state)
 {
@@ -320,7 +378,7 @@ static void test_claim_shapes(void **state)
 	put_claim(&fs, "10.244.2.0_24", "bad name!", 0);
 	put_claim(&fs, "junk", "a", 0);
 	put_claim(&fs, "10.244.3.0_24", "a", 0);
-	assert_int_equal(claims_build(&reg, fs.claims, fs.n_claims, pools, 2, NULL, note, &fs), 0);
+	assert_int_equal(claims_build(&reg, fs.claims, fs.n_claims, pools, 2, NULL, NULL, note, &fs), 0);
 	assert_true(skipped_with(&fs, "alloc/10.244.1.7_24", "not the canonical key"));
 	assert_true(skipped_with(&fs, "alloc/10.244.2.0_24", "not a node name"));
 	assert_true(skipped_with(&fs, "alloc/junk", "names no block"));
@@ -382,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_same_moment),
 		cmocka_unit_test(test_only_registry_addresses),
 		cmocka_unit_test(test_key_takeover),
+		cmocka_unit_test(test_claim_rewritten),
 		cmocka_unit_test(test_claim_shapes),
 		cmocka_unit_test(test_firstseen),
 		cmocka_unit_test(test_observed_hint),
