@@ -1,12 +1,13 @@
 /* mesh.h — from the store's raw records to the set of peers this node should have.
  *
- * Every record is untrusted input: anyone who can write the store can write anything.
- * A record is skipped (and named in a log line) when it does not decode, when its name is
- * not its key, when it claims this node's public key, when its addresses fall outside the
- * cluster's ranges, when it uses an address block the store's claims give to another node,
- * or when its pod CIDRs or tunnel IPs overlap this node's or another record's. Conflicts
- * between records go to the one whose addresses are backed by claims, then to the lower
- * key, so every node makes the same choice. One bad record never stops the others. */
+ * Every record is untrusted input: anyone who can write the store can write anything (the
+ * trust model in README.md). A record is skipped (and named in a log line) when it does not
+ * decode, when its name is not its key, when it claims this node's public key, when its
+ * addresses fall outside the pools (and gateway ranges), when any of its pod CIDRs or tunnel
+ * IPs is not a block the allocation registry gives to it (claims.h), or when it overlaps this
+ * node's addresses. Between records, the one first seen (then created first in the store)
+ * keeps a public key or an address range; of two that cannot be told apart neither does.
+ * Names never decide. One bad record never stops the others. */
 #ifndef PODWIRE_MESH_MESH_H
 #define PODWIRE_MESH_MESH_H
 
