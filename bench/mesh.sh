@@ -26,11 +26,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-gen_store() { # N DIR: N node records with random keys, /24 pod blocks from 10.128.0.0/9
+gen_store() { # N DIR: N node records with random keys, /24 pod blocks from 10.128.0.0/9, and
+	# their claims in the allocation registry (a record counts only with them: README, trust model)
 	python3 - "$1" "$2" <<'PY'
 import base64, os, sys
 n, d = int(sys.argv[1]), sys.argv[2]
-os.makedirs(d, exist_ok=True)
+os.makedirs(d + "/.podwire/alloc", exist_ok=True)
 for i in range(1, n + 1):
     key = base64.b64encode(os.urandom(32)).decode()
     t = "10.97.%d.%d" % (i // 250, i % 250 + 1)
@@ -39,6 +40,9 @@ for i in range(1, n + 1):
         f.write("[Peer]\n# Name = s%05d\n# TunnelIP = %s\n# PodCIDRs = %s\n# Heartbeat = 0\n"
                 "PublicKey = %s\nEndpoint = 192.0.2.%d:51820\nAllowedIPs = %s/32, %s\n" %
                 (i, t, pod, key, i % 250 + 1, t, pod))
+    for block in (t + "_32", pod.replace("/", "_")):
+        with open("%s/.podwire/alloc/%s" % (d, block), "w") as f:
+            f.write("s%05d" % i)
 PY
 }
 

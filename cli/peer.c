@@ -31,11 +31,13 @@
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"Usage: %s peer add NAME [--dns IP] [--no-qr] [--tunnel-cidr CIDR]\n"
+		"Usage: %s peer add NAME [--dns IP] [--no-qr] [--tunnel-cidr CIDR] [--gateway-ranges CIDR[,CIDR]]\n"
 		"                         [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
 		"       %s peer remove NAME [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
 		"The client's address comes from the cluster's tunnel pool in the store (written by podwired);\n"
-		"--tunnel-cidr, if given, must be that pool. The QR code is drawn only on a terminal.\n",
+		"--tunnel-cidr, if given, must be that pool. The QR code is drawn only on a terminal.\n"
+		"Only the nodes' pod CIDRs inside the cluster pool (or --gateway-ranges, as given to podwired)\n"
+		"and claimed in the store go into the config; other records are skipped, each named on stderr.\n",
 		prog, prog);
 }
 
@@ -191,8 +193,10 @@ static FILE *qr_stream(void)
 }
 
 static int peer_add(const char *name, const struct mesh_store_args *sa, const struct ip_prefix *tunnel_cidr,
-		    const char *dns, bool qr)
+		    const char *dns, bool qr, const struct ip_prefix *gateways, size_t n_gateways)
 {
+	struct ip_prefix cluster[2], tunnel[2];
+	size_t n_cluster, n_tunnel;
 	struct store *s = NULL;
 	struct store_kv *kvs = NULL, *claims = NULL;
 	size_t n_kvs = 0, n_claims = 0, n_nodes = 0, skipped = 0;
@@ -225,7 +229,16 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 	snprintf(client.name, sizeof(client.name), "%s", name);
 	key_public_from_private(client.public_key, priv);
 	{
-		struct mesh_policy pol = { .self = &client, .claims = claims, .n_claims = n_claims };
+		/* Only what the nodes themselves accept goes into the client's AllowedIPs: prefixes
+		 * inside the pools (and the gateway ranges given here) that the allocation registry
+		 * gives to the node listing them. */
+		struct mesh_policy pol = { .self = &client, .claims = claims, .n_claims = n_claims,
+					   .cluster_cidrs = cluster, .tunnel_cidrs = tunnel,
+					   .gateway_ranges = gateways, .n_gateway_ranges = n_gateways };
+
+		cluster_pools_ranges(&pools, cluster, &n_cluster, tunnel, &n_tunnel);
+		pol.n_cluster_cidrs = n_cluster;
+		pol.n_tunnel_cidrs = n_tunnel;
 
 		ret = mesh_build(kvs, n_kvs, &pol, &nodes, &n_nodes, &skipped, NULL);
 		if (ret)
@@ -339,6 +352,8 @@ int peer_main(int argc, char *argv[])
 	struct ip_prefix tunnel_cidr;
 	const char *name = NULL, *dns = NULL;
 	bool qr = true, has_tunnel_cidr = false, add;
+	struct ip_prefix gateways[CLUSTER_GATEWAY_RANGES_MAX];
+	size_t n_gateways = 0;
 
 	mesh_store_args_default(&sa);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
@@ -372,6 +387,13 @@ int peer_main(int argc, char *argv[])
 				fprintf(stderr, "%s: --dns: '%s' is not an IP address\n", log_prog(), dns);
 				return 1;
 			}
+		} else if (add && !strcmp(argv[i], "--gateway-ranges") && i + 1 < argc) {
+			char err[128] = "";
+
+			if (cluster_gateway_ranges_parse(argv[++i], gateways, &n_gateways, err, sizeof(err))) {
+				fprintf(stderr, "%s: --gateway-ranges: %s\n", log_prog(), err);
+				return 1;
+			}
 		} else if (add && !strcmp(argv[i], "--no-qr")) {
 			qr = false;
 		} else if (argv[i][0] != '-' && !name) {
@@ -392,5 +414,5 @@ int peer_main(int argc, char *argv[])
 	}
 	if (!add)
 		return peer_remove(name, &sa) ? 1 : 0;
-	return peer_add(name, &sa, has_tunnel_cidr ? &tunnel_cidr : NULL, dns, qr) ? 1 : 0;
+	return peer_add(name, &sa, has_tunnel_cidr ? &tunnel_cidr : NULL, dns, qr, gateways, n_gateways) ? 1 : 0;
 }

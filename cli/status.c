@@ -253,6 +253,19 @@ int status_main(int argc, char *argv[])
 	{
 		struct mesh_policy pol = { .self = &self, .claims = claims, .n_claims = n_claims, .skip = note_skip,
 					   .skip_ctx = &skips };
+		struct ip_prefix cluster[2], tunnel[2];
+		struct cluster_pools pools;
+		char err[256] = "";
+
+		/* Judged as the nodes judge them: against the pools podwired published. */
+		if (!cluster_pools_read(s, &pools, err, sizeof(err))) {
+			cluster_pools_ranges(&pools, cluster, &pol.n_cluster_cidrs, tunnel, &pol.n_tunnel_cidrs);
+			pol.cluster_cidrs = cluster;
+			pol.tunnel_cidrs = tunnel;
+		} else {
+			fprintf(stderr, "%s: store key %s: %s: no record can be judged without the cluster's pools\n",
+				log_prog(), CLUSTER_POOLS_KEY, err[0] ? err : "missing or unreadable");
+		}
 
 		ret = mesh_build(kvs, n_kvs, &pol, &nodes, &n_nodes, &skipped, &stored_self);
 		if (ret)

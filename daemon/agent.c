@@ -51,6 +51,9 @@ struct agent {
 	unsigned int backoff;
 	int64_t published_heartbeat;
 	char *published;		/* record text last written, heartbeat included */
+	/* When each claim and record was first seen: the earliest claim wins (claims.h). */
+	struct firstseen claims_seen, records_seen;
+	struct claims_holders holders;
 	/* Skipped records, "KEY: reason", logged once each while they stay the same. */
 	struct string_set { char **v; size_t n; } skips_logged, skips_now;
 };
@@ -378,7 +381,7 @@ struct pass {
 	size_t n_nodes, skipped;
 	struct node stored_self;
 	struct wgdevice *dev;
-	const char **endpoints;
+	const char **endpoints, **hints;
 	struct ip_prefix *routes;
 	struct mesh_index index;
 };
@@ -389,6 +392,7 @@ static void pass_free(struct pass *p)
 	node_clear(&p->stored_self);
 	wgdevice_free(p->dev);
 	free(p->endpoints);
+	free(p->hints);
 	free(p->routes);
 	mesh_index_free(&p->index);
 }
@@ -402,6 +406,8 @@ static int reconcile_pass(struct agent *a)
 	struct mesh_policy pol = {
 		.self = &a->self, .cluster_cidrs = clusters, .n_cluster_cidrs = o->has_cluster_cidr6 ? 2 : 1,
 		.tunnel_cidrs = tunnels, .n_tunnel_cidrs = o->has_tunnel_cidr6 ? 2 : 1, .skip = note_skip, .skip_ctx = a,
+		.gateway_ranges = o->gateway_ranges, .n_gateway_ranges = o->n_gateway_ranges,
+		.claims_seen = &a->claims_seen, .records_seen = &a->records_seen, .holders = &a->holders,
 	};
 	struct store_kv *claims = NULL;
 	size_t n_claims = 0;
@@ -447,19 +453,21 @@ static int reconcile_pass(struct agent *a)
 		goto out;
 	}
 	p.endpoints = calloc(p.n_nodes + 1, sizeof(*p.endpoints));
+	p.hints = calloc(p.n_nodes + 1, sizeof(*p.hints));
 	p.routes = calloc(p.n_nodes * NODE_MAX_POD_CIDRS + 1, sizeof(*p.routes));
-	if (!p.endpoints || !p.routes) {
+	if (!p.endpoints || !p.hints || !p.routes) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < p.n_nodes; i++) {
-		p.endpoints[i] = mesh_endpoint_for(&p.nodes[i], p.nodes, p.n_nodes, a->self.public_key);
+		p.endpoints[i] = p.nodes[i].endpoint[0] ? p.nodes[i].endpoint : NULL;
+		p.hints[i] = mesh_observed_endpoint(&p.nodes[i], p.nodes, p.n_nodes, a->self.public_key);
 		for (size_t j = 0; j < p.nodes[i].n_pod_cidrs; j++)
 			p.routes[n_routes++] = p.nodes[i].pod_cidrs[j];
 	}
 	in = (struct reconcile_input){
-		.current = p.dev, .nodes = p.nodes, .n_nodes = p.n_nodes, .endpoints = p.endpoints,
-		.persistent_keepalive = o->persistent_keepalive, .resolve = endpoint_cache_resolve,
+		.current = p.dev, .nodes = p.nodes, .n_nodes = p.n_nodes, .endpoints = p.endpoints, .hints = p.hints,
+		.now = now_seconds(), .persistent_keepalive = o->persistent_keepalive, .resolve = endpoint_cache_resolve,
 		.resolve_ctx = a->endpoints,
 	};
 	endpoint_cache_begin_pass(a->endpoints);
@@ -472,7 +480,7 @@ static int reconcile_pass(struct agent *a)
 			log_err("%s: cannot update peers: %s%s%s", o->ifname, strerror(-ret), err[0] ? ": " : "", err);
 			goto out;
 		}
-		reconcile_commit(&a->applied, update);
+		reconcile_commit(&a->applied, update, in.now);
 	}
 	ret = iface_sync_routes(o->ifname, p.routes, n_routes, &added, &removed);
 	if (update || added || removed)
@@ -672,6 +680,9 @@ static void agent_free(struct agent *a)
 	free(a->published);
 	string_set_clear(&a->skips_logged);
 	string_set_clear(&a->skips_now);
+	firstseen_free(&a->claims_seen);
+	firstseen_free(&a->records_seen);
+	claims_holders_free(&a->holders);
 	sodium_memzero(a->private_key, WG_KEY_LEN);
 }
 

@@ -20,6 +20,7 @@
 #include "daemon/nodekey.h"
 #include "datapath/link.h"
 #include "lib/ipaddr.h"
+#include "mesh/cluster.h"
 
 struct agent_options {
 	const char *name;		/* node name (default: hostname) */
@@ -42,6 +43,9 @@ struct agent_options {
 	struct ip_prefix cluster_cidr6;
 	uint8_t block_len6;
 	struct ip_prefix tunnel_cidr6;
+	/* Ranges outside the pools that records may carry as pod CIDRs (gateways). */
+	struct ip_prefix gateway_ranges[CLUSTER_GATEWAY_RANGES_MAX];
+	size_t n_gateway_ranges;
 	const char *endpoint;		/* advertised "host:port"; NULL: first global IPv4 */
 	uint16_t listen_port;
 	uint32_t mtu;

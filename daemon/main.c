@@ -46,6 +46,8 @@ static void usage(FILE *f)
 		"  --cluster-cidr6 CIDR        IPv6 pod CIDR pool (dual stack; off by default)\n"
 		"  --block-size6 LEN           IPv6 pod CIDR block length (default 64)\n"
 		"  --tunnel-cidr6 CIDR         IPv6 tunnel address pool (dual stack; off by default)\n"
+		"  --gateway-ranges CIDR[,..]  ranges outside the pools that a node (a gateway) may\n"
+		"                              route as its pod CIDR (--pod-cidr); same on every node\n"
 		"  --endpoint HOST:PORT        endpoint to advertise (default: first IPv4 address)\n"
 		"  --listen-port PORT          WireGuard port (default 51820)\n"
 		"  --mtu MTU                   interface MTU (default 1420 = 1500 - 80)\n"
@@ -102,7 +104,7 @@ enum {
 	OPT_TUNNEL_IP, OPT_ENDPOINT, OPT_PORT, OPT_MTU, OPT_KEEPALIVE, OPT_LABELS, OPT_DATAPATH, OPT_METRICS,
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
-	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE,
+	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE, OPT_GATEWAY_RANGES,
 };
 
 static const struct option long_opts[] = {
@@ -130,6 +132,7 @@ static const struct option long_opts[] = {
 	{ "cluster-cidr6", required_argument, NULL, OPT_CLUSTER6 },
 	{ "block-size6", required_argument, NULL, OPT_BLOCK6 },
 	{ "tunnel-cidr6", required_argument, NULL, OPT_TUNNEL_CIDR6 },
+	{ "gateway-ranges", required_argument, NULL, OPT_GATEWAY_RANGES },
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 	{ "listen-port", required_argument, NULL, OPT_PORT },
 	{ "mtu", required_argument, NULL, OPT_MTU },
@@ -293,6 +296,15 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			}
 			o->has_tunnel_cidr6 = true;
 			break;
+		case OPT_GATEWAY_RANGES: {
+			char err[128] = "";
+
+			if (cluster_gateway_ranges_parse(optarg, o->gateway_ranges, &o->n_gateway_ranges, err, sizeof(err))) {
+				log_err("--gateway-ranges: %s", err);
+				return -EINVAL;
+			}
+			break;
+		}
 		case OPT_TUNNEL_IP:
 			if (ip_addr_parse(&o->tunnel_ip, optarg)) {
 				log_err("--tunnel-ip: '%s' is not an IP address", optarg);
@@ -416,8 +428,16 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 		return -EINVAL;
 	}
 	if (o->has_pod_cidr && !ip_prefix_contains(&o->cluster_cidr, &o->pod_cidr.addr)) {
-		log_err("--pod-cidr: not inside the cluster CIDR");
-		return -EINVAL;
+		bool gateway = false;
+
+		for (size_t i = 0; i < o->n_gateway_ranges && !gateway; i++)
+			gateway = o->gateway_ranges[i].addr.family == o->pod_cidr.addr.family &&
+				  o->gateway_ranges[i].cidr <= o->pod_cidr.cidr &&
+				  ip_prefix_contains(&o->gateway_ranges[i], &o->pod_cidr.addr);
+		if (!gateway) {
+			log_err("--pod-cidr: not inside the cluster CIDR nor a --gateway-ranges entry");
+			return -EINVAL;
+		}
 	}
 	if (o->has_tunnel_ip && !ip_prefix_contains(&o->tunnel_cidr, &o->tunnel_ip)) {
 		log_err("--tunnel-ip: not inside the tunnel CIDR");

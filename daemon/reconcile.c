@@ -81,34 +81,57 @@ static const struct reconcile_applied *applied_find(const struct reconcile_state
 	return bsearch(&k, st->v, st->n, sizeof(k), cmp_applied);
 }
 
+static bool resolve_one(const struct reconcile_input *in, const char *text, wg_endpoint *out)
+{
+	memset(out, 0, sizeof(*out));
+	return text && !in->resolve(text, out, in->resolve_ctx) && out->addr.sa_family;
+}
+
+/* A handshake within REJECT_AFTER_TIME: the device's endpoint is where it came from. */
+static bool session_live(const struct wgpeer *cur, int64_t now)
+{
+	return cur && cur->last_handshake_time.tv_sec && now - cur->last_handshake_time.tv_sec < RECONCILE_LIVE_SECONDS;
+}
+
 /* The endpoint to set on a peer, or family 0 to leave it alone. */
 static void choose_endpoint(const struct reconcile_input *in, size_t i, const struct wgpeer *cur,
 			    const struct reconcile_state *st, wg_endpoint *out)
 {
 	const struct reconcile_applied *last;
-	wg_endpoint want;
+	wg_endpoint want, hint;
+	bool has_want, has_hint;
 
 	memset(out, 0, sizeof(*out));
-	if (!in->endpoints || !in->endpoints[i] || !in->resolve)
+	if (!in->resolve || session_live(cur, in->now))
 		return;
-	memset(&want, 0, sizeof(want));
-	if (in->resolve(in->endpoints[i], &want, in->resolve_ctx) || !want.addr.sa_family)
-		return; /* unresolvable now: keep whatever works (re-resolved next round) */
+	/* Unresolvable now: keep whatever works (re-resolved next round). */
+	has_want = resolve_one(in, in->endpoints ? in->endpoints[i] : NULL, &want);
+	has_hint = resolve_one(in, in->hints ? in->hints[i] : NULL, &hint) && !(has_want && endpoint_equal(&hint, &want));
+	if (!has_want && !has_hint)
+		return;
+	if (!has_want) {
+		want = hint;
+		has_hint = false;
+	}
 	if (!cur) {
 		*out = want;
 		return;
 	}
 	last = applied_find(st, cur->public_key);
+	if (has_hint && last && (endpoint_equal(&last->endpoint, &want) || endpoint_equal(&last->endpoint, &hint))) {
+		/* Advertised and observed in turn, until one of them gets a handshake through. */
+		if (in->now - last->since >= RECONCILE_HINT_SECONDS)
+			*out = endpoint_equal(&last->endpoint, &want) ? hint : want;
+		return;
+	}
 	if (last) {
 		if (!endpoint_equal(&last->endpoint, &want))
 			*out = want;
 		return;
 	}
-	/* Not applied by this process (a restart): trust a live endpoint, fill in a missing one,
-	 * correct one that is neither what the store says nor roaming-learned recently. */
-	if (!cur->endpoint.addr.sa_family)
-		*out = want;
-	else if (!endpoint_equal(&cur->endpoint, &want) && !cur->last_handshake_time.tv_sec)
+	/* Not applied by this process (a restart): fill in a missing endpoint, correct one that
+	 * is not what the store says (no session is live, see above). */
+	if (!cur->endpoint.addr.sa_family || !endpoint_equal(&cur->endpoint, &want))
 		*out = want;
 }
 
@@ -207,7 +230,7 @@ out:
 	return ret;
 }
 
-int reconcile_commit(struct reconcile_state *st, const struct wgdevice *update)
+int reconcile_commit(struct reconcile_state *st, const struct wgdevice *update, int64_t now)
 {
 	const struct wgpeer *p;
 
@@ -229,6 +252,7 @@ int reconcile_commit(struct reconcile_state *st, const struct wgdevice *update)
 			continue;
 		if (hit) {
 			hit->endpoint = p->endpoint;
+			hit->since = now;
 			continue;
 		}
 		{
@@ -238,6 +262,7 @@ int reconcile_commit(struct reconcile_state *st, const struct wgdevice *update)
 				return -ENOMEM;
 			st->v = grown;
 			k.endpoint = p->endpoint;
+			k.since = now;
 			st->v[st->n++] = k;
 			/* Keep it sorted for bsearch; one insertion sort step. */
 			for (size_t j = st->n - 1; j > 0 && cmp_applied(&st->v[j - 1], &st->v[j]) > 0; j--) {

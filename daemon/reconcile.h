@@ -8,9 +8,12 @@
  * no session: the WireGuard paper's handshake state lives in the peer, which survives.
  *
  * Endpoints: the device's endpoint follows the last authenticated packet (roaming, paper
- * §2.1), so the plan sets an endpoint only when what the store says resolves to something
- * other than what was last applied (a new node, a DNS name that moved, a NAT-observed
- * address), or when the peer has none. */
+ * §2.1), so a peer with a working session (a handshake within RECONCILE_LIVE_SECONDS) keeps
+ * its endpoint whatever the store says. Otherwise the plan sets an endpoint when what the
+ * peer's record advertises resolves to something other than what was last applied (a new
+ * node, a DNS name that moved), or when the peer has none. An endpoint other nodes observed
+ * (a hint: any node can publish one, mesh.h) is tried only for a peer without a working
+ * session, in turn with the advertised one, each for RECONCILE_HINT_SECONDS. */
 #ifndef PODWIRE_DAEMON_RECONCILE_H
 #define PODWIRE_DAEMON_RECONCILE_H
 
@@ -19,9 +22,15 @@
 #include "mesh/node.h"
 #include "datapath/device.h"
 
+/* WireGuard paper §6.1: no session outlives REJECT_AFTER_TIME without a new handshake. */
+#define RECONCILE_LIVE_SECONDS 180
+/* Two handshake attempts (REKEY_TIMEOUT, 5 s) before the other endpoint is tried. */
+#define RECONCILE_HINT_SECONDS 10
+
 struct reconcile_applied {
 	uint8_t public_key[WG_KEY_LEN];
 	wg_endpoint endpoint;
+	int64_t since;				/* unix seconds it was applied */
 };
 
 /* What the daemon last applied per peer; starts empty. */
@@ -41,7 +50,9 @@ struct reconcile_input {
 	const struct wgdevice *current;		/* the device as read now */
 	const struct node *nodes;		/* desired peers (mesh_build) */
 	size_t n_nodes;
-	const char *const *endpoints;		/* per node: endpoint text or NULL */
+	const char *const *endpoints;		/* per node: advertised endpoint text or NULL */
+	const char *const *hints;		/* per node: observed endpoint or NULL; NULL: none */
+	int64_t now;				/* unix seconds, as the device's handshake times */
 	uint16_t persistent_keepalive;		/* this node's keepalive towards all peers */
 	reconcile_resolve_fn resolve;
 	void *resolve_ctx;
@@ -50,8 +61,8 @@ struct reconcile_input {
 /* Build the update. *update is NULL when nothing differs. */
 int reconcile_plan(const struct reconcile_input *in, const struct reconcile_state *st, struct wgdevice **update,
 		   struct reconcile_counts *counts);
-/* After device_set(@update) succeeded: remember what was applied. */
-int reconcile_commit(struct reconcile_state *st, const struct wgdevice *update);
+/* After device_set(@update) succeeded at @now: remember what was applied. */
+int reconcile_commit(struct reconcile_state *st, const struct wgdevice *update, int64_t now);
 void reconcile_state_free(struct reconcile_state *st);
 
 /* The allowed IPs of a node's peer: tunnel IPs as /32 and /128, then the pod CIDRs. */

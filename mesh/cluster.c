@@ -214,3 +214,47 @@ int cluster_pools_check(struct store *s, const struct cluster_pools *mine)
 	}
 	return ret;
 }
+
+void cluster_pools_ranges(const struct cluster_pools *p, struct ip_prefix cluster[2], size_t *n_cluster,
+			  struct ip_prefix tunnel[2], size_t *n_tunnel)
+{
+	*n_cluster = *n_tunnel = 0;
+	cluster[(*n_cluster)++] = p->cluster_cidr;
+	if (p->has_cluster_cidr6)
+		cluster[(*n_cluster)++] = p->cluster_cidr6;
+	tunnel[(*n_tunnel)++] = p->tunnel_cidr;
+	if (p->has_tunnel_cidr6)
+		tunnel[(*n_tunnel)++] = p->tunnel_cidr6;
+}
+
+int cluster_gateway_ranges_parse(const char *list, struct ip_prefix *out, size_t *n, char *err, size_t err_len)
+{
+	char *copy = strdup(list), *save = NULL;
+	int ret = 0;
+
+	*n = 0;
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, ", ", &save); t && !ret; t = strtok_r(NULL, ", ", &save)) {
+		struct ip_prefix p, masked;
+
+		if (*n == CLUSTER_GATEWAY_RANGES_MAX) {
+			snprintf(err, err_len, "more than %d ranges", CLUSTER_GATEWAY_RANGES_MAX);
+			ret = -EINVAL;
+		} else if (ip_prefix_parse(&p, t) || !strchr(t, '/')) {
+			snprintf(err, err_len, "'%.64s' is not a CIDR prefix", t);
+			ret = -EINVAL;
+		} else {
+			masked = p;
+			ip_prefix_mask(&masked);
+			if (!ip_addr_equal(&p.addr, &masked.addr)) {
+				snprintf(err, err_len, "'%.64s' has host bits set", t);
+				ret = -EINVAL;
+			} else {
+				out[(*n)++] = p;
+			}
+		}
+	}
+	free(copy);
+	return ret;
+}

@@ -47,4 +47,15 @@ int cluster_pools_check(struct store *s, const struct cluster_pools *mine);
  * @err) when they do not parse. */
 int cluster_pools_read(struct store *s, struct cluster_pools *p, char *err, size_t err_len);
 
+/* The pools as the lists a mesh policy takes (mesh.h): @cluster and @tunnel get one or two
+ * prefixes each (IPv4, and IPv6 when the pools have it). */
+void cluster_pools_ranges(const struct cluster_pools *p, struct ip_prefix cluster[2], size_t *n_cluster,
+			  struct ip_prefix tunnel[2], size_t *n_tunnel);
+
+/* Gateway ranges: prefixes outside the pools that a node's record may carry as pod CIDRs
+ * (a gateway announcing a LAN), given by hand as "CIDR[,CIDR...]". */
+#define CLUSTER_GATEWAY_RANGES_MAX 8
+/* 0, or -EINVAL with the entry and the reason in @err. */
+int cluster_gateway_ranges_parse(const char *list, struct ip_prefix *out, size_t *n, char *err, size_t err_len);
+
 #endif

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "mesh/cidr.h"
+#include "mesh/claims.h"
 #include "lib/log.h"
 
 void mesh_free(struct node *nodes, size_t n)
@@ -19,10 +20,9 @@ void mesh_free(struct node *nodes, size_t n)
 	free(nodes);
 }
 
+/* An empty list holds nothing: a reader that does not know the pools accepts no address. */
 static bool inside_any(const struct ip_prefix *ranges, size_t n, const struct ip_prefix *p)
 {
-	if (!n)
-		return true;
 	for (size_t i = 0; i < n; i++)
 		if (ranges[i].addr.family == p->addr.family && ranges[i].cidr <= p->cidr &&
 		    ip_prefix_contains(&ranges[i], &p->addr))
@@ -59,30 +59,6 @@ static bool nodes_overlap(const struct node *a, const struct node *b, char *what
 	return false;
 }
 
-static bool node_allowed(const struct node *n, const struct mesh_policy *pol, char *why, size_t len)
-{
-	char buf[IP_PREFIX_STRLEN];
-
-	for (size_t i = 0; i < n->n_pod_cidrs; i++)
-		if (!inside_any(pol->cluster_cidrs, pol->n_cluster_cidrs, &n->pod_cidrs[i])) {
-			ip_prefix_format(&n->pod_cidrs[i], buf, sizeof(buf));
-			snprintf(why, len, "pod CIDR %s is outside the cluster CIDR", buf);
-			return false;
-		}
-	for (size_t i = 0; i < n->n_tunnel_ips; i++) {
-		struct ip_prefix p;
-
-		host_prefix(&p, &n->tunnel_ips[i]);
-		if (!inside_any(pol->tunnel_cidrs, pol->n_tunnel_cidrs, &p)) {
-			ip_addr_format(&n->tunnel_ips[i], buf, sizeof(buf));
-			snprintf(why, len, "tunnel IP %s is outside the tunnel CIDR", buf);
-			return false;
-		}
-	}
-	return true;
-}
-
-
 static void skipped(const struct mesh_policy *pol, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void skipped(const struct mesh_policy *pol, const char *key, const char *fmt, ...)
@@ -99,55 +75,72 @@ static void skipped(const struct mesh_policy *pol, const char *key, const char *
 		log_warn("store record %s skipped: %s", key, why);
 }
 
-static int cmp_kv_key(const void *a, const void *b)
+/* Does the registry give @block (a pod CIDR or a tunnel address of @n) to @n? */
+static bool claimed_by_node(const struct node *n, const struct ip_prefix *block, const char *what,
+			    const struct claims *reg, const struct claims_holders *holders, char *why, size_t len)
 {
-	return strcmp(((const struct store_kv *)a)->key, ((const struct store_kv *)b)->key);
+	const struct claim *c = claims_find(reg, block);
+	struct ip_prefix masked = *block;
+	char buf[IP_PREFIX_STRLEN], key[STORE_KEY_MAX];
+	const char *holder;
+
+	ip_prefix_format(block, buf, sizeof(buf));
+	ip_prefix_mask(&masked);
+	cidr_block_key(&masked, key, sizeof(key));
+	holder = claims_holder(holders, key);
+	if (ip_addr_equal(&masked.addr, &block->addr) && holder && !strcmp(holder, n->name))
+		return true; /* its own since the last pass, whatever was done to the claim meanwhile */
+	if (!ip_addr_equal(&masked.addr, &block->addr))
+		snprintf(why, len, "%s %s is not a network address", what, buf);
+	else if (!c)
+		snprintf(why, len, "%s %s is not given to it by the allocation registry (no %.80s)", what, buf, key);
+	else if (strcmp(c->owner, n->name))
+		snprintf(why, len, "%s %s is claimed by node %.64s", what, buf, c->owner);
+	else if (c->refused)
+		snprintf(why, len, "%s %s: its claim %.80s is refused", what, buf, key);
+	else
+		return true;
+	return false;
 }
 
-static const char *claim_owner(const struct mesh_policy *pol, const struct ip_prefix *block)
+/* Every address range of @n must lie inside the pools (or, for pod CIDRs, a gateway range)
+ * and be given to @n by the registry. */
+static bool node_allowed(const struct node *n, const struct mesh_policy *pol, const struct claims *reg, char *why,
+			 size_t len)
 {
-	char key[STORE_KEY_MAX];
+	char buf[IP_PREFIX_STRLEN];
 
-	struct store_kv k = { .key = key }, *hit;
+	for (size_t i = 0; i < n->n_pod_cidrs; i++) {
+		const struct ip_prefix *p = &n->pod_cidrs[i];
 
-	if (cidr_block_key(block, key, sizeof(key)) || !pol->n_claims)
-		return NULL;
-	/* store_list() returns keys sorted. */
-	hit = bsearch(&k, pol->claims, pol->n_claims, sizeof(k), cmp_kv_key);
-	return hit ? hit->value : NULL;
-}
-
-/* How many of @n's blocks the claims give to @n; -1 (and @why) if one is another's. */
-static int claims_backing(const struct node *n, const struct mesh_policy *pol, char *why, size_t len)
-{
-	struct ip_prefix blocks[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS];
-	size_t nb = 0;
-	int backed = 0;
-
-	for (size_t i = 0; i < n->n_tunnel_ips; i++)
-		host_prefix(&blocks[nb++], &n->tunnel_ips[i]);
-	for (size_t i = 0; i < n->n_pod_cidrs; i++)
-		blocks[nb++] = n->pod_cidrs[i];
-	for (size_t i = 0; i < nb; i++) {
-		const char *owner = claim_owner(pol, &blocks[i]);
-		char buf[IP_PREFIX_STRLEN];
-
-		if (!owner)
-			continue;
-		if (strcmp(owner, n->name)) {
-			ip_prefix_format(&blocks[i], buf, sizeof(buf));
-			snprintf(why, len, "%s is claimed by node %.64s", buf, owner);
-			return -1;
+		if (!inside_any(pol->cluster_cidrs, pol->n_cluster_cidrs, p) &&
+		    !inside_any(pol->gateway_ranges, pol->n_gateway_ranges, p)) {
+			ip_prefix_format(p, buf, sizeof(buf));
+			snprintf(why, len, "pod CIDR %s is outside the cluster CIDR and the gateway ranges", buf);
+			return false;
 		}
-		backed++;
+		if (!claimed_by_node(n, p, "pod CIDR", reg, pol->holders, why, len))
+			return false;
 	}
-	return backed;
+	for (size_t i = 0; i < n->n_tunnel_ips; i++) {
+		struct ip_prefix p;
+
+		host_prefix(&p, &n->tunnel_ips[i]);
+		if (!inside_any(pol->tunnel_cidrs, pol->n_tunnel_cidrs, &p)) {
+			ip_addr_format(&n->tunnel_ips[i], buf, sizeof(buf));
+			snprintf(why, len, "tunnel IP %s is outside the tunnel CIDR", buf);
+			return false;
+		}
+		if (!claimed_by_node(n, &p, "tunnel IP", reg, pol->holders, why, len))
+			return false;
+	}
+	return true;
 }
 
 struct candidate {
 	struct node node;
 	const char *key;
-	int backed;
+	uint64_t round, created;	/* first seen (this name with this key), store's creation */
 	bool accepted;
 	struct ip_prefix ranges[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS];
 	size_t n_ranges;
@@ -163,12 +156,17 @@ static void candidate_ranges(struct candidate *c)
 }
 
 
+/* Earliest first; the key only makes the order of candidates of one moment stable (they
+ * never win over each other by it: see resolve_conflicts). */
 static int cmp_candidate(const void *a, const void *b)
 {
 	const struct candidate *ca = a, *cb = b;
+	int ord = claims_order(ca->round, ca->created, cb->round, cb->created);
 
-	if (ca->backed != cb->backed)
-		return cb->backed - ca->backed;
+	if (ord)
+		return ord;
+	if (ca->created != cb->created)
+		return ca->created < cb->created ? -1 : 1;
 	return strcmp(ca->key, cb->key);
 }
 
@@ -179,7 +177,7 @@ static int cmp_node_name(const void *a, const void *b)
 
 /* Pass 1: each record on its own. Returns true if @c may join the mesh. */
 static bool candidate_valid(struct candidate *c, const struct store_kv *kv, const struct mesh_policy *pol,
-			    struct node *stored_self)
+			    const struct claims *reg, struct node *stored_self)
 {
 	const char *name = kv->key + strlen(STORE_NODES_PREFIX);
 	char err[256], what[IP_PREFIX_STRLEN];
@@ -203,20 +201,16 @@ static bool candidate_valid(struct candidate *c, const struct store_kv *kv, cons
 		skipped(pol, kv->key, "it claims this node's public key");
 		return false;
 	}
-	if (!node_allowed(&c->node, pol, err, sizeof(err))) {
-		skipped(pol, kv->key, "%s", err);
-		return false;
-	}
 	if (nodes_overlap(&c->node, pol->self, what, sizeof(what))) {
 		skipped(pol, kv->key, "%s overlaps this node's addresses", what);
 		return false;
 	}
-	c->backed = claims_backing(&c->node, pol, err, sizeof(err));
-	if (c->backed < 0) {
+	if (!node_allowed(&c->node, pol, reg, err, sizeof(err))) {
 		skipped(pol, kv->key, "%s", err);
 		return false;
 	}
 	c->key = kv->key;
+	c->created = kv->created;
 	candidate_ranges(c);
 	/* Pass 2 relies on accepted ranges never overlapping, a record's own among them. */
 	for (size_t i = 0; i < c->n_ranges; i++) {
@@ -339,41 +333,54 @@ static int accept_candidate(struct accepted_set *set, const struct candidate *c,
 	return 0;
 }
 
-static int resolve_conflicts(struct candidate *c, size_t count, const struct mesh_policy *pol, size_t *accepted,
-			     size_t *n_skipped)
+/* @c[i] clashes with the accepted @c[j] (same key, overlapping range): the earlier one keeps
+ * it; of one moment neither does. */
+static void clash(struct candidate *c, size_t i, size_t j, const struct mesh_policy *pol, const char *what)
+{
+	if (claims_order(c[j].round, c[j].created, c[i].round, c[i].created) < 0) {
+		skipped(pol, c[i].key, "%s node %s, which was there first", what, c[j].node.name);
+		return;
+	}
+	skipped(pol, c[i].key, "%s node %s, and neither is known to be first", what, c[j].node.name);
+	if (c[j].accepted)
+		skipped(pol, c[j].key, "%s node %s, and neither is known to be first", what, c[i].node.name);
+	c[j].accepted = false;
+}
+
+static int resolve_conflicts(struct candidate *c, size_t count, const struct mesh_policy *pol)
 {
 	struct accepted_set set = { 0 };
 	int ret = 0;
 
 	for (size_t i = 0; i < count && !ret; i++) {
-		char what[IP_PREFIX_STRLEN];
-		const char *clash = NULL;
-		bool dup;
+		char what[IP_PREFIX_STRLEN + 32];
+		bool dup, clashed = false;
 		long key_at = key_search(&set, c[i].node.public_key, &dup);
 
+		/* A refused twin stays in the set: it keeps blocking what it blocked. */
 		if (dup) {
-			skipped(pol, c[i].key, "same public key as node %s", c[set.key_owner[key_at]].node.name);
-			clash = "";
+			clash(c, i, set.key_owner[key_at], pol, "same public key as");
+			clashed = true;
 		}
-		for (size_t j = 0; j < c[i].n_ranges && !clash; j++) {
+		for (size_t j = 0; j < c[i].n_ranges && !clashed; j++) {
 			struct range r;
 			long at;
 
 			range_of(&c[i].ranges[j], &r);
 			at = range_floor(&set, r.hi);
 			if (at >= 0 && memcmp(set.ranges[at].hi, r.lo, 17) >= 0) {
-				ip_prefix_format(&c[i].ranges[j], what, sizeof(what));
-				clash = c[set.ranges[at].owner].node.name;
-				skipped(pol, c[i].key, "%s overlaps node %s", what, clash);
+				char buf[IP_PREFIX_STRLEN];
+
+				ip_prefix_format(&c[i].ranges[j], buf, sizeof(buf));
+				snprintf(what, sizeof(what), "%s overlaps", buf);
+				clash(c, i, set.ranges[at].owner, pol, what);
+				clashed = true;
 			}
 		}
-		c[i].accepted = !clash;
-		if (clash) {
-			(*n_skipped)++;
+		if (clashed)
 			continue;
-		}
+		c[i].accepted = true;
 		ret = accept_candidate(&set, &c[i], i, key_at);
-		(*accepted)++;
 	}
 	free(set.ranges);
 	free(set.keys);
@@ -381,25 +388,74 @@ static int resolve_conflicts(struct candidate *c, size_t count, const struct mes
 	return ret;
 }
 
+/* When each record was first seen with its public key: a record that takes over a known
+ * node's key is new, and so later than that node. */
+static int candidates_seen(struct candidate *c, size_t count, struct firstseen *seen)
+{
+	char **ids = calloc(count + 1, sizeof(*ids));
+	uint64_t *rounds = calloc(count + 1, sizeof(*rounds));
+	int ret = -ENOMEM;
+
+	if (!ids || !rounds)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		char b64[WG_KEY_LEN_BASE64];
+
+		key_to_base64(b64, c[i].node.public_key);
+		if (asprintf(&ids[i], "%s=%s", c[i].key, b64) < 0) {
+			ids[i] = NULL;
+			goto out;
+		}
+	}
+	ret = firstseen_update(seen, (const char *const *)ids, count, rounds);
+	for (size_t i = 0; i < count && !ret; i++)
+		c[i].round = rounds[i];
+out:
+	if (ids)
+		for (size_t i = 0; i < count; i++)
+			free(ids[i]);
+	free(ids);
+	free(rounds);
+	return ret;
+}
+
+static void refuse_claim(void *ctx, const char *key, const char *why)
+{
+	skipped(ctx, key, "%s", why);
+}
+
 int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *pol, struct node **nodes,
 	       size_t *n_nodes, size_t *n_skipped, struct node *stored_self)
 {
-	size_t plen = strlen(STORE_NODES_PREFIX), count = 0, accepted = 0;
+	size_t plen = strlen(STORE_NODES_PREFIX), count = 0, accepted = 0, n_allowed = 0;
+	struct ip_prefix *allowed = calloc(pol->n_cluster_cidrs + pol->n_tunnel_cidrs + pol->n_gateway_ranges + 1,
+					   sizeof(*allowed));
 	struct candidate *c = calloc(n + 1, sizeof(*c));
-	struct node *out;
-	int ret;
+	struct claims reg = { 0 };
+	struct node *out = NULL;
+	int ret = -ENOMEM;
 
 	*nodes = NULL;
 	*n_nodes = 0;
 	*n_skipped = 0;
 	if (stored_self)
 		memset(stored_self, 0, sizeof(*stored_self));
-	if (!c)
-		return -ENOMEM;
+	if (!c || !allowed)
+		goto fail;
+	for (size_t i = 0; i < pol->n_cluster_cidrs; i++)
+		allowed[n_allowed++] = pol->cluster_cidrs[i];
+	for (size_t i = 0; i < pol->n_tunnel_cidrs; i++)
+		allowed[n_allowed++] = pol->tunnel_cidrs[i];
+	for (size_t i = 0; i < pol->n_gateway_ranges; i++)
+		allowed[n_allowed++] = pol->gateway_ranges[i];
+	ret = claims_build(&reg, pol->claims, pol->n_claims, allowed, n_allowed, pol->claims_seen, pol->holders,
+			   refuse_claim, (void *)pol);
+	if (ret)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if (strncmp(kvs[i].key, STORE_NODES_PREFIX, plen))
 			continue;
-		if (candidate_valid(&c[count], &kvs[i], pol, stored_self)) {
+		if (candidate_valid(&c[count], &kvs[i], pol, &reg, stored_self)) {
 			count++;
 			continue;
 		}
@@ -407,22 +463,22 @@ int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *p
 			(*n_skipped)++;
 		node_clear(&c[count].node);
 	}
-	/* Pass 2: conflicts. Claim-backed records first, then by key. The accepted keys and
-	 * address ranges are kept sorted, so each check is a binary search (5000 nodes). */
+	ret = candidates_seen(c, count, pol->records_seen);
+	if (ret)
+		goto fail;
+	/* Pass 2: conflicts, earliest first. The accepted keys and address ranges are kept
+	 * sorted, so each check is a binary search (5000 nodes). */
 	qsort(c, count, sizeof(*c), cmp_candidate);
-	ret = resolve_conflicts(c, count, pol, &accepted, n_skipped);
-	if (ret) {
-		for (size_t i = 0; i < count; i++)
-			node_clear(&c[i].node);
-		free(c);
-		return ret;
-	}
+	ret = resolve_conflicts(c, count, pol);
+	if (ret)
+		goto fail;
+	for (size_t i = 0; i < count; i++)
+		accepted += c[i].accepted;
+	*n_skipped += count - accepted;
 	out = calloc(accepted + 1, sizeof(*out));
 	if (!out) {
-		for (size_t i = 0; i < count; i++)
-			node_clear(&c[i].node);
-		free(c);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto fail;
 	}
 	accepted = 0;
 	for (size_t i = 0; i < count; i++) {
@@ -432,14 +488,27 @@ int mesh_build(const struct store_kv *kvs, size_t n, const struct mesh_policy *p
 			node_clear(&c[i].node);
 	}
 	free(c);
+	free(allowed);
+	claims_free(&reg);
 	qsort(out, accepted, sizeof(*out), cmp_node_name);
+	if (pol->holders && claims_holders_set(pol->holders, out, accepted)) {
+		mesh_free(out, accepted);
+		return -ENOMEM;
+	}
 	*nodes = out;
 	*n_nodes = accepted;
 	return 0;
+fail:
+	for (size_t i = 0; c && i < count; i++)
+		node_clear(&c[i].node);
+	free(c);
+	free(allowed);
+	claims_free(&reg);
+	return ret;
 }
 
-const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes, size_t n,
-			      const uint8_t self_key[WG_KEY_LEN])
+const char *mesh_observed_endpoint(const struct node *peer, const struct node *nodes, size_t n,
+				   const uint8_t self_key[WG_KEY_LEN])
 {
 	for (size_t i = 0; i < n; i++) {
 		/* Public keys are not secret: plain memcmp, and most nodes observe nothing. */
@@ -450,7 +519,7 @@ const char *mesh_endpoint_for(const struct node *peer, const struct node *nodes,
 			    strcmp(nodes[i].observed[j].endpoint, peer->endpoint))
 				return nodes[i].observed[j].endpoint;
 	}
-	return peer->endpoint[0] ? peer->endpoint : NULL;
+	return NULL;
 }
 
 static int cmp_node_ptr_key(const void *a, const void *b)

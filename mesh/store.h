@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define STORE_NODES_PREFIX "nodes/"
 #define STORE_ALLOC_PREFIX "alloc/"
@@ -30,6 +31,11 @@ struct store_kv {
 	char *key;
 	char *value;
 	size_t value_len;
+	/* The store's own order, which no writer can set: when the key was created (etcd's
+	 * create_revision) and when its value was last written (mod_revision). A claim is
+	 * written once, so for claims the last write is what counts: a rewritten claim is a new
+	 * one. 0 where the backend has none (file). */
+	uint64_t created, revision;
 };
 
 struct store;

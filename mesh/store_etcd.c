@@ -214,6 +214,15 @@ static int reply_key(const cJSON *item, char **key, size_t *len)
 }
 
 /* Take one key of a range reply into the listing, or skip it by name. */
+/* The store's own order, which no writer can set; int64 fields come as JSON strings from
+ * the gateway. */
+static uint64_t item_revision(const cJSON *item, const char *name)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(item, name);
+
+	return cJSON_IsString(r) ? strtoull(r->valuestring, NULL, 10) : 0;
+}
+
 static int add_item(struct listing *l, const cJSON *item, const char *key, size_t klen)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "value");
@@ -235,6 +244,8 @@ static int add_item(struct listing *l, const cJSON *item, const char *key, size_
 		free(kv.value);
 		return 0;
 	}
+	kv.created = item_revision(item, "create_revision");
+	kv.revision = item_revision(item, "mod_revision");
 	l->total += sizeof(kv) + klen + kv.value_len + 2;
 	if (l->total > STORE_LIST_MAX) {
 		log_err("etcd: the keys under %s hold more than %u bytes in all: not listed, the last applied mesh "

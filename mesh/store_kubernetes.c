@@ -195,6 +195,7 @@ static int kv_add(struct store_kv **kvs, size_t *n, const char *key, const char 
 	grown[*n].key = strdup(key);
 	grown[*n].value = strdup(value);
 	grown[*n].value_len = strlen(value);
+	grown[*n].created = grown[*n].revision = 0;
 	if (!grown[*n].key || !grown[*n].value) {
 		free(grown[*n].key);
 		free(grown[*n].value);
@@ -204,9 +205,12 @@ static int kv_add(struct store_kv **kvs, size_t *n, const char *key, const char 
 	return 0;
 }
 
-/* The claims of one Node: its claims annotation and its spec.podCIDRs. Blocks as in keys:
- * "10.244.1.0_24". @fn gets each; duplicates are harmless. */
-static int each_claim(const cJSON *node, int (*fn)(const char *block, void *ctx), void *ctx)
+#define CLAIMS_ANNOTATION 1U	/* the Node's podwire.io/claims, which the node writes itself */
+#define CLAIMS_SPEC 2U		/* its spec.podCIDRs, which the cluster assigned */
+
+/* The claims of one Node from @sources: its claims annotation and its spec.podCIDRs. Blocks
+ * as in keys: "10.244.1.0_24". @fn gets each; duplicates are harmless. */
+static int each_claim(const cJSON *node, unsigned int sources, int (*fn)(const char *block, void *ctx), void *ctx)
 {
 	const char *anns[2] = { kube_node_annotation(node, KUBE_ANN_CLAIMS), NULL };
 	char cidrs[512];
@@ -215,6 +219,8 @@ static int each_claim(const cJSON *node, int (*fn)(const char *block, void *ctx)
 	kube_node_pod_cidrs(node, cidrs, sizeof(cidrs));
 	anns[1] = cidrs;
 	for (int a = 0; a < 2 && !ret; a++) {
+		if (!(sources & (1U << a)))
+			continue;
 		char *copy = anns[a] ? strdup(anns[a]) : NULL, *save = NULL;
 
 		if (anns[a] && !copy)
@@ -237,18 +243,23 @@ struct claim_list {
 	struct store_kv **kvs;
 	size_t *n;
 	const char *owner;
+	uint64_t created;
 };
 
 static int add_claim(const char *block, void *ctx)
 {
 	struct claim_list *cl = ctx;
 	char key[STORE_KEY_MAX];
+	int ret;
 
 	snprintf(key, sizeof(key), STORE_ALLOC_PREFIX "%s", block);
 	for (size_t i = 0; i < *cl->n; i++)
 		if (!strcmp((*cl->kvs)[i].key, key))
-			return 0; /* the first (lowest) Node name keeps a doubly claimed block */
-	return kv_add(cl->kvs, cl->n, key, cl->owner);
+			return 0; /* spec.podCIDRs first: the cluster's assignment keeps a doubly claimed block */
+	ret = kv_add(cl->kvs, cl->n, key, cl->owner);
+	if (!ret)
+		(*cl->kvs)[*cl->n - 1].created = (*cl->kvs)[*cl->n - 1].revision = cl->created;
+	return ret;
 }
 
 static int list_items(struct store_k8s *ks, const cJSON *items, const char *prefix, struct store_kv **kvs, size_t *n)
@@ -287,9 +298,11 @@ static int list_items(struct store_k8s *ks, const cJSON *items, const char *pref
 			}
 			free(text);
 		} else if (!strcmp(prefix, STORE_ALLOC_PREFIX)) {
-			struct claim_list cl = { kvs, n, name };
+			/* The cluster's assignments are older than any claim a node writes itself
+			 * (claims.h: the earlier creation wins an overlap); annotations come second. */
+			struct claim_list cl = { kvs, n, name, 1 };
 
-			ret = each_claim(item, add_claim, &cl);
+			ret = each_claim(item, CLAIMS_SPEC, add_claim, &cl);
 		} else if (!strncmp(prefix, "cluster/", 8)) {
 			const char *pools = kube_node_annotation(item, KUBE_ANN_POOLS);
 
@@ -298,6 +311,14 @@ static int list_items(struct store_k8s *ks, const cJSON *items, const char *pref
 		}
 		if (ret)
 			break;
+	}
+	if (!ret && !strcmp(prefix, STORE_ALLOC_PREFIX)) {
+		cJSON_ArrayForEach(item, items) {
+			struct claim_list cl = { kvs, n, kube_node_name(item), 2 };
+
+			if (cl.owner && (ret = each_claim(item, CLAIMS_ANNOTATION, add_claim, &cl)))
+				break;
+		}
 	}
 	if (!strcmp(prefix, STORE_NODES_PREFIX) && !ret)
 		skips_update(ks, skips, n_skips);
@@ -494,7 +515,7 @@ static int held_by_other(struct store_k8s *ks, const char *key, const char *valu
 		if (!strncmp(key, STORE_ALLOC_PREFIX, strlen(STORE_ALLOC_PREFIX))) {
 			struct holder_search h = { key + strlen(STORE_ALLOC_PREFIX), false };
 
-			each_claim(item, match_claim, &h);
+			each_claim(item, CLAIMS_ANNOTATION | CLAIMS_SPEC, match_claim, &h);
 			before = h.found;
 		} else {
 			const char *pools = kube_node_annotation(item, KUBE_ANN_POOLS);

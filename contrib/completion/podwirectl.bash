@@ -82,7 +82,7 @@ _podwirectl()
 		if [[ $COMP_CWORD -eq 2 ]]; then
 			COMPREPLY=($(compgen -W "add" -- "$cur"))
 		elif [[ $COMP_CWORD -ge 4 ]]; then
-			COMPREPLY=($(compgen -W "--tunnel-cidr --dns --no-qr $store_opts" -- "$cur"))
+			COMPREPLY=($(compgen -W "--tunnel-cidr --dns --no-qr --gateway-ranges $store_opts" -- "$cur"))
 		fi
 		;;
 	esac

@@ -15,7 +15,7 @@ for i in 1 2; do
 done
 record_of 1
 wg_ns 1 show pndw1 allowed-ips
-wg_ns 1 show pndw1 allowed-ips | grep -q "/128 .*fd44:0:0:[0-9a-f]*::/64" || fail "IPv6 allowed IPs missing"
+wg_ns 1 show pndw1 allowed-ips | grep -q "/128 .*fd44:[0-9a-f:]*/64" || fail "IPv6 allowed IPs missing"
 ip -6 -n pn-$T-n1 route | grep -q "^$(pod_cidr6_of 2) dev pndw1" || fail "no IPv6 pod route on n1"
 pod_add 1 1; pod_add 2 1
 pod_ping 1 1 "$(pod_ip 2 1)" 2 || fail "IPv4 pod to pod"

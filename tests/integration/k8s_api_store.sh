@@ -138,7 +138,7 @@ for i in 1 2 3; do set_token "$W/token-n$i" "$TOKEN2"; done
 TOKEN=$TOKEN2
 printf '%s\n%s\n' "$TOKEN1" "$TOKEN2" >"$W/tokens"
 node_create n5 10.244.5.0/24
-api POST /emulator/annotate/n5 "{\"podwire.io/public-key\":\"$(wg genkey | wg pubkey)\",\"podwire.io/tunnel-ips\":\"10.99.0.50\",\"podwire.io/endpoint\":\"192.168.$NET.50:51820\"}" >/dev/null
+api POST /emulator/annotate/n5 "{\"podwire.io/public-key\":\"$(wg genkey | wg pubkey)\",\"podwire.io/tunnel-ips\":\"10.99.0.50\",\"podwire.io/claims\":\"10.99.0.50_32\",\"podwire.io/endpoint\":\"192.168.$NET.50:51820\"}" >/dev/null
 for i in 1 2 3; do wait_until 15 has_peers $i 3 || fail "n$i did not add n5"; done
 echo "$TOKEN2" >"$W/tokens"
 api POST /emulator/compact >/dev/null # the watches reconnect: only the new token works now
@@ -155,7 +155,7 @@ api POST /emulator/compact >/dev/null
 wait_until 15 grep -q "HTTP 401" "$W/n3.log" || fail "n3 did not log the 401"
 grep -h "HTTP 401" "$W/n3.log" | head -1
 node_create n5 10.244.5.0/24
-api POST /emulator/annotate/n5 "{\"podwire.io/public-key\":\"$(wg genkey | wg pubkey)\",\"podwire.io/tunnel-ips\":\"10.99.0.50\"}" >/dev/null
+api POST /emulator/annotate/n5 "{\"podwire.io/public-key\":\"$(wg genkey | wg pubkey)\",\"podwire.io/tunnel-ips\":\"10.99.0.50\",\"podwire.io/claims\":\"10.99.0.50_32\"}" >/dev/null
 for i in 1 2; do wait_until 15 has_peers $i 3 || fail "n$i did not add n5"; done
 has_peers 3 2 || fail "n3 changed peers with a refused token"
 set_token "$W/token-n3" "$TOKEN2"
@@ -182,7 +182,7 @@ echo "n1 restarted without the API: its interface kept 2 peers, its pod reaches 
 emu_start
 wait_until 30 grep -q "store kubernetes reachable again" "$W/n1.log" || fail "n1 did not come back"
 node_create n5 10.244.5.0/24
-api POST /emulator/annotate/n5 "{\"podwire.io/public-key\":\"$(wg genkey | wg pubkey)\",\"podwire.io/tunnel-ips\":\"10.99.0.50\"}" >/dev/null
+api POST /emulator/annotate/n5 "{\"podwire.io/public-key\":\"$(wg genkey | wg pubkey)\",\"podwire.io/tunnel-ips\":\"10.99.0.50\",\"podwire.io/claims\":\"10.99.0.50_32\"}" >/dev/null
 for i in 1 2 3; do wait_until 20 has_peers $i 3 || fail "n$i does not follow the restarted API"; done
 api DELETE /emulator/nodes/n5 >/dev/null
 

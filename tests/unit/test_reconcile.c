@@ -1,7 +1,8 @@
 /* The reconcile plan as a pure function: a resync of a correct device changes nothing, and
  * every difference becomes the smallest update (no REPLACE_PEERS, removals first). The
  * device is simulated by applying each plan to an in-memory struct wgdevice with wg's
- * merge rules. Also mesh_build's handling of hostile records. */
+ * merge rules. Endpoints observed by other nodes are only hints (test_hint_*); mesh_build's
+ * handling of hostile records is in test_mesh.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -106,13 +107,15 @@ struct world {
 	struct node nodes[8];
 	size_t n;
 	const char *eps[8];
+	const char *hints[8];
+	int64_t now;
 };
 
 static struct wgdevice *plan(struct world *w, struct reconcile_counts *c)
 {
 	struct reconcile_input in = {
-		.current = &w->dev, .nodes = w->nodes, .n_nodes = w->n, .endpoints = w->eps,
-		.persistent_keepalive = 0, .resolve = resolve_literal,
+		.current = &w->dev, .nodes = w->nodes, .n_nodes = w->n, .endpoints = w->eps, .hints = w->hints,
+		.now = w->now, .persistent_keepalive = 0, .resolve = resolve_literal,
 	};
 	struct wgdevice *u;
 
@@ -121,7 +124,7 @@ static struct wgdevice *plan(struct world *w, struct reconcile_counts *c)
 	assert_int_equal(reconcile_plan(&in, &w->st, &u, c), 0);
 	if (u) {
 		apply(&w->dev, u);
-		assert_int_equal(reconcile_commit(&w->st, u), 0);
+		assert_int_equal(reconcile_commit(&w->st, u, w->now), 0);
 	}
 	return u;
 }
@@ -255,118 +258,83 @@ static void test_restart_touches_nothing(void **state)
 	reconcile_state_free(&w.st);
 }
 
-static char *enc(const struct node *n)
+static uint16_t port_of(const struct wgpeer *p)
 {
-	char *t;
-
-	assert_int_equal(node_encode(n, &t), 0);
-	return t;
+	return ntohs(p->endpoint.addr4.sin_port);
 }
 
-static void test_mesh_hostile(void **state)
+/* An observed endpoint (any node may publish one) is tried only while the peer has no
+ * working session, in turn with the advertised one; a session pins the endpoint. */
+static void test_hint_only_without_session(void **state)
 {
-	struct node self, a, b, dup, overl, outside, *nodes, stored;
-	struct store_kv kvs[8];
-	struct ip_prefix cluster;
-	size_t n, skipped;
-	struct mesh_policy pol = { .self = &self, .cluster_cidrs = &cluster, .n_cluster_cidrs = 1 };
+	struct world w = { .now = 100000 };
+	struct reconcile_counts c;
+	struct wgdevice *u;
 
-	assert_int_equal(ip_prefix_parse(&cluster, "10.244.0.0/16"), 0);
-	make_node(&self, 1, "10.244.1.0/24", "192.0.2.1:1");
-	make_node(&a, 2, "10.244.2.0/24", "192.0.2.2:1");
-	make_node(&b, 3, "10.244.3.0/24", "192.0.2.3:1");
-	make_node(&dup, 4, "10.244.4.0/24", NULL);
-	memcpy(dup.public_key, self.public_key, WG_KEY_LEN); /* claims our key */
-	make_node(&overl, 5, "10.244.3.0/25", NULL);		/* overlaps b */
-	make_node(&outside, 6, "192.168.0.0/24", NULL);		/* outside the cluster */
-	kvs[0] = (struct store_kv){ "nodes/n1", enc(&self), 0 };
-	kvs[1] = (struct store_kv){ "nodes/n2", enc(&a), 0 };
-	kvs[2] = (struct store_kv){ "nodes/n3", enc(&b), 0 };
-	kvs[3] = (struct store_kv){ "nodes/n4", enc(&dup), 0 };
-	kvs[4] = (struct store_kv){ "nodes/n5", enc(&overl), 0 };
-	kvs[5] = (struct store_kv){ "nodes/n6", enc(&outside), 0 };
-	kvs[6] = (struct store_kv){ "nodes/n7", strdup("[Peer]\nPublicKey = garbage\n"), 0 };
-	kvs[7] = (struct store_kv){ "nodes/x9", enc(&a), 0 }; /* name differs from key */
-	for (int i = 0; i < 8; i++)
-		kvs[i].value_len = strlen(kvs[i].value);
-	assert_int_equal(mesh_build(kvs, 8, &pol, &nodes, &n, &skipped, &stored), 0);
-	assert_int_equal(n, 2);
-	assert_string_equal(nodes[0].name, "n2");
-	assert_string_equal(nodes[1].name, "n3");
-	assert_int_equal(skipped, 5);
-	assert_string_equal(stored.name, "n1");
-	assert_string_equal(mesh_endpoint_for(&nodes[0], nodes, n, self.public_key), "192.0.2.2:1");
-	/* n3 observes n2 behind NAT: everyone else should use that. */
-	assert_int_equal(node_set_observed(&nodes[1], nodes[0].public_key, "198.51.100.7:3333"), 0);
-	assert_string_equal(mesh_endpoint_for(&nodes[0], nodes, n, self.public_key), "198.51.100.7:3333");
-	/* ...but not n3's own observation of itself, nor ours. */
-	assert_string_equal(mesh_endpoint_for(&nodes[1], nodes, n, self.public_key), "192.0.2.3:1");
-	mesh_free(nodes, n);
-	node_clear(&stored);
-	for (int i = 0; i < 8; i++)
-		free(kvs[i].value);
+	make_node(&w.nodes[0], 1, "10.244.1.0/24", "192.0.2.1:51820");
+	w.n = 1;
+	w.hints[0] = "198.51.100.9:4000";
+	/* A new peer starts on what it advertises. */
+	wgdevice_free(plan(&w, &c));
+	assert_int_equal(port_of(w.dev.first_peer), 51820);
+	/* No handshake yet, but not for long enough: stay. */
+	w.now += RECONCILE_HINT_SECONDS - 1;
+	assert_null(plan(&w, &c));
+	/* Still nothing: try the observed one, then the advertised one again. */
+	w.now += 1;
+	u = plan(&w, &c);
+	assert_non_null(u);
+	wgdevice_free(u);
+	assert_int_equal(port_of(w.dev.first_peer), 4000);
+	w.now += RECONCILE_HINT_SECONDS;
+	wgdevice_free(plan(&w, &c));
+	assert_int_equal(port_of(w.dev.first_peer), 51820);
+	/* A handshake came through from the advertised endpoint: a hostile hint changes nothing,
+	 * however long it stays. */
+	w.dev.first_peer->last_handshake_time.tv_sec = w.now;
+	w.hints[0] = "203.0.113.66:6666";
+	for (int i = 0; i < 10; i++) {
+		w.now += RECONCILE_HINT_SECONDS;
+		assert_null(plan(&w, &c));
+	}
+	assert_int_equal(port_of(w.dev.first_peer), 51820);
+	/* Roaming moved the endpoint (authenticated packets from elsewhere): kept as well. */
+	w.dev.first_peer->endpoint.addr4.sin_port = htons(7777);
+	w.dev.first_peer->last_handshake_time.tv_sec = w.now;
+	w.now += 60;
+	assert_null(plan(&w, &c));
+	assert_int_equal(port_of(w.dev.first_peer), 7777);
+	/* The session died (no handshake for REJECT_AFTER_TIME): the endpoints are tried in
+	 * turn again, the hint first as the advertised one was tried last. */
+	w.now += RECONCILE_LIVE_SECONDS;
+	wgdevice_free(plan(&w, &c));
+	assert_int_equal(port_of(w.dev.first_peer), 6666);
+	w.now += RECONCILE_HINT_SECONDS;
+	wgdevice_free(plan(&w, &c));
+	assert_int_equal(port_of(w.dev.first_peer), 51820);
+	node_clear(&w.nodes[0]);
+	free_peers(&w.dev);
+	reconcile_state_free(&w.st);
 }
 
-/* Conflicts between other records: the one backed by the store's claims wins, whatever its
- * name; a second record with a known key loses. */
-static void test_mesh_conflicts(void **state)
+/* After a restart, a peer whose session works keeps its endpoint even when a hint differs. */
+static void test_hint_restart(void **state)
 {
-	struct node self, legit, squatter, twin, *nodes;
-	struct store_kv kvs[3], claims[2];
-	size_t n, skipped;
-	struct mesh_policy pol = { .self = &self, .claims = claims, .n_claims = 2 };
+	struct world w = { .now = 5000 };
+	struct reconcile_counts c;
 
-	make_node(&self, 1, "10.244.1.0/24", NULL);
-	make_node(&legit, 2, "10.244.2.0/24", NULL);
-	snprintf(legit.name, sizeof(legit.name), "zz-legit");
-	make_node(&squatter, 3, "10.244.2.0/23", NULL); /* covers legit's block */
-	snprintf(squatter.name, sizeof(squatter.name), "aa-squat");
-	make_node(&twin, 4, "10.244.8.0/24", NULL);
-	memcpy(twin.public_key, legit.public_key, WG_KEY_LEN);
-	snprintf(twin.name, sizeof(twin.name), "mm-twin");
-	kvs[0] = (struct store_kv){ "nodes/aa-squat", enc(&squatter), 0 };
-	kvs[1] = (struct store_kv){ "nodes/mm-twin", enc(&twin), 0 };
-	kvs[2] = (struct store_kv){ "nodes/zz-legit", enc(&legit), 0 };
-	for (int i = 0; i < 3; i++)
-		kvs[i].value_len = strlen(kvs[i].value);
-	claims[0] = (struct store_kv){ "alloc/10.244.2.0_24", "zz-legit", 8 };
-	claims[1] = (struct store_kv){ "alloc/10.99.0.2_32", "zz-legit", 8 };
-	assert_int_equal(mesh_build(kvs, 3, &pol, &nodes, &n, &skipped, NULL), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(nodes[0].name, "zz-legit");
-	assert_int_equal(skipped, 2);
-	mesh_free(nodes, n);
-	for (int i = 0; i < 3; i++)
-		free(kvs[i].value);
-}
-
-/* A record whose own ranges overlap is skipped: otherwise a later record overlapping it
- * would slip past the one-neighbour overlap check. */
-static void test_mesh_self_overlap(void **state)
-{
-	struct node self, twofold, later, *nodes;
-	struct store_kv kvs[2];
-	struct ip_prefix cluster;
-	size_t n, skipped;
-	struct mesh_policy pol = { .self = &self, .cluster_cidrs = &cluster, .n_cluster_cidrs = 1 };
-
-	assert_int_equal(ip_prefix_parse(&cluster, "10.244.0.0/16"), 0);
-	make_node(&self, 1, "10.244.1.0/24", NULL);
-	make_node(&twofold, 2, "10.244.128.0/17", NULL);
-	assert_int_equal(ip_prefix_parse(&twofold.pod_cidrs[1], "10.244.130.0/24"), 0);
-	twofold.n_pod_cidrs = 2;
-	make_node(&later, 3, "10.244.140.0/24", NULL);
-	kvs[0] = (struct store_kv){ "nodes/n2", enc(&twofold), 0 };
-	kvs[1] = (struct store_kv){ "nodes/n3", enc(&later), 0 };
-	for (int i = 0; i < 2; i++)
-		kvs[i].value_len = strlen(kvs[i].value);
-	assert_int_equal(mesh_build(kvs, 2, &pol, &nodes, &n, &skipped, NULL), 0);
-	assert_int_equal(skipped, 1);
-	assert_int_equal(n, 1);
-	assert_string_equal(nodes[0].name, "n3");
-	mesh_free(nodes, n);
-	for (int i = 0; i < 2; i++)
-		free(kvs[i].value);
+	make_node(&w.nodes[0], 1, "10.244.1.0/24", "192.0.2.1:51820");
+	w.n = 1;
+	wgdevice_free(plan(&w, &c));
+	reconcile_state_free(&w.st);
+	w.dev.first_peer->endpoint.addr4.sin_port = htons(1234);
+	w.dev.first_peer->last_handshake_time.tv_sec = w.now - 10;
+	w.hints[0] = "203.0.113.66:6666";
+	assert_null(plan(&w, &c));
+	assert_int_equal(port_of(w.dev.first_peer), 1234);
+	node_clear(&w.nodes[0]);
+	free_peers(&w.dev);
+	reconcile_state_free(&w.st);
 }
 
 int main(void)
@@ -375,9 +343,8 @@ int main(void)
 		cmocka_unit_test(test_converge_and_resync),
 		cmocka_unit_test(test_leave_and_rotate),
 		cmocka_unit_test(test_restart_touches_nothing),
-		cmocka_unit_test(test_mesh_hostile),
-		cmocka_unit_test(test_mesh_conflicts),
-		cmocka_unit_test(test_mesh_self_overlap),
+		cmocka_unit_test(test_hint_only_without_session),
+		cmocka_unit_test(test_hint_restart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
