@@ -225,8 +225,11 @@ wait_until 20 test -f "$W/n1/net.d/10-podwire.conflist" || fail "n1 wrote no con
 daemon prw-b n2 prwd2 "$W/n2/net.d" --tunnel-cidr 10.98.0.0/16
 wait_until 20 test -f "$W/n2/net.d/10-podwire.conflist" || fail "n2 wrote no conflist"
 peers() { in_ns "$1" wg show "$2" peers 2>/dev/null | wc -l; }
-wait_until 20 test "$(peers prw-a prwd1)" -eq 1 || fail "n1 did not add n2 as a peer"
-wait_until 20 test "$(peers prw-b prwd2)" -eq 1 || fail "n2 did not add n1 as a peer"
+# NS IFACE N: a command wait_until runs anew at each poll (a "$(...)" argument would be
+# expanded once, before the first poll).
+has_peers() { test "$(peers "$1" "$2")" -eq "$3"; }
+wait_until 20 has_peers prw-a prwd1 1 || fail "n1 did not add n2 as a peer"
+wait_until 20 has_peers prw-b prwd2 1 || fail "n2 did not add n1 as a peer"
 in_ns prw-a "$ctl" status -i prwd1 --store-dir "$shared" > "$W/status" 2>&1 || { cat "$W/status"; fail "status"; }
 grep -qE '^n1 .*this node' "$W/status" && grep -qE '^n2 ' "$W/status" || { cat "$W/status"; fail "status lacks n1/n2"; }
 grep -q "cluster pools --cluster-cidr 10.244.0.0/16 --block-size 24 --tunnel-cidr 10.98.0.0/16" "$W/status" ||
@@ -282,7 +285,7 @@ grep -q "$QR" "$W/prwlap.conf" && fail "peer add > file: the QR code went into t
 laddr=$(sed -n 's/^Address = \(.*\)\/32$/\1/p' "$W/prwlap.conf")
 case $laddr in 10.98.*) ;; *) cat "$W/prwlap.conf"; fail "laptop address '$laddr' is not in the cluster's tunnel pool 10.98.0.0/16" ;; esac
 ok "peer add > file: a config that parses, no QR code in it, address $laddr from the cluster's pool"
-wait_until 20 test "$(peers prw-a prwd1)" -eq 2 || fail "n1 did not add the laptop"
+wait_until 20 has_peers prw-a prwd1 2 || fail "n1 did not add the laptop"
 in_ns prw-a "$ctl" status -i prwd1 --store-dir "$shared" > "$W/status" 2>&1
 grep -E '^laptop ' "$W/status" | grep -q "not applied" && { cat "$W/status"; fail "the laptop is 'not applied'"; }
 grep -q "skipped record nodes/laptop" "$W/status" && { cat "$W/status"; fail "nodes skip the laptop's record"; }
@@ -307,7 +310,7 @@ ok "peer add on a terminal draws the QR code"
 "$ctl" peer remove laptop --store-dir "$shared" > "$W/out" 2>&1 || { cat "$W/out"; fail "peer remove laptop"; }
 grep -q "peer laptop removed (1 address released)" "$W/out" || { cat "$W/out"; fail "peer remove: '$(cat "$W/out")'"; }
 [ -e "$shared/laptop.conf" ] && fail "peer remove left the record"
-wait_until 20 test "$(peers prw-a prwd1)" -eq 1 || fail "n1 still has the laptop as a peer"
+wait_until 20 has_peers prw-a prwd1 1 || fail "n1 still has the laptop as a peer"
 expect_fail "peer remove of a node" "'n2' is a node, not a client" "$ctl" peer remove n2 --store-dir "$shared"
 expect_fail "peer remove of nothing" "'nobody': no such peer in the store" "$ctl" peer remove nobody --store-dir "$shared"
 ok "peer remove: the record and its address go, nodes drop the peer; nodes and unknown names refused"
