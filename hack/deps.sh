@@ -9,7 +9,7 @@ set -euo pipefail
 build=(
 	build-essential pkg-config clang llvm scdoc
 	libsodium-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcjson-dev
-	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev libsystemd-dev
+	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev libsystemd-dev libyaml-dev
 )
 if [ "${1:-}" = --deb ]; then
 	pkgs=("${build[@]}" debhelper dpkg-dev fakeroot lintian)
