@@ -9,9 +9,10 @@
 #     └─ .11 .12 .13  pw18-kn1..3: the podwire image, running containerd (the node's runtime,
 #                     as in kind's node image) and, as the DaemonSet would: `podwirectl
 #                     install-cni` into the node's /opt/cni/bin, then podwired with the
-#                     Kubernetes store, --pod-cidr-allocation=off and the ConfigMap's conflist
-#                     template from manifests/podwire.yaml, writing the node's conflist into
-#                     its /etc/cni/net.d once spec.podCIDRs is known
+#                     Kubernetes store (a kubeconfig in YAML), --pod-cidr-allocation=off
+#                     and the ConfigMap's conflist template from manifests/podwire.yaml,
+#                     writing the node's conflist into its /etc/cni/net.d once
+#                     spec.podCIDRs is known
 #
 # containerd, ctr, containerd-shim-runc-v2, runc (and runc's libseccomp) are this host's
 # Debian binaries mounted read-only into the node containers, and the standard CNI plugins
@@ -19,10 +20,11 @@
 # /opt/cni/bin: kind's node image carries them, the podwire image does not. Pods are
 # `ctr run --cni` containers of a busybox image imported into each node's containerd.
 # Checked: every node's podwired writes its conflist with its Node's pod CIDR and becomes
-# ready; a pod on each node reaches the pods on both other nodes (all 6 directions); a
-# capture on a node's eth0 (tcpdump in its network namespace) while the pods ping shows
-# between nodes only UDP to and from the WireGuard port, and no pod address; a node removed
-# (its container stopped, its Node deleted) leaves the others' peers and routes within 30 s;
+# ready; a pod on each node pings, and fetches a page over HTTP from, the pods on both other
+# nodes (all 6 directions); a capture on a node's eth0 (tcpdump in its network namespace)
+# while the pods ping shows between nodes only UDP to and from the WireGuard port, and no
+# pod address; a node removed (its container stopped, its Node deleted) leaves the others'
+# peers and routes within 30 s;
 # teardown leaves no container, network, namespace or process (the podwire image stays in
 # podman's storage, cached by its inputs' digest; the pod image lives only in $W and the
 # nodes' tmpfs). Prints the time from the first node container to a 3-node cluster with
@@ -57,6 +59,11 @@ collect_logs() {
 		for f in "$W/kn$i/log"/*.log; do [ -f "$f" ] && cp "$f" "$W/kn$i-$(basename "$f")"; done
 	done
 }
+# podwired and podwire-wg run in the nodes: nothing of theirs may appear on this host.
+host_untouched() {
+	[ ! -e "/var/run/wireguard/$IFC.sock" ] || cleanup_fail "a UAPI socket of the nodes' interface on this host"
+}
+at_exit host_untouched
 at_exit emu_stop
 at_exit collect_logs
 
@@ -88,11 +95,23 @@ for i in "${NODES[@]}"; do
 	openssl rand -hex 24 >"$d/podwire/token"
 	cat "$d/podwire/token" >>"$W/tokens"
 	cp "$W/ca.crt" "$W/10-podwire.conflist" "$d/podwire/"
-	cat >"$d/podwire/kubeconfig.json" <<-EOF
-	{"apiVersion":"v1","kind":"Config","current-context":"kind",
-	 "clusters":[{"name":"kind","cluster":{"server":"https://$API:$PORT","certificate-authority":"/etc/podwire/ca.crt"}}],
-	 "users":[{"name":"podwire","user":{"tokenFile":"/etc/podwire/token"}}],
-	 "contexts":[{"name":"kind","context":{"cluster":"kind","user":"podwire"}}]}
+	# In YAML, as kubectl and kind write kubeconfigs (k8s_api_store.sh uses the JSON form).
+	cat >"$d/podwire/kubeconfig" <<-EOF
+	apiVersion: v1
+	kind: Config
+	clusters:
+	- name: kind
+	  cluster:
+	    server: https://$API:$PORT
+	    certificate-authority: ca.crt
+	users:
+	- name: podwire
+	  user:
+	    tokenFile: /etc/podwire/token
+	contexts:
+	- name: kind
+	  context: {cluster: kind, user: podwire}
+	current-context: kind
 	EOF
 	cp /usr/lib/cni/loopback /usr/lib/cni/portmap "$d/cni-bin/" || fail "standard CNI plugins missing in /usr/lib/cni"
 	cat >"$d/containerd/config.toml" <<-EOF
@@ -113,7 +132,7 @@ chmod 755 "$W/node-init.sh"
 log "the pod image: busybox, imported into each node's containerd from an OCI archive"
 mkdir -p "$W/podfs"/{bin,proc,sys,dev,etc,tmp}
 cp /bin/busybox "$W/podfs/bin/" || fail "busybox (busybox-static) missing"
-for c in sh ip ping cat sleep nc; do ln -s busybox "$W/podfs/bin/$c"; done
+for c in sh ip ping cat sleep httpd nc; do ln -s busybox "$W/podfs/bin/$c"; done
 tar -C "$W/podfs" -cf "$W/podfs.tar" . || fail "pod rootfs tar"
 PS=(podman --root "$W/pstore" --runroot "$W/prun" --storage-driver vfs)
 "${PS[@]}" import -q "$W/podfs.tar" localhost/pw18-pod:1 >/dev/null &&
@@ -155,7 +174,7 @@ done
 for i in "${NODES[@]}"; do
 	wait_until 10 N "$i" ctr version || { cat "$W/kn$i/log/containerd.log"; fail "kn$i: containerd does not answer"; }
 	N "$i" podwirectl install-cni /opt/cni/bin >/dev/null || fail "kn$i: podwirectl install-cni"
-	P exec -d "pw18-kn$i" sh -c "exec podwired --name kn$i -i $IFC --kubeconfig /etc/podwire/kubeconfig.json \
+	P exec -d "pw18-kn$i" sh -c "exec podwired --name kn$i -i $IFC --kubeconfig /etc/podwire/kubeconfig \
 		--pod-cidr-allocation=off --cni-conf-dir /etc/cni/net.d --cni-conf-template /etc/podwire/10-podwire.conflist \
 		--state-dir /var/lib/podwire --metrics 127.0.0.1:9586 >>/var/log/podwire/podwired.log 2>&1" >/dev/null ||
 		fail "kn$i: podwired"
@@ -208,7 +227,30 @@ ping_all() {
 # The first packets make the handshakes: allow them a few rounds.
 wait_until 30 ping_all || { ping_all; fail "pods cannot all reach each other"; }
 t1=$(date +%s.%N)
-ok "every pod reaches the pods on both other nodes (6 directions)"
+ok "every pod pings the pods on both other nodes (6 directions)"
+# HTTP too: each pod serves its name (busybox httpd), fetched from the pods on other nodes.
+# httpd in the foreground, as a second process of the pod's task (exec -d: ctr stays with it).
+# The client is nc with a hand-written request: busybox-static's wget crashes (SIGSEGV) in
+# these pods, which have no NSS files.
+http_get() { # I IP: the body of http://IP:8080/index.html fetched from node I's pod
+	pod_exec "$1" sh -c "printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc -w 3 $2 8080" 2>/dev/null | tr -d '\r' |
+		sed '1,/^$/d'
+}
+for i in "${NODES[@]}"; do
+	pod_exec "$i" sh -c "echo pod$i >/tmp/index.html" || fail "kn$i: the page in the pod"
+	P exec -d "pw18-kn$i" ctr tasks exec --exec-id "httpd$i" "pod$i" httpd -f -p 8080 -h /tmp >/dev/null ||
+		fail "kn$i: httpd in the pod"
+	wait_until 10 eval "[ \"\$(http_get $i 127.0.0.1)\" = pod$i ]" ||
+		fail "kn$i: the pod's httpd does not answer on 127.0.0.1:8080"
+done
+for i in "${NODES[@]}"; do
+	for j in "${NODES[@]}"; do
+		[ "$i" = "$j" ] && continue
+		got=$(http_get "$i" "${PIP[$j]}")
+		[ "$got" = "pod$j" ] || fail "pod$i fetched '$got' from pod$j's http://${PIP[$j]}:8080/, want pod$j"
+	done
+done
+ok "every pod fetches the page of the pods on both other nodes over HTTP (6 directions)"
 echo "time from the first node container to a 3-node cluster with pods talking: $(echo "$t1 - $t0" | bc | xargs printf '%.1f') s"
 
 log "a capture on kn1's eth0 while the pods ping: only WireGuard UDP between nodes"
