@@ -6,7 +6,7 @@ BINDIR ?= $(PREFIX)/bin
 CNIBINDIR ?= /opt/cni/bin
 BUILD ?= build
 
-PKGS := libsodium libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libcjson libcurl libmicrohttpd libqrencode libsystemd
+PKGS := libsodium libnl-3.0 libnl-genl-3.0 libnl-route-3.0 libcjson libcurl libmicrohttpd libqrencode libsystemd yaml-0.1
 CC ?= cc
 CFLAGS ?= -O2 -g
 # "override": the project's flags stay when CFLAGS/LDFLAGS come from the command line

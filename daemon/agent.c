@@ -397,6 +397,68 @@ static void pass_free(struct pass *p)
 	mesh_index_free(&p->index);
 }
 
+static bool same_prefixes(const struct ip_prefix *x, size_t n_x, const struct ip_prefix *y, size_t n_y)
+{
+	if (n_x != n_y)
+		return false;
+	for (size_t i = 0; i < n_x; i++)
+		if (!ip_prefix_equal(&x[i], &y[i]))
+			return false;
+	return true;
+}
+
+/* The cluster assigned this node pod CIDRs (Node.spec.podCIDRs) after it had allocated its
+ * own: the assignment wins, as at start (kubelet and the other nodes already use it), so
+ * the conflist, the published record and the claims follow it. @stored: our record as the
+ * store shows it, where spec.podCIDRs already wins; only when it differs from ours is the
+ * Node read again. 1: changed; 0: nothing to do; -errno. */
+static int follow_assigned_pod_cidrs(struct agent *a, const struct node *stored)
+{
+	const struct agent_options *o = a->o;
+	struct ip_prefix old[NODE_MAX_POD_CIDRS];
+	size_t n_old = a->self.n_pod_cidrs;
+	char was[IP_PREFIX_STRLEN], now[IP_PREFIX_STRLEN];
+	int ret;
+
+	if (o->has_pod_cidr || !stored->name[0] || !stored->n_pod_cidrs ||
+	    same_prefixes(stored->pod_cidrs, stored->n_pod_cidrs, a->self.pod_cidrs, a->self.n_pod_cidrs))
+		return 0;
+	memcpy(old, a->self.pod_cidrs, sizeof(old));
+	ret = assigned_pod_cidrs(a);
+	if (ret <= 0 || same_prefixes(old, n_old, a->self.pod_cidrs, a->self.n_pod_cidrs)) {
+		memcpy(a->self.pod_cidrs, old, sizeof(old));
+		a->self.n_pod_cidrs = n_old;
+		if (!ret) { /* no assignment: another writer changed our record; write it again */
+			free(a->published);
+			a->published = NULL;
+		}
+		return ret < 0 ? ret : 0;
+	}
+	ip_prefix_format(&old[0], was, sizeof(was));
+	ip_prefix_format(&a->self.pod_cidrs[0], now, sizeof(now));
+	log_warn("Node %s: spec.podCIDRs %s replaces the pod CIDR %s this node allocated; pods started before keep "
+		 "their addresses and need a restart", o->name, now, was);
+	if (o->cni_conf_dir) {
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
+				     a->self.n_pod_cidrs);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < a->self.n_pod_cidrs; j++)
+			kept |= ip_prefix_equal(&old[i], &a->self.pod_cidrs[j]);
+		if (!kept && (ret = cidr_release(a->store, &old[i], o->name))) {
+			ip_prefix_format(&old[i], was, sizeof(was));
+			log_warn("pod CIDR %s: cannot release this node's claim: %s", was, strerror(-ret));
+		}
+	}
+	free(a->published); /* written again in full */
+	a->published = NULL;
+	return 1;
+}
+
 /* One reconcile: store → validated nodes → incremental device update → routes →
  * write-back of our own record. Returns 0, or -errno with the store or device error. */
 static int reconcile_pass(struct agent *a)
@@ -495,6 +557,10 @@ static int reconcile_pass(struct agent *a)
 	peers = metrics_peers_build(p.dev, p.nodes, &p.index);
 	if (peers)
 		metrics_set_peers(&a->metrics, peers, p.n_nodes);
+	ret = follow_assigned_pod_cidrs(a, &p.stored_self);
+	if (ret < 0)
+		goto out;
+	ret = 0;
 	/* Our record: republish when it is missing or stale in the store (deleted, lease lost
 	 * during an outage), when our observations changed, or for the heartbeat. */
 	{

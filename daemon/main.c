@@ -25,7 +25,7 @@ static void usage(FILE *f)
 		"  -i, --interface IFACE       WireGuard interface (default " PODWIRE_NODE_INTERFACE ")\n"
 		"  --store file|etcd|kubernetes  store backend (default kubernetes in a pod, i.e. with\n"
 		"                              KUBERNETES_SERVICE_HOST set, else file)\n"
-		"  --kubeconfig FILE           Kubernetes API from a kubeconfig in JSON form (implies\n"
+		"  --kubeconfig FILE           Kubernetes API from a kubeconfig, YAML or JSON (implies\n"
 		"                              --store kubernetes; default: the pod's service account)\n"
 		"  --pod-cidr-allocation on|off  without Node.spec.podCIDRs, allocate a pod CIDR from\n"
 		"                              --cluster-cidr (on, default) or stay not ready (off)\n"

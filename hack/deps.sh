@@ -9,7 +9,7 @@ set -euo pipefail
 build=(
 	build-essential pkg-config clang llvm scdoc
 	libsodium-dev libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libcjson-dev
-	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev libsystemd-dev
+	libcurl4-openssl-dev libmicrohttpd-dev libqrencode-dev libcmocka-dev libsystemd-dev libyaml-dev
 )
 if [ "${1:-}" = --deb ]; then
 	pkgs=("${build[@]}" debhelper dpkg-dev fakeroot lintian)
@@ -31,8 +31,9 @@ pkgs=(
 	# cgroups), podman-compose to run the compose files, docker-compose to validate them;
 	# the image takes bash, busybox, iptables, nftables, qrencode and curl from this host
 	runc podman-compose docker-compose qrencode
-	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator
-	nodejs openssl
+	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator;
+	# k8s_node_cluster.sh reads the ConfigMap's conflist template out of the manifest
+	nodejs openssl python3-yaml
 )
 # npm comes with some nodejs builds; Debian ships it apart.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "lib/log.h"
+#include "mesh/yaml_json.h"
 
 /* Larger than any NodeList podwire needs (5000 nodes of ~10 KiB). */
 #define KUBE_REPLY_MAX (64U << 20)
@@ -114,12 +115,23 @@ static int load_kubeconfig(struct kube_client *c, const char *file, char *err, s
 		snprintf(err, err_len, "kubeconfig %s: cannot read: %s", file, strerror(-ret));
 		return -EINVAL;
 	}
+	/* kubectl and kind write YAML; `kubectl config view -o json` gives the JSON form. */
 	root = cJSON_Parse(text);
+	if (!root) {
+		char why[256] = "";
+
+		ret = yaml_json_parse(text, strlen(text), &root, why, sizeof(why));
+		if (ret)
+			snprintf(err, err_len, "kubeconfig %s: neither JSON nor YAML: %s", file,
+				 ret == -ENOMEM ? "out of memory" : why);
+	}
 	sodium_memzero(text, strlen(text));
 	free(text);
-	if (!root) {
-		snprintf(err, err_len, "kubeconfig %s: not JSON (podwired reads the JSON form: kubectl config view --raw "
-			 "--flatten -o json)", file);
+	if (!root)
+		return -EINVAL;
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, err_len, "kubeconfig %s: not a mapping (a kubeconfig is apiVersion, kind, clusters, ...)", file);
+		cJSON_Delete(root);
 		return -EINVAL;
 	}
 	ret = -EINVAL;

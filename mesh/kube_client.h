@@ -6,8 +6,9 @@
  *   in-cluster  https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, the service
  *               account's token, ca.crt and namespace under
  *               /var/run/secrets/kubernetes.io/serviceaccount/;
- *   kubeconfig  a kubeconfig file in its JSON form (`kubectl config view --raw --flatten -o
- *               json`): the current context's cluster (server, certificate-authority[-data],
+ *   kubeconfig  a kubeconfig file, YAML as kubectl and kind write it (yaml_json.h) or its
+ *               JSON form (`kubectl config view --raw --flatten -o json`): the current
+ *               context's cluster (server, certificate-authority[-data],
  *               insecure-skip-tls-verify) and user (token, tokenFile, client-certificate[-data]
  *               and client-key[-data]).
  * A token file is read again whenever it changes (projected service account tokens rotate

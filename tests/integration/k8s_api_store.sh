@@ -11,7 +11,8 @@
 # an unreachable API at start is retried while the interface stays; a Node without pod
 # CIDRs (allocation off) stays not ready, without interface or CNI config, until the cluster
 # assigns one (each node writes its conflist into its --cni-conf-dir once its CIDRs are known);
-# with allocation on, such a Node gets a block of --cluster-cidr.
+# with allocation on, such a Node gets a block of --cluster-cidr, and spec.podCIDRs assigned
+# later replaces that block (conflist, annotations, claims, the others' routes).
 T=k NET=216
 source "$(dirname "$0")/lib/common.bash"
 require_cmd openssl python3
@@ -218,6 +219,19 @@ wait_until 20 eval '[ -n "$(ann n7 pod-cidrs)" ]' || fail "n7 published no pod C
 echo "n7 allocated $(ann n7 pod-cidrs) (claims: $(ann n7 claims))"
 [ "$(ann n7 pod-cidrs)" = 10.244.0.0/24 ] || fail "n7 got $(ann n7 pod-cidrs), want the free 10.244.0.0/24"
 for i in 1 2 3; do wait_until 20 has_route $i 10.244.0.0/24 || fail "n$i has no route to n7's pods"; done
+
+log "the cluster assigns n7 spec.podCIDRs later: they replace its own block everywhere"
+node_create n7 10.244.7.0/24
+wait_until 20 grep -q '"10.244.7.0/24"' "$W/cni-n7/10-podwire.conflist" || fail "n7 did not rewrite its conflist for 10.244.7.0/24"
+grep -q '"10.244.0.0/24"' "$W/cni-n7/10-podwire.conflist" && fail "n7's conflist still has its own block 10.244.0.0/24"
+grep -h "spec.podCIDRs 10.244.7.0/24 replaces the pod CIDR 10.244.0.0/24" "$W/n7.log" || fail "n7 did not log the replacement"
+wait_until 20 eval '[ "$(ann n7 pod-cidrs)" = 10.244.7.0/24 ]' || fail "n7 publishes pod-cidrs '$(ann n7 pod-cidrs)'"
+wait_until 20 eval '[[ "$(ann n7 claims)" != *10.244.0.0_24* ]]' || fail "n7 still claims 10.244.0.0/24: $(ann n7 claims)"
+for i in 1 2 3; do
+	wait_until 20 has_route $i 10.244.7.0/24 || fail "n$i has no route to n7's assigned pods"
+	wait_until 20 eval "! has_route $i 10.244.0.0/24" || fail "n$i still routes n7's old block"
+done
+echo "n7: conflist, pod-cidrs annotation and the others' routes moved to 10.244.7.0/24; claims now: $(ann n7 claims)"
 
 for i in 2 3; do # (n1 restarted: two daemons wrote its log)
 	[ "$(logged $i 'Node bad1: ')" -eq 1 ] || fail "n$i logged bad1 $(logged $i 'Node bad1: ') times, want once"
