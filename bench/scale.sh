@@ -3,8 +3,9 @@
 # run, each daemon alone in one network namespace (pu-scale):
 #  1. memory: RSS per peer after `wg setconf` of 1k, 10k and 100k peers (one allowed IP each,
 #     private key set, so both precompute a static-static DH per peer); the setconf time too;
-#  2. the cost of adding one peer with `wg set` and `podwirectl set` to the device holding the
-#     most peers (median of BENCH_SCALE_SETS runs);
+#  2. the cost of `wg set` and `podwirectl set` of one peer (its allowed IP replaced) on the
+#     device holding the most peers (median of BENCH_SCALE_SETS runs). wireguard-go holds at
+#     most 65536 peers: beyond that it is measured full, and the peer count is printed;
 #  3. handshakes per second one core completes: the daemon pinned to CPU 1, bench/wgpeers.c
 #     (podwire-wg's own noise code) on CPU 0 keeping BENCH_SCALE_WINDOW initiations from
 #     BENCH_SCALE_HS_PEERS initiators in flight. The window stays below both daemons'
@@ -16,7 +17,8 @@
 #     daemon's own tx counter (`wg show transfer`). Daemon on CPU 1, generator on CPU 0.
 # Every line prints podwire-wg / wireguard-go measured in this run. Env: BENCH_SCALE_PEERS
 # ("1000 10000 100000"), BENCH_SCALE_SETS (10), BENCH_SCALE_HS_PEERS (1000),
-# BENCH_SCALE_WINDOW (32), BENCH_SCALE_SPREAD (1000), BENCH_SCALE_SECONDS (3).
+# BENCH_SCALE_WINDOW (32), BENCH_SCALE_SPREAD (1000), BENCH_SCALE_SECONDS (3), BENCH_SCALE_PARTS
+# ("memory handshake spread": which parts to run).
 # Needs root, wireguard-go, wg, taskset. Not a test: it never fails on speed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,8 @@ BUILD_DIR=${PODWIRE_BUILD:-$PWD/${BUILD:-build}}
 PEERS=${BENCH_SCALE_PEERS:-1000 10000 100000} SETS=${BENCH_SCALE_SETS:-10}
 HS_PEERS=${BENCH_SCALE_HS_PEERS:-1000} WINDOW=${BENCH_SCALE_WINDOW:-32}
 SPREAD=${BENCH_SCALE_SPREAD:-1000} SECS=${BENCH_SCALE_SECONDS:-3}
+PARTS=${BENCH_SCALE_PARTS:-memory handshake spread}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || { echo "bench/scale.sh: needs root"; exit 1; }
 [ -x "$BUILD_DIR/podwire-wg" ] && [ -f "$BUILD_DIR/libdatapath-userspace.a" ] ||
 	{ echo "bench/scale.sh: build podwire-wg first ($BUILD_DIR)"; exit 1; }
@@ -95,6 +99,7 @@ PY
 echo "podwire-wg vs wireguard-go $(wireguard-go --version 2>/dev/null | awk 'NR == 1 {print $2}'), $(nproc) CPUs" \
 	"(shared machine: other work may run at the same time), PODWIRE_WG_OFFLOAD=${PODWIRE_WG_OFFLOAD:-1}"
 
+if part memory; then
 echo "== memory per peer (RSS after wg setconf; one allowed IP per peer)"
 max=0
 for n in $PEERS; do
@@ -110,24 +115,25 @@ for n in $PEERS; do
 		t0=$(now)
 		in_ns wg setconf $IF "$TMP/peers-$n.conf" || echo "$impl: setconf of $n peers failed" >&2
 		secs=$(echo "$(now) - $t0" | bc)
-		got=$(in_ns wg show $IF peers | wc -l)
-		[ "$got" = "$n" ] || echo "$impl: $got peers after setconf of $n" >&2
+		in_ns wg show $IF peers >"$TMP/peers"
+		got=$(wc -l <"$TMP/peers")
 		after=$(rss_kb $pid)
-		per=$(( (after - base) * 1024 / n ))
-		printf '%-8s %-13s %10.1f %10.1f %12d %10.2f\n' "$n" $impl "$(echo "$base / 1024" | bc -l)" \
-			"$(echo "$after / 1024" | bc -l)" $per "$secs"
+		per=$(( (after - base) * 1024 / (got > 0 ? got : 1) ))
+		printf '%-8s %-13s %10.1f %10.1f %12d %10.2f%s\n' "$n" $impl "$(echo "$base / 1024" | bc -l)" \
+			"$(echo "$after / 1024" | bc -l)" $per "$secs" \
+			"$([ "$got" = "$n" ] || echo " (holds $got peers: its limit)")"
 		echo "$per $secs" >"$TMP/mem-$impl-$n"
 		if [ "$n" = "$max" ]; then
-			# One more peer, SETS times each way, onto the full device.
+			# One peer's allowed IP replaced, SETS times each way, on the full device.
+			echo "$got" >"$TMP/set-$impl-peers"
 			for tool in wg podwirectl; do
+				c=wg
+				[ $tool = podwirectl ] && c=$ctl
 				for i in $(seq "$SETS"); do
-					k=$(head -c 32 /dev/urandom | base64)
+					k=$(sed -n "$((i * 97 % got + 1))p" "$TMP/peers")
 					t0=$(now)
-					if [ $tool = wg ]; then
-						in_ns wg set $IF peer "$k" allowed-ips "10.250.$((i / 256)).$((i % 256))/32"
-					else
-						in_ns "$ctl" set $IF peer "$k" allowed-ips "10.251.$((i / 256)).$((i % 256))/32"
-					fi
+					in_ns "$c" set $IF peer "$k" allowed-ips "10.250.$((i / 256)).$((i % 256))/32" ||
+						echo "$impl: $tool set failed" >&2
 					ms_since "$t0"
 				done | median >"$TMP/set-$impl-$tool"
 			done
@@ -139,13 +145,15 @@ for n in $PEERS; do
 	printf '%-8s ratio podwire-wg / wireguard-go: memory per peer %.2f, setconf time %.2f\n' "$n" \
 		"$(echo "$a / $b" | bc -l)" "$(echo "$as / $bs" | bc -l)"
 done
-echo "== adding one peer to a device holding $max peers (median of $SETS, ms)"
+echo "== set of one peer (its allowed IP replaced) on the full device (median of $SETS)"
 for tool in wg podwirectl; do
 	a=$(cat "$TMP/set-podwire-wg-$tool") b=$(cat "$TMP/set-wireguard-go-$tool")
-	printf '%-11s set: podwire-wg %8.1f ms  wireguard-go %8.1f ms  ratio %.2f\n' $tool "$a" "$b" \
-		"$(echo "$a / $b" | bc -l)"
+	printf '%-11s set: podwire-wg %7.1f ms (%s peers)  wireguard-go %7.1f ms (%s peers)  ratio %.2f\n' $tool \
+		"$a" "$(cat "$TMP/set-podwire-wg-peers")" "$b" "$(cat "$TMP/set-wireguard-go-peers")" "$(echo "$a / $b" | bc -l)"
 done
+fi
 
+if part handshake; then
 echo "== handshakes one core completes (daemon on CPU 1, $HS_PEERS initiators on CPU 0, window $WINDOW, ${SECS}s)"
 $wgp genkeys "$HS_PEERS" >"$TMP/hs.keys"
 {
@@ -163,7 +171,10 @@ for impl in podwire-wg wireguard-go; do
 done
 printf 'ratio podwire-wg / wireguard-go: handshakes per second %.2f\n' \
 	"$(echo "$(cat "$TMP/hs-podwire-wg") / $(cat "$TMP/hs-wireguard-go")" | bc -l)"
+fi
 
+part spread || exit 0
+# Ports below the ephemeral range, so no socket the daemons open by themselves takes one.
 echo "== throughput spread over peers (daemon on CPU 1, generator on CPU 0, ${SECS}s after 2 s warm-up)"
 $wgp genkeys "$SPREAD" >"$TMP/spread.keys"
 tx_bytes() { in_ns wg show $IF transfer | awk '{s += $3} END {print s + 0}'; }
@@ -171,10 +182,10 @@ for impl in podwire-wg wireguard-go; do
 	for p in 1 "$SPREAD"; do
 		head -n "$p" "$TMP/spread.keys" >"$TMP/spread-$p.keys"
 		{
-			echo "[Interface]"; echo "PrivateKey = $(cat "$TMP/dut.key")"
+			echo "[Interface]"; echo "PrivateKey = $(cat "$TMP/dut.key")"; echo "ListenPort = 19999"
 			i=0
 			while read -r _ pub; do
-				echo "[Peer]"; echo "PublicKey = $pub"; echo "Endpoint = 127.0.0.1:$((40000 + i))"
+				echo "[Peer]"; echo "PublicKey = $pub"; echo "Endpoint = 127.0.0.1:$((20000 + i))"
 				echo "AllowedIPs = 10.98.$((i / 256)).$((i % 256))/32"
 				i=$((i + 1))
 			done <"$TMP/spread-$p.keys"
@@ -184,7 +195,7 @@ for impl in podwire-wg wireguard-go; do
 		in_ns ip addr add 10.99.0.1/32 dev $IF
 		in_ns ip link set $IF mtu 1420 up
 		in_ns ip route add 10.98.0.0/16 dev $IF
-		in_ns taskset -c 0 "$wgp" respond "$TMP/spread-$p.keys" "$dut_pub" 40000 2 "$SECS" >"$TMP/resp.out" &
+		in_ns taskset -c 0 "$wgp" respond "$TMP/spread-$p.keys" "$dut_pub" 20000 2 "$SECS" >"$TMP/resp.out" &
 		r=$!
 		for _ in $(seq 100); do grep -q ready "$TMP/resp.out" 2>/dev/null && break; sleep 0.05; done
 		in_ns taskset -c 0 "$wgp" blast "$p" "$(echo "$SECS + 2.5" | bc)" >"$TMP/blast.out" &
