@@ -123,6 +123,7 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, struct wg_ua
 	memset(l, 0, sizeof(*l));
 	l->tun_fd = tun_fd;
 	l->tun_vnet = wg_tun_has_vnet_hdr(tun_fd);
+	l->udp_rx_budget = WG_LOOP_BATCH;
 	wg_tun_gro_init(&l->gro);
 	l->epfd = l->wake_fd = l->nl_fd = l->sig_fd = -1;
 	l->tun_ctl.home_ns = l->tun_ctl.sock = -1;
@@ -282,6 +283,11 @@ static int handle_tun(struct wg_loop *l)
 			l->bufs[n] = swap;
 			n = 0;
 			segs = split_tun_packet(l, 0, (size_t)r);
+			/* One batch per turn: reading on until TUN is empty kept a TCP sender's
+			 * ring (refilled as fast as we drain it) ahead of the ACKs and pings
+			 * waiting on UDP. */
+			n += (unsigned int)(segs > 0 ? segs : 0);
+			break;
 		}
 		n += (unsigned int)segs;
 	}
@@ -316,17 +322,27 @@ static void handle_udp_segments(struct wg_loop *l, unsigned int n)
 					     (struct sockaddr *)&l->srcs[l->seg_src[i]], &l->rx_meta[l->seg_src[i]].dst);
 }
 
+/* How many datagrams to ask for next, after @n brought @segs segments: about one batch of
+ * segments. A GRO train holds up to ~45: taking 64 of them (2880 segments) at once kept the
+ * loop from TUN, and the ACKs and pings waiting there, for milliseconds. */
+static unsigned int udp_budget(int n, unsigned int segs)
+{
+	unsigned int b = segs ? (unsigned int)(WG_LOOP_BATCH * (unsigned int)n / segs) : WG_LOOP_BATCH;
+
+	return b < 1 ? 1 : b > WG_LOOP_BATCH ? WG_LOOP_BATCH : b;
+}
+
 /* Read a batch of datagrams; a GRO train is split back into its datagrams, each handled
  * (and, if bad, dropped and counted) on its own. */
 static void handle_udp(struct wg_loop *l, int fd)
 {
-	unsigned int nseg = 0;
+	unsigned int nseg = 0, segs = 0;
 	size_t off, start, len;
 	int i, n;
 
 	if (fd < 0)
 		return;
-	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, l->rx_meta, WG_LOOP_BATCH);
+	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, l->rx_meta, l->udp_rx_budget);
 	for (i = 0; i < n; i++) {
 		off = 0;
 		while (wg_udp_segment_next(l->lens[i], l->rx_meta[i].gso_size, l->rx_meta[i].truncated,
@@ -334,6 +350,7 @@ static void handle_udp(struct wg_loop *l, int fd)
 			l->seg_ptr[nseg] = l->bufs[i] + start;
 			l->seg_len[nseg] = len;
 			l->seg_src[nseg] = (unsigned int)i;
+			segs++;
 			if (++nseg == WG_LOOP_BATCH) {
 				handle_udp_segments(l, nseg);
 				nseg = 0;
@@ -342,6 +359,8 @@ static void handle_udp(struct wg_loop *l, int fd)
 	}
 	if (nseg)
 		handle_udp_segments(l, nseg);
+	if (n > 0)
+		l->udp_rx_budget = udp_budget(n, segs);
 	if (l->tun_vnet)
 		wg_tun_gro_flush(&l->gro, l->tun_fd, &l->dev.stats.tx_errors);
 	wg_udp_flush(&l->udp);
