@@ -240,7 +240,17 @@ static int split_tun_packet(struct wg_loop *l, unsigned int n, size_t r)
 	for (i = n; i < WG_LOOP_BATCH; i++)
 		outs[i - n] = l->bufs[i] + WG_PACKET_HEADROOM;
 	segs = wg_tun_gso_split(&vh, l->bufs[n] + WG_PACKET_HEADROOM, r - WG_VNET_HDR_LEN, outs, l->lens + n,
-				WG_LOOP_BATCH - n);
+				WG_LOOP_BATCH - n, l->dev.mtu);
+	if (segs == -EMSGSIZE) {
+		/* Our MTU is polled once a second: ask again before calling the packet bad. */
+		int mtu = wg_tun_mtu(&l->tun_ctl, l->tun_fd);
+
+		if (mtu > 0 && (unsigned int)mtu != l->dev.mtu) {
+			l->dev.mtu = (unsigned int)mtu;
+			segs = wg_tun_gso_split(&vh, l->bufs[n] + WG_PACKET_HEADROOM, r - WG_VNET_HDR_LEN, outs,
+						l->lens + n, WG_LOOP_BATCH - n, l->dev.mtu);
+		}
+	}
 	if (segs == -ENOSPC && n > 0)
 		return segs;
 	if (segs < 0) {

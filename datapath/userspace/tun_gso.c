@@ -126,7 +126,7 @@ static void fix_segment(const struct layout *lo, uint8_t *seg, size_t plen, unsi
 }
 
 int wg_tun_gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len, uint8_t *const *outs,
-		     size_t *out_lens, unsigned int max)
+		     size_t *out_lens, unsigned int max, size_t max_seg_len)
 {
 	uint16_t gso_size = le16toh(vh->gso_size), id = 0;
 	struct layout lo;
@@ -148,6 +148,10 @@ int wg_tun_gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len, 
 	payload = len - lo.hdrs;
 	if (gso_size == 0 || lo.hdrs + gso_size > 65535)
 		return -EINVAL;
+	/* The kernel cuts its MSS (or UDP_SEGMENT size) to the MTU: a longer segment is a
+	 * gso_size that was never offered. */
+	if (max_seg_len && lo.hdrs + (payload < gso_size ? payload : gso_size) > max_seg_len)
+		return -EMSGSIZE;
 	n = (unsigned int)((payload + gso_size - 1) / gso_size);
 	if (n > max)
 		return -ENOSPC;

@@ -21,9 +21,10 @@
  * i > 0 is written to outs[i] (room for 65535 bytes each); out_lens[i] gets each length.
  * A packet without GSO is one segment (its checksum completed if the kernel asked).
  * Returns the number of segments, -ENOSPC if that would be more than @max (nothing is
- * changed), or -EINVAL for a bad packet (wrong gso_size, truncated or inconsistent
+ * changed), -EMSGSIZE if a segment would be longer than @max_seg_len (the interface's MTU;
+ * 0: no limit), or -EINVAL for a bad packet (wrong gso_size, truncated or inconsistent
  * headers, a GSO type that does not match the protocol): nothing is sent of it. */
 int wg_tun_gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len, uint8_t *const *outs,
-		     size_t *out_lens, unsigned int max);
+		     size_t *out_lens, unsigned int max, size_t max_seg_len);
 
 #endif

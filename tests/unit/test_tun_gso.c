@@ -109,7 +109,7 @@ static void check_segments(int family, uint8_t proto, size_t ip_opts, size_t pay
 	vh.hdr_len = htole16((uint16_t)(ip + l4));
 	vh.csum_start = htole16((uint16_t)ip);
 	vh.csum_offset = htole16(proto == IPPROTO_TCP ? 16 : 6);
-	n = wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG);
+	n = wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0);
 	assert_int_equal(n, want_n);
 	for (i = 0; i < (size_t)n; i++) {
 		const uint8_t *s = i ? outs[i] : pkt, *t = s + ip;
@@ -197,19 +197,19 @@ static void test_plain_packet_checksum_completed(void **state)
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.csum_start = htole16(20);
 	vh.csum_offset = htole16(6);
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), 1);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), 1);
 	assert_int_equal(lens[0], len);
 	/* Pseudo header plus segment sums to all ones. */
 	assert_int_equal(ref_fold(ref_sum(ref_sum(0, pkt + 12, 8) + IPPROTO_UDP + 8 + 333, pkt + 20, 8 + 333)), 0xffff);
 	/* Without NEEDS_CSUM the packet is untouched. */
 	vh.flags = 0;
 	pkt[26] = 0x12;
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), 1);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), 1);
 	assert_int_equal(pkt[26], 0x12);
 	/* A checksum position past the end is bad input. */
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.csum_start = htole16((uint16_t)len);
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), -EINVAL);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), -EINVAL);
 }
 
 /* Bad super-packets: refused whole, the buffer left as it was, no segment written. */
@@ -219,7 +219,7 @@ static void expect_bad(struct virtio_net_hdr vh, size_t len, int want)
 
 	memcpy(before, pkt, sizeof(before));
 	memset(out[1], 0xee, 64);
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), want);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), want);
 	assert_memory_equal(pkt, before, len);
 	assert_int_equal(out[1][0], 0xee);
 }
@@ -267,6 +267,33 @@ static void test_bad_super_packets(void **state)
 	expect_bad(vh, len, -ENOSPC);
 }
 
+/* A gso_size the kernel never offers (a segment longer than the MTU): refused whole. */
+static void test_segment_longer_than_mtu(void **state)
+{
+	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = htole16(1000) };
+	static uint8_t before[65536];
+	size_t len;
+
+	(void)state;
+	len = build(AF_INET, IPPROTO_TCP, 0, 5000, 0x10); /* segments of 20 + 32 + 1000 bytes */
+	memcpy(before, pkt, sizeof(before));
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1051), -EMSGSIZE);
+	assert_memory_equal(pkt, before, len);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1052), 5);
+	/* UDP: 20 + 8 + 1400 does not fit 1420. */
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	vh.gso_size = htole16(1400);
+	len = build(AF_INET, IPPROTO_UDP, 0, 5000, 0);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1420), -EMSGSIZE);
+	vh.gso_size = htole16(1392);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1420), 4);
+	/* A gso_size above the MTU is harmless when all the payload fits one segment. */
+	vh.gso_size = htole16(9000);
+	len = build(AF_INET6, IPPROTO_UDP, 0, 500, 0);
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1420), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup(test_udp4_udp6, setup),
 		cmocka_unit_test_setup(test_plain_packet_checksum_completed, setup),
 		cmocka_unit_test_setup(test_bad_super_packets, setup),
+		cmocka_unit_test_setup(test_segment_longer_than_mtu, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
