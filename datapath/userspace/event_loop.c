@@ -142,6 +142,9 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, struct wg_ua
 		if (!l->bufs[i])
 			return -ENOMEM;
 	}
+	l->jumbo = malloc(WG_MAX_PACKET);
+	if (!l->jumbo)
+		return -ENOMEM;
 	ret = crypt_pool_start(&l->pool, crypt_threads);
 	if (ret)
 		return ret;
@@ -223,6 +226,26 @@ static void seal_and_send(struct wg_loop *l, unsigned int n)
 	wg_udp_flush(&l->udp);
 }
 
+/* A super-packet alone in slot 0 with more segments than a batch holds (a small MTU: at
+ * 576 bytes a 64 KB super-packet is over 100 segments): copied aside, then sealed and sent
+ * one batch of its segments at a time, in order. */
+static void split_in_parts(struct wg_loop *l, const struct virtio_net_hdr *vh, size_t len)
+{
+	uint8_t *outs[WG_LOOP_BATCH];
+	unsigned int i, first = 0;
+	int k;
+
+	memcpy(l->jumbo, l->bufs[0] + WG_PACKET_HEADROOM, len);
+	for (i = 0; i < WG_LOOP_BATCH; i++)
+		outs[i] = l->bufs[i] + WG_PACKET_HEADROOM;
+	while ((k = wg_tun_gso_split_part(vh, l->jumbo, len, first, outs, l->lens, WG_LOOP_BATCH, l->dev.mtu)) > 0) {
+		seal_and_send(l, (unsigned int)k);
+		first += (unsigned int)k;
+	}
+	if (k < 0)
+		l->tun_bad_gso++;
+}
+
 /* The packet read into slot @n with its virtio_net_hdr: cut it into slots n, n+1, ...
  * Returns how many slots it fills (0: dropped), or -ENOSPC when the batch must go first. */
 static int split_tun_packet(struct wg_loop *l, unsigned int n, size_t r)
@@ -253,6 +276,10 @@ static int split_tun_packet(struct wg_loop *l, unsigned int n, size_t r)
 	}
 	if (segs == -ENOSPC && n > 0)
 		return segs;
+	if (segs == -ENOSPC) {
+		split_in_parts(l, &vh, r - WG_VNET_HDR_LEN);
+		return 0;
+	}
 	if (segs < 0) {
 		l->tun_bad_gso++;
 		return 0;
@@ -484,6 +511,7 @@ void wg_loop_free(struct wg_loop *l)
 	pthread_mutex_unlock(&l->lock);
 	for (i = 0; i < WG_LOOP_BATCH; i++)
 		free(l->bufs[i]);
+	free(l->jumbo);
 	if (l->tun_fd >= 0)
 		close(l->tun_fd);
 	if (l->epfd >= 0)

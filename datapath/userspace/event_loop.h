@@ -47,6 +47,7 @@ struct wg_loop {
 	/* TUN with a virtio_net_hdr (TSO offered): super-packets are cut in userspace. */
 	bool tun_vnet;
 	uint64_t tun_bad_gso; /* super-packets dropped whole for bad headers */
+	uint8_t *jumbo; /* a super-packet of more segments than a batch, while it is cut */
 	struct wg_tun_gro gro; /* with tun_vnet: what UDP brought, coalesced at the batch's end */
 };
 

@@ -11,7 +11,12 @@
 
 /* Debian 12's headers predate UDP segmentation offload on TUN (Linux 6.2). */
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5/* For a super-packet of more segments than a batch holds: segments first, first+1, ... of
+ * it, at most @max, copied to outs[0..] (@pkt is left as it was). Returns how many were
+ * written (0: none left), or -EINVAL / -EMSGSIZE as wg_tun_gso_split. */
+int wg_tun_gso_split_part(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, unsigned int first,
+			  uint8_t *const *outs, size_t *out_lens, unsigned int max, size_t max_seg_len);
+
 #endif
 
 #define WG_VNET_HDR_LEN sizeof(struct virtio_net_hdr)

@@ -294,6 +294,47 @@ static void test_segment_longer_than_mtu(void **state)
 	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1420), 1);
 }
 
+/* More segments than a batch (a small MTU): cut a batch at a time, the super-packet kept. */
+static void test_split_in_parts(void **state)
+{
+	static uint8_t orig[65536];
+	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 };
+	size_t mss = 300, payload = 150 * 300 + 77, len, i, seen = 0;
+	unsigned int first = 0;
+	int k;
+
+	(void)state;
+	len = build(AF_INET, IPPROTO_TCP, 0, payload, 0x18); /* ACK, PSH */
+	vh.gso_size = htole16((uint16_t)mss);
+	memcpy(orig, pkt, len);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), -ENOSPC);
+	while ((k = wg_tun_gso_split_part(&vh, pkt, len, first, outs, lens, MAXSEG, 0)) > 0) {
+		assert_true(k == MAXSEG || first + (unsigned int)k == 151);
+		for (i = 0; i < (size_t)k; i++, seen++) {
+			const uint8_t *s = outs[i], *t = s + 20;
+			size_t plen = seen < 150 ? mss : 77;
+
+			assert_int_equal(lens[i], 52 + plen);
+			assert_memory_equal(s + 52, orig + 52 + seen * mss, plen);
+			assert_int_equal(be16(s + 4), (uint16_t)(0x12fe + seen));
+			assert_int_equal(ref_fold(ref_sum(0, s, 20)), 0xffff);
+			assert_int_equal(ref_fold(ref_sum(ref_sum(0, s + 12, 8) + IPPROTO_TCP + 32 + plen, t, 32 + plen)),
+					 0xffff);
+			assert_int_equal(be32(t + 4), (uint32_t)(0xfffffa00u + seen * mss));
+			assert_int_equal(t[13], seen == 150 ? 0x18 : 0x10); /* PSH only on the last */
+		}
+		first += (unsigned int)k;
+	}
+	assert_int_equal(k, 0);
+	assert_int_equal(seen, 151);
+	assert_memory_equal(pkt, orig, len);
+	/* Past the end: nothing; a bad super-packet: refused. */
+	assert_int_equal(wg_tun_gso_split_part(&vh, pkt, len, 151, outs, lens, MAXSEG, 0), 0);
+	assert_int_equal(wg_tun_gso_split_part(&vh, pkt, len, 0, outs, lens, MAXSEG, 100), -EMSGSIZE);
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	assert_int_equal(wg_tun_gso_split_part(&vh, pkt, len, 0, outs, lens, MAXSEG, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +344,7 @@ int main(void)
 		cmocka_unit_test_setup(test_plain_packet_checksum_completed, setup),
 		cmocka_unit_test_setup(test_bad_super_packets, setup),
 		cmocka_unit_test_setup(test_segment_longer_than_mtu, setup),
+		cmocka_unit_test_setup(test_split_in_parts, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
