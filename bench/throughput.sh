@@ -3,14 +3,16 @@
 # same run: two network namespaces over a veth, tunnel MTU 1420. For each implementation:
 # iperf3 TCP A->B and B->A with 1 and 4 streams (BENCH_SECONDS (5) s, BENCH_RUNS (1) runs,
 # median), UDP at a fixed offered load (BENCH_UDP_MBIT, 800) with loss and goodput, CPU
-# seconds both daemons used per Gbit of TCP carried, and ping RTT p50/p99 idle and under
-# a TCP load. Then the ratios podwire-wg / wireguard-go and podwire-wg's packet rate as a
+# seconds both daemons used per Gbit of TCP carried, and ping RTT p50/p99 idle, under a
+# TCP load as fast as it goes (each side at its own rate), and under the same paced load
+# for both (BENCH_PING_LOAD_MBIT, 300, over 4 streams). Then the ratios podwire-wg / wireguard-go and podwire-wg's packet rate as a
 # fraction of the one-core crypto ceiling (bench/crypto.sh). PODWIRE_WG_OFFLOAD is passed
 # on (0: podwire-wg without offload). Needs root. Not a test: it never fails on speed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${PODWIRE_BUILD:-$PWD/${BUILD:-build}}
 SECS=${BENCH_SECONDS:-5} RUNS=${BENCH_RUNS:-1} UDP_MBIT=${BENCH_UDP_MBIT:-800}
+PING_LOAD_MBIT=${BENCH_PING_LOAD_MBIT:-300}
 [ "$(id -u)" = 0 ] || { echo "bench/throughput.sh: needs root"; exit 1; }
 [ -x "$BUILD_DIR/podwire-wg" ] || { echo "bench/throughput.sh: build podwire-wg first ($BUILD_DIR)"; exit 1; }
 command -v wireguard-go >/dev/null && command -v iperf3 >/dev/null || { echo "bench/throughput.sh: needs wireguard-go and iperf3"; exit 1; }
@@ -98,6 +100,13 @@ print("%.2f %.1f" % (s["lost_percent"], s["bits_per_second"] * (1 - s["lost_perc
 	sleep 1
 	echo "rtt_load $(rtts 300 | tr '\n' ' ')" >>"$res"
 	wait $i
+	# The same paced load for both: what queueing each adds at equal throughput.
+	port=$((port + 1))
+	iperf3_json $port -t 6 -P 4 -b "$((PING_LOAD_MBIT / 4))M" >/dev/null &
+	i=$!
+	sleep 1
+	echo "rtt_paced $(rtts 300 | tr '\n' ' ')" >>"$res"
+	wait $i
 	kill $pa $pb; wait $pa $pb 2>/dev/null
 	PIDS=()
 	ip -n $A link del pub0 2>/dev/null; ip -n $B link del pub1 2>/dev/null
@@ -108,7 +117,7 @@ echo "tunnel MTU 1420, iperf3 ${SECS}s x $RUNS per case, UDP offered ${UDP_MBIT}
 	"(shared machine: other work may run at the same time), PODWIRE_WG_OFFLOAD=${PODWIRE_WG_OFFLOAD:-1}"
 run_impl "$BUILD_DIR/podwire-wg" podwire-wg
 run_impl "$(command -v wireguard-go)" wireguard-go
-python3 - "$TMP/podwire-wg.res" "$TMP/wireguard-go.res" "${ceiling:-0}" <<'PY'
+python3 - "$TMP/podwire-wg.res" "$TMP/wireguard-go.res" "${ceiling:-0}" "$PING_LOAD_MBIT" <<'PY'
 import statistics, sys
 
 def load(path):
@@ -143,8 +152,9 @@ for label, d in (("podwire-wg", pw), ("wireguard-go", go)):
     loss, good = d.get("udp", ["nan", "nan"])
     print("%-13s UDP at the offered load: loss %s %%, goodput %s Mbit/s" % (label, loss, good))
 for label, d in (("podwire-wg", pw), ("wireguard-go", go)):
-    print("%-13s ping RTT idle p50 %.3f p99 %.3f ms; under TCP load p50 %.3f p99 %.3f ms" %
-          (label, pct(d, "rtt_idle", .5), pct(d, "rtt_idle", .99), pct(d, "rtt_load", .5), pct(d, "rtt_load", .99)))
+    print("%-13s ping RTT idle p50 %.3f p99 %.3f ms; under TCP load p50 %.3f p99 %.3f ms; under %s Mbit/s of TCP (paced, 4 streams) p50 %.3f p99 %.3f ms" %
+          (label, pct(d, "rtt_idle", .5), pct(d, "rtt_idle", .99), pct(d, "rtt_load", .5), pct(d, "rtt_load", .99),
+           sys.argv[4], pct(d, "rtt_paced", .5), pct(d, "rtt_paced", .99)))
 best = max(med(pw, "tcp_" + k) for k in names)
 kpps = best * 1e6 / 8 / 1420 / 1e3
 print("podwire-wg best TCP %.0f Mbit/s = ~%.0f kpps of 1420-byte packets = %.2f of the one-core crypto ceiling (%.0f kpps, bench/crypto.sh)" %

@@ -123,6 +123,7 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, struct wg_ua
 	memset(l, 0, sizeof(*l));
 	l->tun_fd = tun_fd;
 	l->tun_vnet = wg_tun_has_vnet_hdr(tun_fd);
+	l->udp_rx_budget = WG_LOOP_BATCH;
 	wg_tun_gro_init(&l->gro);
 	l->epfd = l->wake_fd = l->nl_fd = l->sig_fd = -1;
 	l->tun_ctl.home_ns = l->tun_ctl.sock = -1;
@@ -141,6 +142,9 @@ int wg_loop_init(struct wg_loop *l, const char *ifname, int tun_fd, struct wg_ua
 		if (!l->bufs[i])
 			return -ENOMEM;
 	}
+	l->jumbo = malloc(WG_MAX_PACKET);
+	if (!l->jumbo)
+		return -ENOMEM;
 	ret = crypt_pool_start(&l->pool, crypt_threads);
 	if (ret)
 		return ret;
@@ -222,6 +226,26 @@ static void seal_and_send(struct wg_loop *l, unsigned int n)
 	wg_udp_flush(&l->udp);
 }
 
+/* A super-packet alone in slot 0 with more segments than a batch holds (a small MTU: at
+ * 576 bytes a 64 KB super-packet is over 100 segments): copied aside, then sealed and sent
+ * one batch of its segments at a time, in order. */
+static void split_in_parts(struct wg_loop *l, const struct virtio_net_hdr *vh, size_t len)
+{
+	uint8_t *outs[WG_LOOP_BATCH];
+	unsigned int i, first = 0;
+	int k;
+
+	memcpy(l->jumbo, l->bufs[0] + WG_PACKET_HEADROOM, len);
+	for (i = 0; i < WG_LOOP_BATCH; i++)
+		outs[i] = l->bufs[i] + WG_PACKET_HEADROOM;
+	while ((k = wg_tun_gso_split_part(vh, l->jumbo, len, first, outs, l->lens, WG_LOOP_BATCH, l->dev.mtu)) > 0) {
+		seal_and_send(l, (unsigned int)k);
+		first += (unsigned int)k;
+	}
+	if (k < 0)
+		l->tun_bad_gso++;
+}
+
 /* The packet read into slot @n with its virtio_net_hdr: cut it into slots n, n+1, ...
  * Returns how many slots it fills (0: dropped), or -ENOSPC when the batch must go first. */
 static int split_tun_packet(struct wg_loop *l, unsigned int n, size_t r)
@@ -239,9 +263,23 @@ static int split_tun_packet(struct wg_loop *l, unsigned int n, size_t r)
 	for (i = n; i < WG_LOOP_BATCH; i++)
 		outs[i - n] = l->bufs[i] + WG_PACKET_HEADROOM;
 	segs = wg_tun_gso_split(&vh, l->bufs[n] + WG_PACKET_HEADROOM, r - WG_VNET_HDR_LEN, outs, l->lens + n,
-				WG_LOOP_BATCH - n);
+				WG_LOOP_BATCH - n, l->dev.mtu);
+	if (segs == -EMSGSIZE) {
+		/* Our MTU is polled once a second: ask again before calling the packet bad. */
+		int mtu = wg_tun_mtu(&l->tun_ctl, l->tun_fd);
+
+		if (mtu > 0 && (unsigned int)mtu != l->dev.mtu) {
+			l->dev.mtu = (unsigned int)mtu;
+			segs = wg_tun_gso_split(&vh, l->bufs[n] + WG_PACKET_HEADROOM, r - WG_VNET_HDR_LEN, outs,
+						l->lens + n, WG_LOOP_BATCH - n, l->dev.mtu);
+		}
+	}
 	if (segs == -ENOSPC && n > 0)
 		return segs;
+	if (segs == -ENOSPC) {
+		split_in_parts(l, &vh, r - WG_VNET_HDR_LEN);
+		return 0;
+	}
 	if (segs < 0) {
 		l->tun_bad_gso++;
 		return 0;
@@ -282,6 +320,11 @@ static int handle_tun(struct wg_loop *l)
 			l->bufs[n] = swap;
 			n = 0;
 			segs = split_tun_packet(l, 0, (size_t)r);
+			/* One batch per turn: reading on until TUN is empty kept a TCP sender's
+			 * ring (refilled as fast as we drain it) ahead of the ACKs and pings
+			 * waiting on UDP. */
+			n += (unsigned int)(segs > 0 ? segs : 0);
+			break;
 		}
 		n += (unsigned int)segs;
 	}
@@ -316,17 +359,27 @@ static void handle_udp_segments(struct wg_loop *l, unsigned int n)
 					     (struct sockaddr *)&l->srcs[l->seg_src[i]], &l->rx_meta[l->seg_src[i]].dst);
 }
 
+/* How many datagrams to ask for next, after @n brought @segs segments: about one batch of
+ * segments. A GRO train holds up to ~45: taking 64 of them (2880 segments) at once kept the
+ * loop from TUN, and the ACKs and pings waiting there, for milliseconds. */
+static unsigned int udp_budget(int n, unsigned int segs)
+{
+	unsigned int b = segs ? (unsigned int)(WG_LOOP_BATCH * (unsigned int)n / segs) : WG_LOOP_BATCH;
+
+	return b < 1 ? 1 : b > WG_LOOP_BATCH ? WG_LOOP_BATCH : b;
+}
+
 /* Read a batch of datagrams; a GRO train is split back into its datagrams, each handled
  * (and, if bad, dropped and counted) on its own. */
 static void handle_udp(struct wg_loop *l, int fd)
 {
-	unsigned int nseg = 0;
+	unsigned int nseg = 0, segs = 0;
 	size_t off, start, len;
 	int i, n;
 
 	if (fd < 0)
 		return;
-	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, l->rx_meta, WG_LOOP_BATCH);
+	n = wg_udp_recv(fd, l->bufs, WG_PACKET_BUF_SIZE, l->lens, l->srcs, l->rx_meta, l->udp_rx_budget);
 	for (i = 0; i < n; i++) {
 		off = 0;
 		while (wg_udp_segment_next(l->lens[i], l->rx_meta[i].gso_size, l->rx_meta[i].truncated,
@@ -334,6 +387,7 @@ static void handle_udp(struct wg_loop *l, int fd)
 			l->seg_ptr[nseg] = l->bufs[i] + start;
 			l->seg_len[nseg] = len;
 			l->seg_src[nseg] = (unsigned int)i;
+			segs++;
 			if (++nseg == WG_LOOP_BATCH) {
 				handle_udp_segments(l, nseg);
 				nseg = 0;
@@ -342,6 +396,8 @@ static void handle_udp(struct wg_loop *l, int fd)
 	}
 	if (nseg)
 		handle_udp_segments(l, nseg);
+	if (n > 0)
+		l->udp_rx_budget = udp_budget(n, segs);
 	if (l->tun_vnet)
 		wg_tun_gro_flush(&l->gro, l->tun_fd, &l->dev.stats.tx_errors);
 	wg_udp_flush(&l->udp);
@@ -455,6 +511,7 @@ void wg_loop_free(struct wg_loop *l)
 	pthread_mutex_unlock(&l->lock);
 	for (i = 0; i < WG_LOOP_BATCH; i++)
 		free(l->bufs[i]);
+	free(l->jumbo);
 	if (l->tun_fd >= 0)
 		close(l->tun_fd);
 	if (l->epfd >= 0)

@@ -43,9 +43,11 @@ struct wg_loop {
 	uint8_t *seg_ptr[WG_LOOP_BATCH];
 	size_t seg_len[WG_LOOP_BATCH];
 	unsigned int seg_src[WG_LOOP_BATCH];
+	unsigned int udp_rx_budget; /* datagrams to ask for: about a batch of segments */
 	/* TUN with a virtio_net_hdr (TSO offered): super-packets are cut in userspace. */
 	bool tun_vnet;
 	uint64_t tun_bad_gso; /* super-packets dropped whole for bad headers */
+	uint8_t *jumbo; /* a super-packet of more segments than a batch, while it is cut */
 	struct wg_tun_gro gro; /* with tun_vnet: what UDP brought, coalesced at the batch's end */
 };
 

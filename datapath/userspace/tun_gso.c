@@ -125,8 +125,59 @@ static void fix_segment(const struct layout *lo, uint8_t *seg, size_t plen, unsi
 	}
 }
 
+/* Parse and check a GSO super-packet; fills the layout, the segment count and the first
+ * segment's IPv4 ID and TCP sequence number. */
+static int gso_plan(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, size_t max_seg_len,
+		    struct layout *lo, unsigned int *n, uint16_t *id, uint32_t *seq)
+{
+	uint16_t gso_size = le16toh(vh->gso_size);
+	size_t payload;
+	int ret;
+
+	if ((ret = parse(vh, pkt, len, lo)))
+		return ret;
+	payload = len - lo->hdrs;
+	if (gso_size == 0 || lo->hdrs + gso_size > 65535)
+		return -EINVAL;
+	/* The kernel cuts its MSS (or UDP_SEGMENT size) to the MTU: a longer segment is a
+	 * gso_size that was never offered. */
+	if (max_seg_len && lo->hdrs + (payload < gso_size ? payload : gso_size) > max_seg_len)
+		return -EMSGSIZE;
+	*n = (unsigned int)((payload + gso_size - 1) / gso_size);
+	*id = lo->family == AF_INET ? be_get16(pkt + 4) : 0;
+	*seq = lo->proto == IPPROTO_TCP ? be_get32(pkt + lo->ip_len + 4) : 0;
+	return 0;
+}
+
+int wg_tun_gso_split_part(const struct virtio_net_hdr *vh, const uint8_t *pkt, size_t len, unsigned int first,
+			  uint8_t *const *outs, size_t *out_lens, unsigned int max, size_t max_seg_len)
+{
+	uint16_t gso_size = le16toh(vh->gso_size), id;
+	struct layout lo;
+	unsigned int i, n;
+	uint32_t seq;
+	size_t payload, plen;
+	int ret;
+
+	if ((vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_NONE)
+		return -EINVAL;
+	if ((ret = gso_plan(vh, pkt, len, max_seg_len, &lo, &n, &id, &seq)))
+		return ret;
+	payload = len - lo.hdrs;
+	for (i = first; i < n && i - first < max; i++) {
+		uint8_t *seg = outs[i - first];
+
+		plen = payload - (size_t)i * gso_size < gso_size ? payload - (size_t)i * gso_size : gso_size;
+		memcpy(seg, pkt, lo.hdrs);
+		memcpy(seg + lo.hdrs, pkt + lo.hdrs + (size_t)i * gso_size, plen);
+		fix_segment(&lo, seg, plen, i, n, id, seq, gso_size);
+		out_lens[i - first] = lo.hdrs + plen;
+	}
+	return (int)(i > first ? i - first : 0);
+}
+
 int wg_tun_gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len, uint8_t *const *outs,
-		     size_t *out_lens, unsigned int max)
+		     size_t *out_lens, unsigned int max, size_t max_seg_len)
 {
 	uint16_t gso_size = le16toh(vh->gso_size), id = 0;
 	struct layout lo;
@@ -143,18 +194,11 @@ int wg_tun_gso_split(const struct virtio_net_hdr *vh, uint8_t *pkt, size_t len, 
 		out_lens[0] = len;
 		return 1;
 	}
-	if ((ret = parse(vh, pkt, len, &lo)))
+	if ((ret = gso_plan(vh, pkt, len, max_seg_len, &lo, &n, &id, &seq)))
 		return ret;
 	payload = len - lo.hdrs;
-	if (gso_size == 0 || lo.hdrs + gso_size > 65535)
-		return -EINVAL;
-	n = (unsigned int)((payload + gso_size - 1) / gso_size);
 	if (n > max)
 		return -ENOSPC;
-	if (lo.family == AF_INET)
-		id = be_get16(pkt + 4);
-	if (lo.proto == IPPROTO_TCP)
-		seq = be_get32(pkt + lo.ip_len + 4);
 	/* Last to first: segment 0 is cut in place once the others have copied the original
 	 * headers. */
 	for (i = n; i-- > 0;) {

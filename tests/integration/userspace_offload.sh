@@ -4,7 +4,8 @@
 #  - the start-up log says which offloads are on (TUN TSO/checksum, UDP GSO/GRO), or off;
 #  - 16 MiB of random bytes cross the tunnel over TCP in each direction, IPv4 and IPv6
 #    inner, and arrive intact (sha256): TSO super-packets cut in userspace, UDP GSO/GRO,
-#    coalesced TUN writes must keep every byte and checksum right;
+#    coalesced TUN writes must keep every byte and checksum right; again at MTU 900, where
+#    a super-packet holds more segments than one batch (it is cut a batch at a time);
 #  - a UDP_SEGMENT train of 6 forged initiations and a 10-byte runt sent to the listen
 #    port is dropped one datagram at a time (invalid_mac=6, malformed=1), never as a
 #    whole, and the tunnel keeps working;
@@ -89,6 +90,10 @@ run_case() { # offload: 1 or 0
 	transfer $NA $NB fd87::2 || fail "16 MiB A -> B over IPv6 inner (offload $state)"
 	transfer $NB $NA fd87::1 || fail "16 MiB B -> A over IPv6 inner (offload $state)"
 	echo "16 MiB intact each way, IPv4 and IPv6 inner (offload $state)"
+	# MTU 900: a 64 KB TSO super-packet is ~77 segments, more than one batch holds.
+	ip -n $NA link set puof0 mtu 900; ip -n $NB link set puof1 mtu 900
+	transfer $NA $NB 10.87.0.2 || fail "16 MiB A -> B over IPv4 inner at MTU 900 (offload $state)"
+	echo "16 MiB intact at MTU 900, super-packets of more segments than a batch (offload $state)"
 	junk_train $NA 10.77.0.2 51871 || fail "cannot send the UDP_SEGMENT train"
 	ns_ping $NA 10.87.0.2 2 || fail "tunnel broken after the junk train"
 	stop_pids

@@ -148,7 +148,7 @@ static void expect_group(struct wg_tun_gro *g, unsigned int gi, const unsigned i
 	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 	for (i = 0; i < WG_TUN_GRO_MAX; i++)
 		outs[i] = segbuf[i];
-	segs = wg_tun_gso_split(&vh, joined, len, outs, lens, WG_TUN_GRO_MAX);
+	segs = wg_tun_gso_split(&vh, joined, len, outs, lens, WG_TUN_GRO_MAX, 0);
 	assert_int_equal(segs, (int)n);
 	for (i = 0; i < segs; i++) {
 		const uint8_t *s = i ? outs[i] : joined;

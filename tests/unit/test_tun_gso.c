@@ -109,7 +109,7 @@ static void check_segments(int family, uint8_t proto, size_t ip_opts, size_t pay
 	vh.hdr_len = htole16((uint16_t)(ip + l4));
 	vh.csum_start = htole16((uint16_t)ip);
 	vh.csum_offset = htole16(proto == IPPROTO_TCP ? 16 : 6);
-	n = wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG);
+	n = wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0);
 	assert_int_equal(n, want_n);
 	for (i = 0; i < (size_t)n; i++) {
 		const uint8_t *s = i ? outs[i] : pkt, *t = s + ip;
@@ -197,19 +197,19 @@ static void test_plain_packet_checksum_completed(void **state)
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.csum_start = htole16(20);
 	vh.csum_offset = htole16(6);
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), 1);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), 1);
 	assert_int_equal(lens[0], len);
 	/* Pseudo header plus segment sums to all ones. */
 	assert_int_equal(ref_fold(ref_sum(ref_sum(0, pkt + 12, 8) + IPPROTO_UDP + 8 + 333, pkt + 20, 8 + 333)), 0xffff);
 	/* Without NEEDS_CSUM the packet is untouched. */
 	vh.flags = 0;
 	pkt[26] = 0x12;
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), 1);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), 1);
 	assert_int_equal(pkt[26], 0x12);
 	/* A checksum position past the end is bad input. */
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.csum_start = htole16((uint16_t)len);
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), -EINVAL);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), -EINVAL);
 }
 
 /* Bad super-packets: refused whole, the buffer left as it was, no segment written. */
@@ -219,7 +219,7 @@ static void expect_bad(struct virtio_net_hdr vh, size_t len, int want)
 
 	memcpy(before, pkt, sizeof(before));
 	memset(out[1], 0xee, 64);
-	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG), want);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), want);
 	assert_memory_equal(pkt, before, len);
 	assert_int_equal(out[1][0], 0xee);
 }
@@ -267,6 +267,74 @@ static void test_bad_super_packets(void **state)
 	expect_bad(vh, len, -ENOSPC);
 }
 
+/* A gso_size the kernel never offers (a segment longer than the MTU): refused whole. */
+static void test_segment_longer_than_mtu(void **state)
+{
+	struct virtio_net_hdr vh = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = htole16(1000) };
+	static uint8_t before[65536];
+	size_t len;
+
+	(void)state;
+	len = build(AF_INET, IPPROTO_TCP, 0, 5000, 0x10); /* segments of 20 + 32 + 1000 bytes */
+	memcpy(before, pkt, sizeof(before));
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1051), -EMSGSIZE);
+	assert_memory_equal(pkt, before, len);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1052), 5);
+	/* UDP: 20 + 8 + 1400 does not fit 1420. */
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	vh.gso_size = htole16(1400);
+	len = build(AF_INET, IPPROTO_UDP, 0, 5000, 0);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1420), -EMSGSIZE);
+	vh.gso_size = htole16(1392);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1420), 4);
+	/* A gso_size above the MTU is harmless when all the payload fits one segment. */
+	vh.gso_size = htole16(9000);
+	len = build(AF_INET6, IPPROTO_UDP, 0, 500, 0);
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 1420), 1);
+}
+
+/* More segments than a batch (a small MTU): cut a batch at a time, the super-packet kept. */
+static void test_split_in_parts(void **state)
+{
+	static uint8_t orig[65536];
+	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 };
+	size_t mss = 300, payload = 150 * 300 + 77, len, i, seen = 0;
+	unsigned int first = 0;
+	int k;
+
+	(void)state;
+	len = build(AF_INET, IPPROTO_TCP, 0, payload, 0x18); /* ACK, PSH */
+	vh.gso_size = htole16((uint16_t)mss);
+	memcpy(orig, pkt, len);
+	assert_int_equal(wg_tun_gso_split(&vh, pkt, len, outs, lens, MAXSEG, 0), -ENOSPC);
+	while ((k = wg_tun_gso_split_part(&vh, pkt, len, first, outs, lens, MAXSEG, 0)) > 0) {
+		assert_true(k == MAXSEG || first + (unsigned int)k == 151);
+		for (i = 0; i < (size_t)k; i++, seen++) {
+			const uint8_t *s = outs[i], *t = s + 20;
+			size_t plen = seen < 150 ? mss : 77;
+
+			assert_int_equal(lens[i], 52 + plen);
+			assert_memory_equal(s + 52, orig + 52 + seen * mss, plen);
+			assert_int_equal(be16(s + 4), (uint16_t)(0x12fe + seen));
+			assert_int_equal(ref_fold(ref_sum(0, s, 20)), 0xffff);
+			assert_int_equal(ref_fold(ref_sum(ref_sum(0, s + 12, 8) + IPPROTO_TCP + 32 + plen, t, 32 + plen)),
+					 0xffff);
+			assert_int_equal(be32(t + 4), (uint32_t)(0xfffffa00u + seen * mss));
+			assert_int_equal(t[13], seen == 150 ? 0x18 : 0x10); /* PSH only on the last */
+		}
+		first += (unsigned int)k;
+	}
+	assert_int_equal(k, 0);
+	assert_int_equal(seen, 151);
+	assert_memory_equal(pkt, orig, len);
+	/* Past the end: nothing; a bad super-packet: refused. */
+	assert_int_equal(wg_tun_gso_split_part(&vh, pkt, len, 151, outs, lens, MAXSEG, 0), 0);
+	assert_int_equal(wg_tun_gso_split_part(&vh, pkt, len, 0, outs, lens, MAXSEG, 100), -EMSGSIZE);
+	vh.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	assert_int_equal(wg_tun_gso_split_part(&vh, pkt, len, 0, outs, lens, MAXSEG, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +343,8 @@ int main(void)
 		cmocka_unit_test_setup(test_udp4_udp6, setup),
 		cmocka_unit_test_setup(test_plain_packet_checksum_completed, setup),
 		cmocka_unit_test_setup(test_bad_super_packets, setup),
+		cmocka_unit_test_setup(test_segment_longer_than_mtu, setup),
+		cmocka_unit_test_setup(test_split_in_parts, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
