@@ -96,6 +96,20 @@ ip netns exec pc-spa-$$ busybox ping -c1 -W2 "$b4" >/dev/null || fail "pod a can
 ip netns exec pc-spa-$$ busybox ping -c1 -W2 10.210.0.1 >/dev/null || fail "pod a cannot ping the host"
 ip netns exec pc-spa-$$ busybox ping -6 -c1 -W2 "$b6" >/dev/null || fail "pod a cannot ping pod b $b6"
 pass "pod-to-pod v4+v6 and pod-to-host"
+# A repeated ADD for a live pod (same container ID and ifname, no DEL between): refused
+# before IPAM, so the pod keeps its address and its reservation, and a new pod cannot get it.
+a4=$(json_get "$W/a.json" 'r["ips"][0]["address"]')
+cni_run ADD ctr-a pc-spa-$$ eth0 "$conf" "$W/out" && fail "a second ADD for live pod a succeeded"
+expect_err 101 "already exists on the host" 1.1.0 "$W/out"
+[ -f "$DATA/$net/${a4%/32}" ] || fail "a second ADD released pod a's address ${a4%/32}"
+grep -q "^ctr-a" "$DATA/$net/${a4%/32}" || fail "pod a's reservation changed owner"
+ip -n pc-spa-$$ -o addr show eth0 | grep -q "inet $a4 " || fail "pod a lost $a4"
+ip netns exec pc-spa-$$ busybox ping -c1 -W2 "$b4" >/dev/null || fail "pod a cannot ping pod b after a second ADD"
+netns_add pc-spg-$$
+cni_run ADD ctr-g pc-spg-$$ eth0 "$conf" "$W/g.json" || { cat "$W/g.json"; fail "ADD g"; }
+[ "$(json_get "$W/g.json" 'r["ips"][0]["address"]')" != "$a4" ] || fail "pod g was given live pod a's address $a4"
+cni_run DEL ctr-g pc-spg-$$ eth0 "$conf" "$W/out" || fail "DEL g"
+pass "repeated ADD for a live pod: 101, its address kept (reservation, interface, traffic), not handed out again"
 
 with_prev "$conf" "$W/a.json" "$W/preva.json"
 cni_run CHECK ctr-a pc-spa-$$ eth0 "$W/preva.json" "$W/out" || fail "CHECK a healthy"
