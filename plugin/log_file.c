@@ -112,7 +112,16 @@ int log_file_open(const char *path, const char *root, FILE **out, char *why, siz
 			return ret;
 		}
 		next = openat(dir, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		ret = next < 0 ? open_failed(errno, c, why, why_len) : 0;
+		if (next < 0) {
+			int e = errno;
+
+			/* With O_DIRECTORY a symlink fails as ENOTDIR: say which it was. */
+			if (e == ENOTDIR && !fstatat(dir, c, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+				e = ELOOP;
+			ret = open_failed(e, c, why, why_len);
+		} else {
+			ret = 0;
+		}
 		close(dir);
 		if (ret)
 			return ret;

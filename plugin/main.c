@@ -49,10 +49,11 @@ int main(int argc, char *argv[])
 		 * even "CNI_NETNS is not set" belongs in the log the operator reads. The IPAM
 		 * plugin inherits stderr, so its messages land there too. */
 		char why[PATH_MAX + 128];
+		bool named = netconf_log_file(text, log_path, sizeof(log_path));
 
-		netconf_log_file(text, log_path, sizeof(log_path));
-		ret = log_file_open(log_path, log_file_root(), &log, why, sizeof(why));
-		if (ret == -EPERM) {
+		/* The default (no logFile, or a config that is not JSON) is ours, under /var/log. */
+		ret = log_file_open(log_path, named ? log_file_root() : LOG_FILE_ROOT, &log, why, sizeof(why));
+		if (ret == -EPERM && named) {
 			/* A path the config may not name: refused before anything is done. */
 			ret = cni_fail(&err, CNI_ERR_INVALID_CONFIG, "network config: logFile \"%.256s\": %s", log_path, why);
 			goto out;

@@ -7,13 +7,15 @@
 #include "lib/cni_netconf.h"
 #include "plugin/log_file.h"
 
-void netconf_log_file(const char *text, char *out, size_t len)
+bool netconf_log_file(const char *text, char *out, size_t len)
 {
 	cJSON *root = cJSON_Parse(text);
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "logFile");
+	bool named = cJSON_IsString(f);
 
-	snprintf(out, len, "%s", cJSON_IsString(f) ? f->valuestring : PODWIRE_DEFAULT_LOG);
+	snprintf(out, len, "%s", named ? f->valuestring : PODWIRE_DEFAULT_LOG);
 	cJSON_Delete(root);
+	return named;
 }
 
 static int opt_string(const cJSON *root, const char *key, const char **out, struct cni_error *err)

@@ -46,8 +46,8 @@ struct netconf {
 };
 
 /* Only "logFile" is read (as written, or the default), so errors in the rest can still be
- * logged where the user looks; log_file_open() judges it. */
-void netconf_log_file(const char *text, char *out, size_t len);
+ * logged where the user looks; log_file_open() judges it. True when the config named it. */
+bool netconf_log_file(const char *text, char *out, size_t len);
 /* Parse stdin's JSON: code 6 malformed, 1 unknown cniVersion, 2 unsupported field, 7 the rest. */
 int netconf_parse(const char *text, struct netconf *c, struct cni_error *err);
 void netconf_free(struct netconf *c);

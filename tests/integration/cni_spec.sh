@@ -249,6 +249,8 @@ logbad "$W/fifo.log" "not a regular file"
 ln "$W/victim" "$W/hard.log"
 logbad "$W/hard.log" "more than one hard link"
 [ "$(cat "$W/victim")" = victim ] && [ -z "$(ls -A "$W/realdir")" ] || fail "a refused logFile was written to"
+# Not left for the cleanup's scan of $W/*.log (reading a FIFO would wait for a writer).
+rm -f "$W/fifo.log" "$W/link.log" "$W/hard.log"
 pass "logFile outside the log directory, with '..', through a symlink, a FIFO or a hard link: refused (7), nothing written"
 # A good logFile in directories that do not exist yet: made, the file 0600; a config value
 # with a newline and ESC is logged as one line with both escaped.
