@@ -53,11 +53,16 @@ int main(int argc, char *argv[])
 
 		/* The default (no logFile, or a config that is not JSON) is ours, under /var/log. */
 		ret = log_file_open(log_path, named ? log_file_root() : LOG_FILE_ROOT, &log, why, sizeof(why));
-		if (ret == -EPERM && named) {
-			/* A path the config may not name: refused before anything is done. */
+		if (ret == -EPERM && named && command && !strcmp(command, "ADD")) {
+			/* A path the config may not name: ADD is refused before anything is done. */
 			ret = cni_fail(&err, CNI_ERR_INVALID_CONFIG, "network config: logFile \"%.256s\": %s", log_path, why);
 			goto out;
 		}
+		/* Every other verb goes on (a DEL that failed here would leak the pod's address
+		 * and veth), with its logs on stderr. */
+		if (ret == -EPERM && named)
+			log_warn("network config: logFile \"%.256s\" not used: %s", log_path, why);
+		ret = 0;
 		/* Cannot write it (read-only /var/log, ...): logs stay on stderr, which the spec
 		 * allows for unstructured output. */
 		if (log) {

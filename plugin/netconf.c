@@ -5,7 +5,6 @@
 
 #include "lib/cni_env.h"
 #include "lib/cni_netconf.h"
-#include "plugin/log_file.h"
 
 bool netconf_log_file(const char *text, char *out, size_t len)
 {
@@ -57,7 +56,6 @@ static int parse_podwire_fields(const cJSON *root, struct netconf *c, struct cni
 	const cJSON *mtu = cJSON_GetObjectItemCaseSensitive(root, "mtu");
 	const cJSON *masq = cJSON_GetObjectItemCaseSensitive(root, "ipMasq");
 	const char *iface, *log_file, *prefix;
-	char why[PATH_MAX + 128];
 	int ret;
 
 	if ((ret = opt_string(root, "interface", &iface, err)) || (ret = opt_string(root, "logFile", &log_file, err)) ||
@@ -67,8 +65,7 @@ static int parse_podwire_fields(const cJSON *root, struct netconf *c, struct cni
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: interface \"%s\" is not a valid interface name",
 				iface);
 	snprintf(c->iface, sizeof(c->iface), "%s", iface ? iface : PODWIRE_DEFAULT_INTERFACE);
-	if (log_file && log_file_check(log_file, log_file_root(), why, sizeof(why)))
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: logFile \"%.256s\": %s", log_file, why);
+	/* Where logFile may point is judged when it is opened (main.c: ADD refuses, DEL goes on). */
 	snprintf(c->log_file, sizeof(c->log_file), "%s", log_file ? log_file : PODWIRE_DEFAULT_LOG);
 	if (prefix) {
 		size_t len = strlen(prefix);

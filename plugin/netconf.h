@@ -2,7 +2,7 @@
  *   "interface"  node WireGuard interface whose MTU pods inherit (default "wg-pods")
  *   "mtu"        pod MTU when that interface is absent (default 1420)
  *   "logFile"    where the plugin logs (default /var/log/podwire/cni.log; stdout is the result);
- *                only below /var/log (or $PODWIRE_CNI_LOG_DIR): see log_file.h
+ *                only below /var/log (or $PODWIRE_CNI_LOG_DIR), else ADD fails: see log_file.h
  *   "vethPrefix" host-side veth name prefix (default "pw"), the rest is a hash of container+ifname
  *   "ipMasq"     masquerade pod traffic to destinations outside "clusterCIDRs" (nftables)
  *   "clusterCIDRs" where pods reach without NAT (default: the pod's own IPAM subnets)

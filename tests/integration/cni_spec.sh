@@ -251,6 +251,14 @@ logbad "$W/hard.log" "more than one hard link"
 [ "$(cat "$W/victim")" = victim ] && [ -z "$(ls -A "$W/realdir")" ] || fail "a refused logFile was written to"
 # Not left for the cleanup's scan of $W/*.log (reading a FIFO would wait for a writer).
 rm -f "$W/fifo.log" "$W/link.log" "$W/hard.log"
+# Only ADD is refused: a DEL must still release what a pod holds, so it runs, logging to stderr.
+conf_make "$W/lf.json" 1.1.0 "$net" "$RANGES" "{\"logFile\":\"/etc/pc-spec-$$.log\"}"
+touch "$W/stderr"; n=$(stat -c %s "$W/stderr")
+cni_run DEL ctr-e pc-spe-$$ eth0 "$W/lf.json" "$W/out" || { cat "$W/out"; fail "DEL refused because of its logFile"; }
+tail -c +$((n + 1)) "$W/stderr" | grep -q 'logFile ".*" not used' || fail "DEL did not say why its logFile was not used"
+truncate -s "$n" "$W/stderr"
+[ ! -e /etc/pc-spec-$$.log ] || { rm -f /etc/pc-spec-$$.log; fail "DEL created a log file in /etc"; }
+pass "DEL with a refused logFile still runs, its logs on stderr"
 pass "logFile outside the log directory, with '..', through a symlink, a FIFO or a hard link: refused (7), nothing written"
 # A good logFile in directories that do not exist yet: made, the file 0600; a config value
 # with a newline and ESC is logged as one line with both escaped.
