@@ -45,7 +45,7 @@ confs = {
 }
 
 def run(plugin, verb, conf, i):
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "CNI_COMMAND": verb, "CNI_CONTAINERID": f"bench{i}",
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PODWIRE_CNI_LOG_DIR": w, "CNI_COMMAND": verb, "CNI_CONTAINERID": f"bench{i}",
            "CNI_NETNS": f"/var/run/netns/pc-bp{i}-{tag}", "CNI_IFNAME": "eth0", "CNI_PATH": w + "/bin"}
     t0 = time.perf_counter()
     p = subprocess.run([w + "/bin/" + plugin], input=conf, env=env, capture_output=True)

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "lib/key_file.h"
 #include "lib/spawn.h"
 
 /* --private-key-command reads a secret store; it answers at once or not at all. */
@@ -82,20 +83,13 @@ static int read_child(int fd, char *buf, size_t cap, size_t *len, int timeout_ms
 
 static int load_file(const char *path, uint8_t key[WG_KEY_LEN], char *err, size_t err_len)
 {
-	char buf[128];
-	struct stat st;
+	char buf[128], why[128];
 	size_t len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	int fd = key_file_open(path, why, sizeof(why)), ret;
 
 	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, err_len, "%s: %s", path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) < 0 || (st.st_mode & 077)) {
-		close(fd);
-		snprintf(err, err_len, "%s: private key file is accessible by group or others (chmod 600 it)", path);
-		return -EPERM;
+		snprintf(err, err_len, "%s: private key file: %s", path, why);
+		return fd;
 	}
 	ret = read_fd(fd, buf, sizeof(buf) - 1, &len);
 	close(fd);

@@ -3,8 +3,8 @@
  *
  * In order: a command's output (e.g. reading a Kubernetes Secret), a file, or the state
  * directory's "private.key", generated on first start with mode 0600 and kept across
- * restarts (a key changes only on purpose). Key files readable by group or others are
- * refused, as wg(8) warns. The key is never logged or published; callers wipe it. */
+ * restarts (a key changes only on purpose). A key file must be a regular file owned by us
+ * or root that group and others cannot read (lib/key_file.h); anything else is refused. The key is never logged or published; callers wipe it. */
 #ifndef PODWIRE_DAEMON_NODEKEY_H
 #define PODWIRE_DAEMON_NODEKEY_H
 

@@ -135,7 +135,7 @@ for i in $(seq $N); do
 	for j in 1 2; do
 		ns=pn-demo-n$i-p$j
 		ip netns add "$ns"
-		ip netns exec "pn-demo-n$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=ADD \
+		ip netns exec "pn-demo-n$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PODWIRE_CNI_LOG_DIR="$W" CNI_COMMAND=ADD \
 			CNI_CONTAINERID="demo-n$i-p$j" CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 CNI_PATH="$W/cni-bin" \
 			"$B/podwire" <"$W/n$i/net.conf" >"$W/n$i/p$j.json" ||
 			{ echo "demo: CNI ADD failed for $ns:"; cat "$W/n$i/p$j.json" "$W/n$i/cni.log" 2>/dev/null; exit 1; }

@@ -2,7 +2,8 @@
  * PrivateKeyCommand, PresharedKeyFile, PresharedKeyCommand.
  *
  * A key file must be private to its owner, as ssh insists for identity files: a key that
- * group or others can read is no longer a secret, so it is refused rather than used. A
+ * group or others can read, or that another user owns, is no longer a secret, so it is
+ * refused rather than used (lib/key_file.c; a FIFO or device is refused too). A
  * command (e.g. reading a Kubernetes Secret or a password store) runs through /bin/sh -c;
  * its output, trimmed, must be one base64 key. Every buffer that held a key is wiped. */
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <sodium.h>
 
 #include "lib/config.h"
+#include "lib/key_file.h"
 
 /* Room for a key and generous whitespace around it; more is not a key. */
 #define SECRET_MAX 256
@@ -86,29 +88,14 @@ static int key_file_path(const struct config *conf, const char *file, char *out,
 static int load_key_file(const struct secret_ctx *c, uint8_t key[WG_KEY_LEN], const char *what, const char *file)
 {
 	char buf[SECRET_MAX + 1], path[4096], why[128];
-	struct stat st;
 	size_t n = 0;
 	int fd, ret;
 
 	if (key_file_path(c->conf, file, path, sizeof(path)))
 		return secret_fail(c, what, file, "path too long");
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = key_file_open(path, why, sizeof(why));
 	if (fd < 0)
-		return secret_fail(c, what, file, strerror(errno));
-	if (fstat(fd, &st)) {
-		ret = secret_fail(c, what, file, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = secret_fail(c, what, file, "not a regular file");
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		snprintf(why, sizeof(why), "readable by group or others (mode %04o); chmod 600 it",
-			 (unsigned int)(st.st_mode & 07777));
-		ret = secret_fail(c, what, file, why);
-		goto out;
-	}
+		return secret_fail(c, what, file, why);
 	ret = read_secret(fd, buf, &n);
 	if (ret) {
 		ret = secret_fail(c, what, file, ret == -EFBIG ? "too long to be a key" : strerror(-ret));

@@ -37,13 +37,36 @@ int log_format_parse(const char *s)
 	return -1;
 }
 
-/* One message, one line: a newline inside (say, from a peer-supplied string) would forge a
- * second log line with a level of its own. */
-static void flatten_lines(char *msg)
+/* One message, one line, nothing a terminal acts on: a newline inside (say, from a pod name or
+ * a peer-supplied string) would forge a second log line with a level of its own, and ESC or
+ * other control bytes would rewrite what `tail -f` shows. Each such byte becomes a visible
+ * escape: \n, \r, \t, or \xHH (DEL included); everything else is copied. */
+void log_escape(char *out, size_t len, const char *msg)
 {
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	size_t n = 0;
+
+	if (!len)
+		return;
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		char esc[5];
+		size_t k;
+
+		if (*p == '\n')
+			k = (size_t)snprintf(esc, sizeof(esc), "\\n");
+		else if (*p == '\r')
+			k = (size_t)snprintf(esc, sizeof(esc), "\\r");
+		else if (*p == '\t')
+			k = (size_t)snprintf(esc, sizeof(esc), "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			k = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", *p);
+		else
+			esc[0] = (char)*p, k = 1;
+		if (n + k >= len)
+			break;
+		memcpy(out + n, esc, k);
+		n += k;
+	}
+	out[n] = '\0';
 }
 
 int log_level_parse(const char *s)
@@ -72,13 +95,16 @@ static void json_print_string(FILE *f, const char *s)
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	FILE *f;
-	char msg[2048];
+	char raw[2048], escaped[4 * sizeof(raw)], *msg = raw;
 
 	if (level > logger.level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (logger.format != LOG_FORMAT_JSON)
-		flatten_lines(msg);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* JSON escapes control characters itself (json_print_string). */
+	if (logger.format != LOG_FORMAT_JSON) {
+		log_escape(escaped, sizeof(escaped), raw);
+		msg = escaped;
+	}
 	pthread_mutex_lock(&logger.lock);
 	f = logger.file ? logger.file : stderr;
 	if (logger.format == LOG_FORMAT_JSON) {

@@ -63,6 +63,10 @@ int cmd_add(const struct cni_env *env, const struct netconf *c, struct cni_error
 	cni_result_init(&res);
 	if ((ret = pod_veth_open(&w, env, c->veth_prefix, true, err)))
 		goto out;
+	/* A second ADD for a live attachment: IPAM would hand back the pod's own address, the
+	 * veth could not be made, and the release below would free an address still in use. */
+	if ((ret = pod_veth_taken(&w, err)))
+		goto out;
 	/* Pods get the tunnel's MTU so nothing they send has to be fragmented inside it. */
 	mtu = node_iface_mtu(c->iface);
 	if (!mtu) {

@@ -10,22 +10,8 @@
 
 #include "lib/cni_version.h"
 #include "lib/log.h"
+#include "plugin/log_file.h"
 #include "plugin/cmd.h"
-
-/* Append to @path (creating its directory); on failure logs stay on stderr, which the
- * spec allows for unstructured output. */
-static FILE *open_log(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-	}
-	return fopen(path, "ae");
-}
 
 static int dispatch(const struct cni_env *env, const struct netconf *c, struct cni_error *err)
 {
@@ -62,8 +48,23 @@ int main(int argc, char *argv[])
 		/* The log file is named in the config, so open it before judging the environment:
 		 * even "CNI_NETNS is not set" belongs in the log the operator reads. The IPAM
 		 * plugin inherits stderr, so its messages land there too. */
-		netconf_log_file(text, log_path, sizeof(log_path));
-		log = open_log(log_path);
+		char why[PATH_MAX + 128];
+		bool named = netconf_log_file(text, log_path, sizeof(log_path));
+
+		/* The default (no logFile, or a config that is not JSON) is ours, under /var/log. */
+		ret = log_file_open(log_path, named ? log_file_root() : LOG_FILE_ROOT, &log, why, sizeof(why));
+		if (ret == -EPERM && named && command && !strcmp(command, "ADD")) {
+			/* A path the config may not name: ADD is refused before anything is done. */
+			ret = cni_fail(&err, CNI_ERR_INVALID_CONFIG, "network config: logFile \"%.256s\": %s", log_path, why);
+			goto out;
+		}
+		/* Every other verb goes on (a DEL that failed here would leak the pod's address
+		 * and veth), with its logs on stderr. */
+		if (ret == -EPERM && named)
+			log_warn("network config: logFile \"%.256s\" not used: %s", log_path, why);
+		ret = 0;
+		/* Cannot write it (read-only /var/log, ...): logs stay on stderr, which the spec
+		 * allows for unstructured output. */
 		if (log) {
 			setvbuf(log, NULL, _IOLBF, 0);
 			log_set_file(log);

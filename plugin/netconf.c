@@ -6,13 +6,15 @@
 #include "lib/cni_env.h"
 #include "lib/cni_netconf.h"
 
-void netconf_log_file(const char *text, char *out, size_t len)
+bool netconf_log_file(const char *text, char *out, size_t len)
 {
 	cJSON *root = cJSON_Parse(text);
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "logFile");
+	bool named = cJSON_IsString(f);
 
-	snprintf(out, len, "%s", cJSON_IsString(f) && f->valuestring[0] == '/' ? f->valuestring : PODWIRE_DEFAULT_LOG);
+	snprintf(out, len, "%s", named ? f->valuestring : PODWIRE_DEFAULT_LOG);
 	cJSON_Delete(root);
+	return named;
 }
 
 static int opt_string(const cJSON *root, const char *key, const char **out, struct cni_error *err)
@@ -63,9 +65,7 @@ static int parse_podwire_fields(const cJSON *root, struct netconf *c, struct cni
 		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: interface \"%s\" is not a valid interface name",
 				iface);
 	snprintf(c->iface, sizeof(c->iface), "%s", iface ? iface : PODWIRE_DEFAULT_INTERFACE);
-	if (log_file && log_file[0] != '/')
-		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "network config: logFile \"%s\" must be an absolute path",
-				log_file);
+	/* Where logFile may point is judged when it is opened (main.c: ADD refuses, DEL goes on). */
 	snprintf(c->log_file, sizeof(c->log_file), "%s", log_file ? log_file : PODWIRE_DEFAULT_LOG);
 	if (prefix) {
 		size_t len = strlen(prefix);

@@ -1,7 +1,8 @@
 /* netconf.h — the podwire plugin's network configuration (one entry of a conflist):
  *   "interface"  node WireGuard interface whose MTU pods inherit (default "wg-pods")
  *   "mtu"        pod MTU when that interface is absent (default 1420)
- *   "logFile"    where the plugin logs (default /var/log/podwire/cni.log; stdout is the result)
+ *   "logFile"    where the plugin logs (default /var/log/podwire/cni.log; stdout is the result);
+ *                only below /var/log (or $PODWIRE_CNI_LOG_DIR), else ADD fails: see log_file.h
  *   "vethPrefix" host-side veth name prefix (default "pw"), the rest is a hash of container+ifname
  *   "ipMasq"     masquerade pod traffic to destinations outside "clusterCIDRs" (nftables)
  *   "clusterCIDRs" where pods reach without NAT (default: the pod's own IPAM subnets)
@@ -44,8 +45,9 @@ struct netconf {
 	cJSON *root;
 };
 
-/* Only "logFile" is read, so errors in the rest can still be logged where the user looks. */
-void netconf_log_file(const char *text, char *out, size_t len);
+/* Only "logFile" is read (as written, or the default), so errors in the rest can still be
+ * logged where the user looks; log_file_open() judges it. True when the config named it. */
+bool netconf_log_file(const char *text, char *out, size_t len);
 /* Parse stdin's JSON: code 6 malformed, 1 unknown cniVersion, 2 unsupported field, 7 the rest. */
 int netconf_parse(const char *text, struct netconf *c, struct cni_error *err);
 void netconf_free(struct netconf *c);

@@ -267,6 +267,20 @@ static int create_veth(struct pod_veth *w, unsigned int mtu, bool has6, struct c
 	return 0;
 }
 
+int pod_veth_taken(struct pod_veth *w, struct cni_error *err)
+{
+	struct nlroute_link l;
+
+	if (!nlroute_link_get(w->host, w->host_veth, &l))
+		return cni_fail(err, CNI_ERR_NETLINK,
+				"%s already exists on the host: this container and interface are attached (ADD again "
+				"without DEL); their address is kept", w->host_veth);
+	if (w->pod && !nlroute_link_get(w->pod, w->ifname, &l))
+		return cni_fail(err, CNI_ERR_NETLINK, "%s already exists in %s; nothing was allocated", w->ifname,
+				w->netns_path);
+	return 0;
+}
+
 int pod_veth_up(struct pod_veth *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,
 		struct cni_error *err)
 {

@@ -36,6 +36,10 @@ int pod_veth_open(struct pod_veth *w, const struct cni_env *env, const char *vet
 		  struct cni_error *err);
 void pod_veth_close(struct pod_veth *w);
 
+/* Before ADD allocates anything: fail (code 101) when this attachment's host veth or the pod's
+ * CNI_IFNAME already exists, so a repeated ADD never reaches the release path that would hand
+ * a live pod's address to the next pod. */
+int pod_veth_taken(struct pod_veth *w, struct cni_error *err);
 /* Create and configure everything for the addresses in @ipam; on success @out describes it
  * (interfaces host/pod, ips, routes). On failure nothing created remains. */
 int pod_veth_up(struct pod_veth *w, unsigned int mtu, const struct cni_result *ipam, struct cni_result *out,

@@ -23,11 +23,14 @@ struct ratelimiter {
 	struct ratelimiter_entry slots[RATELIMITER_SLOTS];
 	struct ratelimiter_entry scratch[RATELIMITER_SLOTS]; /* for the rebuild in gc */
 	uint64_t last_gc;
-	unsigned int used;
+	unsigned int used;    /* at most 3/4 of RATELIMITER_SLOTS */
+	uint64_t evicted;     /* sources dropped to make room before their bucket refilled */
 };
 
 void ratelimiter_init(struct ratelimiter *r);
-/* May a handshake from @src be processed at @now? Takes a token if so. */
+/* May a handshake from @src be processed at @now? Takes a token if so. A new source always
+ * gets an entry: when the table is at its limit, entries whose bucket has refilled are
+ * collected, else the least recently seen one near the new source's slot is evicted. */
 bool ratelimiter_allow(struct ratelimiter *r, const struct sockaddr *src, uint64_t now);
 
 #endif

@@ -126,7 +126,7 @@ struct peer_change {
 	size_t n_aips, cap_aips;
 };
 
-struct set_request {
+struct wg_uapi_request {
 	bool has_private_key, has_port, has_fwmark, replace_peers;
 	uint8_t private_key[32];
 	uint16_t port;
@@ -135,16 +135,21 @@ struct set_request {
 	size_t n_peers, cap_peers;
 };
 
-static void request_free(struct set_request *r)
+void wg_uapi_request_free(struct wg_uapi_request *r)
 {
 	size_t i;
 
+	if (!r)
+		return;
 	for (i = 0; i < r->n_peers; i++) {
 		free(r->peers[i].aips);
 		sodium_memzero(r->peers[i].psk, 32);
 	}
+	if (r->peers)
+		sodium_memzero(r->peers, r->cap_peers * sizeof(*r->peers));
 	free(r->peers);
 	sodium_memzero(r, sizeof(*r));
+	free(r);
 }
 
 /* A 32-byte key as 64 hex digits, as Go's hex.DecodeString + length check. */
@@ -201,7 +206,7 @@ static int add_allowed_ip(struct peer_change *pc, const char *v)
 	return 0;
 }
 
-static int device_line(struct set_request *r, const char *key, const char *v)
+static int device_line(struct wg_uapi_request *r, const char *key, const char *v)
 {
 	uint64_t n;
 
@@ -270,7 +275,7 @@ static int peer_line(struct peer_change *pc, const char *key, const char *v)
 	return -EINVAL;
 }
 
-static int new_peer_change(struct set_request *r, const char *v)
+static int new_peer_change(struct wg_uapi_request *r, const char *v)
 {
 	struct peer_change *pc;
 
@@ -288,7 +293,7 @@ static int new_peer_change(struct set_request *r, const char *v)
 	return parse_hex_key(pc->public_key, v);
 }
 
-static int parse_request(struct set_request *r, const char *body, size_t len, const char *name)
+static int parse_lines(struct wg_uapi_request *r, const char *body, size_t len, const char *name)
 {
 	const char *p = body, *end = body + len;
 	char line[512];
@@ -383,53 +388,75 @@ static int apply_peer(struct wg_device *dev, const struct peer_change *pc)
 	return ret;
 }
 
-/* Everything that can be wrong with a request is found by parse_request(). The two steps
+int wg_uapi_parse(struct wg_uapi_request **out, const char *body, size_t len, const char *name)
+{
+	struct wg_uapi_request *r = calloc(1, sizeof(*r));
+	int ret;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	ret = parse_lines(r, body, len, name);
+	if (ret) {
+		wg_uapi_request_free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+/* Everything that can be wrong with a request was found by wg_uapi_parse(). The two steps
  * that can still fail run before anything else changes: the fwmark (both sockets or
  * neither), then the socket rebind, which puts the old fwmark back when it fails. Running
  * out of memory while applying peers is reported (errno=-12), with what was applied kept. */
-int wg_uapi_set(struct wg_device *dev, const char *body, size_t len, const struct wg_uapi_ops *ops)
+int wg_uapi_apply(struct wg_device *dev, const struct wg_uapi_request *r, const struct wg_uapi_ops *ops)
 {
-	struct set_request r = { 0 };
 	uint32_t old_fwmark = dev->fwmark;
 	bool fwmark_set = false;
 	uint16_t bound;
 	size_t i;
-	int ret;
+	int ret = 0;
 
-	ret = parse_request(&r, body, len, dev->name);
-	if (ret)
-		goto out;
-	if (r.has_fwmark && r.fwmark != dev->fwmark && ops && ops->set_fwmark) {
-		ret = ops->set_fwmark(ops->ctx, r.fwmark);
+	if (r->has_fwmark && r->fwmark != dev->fwmark && ops && ops->set_fwmark) {
+		ret = ops->set_fwmark(ops->ctx, r->fwmark);
 		if (ret) {
-			log_err("%s: cannot set fwmark %u: %s", dev->name, r.fwmark, strerror(-ret));
-			ret = -EADDRINUSE;
-			goto out;
+			log_err("%s: cannot set fwmark %u: %s", dev->name, r->fwmark, strerror(-ret));
+			return -EADDRINUSE;
 		}
 		fwmark_set = true;
 	}
-	if (r.has_port && ops && ops->set_listen_port &&
-	    (r.port != dev->listen_port || r.port == 0)) {
-		ret = ops->set_listen_port(ops->ctx, r.port, &bound);
+	if (r->has_port && ops && ops->set_listen_port &&
+	    (r->port != dev->listen_port || r->port == 0)) {
+		ret = ops->set_listen_port(ops->ctx, r->port, &bound);
 		if (ret) {
-			log_err("%s: cannot set listen_port %u: %s", dev->name, r.port, strerror(-ret));
+			log_err("%s: cannot set listen_port %u: %s", dev->name, r->port, strerror(-ret));
 			if (fwmark_set)
 				ops->set_fwmark(ops->ctx, old_fwmark);
-			goto out;
+			return ret;
 		}
 		dev->listen_port = bound;
 	}
-	if (r.has_fwmark)
-		dev->fwmark = r.fwmark;
-	if (r.has_private_key)
-		wg_device_set_private_key(dev, r.private_key);
-	if (r.replace_peers)
+	if (r->has_fwmark)
+		dev->fwmark = r->fwmark;
+	if (r->has_private_key)
+		wg_device_set_private_key(dev, r->private_key);
+	if (r->replace_peers)
 		wg_device_remove_all_peers(dev);
-	for (i = 0; i < r.n_peers && !ret; i++)
-		ret = apply_peer(dev, &r.peers[i]);
+	for (i = 0; i < r->n_peers && !ret; i++)
+		ret = apply_peer(dev, &r->peers[i]);
 	if (ops && ops->changed)
 		ops->changed(ops->ctx);
-out:
-	request_free(&r);
+	return ret;
+}
+
+int wg_uapi_set(struct wg_device *dev, const char *body, size_t len, const struct wg_uapi_ops *ops)
+{
+	struct wg_uapi_request *r;
+	int ret = wg_uapi_parse(&r, body, len, dev->name);
+
+	if (ret)
+		return ret;
+	ret = wg_uapi_apply(dev, r, ops);
+	wg_uapi_request_free(r);
 	return ret;
 }

@@ -128,6 +128,7 @@ static size_t find_body_end(const struct conn *c, size_t from)
 void wg_uapi_serve_connection(struct wg_uapi_server *s, int fd)
 {
 	struct conn c = { .fd = fd };
+	struct wg_uapi_request *req;
 	struct timeval tv = { .tv_sec = 5 };
 	char *nl, *out;
 	size_t end, out_len;
@@ -176,10 +177,16 @@ void wg_uapi_serve_connection(struct wg_uapi_server *s, int fd)
 					goto out;
 				}
 			}
-			pthread_mutex_lock(s->lock);
-			ret = wg_uapi_set(s->dev, c.buf + 6, end - 6, &s->ops);
-			pthread_mutex_unlock(s->lock);
+			/* Parsed outside the datapath lock: a big request must not stall traffic
+			 * while its text is decoded; only applying it holds the lock. */
+			ret = wg_uapi_parse(&req, c.buf + 6, end - 6, s->dev->name);
 			conn_consume(&c, end);
+			if (!ret) {
+				pthread_mutex_lock(s->lock);
+				ret = wg_uapi_apply(s->dev, req, &s->ops);
+				pthread_mutex_unlock(s->lock);
+				wg_uapi_request_free(req);
+			}
 			if (reply_errno(fd, ret))
 				goto out;
 		} else {

@@ -96,6 +96,20 @@ ip netns exec pc-spa-$$ busybox ping -c1 -W2 "$b4" >/dev/null || fail "pod a can
 ip netns exec pc-spa-$$ busybox ping -c1 -W2 10.210.0.1 >/dev/null || fail "pod a cannot ping the host"
 ip netns exec pc-spa-$$ busybox ping -6 -c1 -W2 "$b6" >/dev/null || fail "pod a cannot ping pod b $b6"
 pass "pod-to-pod v4+v6 and pod-to-host"
+# A repeated ADD for a live pod (same container ID and ifname, no DEL between): refused
+# before IPAM, so the pod keeps its address and its reservation, and a new pod cannot get it.
+a4=$(json_get "$W/a.json" 'r["ips"][0]["address"]')
+cni_run ADD ctr-a pc-spa-$$ eth0 "$conf" "$W/out" && fail "a second ADD for live pod a succeeded"
+expect_err 101 "already exists on the host" 1.1.0 "$W/out"
+[ -f "$DATA/$net/${a4%/32}" ] || fail "a second ADD released pod a's address ${a4%/32}"
+grep -q "^ctr-a" "$DATA/$net/${a4%/32}" || fail "pod a's reservation changed owner"
+ip -n pc-spa-$$ -o addr show eth0 | grep -q "inet $a4 " || fail "pod a lost $a4"
+ip netns exec pc-spa-$$ busybox ping -c1 -W2 "$b4" >/dev/null || fail "pod a cannot ping pod b after a second ADD"
+netns_add pc-spg-$$
+cni_run ADD ctr-g pc-spg-$$ eth0 "$conf" "$W/g.json" || { cat "$W/g.json"; fail "ADD g"; }
+[ "$(json_get "$W/g.json" 'r["ips"][0]["address"]')" != "$a4" ] || fail "pod g was given live pod a's address $a4"
+cni_run DEL ctr-g pc-spg-$$ eth0 "$conf" "$W/out" || fail "DEL g"
+pass "repeated ADD for a live pod: 101, its address kept (reservation, interface, traffic), not handed out again"
 
 with_prev "$conf" "$W/a.json" "$W/preva.json"
 cni_run CHECK ctr-a pc-spa-$$ eth0 "$W/preva.json" "$W/out" || fail "CHECK a healthy"
@@ -206,6 +220,55 @@ bad 4 'CNI_NETNS' "$conf" CNI_NETNS=
 bad 4 'CNI_IFNAME' "$conf" CNI_IFNAME=
 bad 4 'CNI_IFNAME=a/b' "$conf" CNI_IFNAME=a/b
 bad 4 'CNI_PATH' "$conf" CNI_PATH=
+# logFile comes from a config a tenant may write (Multus) and is opened as root: only a
+# regular file below /var/log (here PODWIRE_CNI_LOG_DIR=$W, as an administrator would set
+# for the runtime), reached without symlinks, is appended to; anything else is code 7.
+echo victim > "$W/victim"
+logbad() { # PATH PATTERN [VAR=VALUE...]
+	local lf=$1 pat=$2 n; shift 2
+	conf_make "$W/lf.json" 1.1.0 "$net" "$RANGES" "{\"logFile\":\"$lf\"}"
+	touch "$W/stderr"; n=$(stat -c %s "$W/stderr")
+	bad 7 "$pat" "$W/lf.json" "$@"
+	# With no log file the error goes to stderr (the spec allows it); the check at the end
+	# is about the log file the other cases have.
+	tail -c +$((n + 1)) "$W/stderr" | grep -qF "logFile" || fail "stderr does not say why logFile $lf was refused"
+	truncate -s "$n" "$W/stderr"
+	grep -qF "logFile \\\"$lf\\\"" "$W/out" || { cat "$W/out"; fail "the error does not name logFile $lf"; }
+}
+logbad /etc/pc-spec-$$.log "must be a file below $W"
+[ ! -e /etc/pc-spec-$$.log ] || { rm -f /etc/pc-spec-$$.log; fail "a log file was created in /etc"; }
+logbad cni.log "must be an absolute path"
+logbad "$W/x/../cni.log" '".." components'
+logbad "$W/cni.log" "must be a file below /var/log" PODWIRE_CNI_LOG_DIR=
+ln -s "$W/victim" "$W/link.log"
+logbad "$W/link.log" "the log file is a symbolic link"
+mkdir "$W/realdir"; ln -s "$W/realdir" "$W/linkdir"
+logbad "$W/linkdir/cni.log" "linkdir is a symbolic link"
+mkfifo "$W/fifo.log"
+logbad "$W/fifo.log" "not a regular file"
+ln "$W/victim" "$W/hard.log"
+logbad "$W/hard.log" "more than one hard link"
+[ "$(cat "$W/victim")" = victim ] && [ -z "$(ls -A "$W/realdir")" ] || fail "a refused logFile was written to"
+# Not left for the cleanup's scan of $W/*.log (reading a FIFO would wait for a writer).
+rm -f "$W/fifo.log" "$W/link.log" "$W/hard.log"
+# Only ADD is refused: a DEL must still release what a pod holds, so it runs, logging to stderr.
+conf_make "$W/lf.json" 1.1.0 "$net" "$RANGES" "{\"logFile\":\"/etc/pc-spec-$$.log\"}"
+touch "$W/stderr"; n=$(stat -c %s "$W/stderr")
+cni_run DEL ctr-e pc-spe-$$ eth0 "$W/lf.json" "$W/out" || { cat "$W/out"; fail "DEL refused because of its logFile"; }
+tail -c +$((n + 1)) "$W/stderr" | grep -q 'logFile ".*" not used' || fail "DEL did not say why its logFile was not used"
+truncate -s "$n" "$W/stderr"
+[ ! -e /etc/pc-spec-$$.log ] || { rm -f /etc/pc-spec-$$.log; fail "DEL created a log file in /etc"; }
+pass "DEL with a refused logFile still runs, its logs on stderr"
+pass "logFile outside the log directory, with '..', through a symlink, a FIFO or a hard link: refused (7), nothing written"
+# A good logFile in directories that do not exist yet: made, the file 0600; a config value
+# with a newline and ESC is logged as one line with both escaped.
+conf_make "$W/lf.json" 1.1.0 "$net" "$RANGES" "{\"logFile\":\"$W/logs/sub/cni.log\",\"interface\":\"pc\\nforged\\u001b[2J\"}"
+bad 7 'is not a valid interface name' "$W/lf.json"
+[ "$(stat -c %a "$W/logs/sub/cni.log")" = 600 ] || fail "logFile not created 0600: $(stat -c %a "$W/logs/sub/cni.log")"
+[ "$(grep -c . "$W/logs/sub/cni.log")" = 1 ] || { cat -A "$W/logs/sub/cni.log"; fail "one error, not one log line"; }
+grep -qF 'interface "pc\nforged\x1b[2J" is not' "$W/logs/sub/cni.log" || { cat -A "$W/logs/sub/cni.log"; fail "control characters not escaped in the log"; }
+! grep -q $'\x1b' "$W/logs/sub/cni.log" || fail "a raw ESC in the log"
+pass "logFile made below new directories with mode 0600; newline and ESC escaped, one line per message"
 touch "$W/notns"
 bad 4 'not a network namespace' "$conf" CNI_NETNS="$W/notns"
 # CNI_IFNAME taken in the pod: the veth cannot be made and the address goes back.

@@ -263,11 +263,11 @@ print(json.dumps(p))
 PY
 	ns=prw-$([ $i = 1 ] && echo a || echo b)
 	netns_add "prw-p$i"
-	in_ns "$ns" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" CNI_COMMAND=ADD \
+	in_ns "$ns" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PODWIRE_CNI_LOG_DIR="$W" ASAN_OPTIONS="${ASAN_OPTIONS:-}" CNI_COMMAND=ADD \
 		CNI_CONTAINERID="prw-pod$i" CNI_NETNS="/var/run/netns/prw-p$i" CNI_IFNAME=eth0 CNI_PATH="$W/cni-bin" \
 		"$B/podwire" < "$W/n$i/pod.json" > "$W/n$i/add.json" || { cat "$W/n$i/add.json"; fail "CNI ADD on n$i"; }
 	pod_ip[$i]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ips"][0]["address"].split("/")[0])' "$W/n$i/add.json")
-	in_ns "$ns" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=STATUS CNI_PATH="$W/cni-bin" \
+	in_ns "$ns" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PODWIRE_CNI_LOG_DIR="$W" CNI_COMMAND=STATUS CNI_PATH="$W/cni-bin" \
 		"$B/podwire" < "$W/n$i/pod.json" > "$W/out" || { cat "$W/out"; fail "CNI STATUS on n$i (cniVersion 1.1.0)"; }
 done
 python3 - "${pod_ip[1]}" "$c1" "${pod_ip[2]}" "$c2" <<'PY' || fail "pod addresses ${pod_ip[1]} ${pod_ip[2]} not in their node's CIDR"

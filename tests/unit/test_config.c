@@ -408,6 +408,22 @@ static void test_secrets(void **state)
 	assert_non_null(strstr(err, "(mode 0640)"));
 	config_free(c);
 
+	/* A key file another user owns (who could choose our key) is refused; so is a FIFO,
+	 * at once rather than blocking until someone writes it. */
+	if (geteuid() == 0) {
+		key = write_file("theirs.key", PRIV "\n", 0600);
+		assert_int_equal(chown(key, 65534, 65534), 0);
+		snprintf(text, sizeof(text), "[Interface]\nPrivateKeyFile = %s\n", key);
+		assert_int_equal(load(text, &c, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "owned by uid 65534"));
+		config_free(c);
+	}
+	snprintf(text, sizeof(text), "%s/fifo.key", tmpdir);
+	assert_int_equal(mkfifo(text, 0600), 0);
+	assert_int_equal(load("[Interface]\nPrivateKeyFile = fifo.key\n", &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "PrivateKeyFile 'fifo.key': not a regular file"));
+	config_free(c);
+
 	key = write_file("bad.key", "not a key\n", 0600);
 	snprintf(text, sizeof(text), "[Interface]\nPrivateKeyFile = %s\n", key);
 	assert_int_equal(load(text, &c, err, sizeof(err)), -EINVAL);

@@ -59,7 +59,7 @@ static void test_daemon_text(void **state)
 	free(out);
 	out = capture(LOG_LEVEL_WARN, "store record nodes/evil\npodwired: error: forged skipped");
 	assert_int_equal(count_lines(out), 1);
-	assert_string_equal(out, "podwired: warn: store record nodes/evil podwired: error: forged skipped\n");
+	assert_string_equal(out, "podwired: warn: store record nodes/evil\\npodwired: error: forged skipped\n");
 	free(out);
 	out = capture(LOG_LEVEL_DEBUG, "below the level");
 	assert_string_equal(out, "");
@@ -82,6 +82,33 @@ static void test_json(void **state)
 	log_set_format(LOG_FORMAT_TEXT);
 }
 
+/* A pod name or config value with control characters stays one visible line: newline, CR,
+ * tab, ESC (terminal escape sequences), other C0 bytes and DEL are escaped, the rest kept. */
+static void test_escape(void **state)
+{
+	char out[64], small[8];
+	char *line;
+
+	(void)state;
+	log_escape(out, sizeof(out), "pod\nx\r\ty\033[2Jz\001\177\xc3\xa9\\");
+	assert_string_equal(out, "pod\\nx\\r\\ty\\x1b[2Jz\\x01\\x7f\xc3\xa9\\");
+	/* Cut at a whole escape, always terminated. */
+	log_escape(small, sizeof(small), "ab\033cdef");
+	assert_string_equal(small, "ab\\x1bc");
+	log_escape(small, sizeof(small), "abcdef\n");
+	assert_string_equal(small, "abcdef");
+	log_escape(out, 1, "abc");
+	assert_string_equal(out, "");
+
+	/* Through log_msg, in both text formats (commands and the CNI plugin's file use them). */
+	log_init("podwire", LOG_LEVEL_INFO);
+	log_set_format(LOG_FORMAT_TEXT);
+	line = capture(LOG_LEVEL_ERROR, "ADD pod\033]0;owned\007\npodwire: forged");
+	assert_string_equal(line, "podwire: ADD pod\\x1b]0;owned\\x07\\npodwire: forged\n");
+	assert_int_equal(count_lines(line), 1);
+	free(line);
+}
+
 static void test_format_parse(void **state)
 {
 	(void)state;
@@ -96,6 +123,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_format_parse),
 	};
 

@@ -1,6 +1,7 @@
 /* test_ratelimiter.c — handshake rate limiting per source (kernel selftest/ratelimiter.c
  * in spirit): a burst of 5 passes, the 6th waits for 1/20 s of refill, sources are
- * independent, IPv6 sources in one /64 share a bucket, idle entries are collected. */
+ * independent, IPv6 sources in one /64 share a bucket, refilled entries are collected, and
+ * a crowd of sources cannot fill the table (the oldest entries are evicted). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,22 +82,67 @@ static void test_v6_prefix_and_gc(void **state)
 	}
 	assert_false(ALLOW(r, a, t)); /* same /64 */
 	assert_true(ALLOW(r, c, t));  /* other /64 */
-	/* Many sources: the table refuses new ones when nearly full, and collects them once
-	 * idle for a second. */
-	for (i = 0; i < RATELIMITER_SLOTS; i++) {
-		char addr[32];
-		struct sockaddr_storage s;
+	/* Idle long enough for the bucket to refill: collected at the next gc, losslessly. */
+	assert_true(r->used > 0);
+	assert_true(ALLOW(r, c, t + 2 * NSEC_PER_SEC));
+	assert_int_equal(r->used, 1);
+	free(r);
+}
 
-		snprintf(addr, sizeof(addr), "10.%d.%d.1", i / 256, i % 256);
-		s = v4(addr);
-		ALLOW(r, s, t);
-	}
-	{
-		struct sockaddr_storage s = v4("198.51.100.1");
+static struct sockaddr_storage nth_source(int i)
+{
+	char addr[32];
 
-		assert_false(ALLOW(r, s, t));
-		assert_true(ALLOW(r, s, t + 2 * NSEC_PER_SEC));
+	snprintf(addr, sizeof(addr), "10.%d.%d.%d", i / 65536, i / 256 % 256, i % 256);
+	return v4(addr);
+}
+
+/* A crowd of sources (each with a cookie, each spending its burst) cannot fill the table: a
+ * new source is always let in, the table stays within its bound by evicting the least
+ * recently seen entry near the new one, and every entry left is still found (its bucket
+ * still empty: a lost entry would come back with a fresh burst). */
+static void test_full_table_evicts_oldest(void **state)
+{
+	struct ratelimiter *r = malloc(sizeof(*r));
+	uint64_t t = 10 * NSEC_PER_SEC;
+	const int crowd = RATELIMITER_SLOTS, fresh = 200;
+	int i, k, still_limited = 0;
+
+	ratelimiter_init(r);
+	/* Each crowd source spends its whole burst, one microsecond after the previous one. */
+	for (i = 0; i < crowd; i++) {
+		struct sockaddr_storage s = nth_source(i);
+
+		for (k = 0; k < RATELIMITER_BURST; k++)
+			ALLOW(r, s, t + (uint64_t)i * 1000);
+		assert_true(r->used <= RATELIMITER_SLOTS * 3 / 4);
 	}
+	assert_int_equal(r->used, RATELIMITER_SLOTS * 3 / 4);
+	assert_true(r->evicted >= (uint64_t)(crowd - RATELIMITER_SLOTS * 3 / 4));
+	/* New sources, still within the crowd's refill time: each is let in. */
+	t += (uint64_t)crowd * 1000;
+	for (i = 0; i < fresh; i++) {
+		struct sockaddr_storage s = nth_source(100000 + i);
+
+		assert_true(ALLOW(r, s, t + (uint64_t)i));
+		assert_int_equal(r->used, RATELIMITER_SLOTS * 3 / 4);
+	}
+	/* The fresh ones are found again (4 tokens left, then refused), none was lost. */
+	for (i = 0; i < fresh; i++) {
+		struct sockaddr_storage s = nth_source(100000 + i);
+
+		for (k = 1; k < RATELIMITER_BURST; k++)
+			assert_true(ALLOW(r, s, t + fresh));
+		assert_false(ALLOW(r, s, t + fresh));
+	}
+	/* The evicted ones were the oldest: the newest quarter of the crowd is all still there,
+	 * its buckets still empty. */
+	for (i = crowd - crowd / 4; i < crowd; i++) {
+		struct sockaddr_storage s = nth_source(i);
+
+		still_limited += !ALLOW(r, s, t + fresh);
+	}
+	assert_int_equal(still_limited, crowd / 4);
 	free(r);
 }
 
@@ -105,6 +151,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_burst_and_refill),
 		cmocka_unit_test(test_v6_prefix_and_gc),
+		cmocka_unit_test(test_full_table_evicts_oldest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,13 @@
 
 #include "datapath/userspace/device.h"
 #include "datapath/userspace/uapi.h"
+#include "datapath/userspace/uapi_socket.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static int null_send(void *ctx, const struct sockaddr *dst, const struct wg_udp_src *src, const void *buf,
 		     size_t len)
@@ -201,12 +208,151 @@ static void test_peer_semantics(void **state)
 	free(d);
 }
 
+/* A set with @n peers (random keys, one allowed IP each), then @tail, then the blank line. */
+static char *big_set(size_t n, const char *tail, size_t *len)
+{
+	size_t cap = 16 + n * 200 + strlen(tail), off = 0;
+	char *b = malloc(cap), hex[65];
+	uint8_t key[32];
+
+	assert_non_null(b);
+	off += (size_t)snprintf(b + off, cap - off, "set=1\n");
+	for (size_t i = 0; i < n; i++) {
+		randombytes_buf(key, sizeof(key));
+		sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+		off += (size_t)snprintf(b + off, cap - off, "public_key=%s\nallowed_ip=10.%zu.%zu.0/24\n", hex,
+					 i / 256 % 256, i % 256);
+	}
+	off += (size_t)snprintf(b + off, cap - off, "%s%s\n", tail, tail[0] ? "\n" : "");
+	*len = off;
+	return b;
+}
+
+struct serve_arg {
+	struct wg_uapi_server *s;
+	int fd;
+};
+
+static void *serve(void *arg)
+{
+	struct serve_arg *a = arg;
+
+	wg_uapi_serve_connection(a->s, a->fd);
+	return NULL;
+}
+
+/* Read one "errno=N\n\n" reply; fail (rather than hang) if none comes in a minute, which only
+ * happens when the server is stuck, e.g. waiting for the lock this test holds. */
+static int read_errno(int fd)
+{
+	char buf[64];
+	size_t n = 0;
+	int e;
+
+	while (n < sizeof(buf) - 1 && !(n >= 2 && buf[n - 1] == '\n' && buf[n - 2] == '\n')) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+
+		assert_int_equal(poll(&p, 1, 60000), 1);
+		r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		assert_true(r > 0);
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	assert_int_equal(sscanf(buf, "errno=%d", &e), 1);
+	return e;
+}
+
+static size_t count(const char *text, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* A big set is parsed outside the datapath lock: with the lock held by "the datapath" (this
+ * test), a 2000-peer request that turns out bad at its last line is still answered (it never
+ * needs the lock), and a good one is parsed into its staging structure, waits for the lock
+ * only to be applied, and then is there in full. */
+static void test_big_set_parsed_outside_lock(void **state)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct wg_device *d = dev_new();
+	struct wg_uapi_server srv = { .listen_fd = -1, .lock = &lock, .dev = d, .ops = ops };
+	struct serve_arg a = { .s = &srv };
+	const size_t peers = 2000;
+	pthread_t t;
+	size_t len;
+	char *body, *out;
+	int sv[2];
+
+	assert_int_equal(sodium_init() < 0, 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	a.fd = sv[1];
+	assert_int_equal(pthread_create(&t, NULL, serve, &a), 0);
+
+	pthread_mutex_lock(&lock); /* the datapath is busy for as long as this test likes */
+	body = big_set(peers, "allowed_ip=10.0.0.0/33", &len);
+	assert_int_equal(write(sv[0], body, len), (ssize_t)len);
+	assert_int_equal(read_errno(sv[0]), -EINVAL); /* answered while the lock is held */
+	free(body);
+
+	body = big_set(peers, "", &len);
+	assert_int_equal(write(sv[0], body, len), (ssize_t)len);
+	free(body);
+	pthread_mutex_unlock(&lock);
+	assert_int_equal(read_errno(sv[0]), 0);
+	shutdown(sv[0], SHUT_WR);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+
+	out = get(d);
+	assert_int_equal(count(out, "public_key="), peers);
+	assert_int_equal(count(out, "allowed_ip="), peers);
+	sodium_memzero(out, strlen(out));
+	free(out);
+	wg_device_free(d);
+	free(d);
+}
+
+/* The staging structure on its own: parsing needs no device; a parse error leaves nothing
+ * to apply; the parsed request applies as wg_uapi_set would. */
+static void test_parse_then_apply(void **state)
+{
+	static const char good[] = "listen_port=5555\npublic_key=" PUB1 "\nallowed_ip=10.9.0.0/24\n";
+	static const char bad[] = "listen_port=5555\npublic_key=" PUB1 "\nallowed_ip=nonsense\n";
+	struct wg_uapi_request *r = (void *)1;
+	struct wg_device *d;
+	char *out;
+
+	assert_int_equal(wg_uapi_parse(&r, bad, strlen(bad), "pu-test"), -EINVAL);
+	assert_null(r);
+	assert_int_equal(wg_uapi_parse(&r, "no equals\n", 10, "pu-test"), -EPROTO);
+	assert_null(r);
+	assert_int_equal(wg_uapi_parse(&r, good, strlen(good), "pu-test"), 0);
+	assert_non_null(r);
+	d = dev_new();
+	assert_int_equal(wg_uapi_apply(d, r, &ops), 0);
+	wg_uapi_request_free(r);
+	out = get(d);
+	assert_non_null(strstr(out, "listen_port=5555\n"));
+	assert_non_null(strstr(out, "allowed_ip=10.9.0.0/24\n"));
+	free(out);
+	wg_device_free(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_get_format),
 		cmocka_unit_test(test_set_is_all_or_nothing),
 		cmocka_unit_test(test_peer_semantics),
+		cmocka_unit_test(test_parse_then_apply),
+		cmocka_unit_test(test_big_set_parsed_outside_lock),
 	};
 
 	if (sodium_init() < 0)

@@ -27,6 +27,9 @@ set -u
 B=${PODWIRE_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build}
 W=$(mktemp -d "/tmp/podwire-$(basename "$0" .sh).XXXXXX")
 chmod 700 "$W"
+# The CNI plugin opens a config's logFile only below /var/log or this directory (set, as an
+# administrator would, in the runtime's environment): tests keep their logs in W.
+export PODWIRE_CNI_LOG_DIR=$W
 
 PIDS=()         # processes to stop at exit
 NETNS=()        # namespaces to delete at exit
@@ -433,7 +436,7 @@ cni_run() {
 	local nspath=""
 	[ -n "$ns" ] && nspath=/var/run/netns/$ns
 	ip netns exec "$HOST" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
-		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" CNI_COMMAND="$verb" CNI_CONTAINERID="$id" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" PODWIRE_CNI_LOG_DIR="${PODWIRE_CNI_LOG_DIR:-}" CNI_COMMAND="$verb" CNI_CONTAINERID="$id" \
 		CNI_NETNS="$nspath" CNI_IFNAME="$ifname" CNI_PATH="$CNI_BIN" "$@" \
 		"${PLUGIN:-$B/podwire}" <"$conf" >"$out" 2>>"$W/stderr"
 }
