@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "mesh/store.h"
+#include "private_net.h"
 
 #define URL "http://127.0.0.1:23791"
 
@@ -218,5 +219,6 @@ int main(void)
 		cmocka_unit_test(test_paging_and_bounds),
 		cmocka_unit_test(test_unreachable),
 	};
+	private_net_enter("test_store_etcd");
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

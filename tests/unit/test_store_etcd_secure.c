@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "mesh/store.h"
+#include "private_net.h"
 
 #define TLS_URL "https://127.0.0.1:23811"
 #define AUTH_URL "http://127.0.0.1:23813"
@@ -344,5 +345,6 @@ int main(void)
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_auth_rbac),
 	};
+	private_net_enter("test_store_etcd_secure");
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
