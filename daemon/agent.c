@@ -160,6 +160,11 @@ static void set_not_ready(struct agent *a, const char *why)
 	pthread_mutex_unlock(&a->metrics.lock);
 }
 
+static int publish(struct agent *a, bool force)
+{
+	return publish_node(&a->published, a->store, &a->self, a->o->heartbeat_seconds, force);
+}
+
 /* Scrape-time refresh (metrics thread): live counters straight from the device. */
 static void refresh_metrics(struct metrics *m, void *ctx)
 {
@@ -357,7 +362,7 @@ static int reconcile_pass(struct agent *a)
 		bool observed_changed = observed_update(&a->self, p.dev, &p.index, now_seconds());
 		bool missing = !p.stored_self.name[0] ||
 			       sodium_memcmp(p.stored_self.public_key, a->self.public_key, WG_KEY_LEN);
-		int pret = publish_node(&a->published, a->store, &a->self, o->heartbeat_seconds, missing || observed_changed);
+		int pret = publish(a, missing || observed_changed);
 
 		store_state(a, pret, "put");
 		if (pret)
@@ -408,7 +413,7 @@ static void reload_key(struct agent *a)
 		return;
 	log_info("private key changed: rotating");
 	if (ensure_interface(a) == 0)
-		store_state(a, publish_node(&a->published, a->store, &a->self, a->o->heartbeat_seconds, true), "put");
+		store_state(a, publish(a, true), "put");
 }
 
 /* A retry pause of startup that SIGTERM/SIGINT end: a pod deleted while its node waits for
@@ -503,7 +508,7 @@ static int startup(struct agent *a, int sfd)
 		if (ret)
 			return ret;
 	}
-	store_state(a, publish_node(&a->published, a->store, &a->self, a->o->heartbeat_seconds, true), "put");
+	store_state(a, publish(a, true), "put");
 	pthread_mutex_lock(&a->metrics.lock);
 	a->metrics.ready = 1;
 	a->metrics.not_ready[0] = '\0';
