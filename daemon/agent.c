@@ -16,12 +16,14 @@
 
 #include <sodium.h>
 
+#include "daemon/addresses.h"
 #include "daemon/cniconf.h"
+#include "daemon/debounce.h"
 #include "daemon/endpoint_cache.h"
 #include "daemon/iface.h"
 #include "daemon/metrics.h"
+#include "daemon/publish.h"
 #include "daemon/reconcile.h"
-#include "mesh/cidr.h"
 #include "mesh/cluster.h"
 #include "mesh/mesh.h"
 #include "mesh/node.h"
@@ -31,12 +33,6 @@
 #include "lib/log.h"
 
 #define BACKOFF_MAX_SECONDS 10
-/* Store watch events are coalesced: a reconcile follows the first change after
- * WATCH_SETTLE_SECONDS (a node's record and its claims arrive together), and no sooner than
- * WATCH_GAP_SECONDS after the last one, so one writer changing its record in a loop costs
- * every node at most one full reconcile a second, and a change waits at most that long. */
-#define WATCH_SETTLE_SECONDS 0.2
-#define WATCH_GAP_SECONDS 1.0
 
 struct agent {
 	const struct agent_options *o;
@@ -49,8 +45,7 @@ struct agent {
 	bool metrics_on;
 	bool store_up;
 	unsigned int backoff;
-	int64_t published_heartbeat;
-	char *published;		/* record text last written, heartbeat included */
+	struct publish published;	/* our record as last written */
 	/* When each claim and record was first seen: the earliest claim wins (claims.h). */
 	struct firstseen claims_seen, records_seen;
 	struct claims_holders holders;
@@ -153,120 +148,6 @@ static void store_state(struct agent *a, int err, const char *what)
 	}
 }
 
-/* The pod CIDRs the cluster assigned this node (Node.spec.podCIDRs), when the store knows
- * them: they win over allocation, as kubelet and kube-proxy use them too. Families without
- * a pool here (IPv6 without --cluster-cidr6) are left out. 1: taken; 0: none. */
-static int assigned_pod_cidrs(struct agent *a)
-{
-	const struct agent_options *o = a->o;
-	char list[512], *save = NULL;
-	size_t n = 0;
-	int ret;
-
-	if (!a->store->ops->assigned_pod_cidrs)
-		return 0;
-	ret = a->store->ops->assigned_pod_cidrs(a->store, o->name, list, sizeof(list));
-	if (ret)
-		return ret;
-	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		const struct ip_prefix *pool = NULL;
-		struct ip_prefix p, masked;
-
-		if (ip_prefix_parse(&p, t) || !strchr(t, '/')) {
-			log_err("Node %s: spec.podCIDRs entry '%s' is not a CIDR prefix", o->name, t);
-			return -EINVAL;
-		}
-		masked = p;
-		ip_prefix_mask(&masked);
-		if (p.addr.family == AF_INET)
-			pool = &o->cluster_cidr;
-		else if (o->has_cluster_cidr6)
-			pool = &o->cluster_cidr6;
-		if (!pool) {
-			log_info("Node %s: spec.podCIDRs entry %s left out: no --cluster-cidr6", o->name, t);
-			continue;
-		}
-		if (!ip_addr_equal(&p.addr, &masked.addr) || !ip_prefix_contains(pool, &p.addr) || p.cidr < pool->cidr) {
-			char pc[IP_PREFIX_STRLEN];
-
-			ip_prefix_format(pool, pc, sizeof(pc));
-			log_err("Node %s: spec.podCIDRs entry %s is not a block of the cluster CIDR %s (--cluster-cidr must "
-				"be kube-controller-manager's --cluster-cidr)", o->name, t, pc);
-			return -EDOM;
-		}
-		if (n < NODE_MAX_POD_CIDRS)
-			a->self.pod_cidrs[n++] = p;
-	}
-	a->self.n_pod_cidrs = n;
-	return n ? 1 : 0;
-}
-
-/* Claim (or find again) this node's tunnel address and pod CIDR. */
-static int claim_addresses(struct agent *a)
-{
-	const struct agent_options *o = a->o;
-	const struct cluster_pools mine = {
-		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
-		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
-		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
-	};
-	struct ip_prefix got;
-	int ret;
-
-	/* The first node publishes the pools; the others must have the same (cluster.h). */
-	ret = cluster_pools_check(a->store, &mine);
-	if (ret)
-		return ret;
-	if (o->has_tunnel_ip) {
-		got.addr = o->tunnel_ip;
-		got.cidr = (uint8_t)ip_addr_bits(&o->tunnel_ip);
-		ret = cidr_claim(a->store, &got, o->name);
-		if (ret)
-			return ret;
-		a->self.tunnel_ips[0] = o->tunnel_ip;
-	} else {
-		/* Skip block 0: the tunnel network's own address. */
-		ret = cidr_allocate(a->store, &o->tunnel_cidr, (uint8_t)ip_addr_bits(&o->tunnel_cidr.addr), 1,
-				    o->name, &got);
-		if (ret)
-			return ret;
-		a->self.tunnel_ips[0] = got.addr;
-	}
-	a->self.n_tunnel_ips = 1;
-	if (o->has_tunnel_cidr6) {
-		ret = cidr_allocate(a->store, &o->tunnel_cidr6, 128, 1, o->name, &got);
-		if (ret)
-			return ret;
-		a->self.tunnel_ips[a->self.n_tunnel_ips++] = got.addr;
-	}
-	ret = o->has_pod_cidr ? 0 : assigned_pod_cidrs(a);
-	if (ret < 0)
-		return ret;
-	if (ret > 0)
-		return 0; /* the cluster's, in a->self.pod_cidrs */
-	if (!o->has_pod_cidr && !o->pod_cidr_allocation)
-		return -EAGAIN;
-	if (o->has_pod_cidr) {
-		ret = cidr_claim(a->store, &o->pod_cidr, o->name);
-		if (ret)
-			return ret;
-		a->self.pod_cidrs[0] = o->pod_cidr;
-	} else {
-		ret = cidr_allocate(a->store, &o->cluster_cidr, o->block_len, 0, o->name, &got);
-		if (ret)
-			return ret;
-		a->self.pod_cidrs[0] = got;
-	}
-	a->self.n_pod_cidrs = 1;
-	if (o->has_cluster_cidr6) {
-		ret = cidr_allocate(a->store, &o->cluster_cidr6, o->block_len6, 0, o->name, &got);
-		if (ret)
-			return ret;
-		a->self.pod_cidrs[a->self.n_pod_cidrs++] = got;
-	}
-	return 0;
-}
-
 /* The readiness answer (/readyz) and its reason, logged when it changes. */
 static void set_not_ready(struct agent *a, const char *why)
 {
@@ -281,33 +162,7 @@ static void set_not_ready(struct agent *a, const char *why)
 
 static int publish(struct agent *a, bool force)
 {
-	char *text;
-	int ret;
-
-	a->self.heartbeat = a->published_heartbeat;
-	if (force || !a->published || now_seconds() - a->published_heartbeat >= (int64_t)a->o->heartbeat_seconds)
-		a->self.heartbeat = now_seconds();
-	ret = node_encode(&a->self, &text);
-	if (ret)
-		return ret;
-	if (!force && a->published && !strcmp(text, a->published)) {
-		free(text);
-		return 0;
-	}
-	{
-		char key[STORE_KEY_MAX];
-
-		snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", a->self.name);
-		ret = store_put(a->store, key, text, true);
-	}
-	if (ret) {
-		free(text);
-		return ret;
-	}
-	free(a->published);
-	a->published = text;
-	a->published_heartbeat = a->self.heartbeat;
-	return 0;
+	return publish_node(&a->published, a->store, &a->self, a->o->heartbeat_seconds, force);
 }
 
 /* Scrape-time refresh (metrics thread): live counters straight from the device. */
@@ -395,68 +250,6 @@ static void pass_free(struct pass *p)
 	free(p->hints);
 	free(p->routes);
 	mesh_index_free(&p->index);
-}
-
-static bool same_prefixes(const struct ip_prefix *x, size_t n_x, const struct ip_prefix *y, size_t n_y)
-{
-	if (n_x != n_y)
-		return false;
-	for (size_t i = 0; i < n_x; i++)
-		if (!ip_prefix_equal(&x[i], &y[i]))
-			return false;
-	return true;
-}
-
-/* The cluster assigned this node pod CIDRs (Node.spec.podCIDRs) after it had allocated its
- * own: the assignment wins, as at start (kubelet and the other nodes already use it), so
- * the conflist, the published record and the claims follow it. @stored: our record as the
- * store shows it, where spec.podCIDRs already wins; only when it differs from ours is the
- * Node read again. 1: changed; 0: nothing to do; -errno. */
-static int follow_assigned_pod_cidrs(struct agent *a, const struct node *stored)
-{
-	const struct agent_options *o = a->o;
-	struct ip_prefix old[NODE_MAX_POD_CIDRS];
-	size_t n_old = a->self.n_pod_cidrs;
-	char was[IP_PREFIX_STRLEN], now[IP_PREFIX_STRLEN];
-	int ret;
-
-	if (o->has_pod_cidr || !stored->name[0] || !stored->n_pod_cidrs ||
-	    same_prefixes(stored->pod_cidrs, stored->n_pod_cidrs, a->self.pod_cidrs, a->self.n_pod_cidrs))
-		return 0;
-	memcpy(old, a->self.pod_cidrs, sizeof(old));
-	ret = assigned_pod_cidrs(a);
-	if (ret <= 0 || same_prefixes(old, n_old, a->self.pod_cidrs, a->self.n_pod_cidrs)) {
-		memcpy(a->self.pod_cidrs, old, sizeof(old));
-		a->self.n_pod_cidrs = n_old;
-		if (!ret) { /* no assignment: another writer changed our record; write it again */
-			free(a->published);
-			a->published = NULL;
-		}
-		return ret < 0 ? ret : 0;
-	}
-	ip_prefix_format(&old[0], was, sizeof(was));
-	ip_prefix_format(&a->self.pod_cidrs[0], now, sizeof(now));
-	log_warn("Node %s: spec.podCIDRs %s replaces the pod CIDR %s this node allocated; pods started before keep "
-		 "their addresses and need a restart", o->name, now, was);
-	if (o->cni_conf_dir) {
-		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
-				     a->self.n_pod_cidrs);
-		if (ret)
-			return ret;
-	}
-	for (size_t i = 0; i < n_old; i++) {
-		bool kept = false;
-
-		for (size_t j = 0; j < a->self.n_pod_cidrs; j++)
-			kept |= ip_prefix_equal(&old[i], &a->self.pod_cidrs[j]);
-		if (!kept && (ret = cidr_release(a->store, &old[i], o->name))) {
-			ip_prefix_format(&old[i], was, sizeof(was));
-			log_warn("pod CIDR %s: cannot release this node's claim: %s", was, strerror(-ret));
-		}
-	}
-	free(a->published); /* written again in full */
-	a->published = NULL;
-	return 1;
 }
 
 /* One reconcile: store → validated nodes → incremental device update → routes →
@@ -557,9 +350,11 @@ static int reconcile_pass(struct agent *a)
 	peers = metrics_peers_build(p.dev, p.nodes, &p.index);
 	if (peers)
 		metrics_set_peers(&a->metrics, peers, p.n_nodes);
-	ret = follow_assigned_pod_cidrs(a, &p.stored_self);
+	ret = addresses_follow_assigned(o, a->store, &a->self, &p.stored_self);
 	if (ret < 0)
 		goto out;
+	if (ret > 0)
+		publish_forget(&a->published);
 	ret = 0;
 	/* Our record: republish when it is missing or stale in the store (deleted, lease lost
 	 * during an outage), when our observations changed, or for the heartbeat. */
@@ -662,7 +457,7 @@ static int startup(struct agent *a, int sfd)
 	a->store_up = true;
 	/* Without our addresses there is nothing to publish: wait for the store. */
 	for (unsigned int delay = 1;; delay = delay * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : delay * 2) {
-		ret = claim_addresses(a);
+		ret = addresses_claim(o, a->store, &a->self);
 		if (ret == -ENOSPC) {
 			log_err("no free tunnel address or pod CIDR left in the cluster ranges");
 			return ret;
@@ -743,7 +538,7 @@ static void agent_free(struct agent *a)
 	reconcile_state_free(&a->applied);
 	endpoint_cache_free(a->endpoints);
 	node_clear(&a->self);
-	free(a->published);
+	publish_forget(&a->published);
 	string_set_clear(&a->skips_logged);
 	string_set_clear(&a->skips_now);
 	firstseen_free(&a->claims_seen);
@@ -755,7 +550,8 @@ static void agent_free(struct agent *a)
 int agent_run(const struct agent_options *o)
 {
 	struct agent a = { .o = o };
-	double next_resync, next_heartbeat, watch_due = 0, last_pass = 0;
+	struct debounce watch = { 0 };
+	double next_resync, next_heartbeat;
 	bool dirty = true, ready = false;
 	int sfd, ret;
 
@@ -797,8 +593,7 @@ int agent_run(const struct agent_options *o)
 		double now = monotonic(), wake = next_resync < next_heartbeat ? next_resync : next_heartbeat;
 		int timeout;
 
-		if (watch_due && watch_due < wake)
-			wake = watch_due;
+		wake = debounce_wake(&watch, wake);
 		timeout = dirty ? 0 : (wake > now ? (int)((wake - now) * 1000) + 1 : 0);
 
 		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout) < 0 && errno != EINTR) {
@@ -822,18 +617,15 @@ int agent_run(const struct agent_options *o)
 		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN)) {
 			/* Broken watch (-EPIPE): the store came back, so look at everything. */
-			if (store_watch_drain(a.store) != 0 && !watch_due) {
-				double settle = monotonic() + WATCH_SETTLE_SECONDS, gap = last_pass + WATCH_GAP_SECONDS;
-
-				watch_due = settle > gap ? settle : gap;
-			}
+			if (store_watch_drain(a.store) != 0)
+				debounce_change(&watch, monotonic());
 		}
 		now = monotonic();
 		if (now >= next_heartbeat) {
 			int hret = store_heartbeat(a.store);
 
 			if (hret == -ENOENT) /* lease lost: the record must be written again */
-				dirty = true, free(a.published), a.published = NULL;
+				dirty = true, publish_forget(&a.published);
 			else if (hret && a.store_up)
 				store_state(&a, hret, "lease keepalive");
 			next_heartbeat = now + (o->lease_ttl > 0 && (unsigned int)o->lease_ttl / 3 < o->heartbeat_seconds ?
@@ -842,12 +634,10 @@ int agent_run(const struct agent_options *o)
 		pthread_mutex_lock(&a.metrics.lock);
 		a.metrics.last_tick = now;
 		pthread_mutex_unlock(&a.metrics.lock);
-		if (dirty || now >= next_resync || (watch_due && now >= watch_due)) {
+		if (dirty || now >= next_resync || debounce_due(&watch, now)) {
 			int rret = reconcile_pass(&a);
 
-			watch_due = 0;
-			last_pass = monotonic();
-
+			debounce_ran(&watch, monotonic());
 			/* systemd's Type=notify: ready once published and reconciled; a no-op elsewhere. */
 			if (!ready)
 				ready = true, sd_notify(0, "READY=1");

@@ -439,3 +439,58 @@ int etcd_call(const struct etcd_client *c, struct etcd_conn *conn, const char *p
 	free(text);
 	return ret;
 }
+
+/* The gateway carries keys and values (bytes in gRPC) as base64 in its JSON. */
+char *etcd_b64(const char *s, size_t len)
+{
+	size_t out_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	char *out = malloc(out_len);
+
+	if (out)
+		sodium_bin2base64(out, out_len, (const unsigned char *)s, len, sodium_base64_VARIANT_ORIGINAL);
+	return out;
+}
+
+int etcd_unb64(const char *in, char **out, size_t *out_len)
+{
+	size_t in_len = strlen(in), len = 0;
+	char *buf = malloc(in_len + 1);
+
+	if (!buf)
+		return -ENOMEM;
+	if (sodium_base642bin((unsigned char *)buf, in_len, in, in_len, NULL, &len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL)) {
+		free(buf);
+		return -EBADMSG;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	if (out_len)
+		*out_len = len;
+	return 0;
+}
+
+/* [key, key+1): every key starting with @prefix (etcd's "range_end" convention). */
+char *etcd_prefix_end_b64(const char *prefix)
+{
+	size_t len = strlen(prefix);
+	char *end = strdup(prefix), *out;
+
+	if (!end)
+		return NULL;
+	end[len - 1]++;
+	out = etcd_b64(end, len);
+	free(end);
+	return out;
+}
+
+int etcd_add_b64(cJSON *obj, const char *name, const char *s)
+{
+	char *enc = etcd_b64(s, strlen(s));
+
+	if (!enc)
+		return -ENOMEM;
+	cJSON_AddStringToObject(obj, name, enc);
+	free(enc);
+	return 0;
+}

@@ -70,4 +70,15 @@ int etcd_call(const struct etcd_client *c, struct etcd_conn *conn, const char *p
 /* Forget the token so that the next call authenticates again (an expired token). */
 void etcd_conn_reauth(struct etcd_conn *conn);
 
+/* The gateway's JSON carries keys and values (bytes in gRPC) as base64. etcd_b64(): @len
+ * bytes of @s encoded, malloc'd (NULL: out of memory). etcd_unb64(): @in decoded into a
+ * malloc'd, NUL-terminated *out of *out_len bytes (@out_len may be NULL); -EBADMSG when @in
+ * is not base64. etcd_prefix_end_b64(): the range_end of every key starting with @prefix
+ * ([prefix, prefix+1), etcd's convention), encoded. etcd_add_b64(): @s encoded as @obj's
+ * member @name; 0 or -ENOMEM. */
+char *etcd_b64(const char *s, size_t len);
+int etcd_unb64(const char *in, char **out, size_t *out_len);
+char *etcd_prefix_end_b64(const char *prefix);
+int etcd_add_b64(cJSON *obj, const char *name, const char *s);
+
 #endif

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include <cJSON.h>
-#include <sodium.h>
 
 #include "lib/log.h"
 
@@ -57,63 +56,9 @@ struct store_etcd {
 
 static struct store_etcd *to_etcd(struct store *s) { return (struct store_etcd *)s; }
 
-static char *b64(const char *s, size_t len)
-{
-	size_t out_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-	char *out = malloc(out_len);
-
-	if (out)
-		sodium_bin2base64(out, out_len, (const unsigned char *)s, len, sodium_base64_VARIANT_ORIGINAL);
-	return out;
-}
-
-static int unb64(const char *in, char **out, size_t *out_len)
-{
-	size_t in_len = strlen(in), len = 0;
-	char *buf = malloc(in_len + 1);
-
-	if (!buf)
-		return -ENOMEM;
-	if (sodium_base642bin((unsigned char *)buf, in_len, in, in_len, NULL, &len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL)) {
-		free(buf);
-		return -EBADMSG;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	if (out_len)
-		*out_len = len;
-	return 0;
-}
-
-/* [key, key+1): every key starting with @prefix (etcd's "range_end" convention). */
-static char *prefix_end_b64(const char *prefix)
-{
-	size_t len = strlen(prefix);
-	char *end = strdup(prefix), *out;
-
-	if (!end)
-		return NULL;
-	end[len - 1]++;
-	out = b64(end, len);
-	free(end);
-	return out;
-}
-
 static int call(struct store_etcd *es, const char *path, cJSON *body, cJSON **json)
 {
 	return etcd_call(&es->client, &es->conn, path, body, json, ETCD_REPLY_MAX);
-}
-
-static int add_b64(cJSON *obj, const char *name, const char *s)
-{
-	char *enc = b64(s, strlen(s));
-
-	if (!enc)
-		return -ENOMEM;
-	cJSON_AddStringToObject(obj, name, enc);
-	free(enc);
-	return 0;
 }
 
 /* One listing being gathered. */
@@ -167,7 +112,7 @@ static cJSON *range_request(const char *from, size_t from_len, const char *end_b
 			    size_t limit, bool keys_only)
 {
 	cJSON *req = cJSON_CreateObject();
-	char *from64 = b64(from, from_len);
+	char *from64 = etcd_b64(from, from_len);
 
 	if (!req || !from64 || !cJSON_AddStringToObject(req, "key", from64) ||
 	    (end_b64 && !cJSON_AddStringToObject(req, "range_end", end_b64)) ||
@@ -205,7 +150,7 @@ static int reply_key(const cJSON *item, char **key, size_t *len)
 
 	if (!cJSON_IsString(k) || strlen(k->valuestring) > STORE_KEY_MAX * 2)
 		return -EBADMSG;
-	ret = unb64(k->valuestring, key, len);
+	ret = etcd_unb64(k->valuestring, key, len);
 	if (!ret && strlen(*key) != *len) {
 		free(*key);
 		return -EBADMSG;
@@ -235,7 +180,7 @@ static int add_item(struct listing *l, const cJSON *item, const char *key, size_
 		note_skip(l, key, item, why);
 		return 0;
 	}
-	if (unb64(cJSON_IsString(v) ? v->valuestring : "", &kv.value, &kv.value_len) < 0) {
+	if (etcd_unb64(cJSON_IsString(v) ? v->valuestring : "", &kv.value, &kv.value_len) < 0) {
 		note_skip(l, key, item, "value is not base64");
 		return 0;
 	}
@@ -381,7 +326,7 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 {
 	struct listing l = { .es = to_etcd(s), .prefix = prefix, .logged = store_skips_slot(to_etcd(s)->skips, prefix) };
 	struct store_etcd *es = l.es;
-	char *end = prefix_end_b64(prefix), *from = strdup(prefix), revision[32] = "";
+	char *end = etcd_prefix_end_b64(prefix), *from = strdup(prefix), revision[32] = "";
 	size_t from_len = strlen(prefix);
 	bool more = true;
 	int ret = 0;
@@ -391,7 +336,7 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 	if (!end || !from)
 		ret = -ENOMEM;
 	while (!ret && more) {
-		char *stop = next_skipped(&l, from, from_len), *stop_b64 = stop ? b64(stop, strlen(stop)) : NULL;
+		char *stop = next_skipped(&l, from, from_len), *stop_b64 = stop ? etcd_b64(stop, strlen(stop)) : NULL;
 		cJSON *req = range_request(from, from_len, stop_b64 ? stop_b64 : end, revision, ETCD_PAGE_KEYS, false);
 		cJSON *reply = NULL, *item, *rev;
 		char *last = NULL;
@@ -438,7 +383,7 @@ static int etcd_list(struct store *s, const char *prefix, struct store_kv **kvs,
 			if (past) {
 				memcpy(past, stop, slen);
 				past[slen] = '\0';
-				one_end = b64(past, slen + 1);
+				one_end = etcd_b64(past, slen + 1);
 			}
 			free(last);
 			last = NULL;
@@ -476,7 +421,7 @@ static int etcd_get(struct store *s, const char *key, char **value, size_t *len)
 	cJSON *req = cJSON_CreateObject(), *reply = NULL, *v;
 	int ret;
 
-	if (!req || add_b64(req, "key", key)) {
+	if (!req || etcd_add_b64(req, "key", key)) {
 		cJSON_Delete(req);
 		return -ENOMEM;
 	}
@@ -490,7 +435,7 @@ static int etcd_get(struct store *s, const char *key, char **value, size_t *len)
 	if (!v)
 		ret = -ENOENT;
 	else
-		ret = unb64(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "value")) ?
+		ret = etcd_unb64(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "value")) ?
 				    cJSON_GetObjectItemCaseSensitive(v, "value")->valuestring : "",
 			    value, len);
 	if (!ret && len && *len > STORE_VALUE_MAX) {
@@ -527,7 +472,7 @@ static cJSON *put_request(const char *key, const char *value, const char *lease)
 {
 	cJSON *put = cJSON_CreateObject();
 
-	if (!put || add_b64(put, "key", key) || add_b64(put, "value", value)) {
+	if (!put || etcd_add_b64(put, "key", key) || etcd_add_b64(put, "value", value)) {
 		cJSON_Delete(put);
 		return NULL;
 	}
@@ -566,7 +511,7 @@ static int etcd_del(struct store *s, const char *key)
 	cJSON *req = cJSON_CreateObject(), *reply = NULL;
 	int ret;
 
-	if (!req || add_b64(req, "key", key)) {
+	if (!req || etcd_add_b64(req, "key", key)) {
 		cJSON_Delete(req);
 		return -ENOMEM;
 	}
@@ -586,12 +531,12 @@ static int etcd_cas(struct store *s, const char *key, const char *expect, const 
 		ret = -EFBIG;
 		goto out;
 	}
-	if (!req || !cmp || !op || add_b64(cmp, "key", key))
+	if (!req || !cmp || !op || etcd_add_b64(cmp, "key", key))
 		goto out;
 	if (expect) {
 		cJSON_AddStringToObject(cmp, "target", "VALUE");
 		cJSON_AddStringToObject(cmp, "result", "EQUAL");
-		if (add_b64(cmp, "value", expect))
+		if (etcd_add_b64(cmp, "value", expect))
 			goto out;
 	} else {
 		/* Absent key: its create revision is 0. */
@@ -608,7 +553,7 @@ static int etcd_cas(struct store *s, const char *key, const char *expect, const 
 	} else {
 		cJSON *del = cJSON_CreateObject();
 
-		if (!del || add_b64(del, "key", key)) {
+		if (!del || etcd_add_b64(del, "key", key)) {
 			cJSON_Delete(del);
 			goto out;
 		}
