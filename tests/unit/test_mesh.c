@@ -15,28 +15,7 @@
 #include "mesh/claims.h"
 #include "mesh/firstseen.h"
 #include "mesh/mesh.h"
-
-static void make_node(struct node *n, const char *name, int i, const char *pod, const char *ep)
-{
-	uint8_t priv[WG_KEY_LEN] = { 0 };
-	char ip[32];
-
-	memset(n, 0, sizeof(*n));
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	priv[2] = (uint8_t)i;
-	priv[1] = 7;
-	key_clamp(priv);
-	assert_int_equal(key_public_from_private(n->public_key, priv), 0);
-	snprintf(ip, sizeof(ip), "10.99.0.%d", i);
-	assert_int_equal(ip_addr_parse(&n->tunnel_ips[0], ip), 0);
-	n->n_tunnel_ips = 1;
-	if (pod) {
-		assert_int_equal(ip_prefix_parse(&n->pod_cidrs[0], pod), 0);
-		n->n_pod_cidrs = 1;
-	}
-	if (ep)
-		snprintf(n->endpoint, sizeof(n->endpoint), "%s", ep);
-}
+#include "tests/unit/node_fixture.h"
 
 /* A store: records and claims, as store_list() returns them (sorted by key). */
 struct fake_store {
@@ -79,7 +58,7 @@ static void put_legit(struct fake_store *fs, const char *name, int i, const char
 	struct node n;
 	char tk[32];
 
-	make_node(&n, name, i, pod, NULL);
+	node_fixture_make(&n, name, i, pod, NULL);
 	put_node(fs, &n);
 	snprintf(tk, sizeof(tk), "10.99.0.%d_32", i);
 	put_claim(fs, tk, name, 0);
@@ -127,7 +106,7 @@ struct world {
 static void world_init(struct world *w, bool remember)
 {
 	memset(w, 0, sizeof(*w));
-	make_node(&w->self, "self", 1, "10.244.1.0/24", NULL);
+	node_fixture_make(&w->self, "self", 1, "10.244.1.0/24", NULL);
 	assert_int_equal(ip_prefix_parse(&w->cluster, "10.244.0.0/16"), 0);
 	assert_int_equal(ip_prefix_parse(&w->tunnel, "10.99.0.0/16"), 0);
 	w->pol = (struct mesh_policy){
@@ -184,7 +163,7 @@ static void test_hijack_refused(void **state)
 		build(&w, &fs, got, sizeof(got));
 		assert_string_equal(got, "zz-victim");
 		/* The attacker arrives: its own tunnel address, extra blocks, the victim's range. */
-		make_node(&evil, "aa-evil", 9, blocks[b][0], NULL);
+		node_fixture_make(&evil, "aa-evil", 9, blocks[b][0], NULL);
 		put_node(&fs, &evil);
 		put_claim(&fs, "10.99.0.9_32", "aa-evil", 0);
 		put_claim(&fs, "10.244.30.0_24", "aa-evil", 0);
@@ -225,7 +204,7 @@ static void test_same_moment(void **state)
 		world_init(&w, false);
 		put_legit(&fs, "zz-victim", 2, "10.244.2.0/24", NULL);
 		put_claim(&fs, "10.244.2.0_24", "zz-victim", with_revision ? 10 : 0);
-		make_node(&evil, "aa-evil", 9, "10.244.2.0/25", NULL);
+		node_fixture_make(&evil, "aa-evil", 9, "10.244.2.0/25", NULL);
 		put_node(&fs, &evil);
 		put_claim(&fs, "10.99.0.9_32", "aa-evil", 0);
 		put_claim(&fs, "10.244.2.0_25", "aa-evil", with_revision ? 20 : 0);
@@ -252,7 +231,7 @@ static void test_only_registry_addresses(void **state)
 	put_legit(&fs, "unclaimed", 3, "10.244.3.0/24", NULL);
 	put_legit(&fs, "outside", 4, "8.0.0.0/8", "8.0.0.0_8");
 	put_legit(&fs, "gateway", 5, "192.168.50.0/24", "192.168.50.0_24");
-	make_node(&n, "badtunnel", 6, "10.244.6.0/24", NULL);
+	node_fixture_make(&n, "badtunnel", 6, "10.244.6.0/24", NULL);
 	assert_int_equal(ip_addr_parse(&n.tunnel_ips[0], "1.1.1.1"), 0);
 	put_node(&fs, &n);
 	put_claim(&fs, "10.244.6.0_24", "badtunnel", 0);
@@ -294,8 +273,8 @@ static void test_key_takeover(void **state)
 			build(&w, &fs, got, sizeof(got));
 			assert_string_equal(got, "zz-victim");
 		}
-		make_node(&victim, "zz-victim", 2, NULL, NULL);
-		make_node(&twin, "aa-twin", 9, "10.244.9.0/24", NULL);
+		node_fixture_make(&victim, "zz-victim", 2, NULL, NULL);
+		node_fixture_make(&twin, "aa-twin", 9, "10.244.9.0/24", NULL);
 		memcpy(twin.public_key, victim.public_key, WG_KEY_LEN);
 		put_node(&fs, &twin);
 		put_claim(&fs, "10.99.0.9_32", "aa-twin", 0);
@@ -343,7 +322,7 @@ static void test_claim_rewritten(void **state)
 			}
 			break;
 		}
-		make_node(&evil, "aa-evil", 9, "10.244.2.0/24", NULL);
+		node_fixture_make(&evil, "aa-evil", 9, "10.244.2.0/24", NULL);
 		put_node(&fs, &evil);
 		put_claim(&fs, "10.99.0.9_32", "aa-evil", 0);
 		build(&w, &fs, got, sizeof(got));
@@ -419,9 +398,9 @@ static void test_observed_hint(void **state)
 {
 	struct node nodes[2], self;
 
-	make_node(&self, "self", 1, NULL, NULL);
-	make_node(&nodes[0], "n2", 2, NULL, "192.0.2.2:1");
-	make_node(&nodes[1], "n3", 3, NULL, "192.0.2.3:1");
+	node_fixture_make(&self, "self", 1, NULL, NULL);
+	node_fixture_make(&nodes[0], "n2", 2, NULL, "192.0.2.2:1");
+	node_fixture_make(&nodes[1], "n3", 3, NULL, "192.0.2.3:1");
 	assert_null(mesh_observed_endpoint(&nodes[0], nodes, 2, self.public_key));
 	assert_int_equal(node_set_observed(&nodes[1], nodes[0].public_key, "198.51.100.7:3333"), 0);
 	assert_string_equal(mesh_observed_endpoint(&nodes[0], nodes, 2, self.public_key), "198.51.100.7:3333");
