@@ -149,16 +149,7 @@ static void test_expired_session_not_used(void **state)
 /* Send a 100-byte IPv4 packet from device @from with the given inner addresses. */
 static void send_ip_from(struct world *w, int from, const char *src, const char *dst)
 {
-	static uint8_t buf[WG_PACKET_BUF_SIZE];
-	uint8_t *ip = buf + WG_PACKET_HEADROOM;
-
-	memset(ip, 0, 100);
-	ip[0] = 0x45;
-	ip[3] = 100;
-	ip[9] = 17;
-	memcpy(ip + 12, src, 4);
-	memcpy(ip + 16, dst, 4);
-	wg_send_tun_packet(&w->dev[from], buf, 100);
+	world_seal_ip_addrs(w, from, src, dst);
 	world_deliver(w);
 }
 

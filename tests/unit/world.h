@@ -159,9 +159,10 @@ static inline void world_free(struct world *w)
 	free(w);
 }
 
-/* Device @from seals one 100-byte IPv4 packet for the other one; what it sends is left on
- * the network (or staged behind a handshake) until world_deliver(). */
-static inline void world_seal_ip(struct world *w, int from)
+/* Device @from seals one 100-byte IPv4 (UDP) packet from inner address @src to @dst (4 bytes
+ * each, network order); what it sends is left on the network (or staged behind a handshake)
+ * until world_deliver(). */
+static inline void world_seal_ip_addrs(struct world *w, int from, const char *src, const char *dst)
 {
 	static uint8_t buf[WG_PACKET_BUF_SIZE];
 	uint8_t *ip = buf + WG_PACKET_HEADROOM;
@@ -170,9 +171,16 @@ static inline void world_seal_ip(struct world *w, int from)
 	ip[0] = 0x45;
 	ip[3] = 100;
 	ip[9] = 17;
-	memcpy(ip + 12, from ? "\x0a\x00\x00\x02" : "\x0a\x00\x00\x01", 4);
-	memcpy(ip + 16, from ? "\x0a\x00\x00\x01" : "\x0a\x00\x00\x02", 4);
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
 	wg_send_tun_packet(&w->dev[from], buf, 100);
+}
+
+/* The same from device @from's address to the other device's. */
+static inline void world_seal_ip(struct world *w, int from)
+{
+	world_seal_ip_addrs(w, from, from ? "\x0a\x00\x00\x02" : "\x0a\x00\x00\x01",
+			    from ? "\x0a\x00\x00\x01" : "\x0a\x00\x00\x02");
 }
 
 #endif
