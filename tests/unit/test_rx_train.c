@@ -32,12 +32,15 @@ static struct world *session(void)
 	return w;
 }
 
-/* Concatenate the @n data messages on the network into @train, as UDP_GRO hands them over;
- * returns the train's length and the segment size in @gso. */
+/* Device 0 seals @n packets for device 1; their @n data messages, taken off the network, are
+ * concatenated into @train as UDP_GRO hands them over. Returns the train's length and the
+ * segment size in @gso. */
 static size_t make_train(struct world *w, uint8_t *train, unsigned int n, uint16_t *gso)
 {
 	size_t len = 0;
 
+	for (unsigned int i = 0; i < n; i++)
+		world_seal_ip(w, 0);
 	assert_int_equal(w->n_net, n);
 	for (unsigned int i = 0; i < n; i++) {
 		assert_int_equal(w->net[i].buf[0], MESSAGE_DATA);
@@ -89,8 +92,6 @@ static void test_bad_segment_dropped_alone(void **state)
 	size_t len;
 
 	(void)state;
-	for (int i = 0; i < 5; i++)
-		world_seal_ip(w, 0);
 	len = make_train(w, train, 5, &gso);
 	train[gso + 40] ^= 1; /* segment 1's ciphertext: fails authentication */
 	receive_train(w, train, len, gso, false);
@@ -108,8 +109,6 @@ static void test_garbage_and_short_last_segment(void **state)
 	size_t len;
 
 	(void)state;
-	for (int i = 0; i < 4; i++)
-		world_seal_ip(w, 0);
 	len = make_train(w, train, 4, &gso);
 	/* Segment 2 is not WireGuard at all, and a short last one (3 bytes) follows the train. */
 	memset(train + 2 * gso, 0xa5, gso);
@@ -129,8 +128,6 @@ static void test_truncated_train_loses_its_last_segment(void **state)
 	size_t len;
 
 	(void)state;
-	for (int i = 0; i < 3; i++)
-		world_seal_ip(w, 0);
 	len = make_train(w, train, 3, &gso);
 	/* MSG_TRUNC: the buffer was too short, the last segment is cut and must not be opened. */
 	receive_train(w, train, len - 10, gso, true);
