@@ -77,13 +77,14 @@ $(BUILD)/$(1): $(BUILD)/$(bin_dir_$(1))/main.o $(foreach m,$(bin_mods_$(1)),$(ca
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
-# Unit tests (cmocka): tests/unit/test_NAME.c links against every module, users first.
+# Unit tests (cmocka): tests/unit/test_NAME.c links against every module, users first. Fixtures
+# shared by several tests are header-only (tests/unit/world.h); -MMD rebuilds a test when they change.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 ALL_MODLIBS := $(foreach m,$(call reverse,$(MODULES)),$(call mod_lib,$(m)))
 $(BUILD)/tests/%: tests/unit/%.c $(ALL_MODLIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ALL_MODLIBS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d -MT $@ $(LDFLAGS) -o $@ $< $(ALL_MODLIBS) $(LDLIBS) -lcmocka
 unit: $(UNIT_BINS)
 
 # ASan+UBSan build of everything; the test suite runs against it.

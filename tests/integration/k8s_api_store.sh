@@ -26,13 +26,7 @@ STORE_ARGS=()
 ip -n "pn-$T-r" addr add "$API/24" dev br0
 
 log "CA and server certificate for $API (openssl), tokens"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=pn-test-ca \
-	-keyout "$W/ca.key" -out "$W/ca.crt" 2>/dev/null || fail "openssl: CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=kube-apiserver \
-	-keyout "$W/server.key" -out "$W/server.csr" 2>/dev/null || fail "openssl: CSR"
-printf 'subjectAltName=IP:%s\n' "$API" >"$W/san.ext"
-openssl x509 -req -in "$W/server.csr" -CA "$W/ca.crt" -CAkey "$W/ca.key" -CAcreateserial -days 1 \
-	-extfile "$W/san.ext" -out "$W/server.crt" 2>/dev/null || fail "openssl: sign"
+make_tls_cert pn-test-ca "$API"
 TOKEN1=$(openssl rand -hex 24) TOKEN2=$(openssl rand -hex 24)
 TOKEN=$TOKEN1 # what a newly started node's token file gets
 echo "$TOKEN1" >"$W/tokens"

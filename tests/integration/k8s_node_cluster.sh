@@ -68,13 +68,7 @@ at_exit emu_stop
 at_exit collect_logs
 
 log "cluster CA, API server certificate for $API, a service-account token per node"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=pw18-kube-ca \
-	-keyout "$W/ca.key" -out "$W/ca.crt" 2>/dev/null || fail "openssl: CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=kube-apiserver \
-	-keyout "$W/server.key" -out "$W/server.csr" 2>/dev/null || fail "openssl: CSR"
-printf 'subjectAltName=IP:%s,IP:127.0.0.1\n' "$API" >"$W/san.ext"
-openssl x509 -req -in "$W/server.csr" -CA "$W/ca.crt" -CAkey "$W/ca.key" -CAcreateserial -days 1 \
-	-extfile "$W/san.ext" -out "$W/server.crt" 2>/dev/null || fail "openssl: sign"
+make_tls_cert pw18-kube-ca "$API" 127.0.0.1
 : >"$W/tokens"
 # The DaemonSet's conflist template, as the ConfigMap in manifests/podwire.yaml carries it.
 python3 - "$TOP/manifests/podwire.yaml" "$W/10-podwire.conflist" <<-'EOF' || fail "no ConfigMap conflist in manifests/podwire.yaml"

@@ -15,28 +15,7 @@
 #include "mesh/claims.h"
 #include "mesh/firstseen.h"
 #include "mesh/mesh.h"
-
-static void make_node(struct node *n, const char *name, int i, const char *pod, const char *ep)
-{
-	uint8_t priv[WG_KEY_LEN] = { 0 };
-	char ip[32];
-
-	memset(n, 0, sizeof(*n));
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	priv[2] = (uint8_t)i;
-	priv[1] = 7;
-	key_clamp(priv);
-	assert_int_equal(key_public_from_private(n->public_key, priv), 0);
-	snprintf(ip, sizeof(ip), "10.99.0.%d", i);
-	assert_int_equal(ip_addr_parse(&n->tunnel_ips[0], ip), 0);
-	n->n_tunnel_ips = 1;
-	if (pod) {
-		assert_int_equal(ip_prefix_parse(&n->pod_cidrs[0], pod), 0);
-		n->n_pod_cidrs = 1;
-	}
-	if (ep)
-		snprintf(n->endpoint, sizeof(n->endpoint), "%s", ep);
-}
+#include "tests/unit/node_fixture.h"
 
 /* A store: records and claims, as store_list() returns them (sorted by key). */
 struct fake_store {
@@ -79,7 +58,7 @@ static void put_legit(struct fake_store *fs, const char *name, int i, const char
 	struct node n;
 	char tk[32];
 
-	make_node(&n, name, i, pod, NULL);
+	node_fixture_make(&n, name, i, pod, NULL);
 	put_node(fs, &n);
 	snprintf(tk, sizeof(tk), "10.99.0.%d_32", i);
 	put_claim(fs, tk, name, 0);
@@ -116,7 +95,11 @@ static bool skipped_with(const struct fake_store *fs, const char *key, const cha
 	return false;
 }
 
+/* What a reader (podwired) has: its own record, the pools, its memory of earlier passes; and
+ * the store it reads, with the names of the nodes the last build() accepted. */
 struct world {
+	struct fake_store fs;
+	char accepted[256];
 	struct node self;
 	struct ip_prefix cluster, tunnel, gateway;
 	struct mesh_policy pol;
@@ -127,7 +110,7 @@ struct world {
 static void world_init(struct world *w, bool remember)
 {
 	memset(w, 0, sizeof(*w));
-	make_node(&w->self, "self", 1, "10.244.1.0/24", NULL);
+	node_fixture_make(&w->self, "self", 1, "10.244.1.0/24", NULL);
 	assert_int_equal(ip_prefix_parse(&w->cluster, "10.244.0.0/16"), 0);
 	assert_int_equal(ip_prefix_parse(&w->tunnel, "10.99.0.0/16"), 0);
 	w->pol = (struct mesh_policy){
@@ -140,15 +123,17 @@ static void world_init(struct world *w, bool remember)
 
 static void world_free(struct world *w)
 {
+	fake_store_free(&w->fs);
 	node_clear(&w->self);
 	firstseen_free(&w->claims_seen);
 	firstseen_free(&w->records_seen);
 	claims_holders_free(&w->holders);
 }
 
-/* Build; the names of the accepted nodes, comma-separated, into @out. */
-static void build(struct world *w, struct fake_store *fs, char *out, size_t len)
+/* Build from the store; the names of the accepted nodes, comma-separated, into w->accepted. */
+static void build(struct world *w)
 {
+	struct fake_store *fs = &w->fs;
 	struct node *nodes;
 	size_t n, skipped;
 
@@ -157,10 +142,27 @@ static void build(struct world *w, struct fake_store *fs, char *out, size_t len)
 	w->pol.skip_ctx = fs;
 	fs->n_skips = 0;
 	assert_int_equal(mesh_build(fs->nodes, fs->n_nodes, &w->pol, &nodes, &n, &skipped, NULL), 0);
-	out[0] = 0;
+	w->accepted[0] = 0;
 	for (size_t i = 0; i < n; i++)
-		snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "", nodes[i].name);
+		snprintf(w->accepted + strlen(w->accepted), sizeof(w->accepted) - strlen(w->accepted), "%s%s",
+			 i ? "," : "", nodes[i].name);
 	mesh_free(nodes, n);
+}
+
+/* The victim, zz-victim (node 2), with its pod CIDR 10.244.2.0/24 claimed: accepted. */
+static void put_victim(struct world *w)
+{
+	put_legit(&w->fs, "zz-victim", 2, "10.244.2.0/24", "10.244.2.0_24");
+	build(w);
+	assert_string_equal(w->accepted, "zz-victim");
+}
+
+/* The attacker, aa-evil (node 9), with its own tunnel address claimed and @pod in its record. */
+static void put_evil(struct world *w, struct node *evil, const char *pod)
+{
+	node_fixture_make(evil, "aa-evil", 9, pod, NULL);
+	put_node(&w->fs, evil);
+	put_claim(&w->fs, "10.99.0.9_32", "aa-evil", 0);
 }
 
 /* Finding 1: a later claim of a sub-block (or a superset) of the victim's pod CIDR, with a
@@ -174,39 +176,32 @@ static void test_hijack_refused(void **state)
 	};
 
 	for (size_t b = 0; b < sizeof(blocks) / sizeof(blocks[0]); b++) {
-		struct fake_store fs = { 0 };
 		struct world w;
 		struct node evil;
-		char got[256];
 
 		world_init(&w, true);
-		put_legit(&fs, "zz-victim", 2, "10.244.2.0/24", "10.244.2.0_24");
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, "zz-victim");
+		put_victim(&w);
 		/* The attacker arrives: its own tunnel address, extra blocks, the victim's range. */
-		make_node(&evil, "aa-evil", 9, blocks[b][0], NULL);
-		put_node(&fs, &evil);
-		put_claim(&fs, "10.99.0.9_32", "aa-evil", 0);
-		put_claim(&fs, "10.244.30.0_24", "aa-evil", 0);
-		put_claim(&fs, "10.244.31.0_24", "aa-evil", 0);
+		put_evil(&w, &evil, blocks[b][0]);
+		put_claim(&w.fs, "10.244.30.0_24", "aa-evil", 0);
+		put_claim(&w.fs, "10.244.31.0_24", "aa-evil", 0);
 		if (blocks[b][1])
-			put_claim(&fs, blocks[b][1], "aa-evil", 0);
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, "zz-victim");
-		assert_true(skipped_with(&fs, "nodes/aa-evil", "10.244."));
+			put_claim(&w.fs, blocks[b][1], "aa-evil", 0);
+		build(&w);
+		assert_string_equal(w.accepted, "zz-victim");
+		assert_true(skipped_with(&w.fs, "nodes/aa-evil", "10.244."));
 		if (blocks[b][1]) {
 			char key[64];
 
 			snprintf(key, sizeof(key), "alloc/%s", blocks[b][1]);
-			assert_true(skipped_with(&fs, key, "of node zz-victim, claimed earlier"));
+			assert_true(skipped_with(&w.fs, key, "of node zz-victim, claimed earlier"));
 		} else {
-			assert_true(skipped_with(&fs, "nodes/aa-evil", "is claimed by node zz-victim"));
+			assert_true(skipped_with(&w.fs, "nodes/aa-evil", "is claimed by node zz-victim"));
 		}
 		/* And again on the next pass: the order is remembered, not recomputed by name. */
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, "zz-victim");
+		build(&w);
+		assert_string_equal(w.accepted, "zz-victim");
 		node_clear(&evil);
-		fake_store_free(&fs);
 		world_free(&w);
 	}
 }
@@ -217,24 +212,19 @@ static void test_hijack_refused(void **state)
 static void test_same_moment(void **state)
 {
 	for (int with_revision = 0; with_revision < 2; with_revision++) {
-		struct fake_store fs = { 0 };
 		struct world w;
 		struct node evil;
-		char got[256];
 
 		world_init(&w, false);
-		put_legit(&fs, "zz-victim", 2, "10.244.2.0/24", NULL);
-		put_claim(&fs, "10.244.2.0_24", "zz-victim", with_revision ? 10 : 0);
-		make_node(&evil, "aa-evil", 9, "10.244.2.0/25", NULL);
-		put_node(&fs, &evil);
-		put_claim(&fs, "10.99.0.9_32", "aa-evil", 0);
-		put_claim(&fs, "10.244.2.0_25", "aa-evil", with_revision ? 20 : 0);
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, with_revision ? "zz-victim" : "");
-		assert_true(skipped_with(&fs, "alloc/10.244.2.0_25", with_revision ? "claimed earlier" :
+		put_legit(&w.fs, "zz-victim", 2, "10.244.2.0/24", NULL);
+		put_claim(&w.fs, "10.244.2.0_24", "zz-victim", with_revision ? 10 : 0);
+		put_evil(&w, &evil, "10.244.2.0/25");
+		put_claim(&w.fs, "10.244.2.0_25", "aa-evil", with_revision ? 20 : 0);
+		build(&w);
+		assert_string_equal(w.accepted, with_revision ? "zz-victim" : "");
+		assert_true(skipped_with(&w.fs, "alloc/10.244.2.0_25", with_revision ? "claimed earlier" :
 				       "neither is known to be earlier"));
 		node_clear(&evil);
-		fake_store_free(&fs);
 		world_free(&w);
 	}
 }
@@ -242,39 +232,36 @@ static void test_same_moment(void **state)
 /* Records may hold only pool addresses (or gateway ranges) the registry gives them. */
 static void test_only_registry_addresses(void **state)
 {
-	struct fake_store fs = { 0 };
 	struct world w;
 	struct node n;
-	char got[256];
 
 	world_init(&w, true);
-	put_legit(&fs, "ok", 2, "10.244.2.0/24", "10.244.2.0_24");
-	put_legit(&fs, "unclaimed", 3, "10.244.3.0/24", NULL);
-	put_legit(&fs, "outside", 4, "8.0.0.0/8", "8.0.0.0_8");
-	put_legit(&fs, "gateway", 5, "192.168.50.0/24", "192.168.50.0_24");
-	make_node(&n, "badtunnel", 6, "10.244.6.0/24", NULL);
+	put_legit(&w.fs, "ok", 2, "10.244.2.0/24", "10.244.2.0_24");
+	put_legit(&w.fs, "unclaimed", 3, "10.244.3.0/24", NULL);
+	put_legit(&w.fs, "outside", 4, "8.0.0.0/8", "8.0.0.0_8");
+	put_legit(&w.fs, "gateway", 5, "192.168.50.0/24", "192.168.50.0_24");
+	node_fixture_make(&n, "badtunnel", 6, "10.244.6.0/24", NULL);
 	assert_int_equal(ip_addr_parse(&n.tunnel_ips[0], "1.1.1.1"), 0);
-	put_node(&fs, &n);
-	put_claim(&fs, "10.244.6.0_24", "badtunnel", 0);
-	put_claim(&fs, "1.1.1.1_32", "badtunnel", 0);
+	put_node(&w.fs, &n);
+	put_claim(&w.fs, "10.244.6.0_24", "badtunnel", 0);
+	put_claim(&w.fs, "1.1.1.1_32", "badtunnel", 0);
 	node_clear(&n);
-	build(&w, &fs, got, sizeof(got));
-	assert_string_equal(got, "ok");
-	assert_true(skipped_with(&fs, "nodes/unclaimed", "not given to it by the allocation registry"));
-	assert_true(skipped_with(&fs, "nodes/outside", "outside the cluster CIDR"));
-	assert_true(skipped_with(&fs, "alloc/8.0.0.0_8", "outside the cluster and tunnel pools"));
-	assert_true(skipped_with(&fs, "nodes/badtunnel", "tunnel IP 1.1.1.1 is outside the tunnel CIDR"));
+	build(&w);
+	assert_string_equal(w.accepted, "ok");
+	assert_true(skipped_with(&w.fs, "nodes/unclaimed", "not given to it by the allocation registry"));
+	assert_true(skipped_with(&w.fs, "nodes/outside", "outside the cluster CIDR"));
+	assert_true(skipped_with(&w.fs, "alloc/8.0.0.0_8", "outside the cluster and tunnel pools"));
+	assert_true(skipped_with(&w.fs, "nodes/badtunnel", "tunnel IP 1.1.1.1 is outside the tunnel CIDR"));
 	/* A gateway range given by hand lets the gateway's claimed LAN in. */
 	assert_int_equal(ip_prefix_parse(&w.gateway, "192.168.0.0/16"), 0);
 	w.pol.gateway_ranges = &w.gateway;
 	w.pol.n_gateway_ranges = 1;
-	build(&w, &fs, got, sizeof(got));
-	assert_string_equal(got, "gateway,ok");
+	build(&w);
+	assert_string_equal(w.accepted, "gateway,ok");
 	/* Without pools (a reader that does not know them) nothing is accepted. */
 	w.pol.n_cluster_cidrs = w.pol.n_tunnel_cidrs = w.pol.n_gateway_ranges = 0;
-	build(&w, &fs, got, sizeof(got));
-	assert_string_equal(got, "");
-	fake_store_free(&fs);
+	build(&w);
+	assert_string_equal(w.accepted, "");
 	world_free(&w);
 }
 
@@ -283,29 +270,26 @@ static void test_only_registry_addresses(void **state)
 static void test_key_takeover(void **state)
 {
 	for (int remember = 0; remember < 2; remember++) {
-		struct fake_store fs = { 0 };
 		struct world w;
 		struct node twin, victim;
-		char got[256];
 
 		world_init(&w, remember);
-		put_legit(&fs, "zz-victim", 2, "10.244.2.0/24", "10.244.2.0_24");
+		put_legit(&w.fs, "zz-victim", 2, "10.244.2.0/24", "10.244.2.0_24");
 		if (remember) {
-			build(&w, &fs, got, sizeof(got));
-			assert_string_equal(got, "zz-victim");
+			build(&w);
+			assert_string_equal(w.accepted, "zz-victim");
 		}
-		make_node(&victim, "zz-victim", 2, NULL, NULL);
-		make_node(&twin, "aa-twin", 9, "10.244.9.0/24", NULL);
+		node_fixture_make(&victim, "zz-victim", 2, NULL, NULL);
+		node_fixture_make(&twin, "aa-twin", 9, "10.244.9.0/24", NULL);
 		memcpy(twin.public_key, victim.public_key, WG_KEY_LEN);
-		put_node(&fs, &twin);
-		put_claim(&fs, "10.99.0.9_32", "aa-twin", 0);
-		put_claim(&fs, "10.244.9.0_24", "aa-twin", 0);
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, remember ? "zz-victim" : "");
-		assert_true(skipped_with(&fs, "nodes/aa-twin", "same public key as node zz-victim"));
+		put_node(&w.fs, &twin);
+		put_claim(&w.fs, "10.99.0.9_32", "aa-twin", 0);
+		put_claim(&w.fs, "10.244.9.0_24", "aa-twin", 0);
+		build(&w);
+		assert_string_equal(w.accepted, remember ? "zz-victim" : "");
+		assert_true(skipped_with(&w.fs, "nodes/aa-twin", "same public key as node zz-victim"));
 		node_clear(&twin);
 		node_clear(&victim);
-		fake_store_free(&fs);
 		world_free(&w);
 	}
 }
@@ -316,51 +300,44 @@ static void test_key_takeover(void **state)
 static void test_claim_rewritten(void **state)
 {
 	for (int deleted = 0; deleted < 2; deleted++) {
-		struct fake_store fs = { 0 };
 		struct world w;
 		struct node evil;
-		char got[256];
 
 		world_init(&w, true);
-		put_legit(&fs, "zz-victim", 2, "10.244.2.0/24", "10.244.2.0_24");
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, "zz-victim");
-		for (size_t i = 0; i < fs.n_claims; i++) {
-			if (strcmp(fs.claims[i].key, "alloc/10.244.2.0_24"))
+		put_victim(&w);
+		for (size_t i = 0; i < w.fs.n_claims; i++) {
+			if (strcmp(w.fs.claims[i].key, "alloc/10.244.2.0_24"))
 				continue;
 			if (deleted) { /* gone for one pass */
-				free(fs.claims[i].key);
-				free(fs.claims[i].value);
-				fs.claims[i] = fs.claims[--fs.n_claims];
-				qsort(fs.claims, fs.n_claims, sizeof(fs.claims[0]), cmp_kv);
-				build(&w, &fs, got, sizeof(got));
-				assert_string_equal(got, "zz-victim");
-				put_claim(&fs, "10.244.2.0_24", "aa-evil", 0);
+				free(w.fs.claims[i].key);
+				free(w.fs.claims[i].value);
+				w.fs.claims[i] = w.fs.claims[--w.fs.n_claims];
+				qsort(w.fs.claims, w.fs.n_claims, sizeof(w.fs.claims[0]), cmp_kv);
+				build(&w);
+				assert_string_equal(w.accepted, "zz-victim");
+				put_claim(&w.fs, "10.244.2.0_24", "aa-evil", 0);
 			} else {
-				free(fs.claims[i].value);
-				fs.claims[i].value = strdup("aa-evil");
-				fs.claims[i].value_len = 7;
+				free(w.fs.claims[i].value);
+				w.fs.claims[i].value = strdup("aa-evil");
+				w.fs.claims[i].value_len = 7;
 			}
 			break;
 		}
-		make_node(&evil, "aa-evil", 9, "10.244.2.0/24", NULL);
-		put_node(&fs, &evil);
-		put_claim(&fs, "10.99.0.9_32", "aa-evil", 0);
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, "zz-victim");
-		assert_true(skipped_with(&fs, "alloc/10.244.2.0_24", "the block is node zz-victim's"));
+		put_evil(&w, &evil, "10.244.2.0/24");
+		build(&w);
+		assert_string_equal(w.accepted, "zz-victim");
+		assert_true(skipped_with(&w.fs, "alloc/10.244.2.0_24", "the block is node zz-victim's"));
 		/* Once the victim's record gives the block up, the registry decides again. */
-		fs.n_nodes = 0;
+		w.fs.n_nodes = 0;
 		for (size_t i = 0; i < 2; i++) {
-			free(fs.nodes[i].key);
-			free(fs.nodes[i].value);
+			free(w.fs.nodes[i].key);
+			free(w.fs.nodes[i].value);
 		}
-		put_node(&fs, &evil);
-		build(&w, &fs, got, sizeof(got));
-		build(&w, &fs, got, sizeof(got));
-		assert_string_equal(got, "aa-evil");
+		put_node(&w.fs, &evil);
+		build(&w);
+		build(&w);
+		assert_string_equal(w.accepted, "aa-evil");
 		node_clear(&evil);
-		fake_store_free(&fs);
 		world_free(&w);
 	}
 }
@@ -419,9 +396,9 @@ static void test_observed_hint(void **state)
 {
 	struct node nodes[2], self;
 
-	make_node(&self, "self", 1, NULL, NULL);
-	make_node(&nodes[0], "n2", 2, NULL, "192.0.2.2:1");
-	make_node(&nodes[1], "n3", 3, NULL, "192.0.2.3:1");
+	node_fixture_make(&self, "self", 1, NULL, NULL);
+	node_fixture_make(&nodes[0], "n2", 2, NULL, "192.0.2.2:1");
+	node_fixture_make(&nodes[1], "n3", 3, NULL, "192.0.2.3:1");
 	assert_null(mesh_observed_endpoint(&nodes[0], nodes, 2, self.public_key));
 	assert_int_equal(node_set_observed(&nodes[1], nodes[0].public_key, "198.51.100.7:3333"), 0);
 	assert_string_equal(mesh_observed_endpoint(&nodes[0], nodes, 2, self.public_key), "198.51.100.7:3333");

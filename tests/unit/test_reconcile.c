@@ -16,27 +16,15 @@
 
 #include "mesh/mesh.h"
 #include "daemon/reconcile.h"
+#include "tests/unit/node_fixture.h"
 
+/* Node @i is named "n@i" (node_fixture.h). */
 static void make_node(struct node *n, int i, const char *pod, const char *ep)
 {
-	uint8_t priv[WG_KEY_LEN] = { 0 };
-	char ip[32];
+	char name[16];
 
-	memset(n, 0, sizeof(*n));
-	snprintf(n->name, sizeof(n->name), "n%d", i);
-	priv[2] = (uint8_t)i;
-	priv[1] = 7;
-	key_clamp(priv);
-	assert_int_equal(key_public_from_private(n->public_key, priv), 0);
-	snprintf(ip, sizeof(ip), "10.99.0.%d", i);
-	assert_int_equal(ip_addr_parse(&n->tunnel_ips[0], ip), 0);
-	n->n_tunnel_ips = 1;
-	if (pod) {
-		assert_int_equal(ip_prefix_parse(&n->pod_cidrs[0], pod), 0);
-		n->n_pod_cidrs = 1;
-	}
-	if (ep)
-		snprintf(n->endpoint, sizeof(n->endpoint), "%s", ep);
+	snprintf(name, sizeof(name), "n%d", i);
+	node_fixture_make(n, name, i, pod, ep);
 }
 
 static int resolve_literal(const char *endpoint, wg_endpoint *out, void *ctx)

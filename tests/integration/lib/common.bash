@@ -11,8 +11,9 @@
 #                     namespaces and links, deleted by the cleanup; topologies drawn below;
 #   wait_until, wait_socket, wait_socket_gone, stop_pid
 #                     waiting by polling state, never by a bare sleep;
-#   userspace_wg, wg_start, make_key, ns_ping, track_pid, track_wg, at_exit
-#                     the one rule for the userspace WireGuard, starting it, keys, ping;
+#   userspace_wg, wg_start, make_key, make_tls_cert, ns_ping, track_pid, track_wg, at_exit
+#                     the one rule for the userspace WireGuard, starting it, keys, a CA and
+#                     server certificate, ping;
 #   and the topology sections: the podwired cluster (cluster_*, node_ns, daemon_*, pod_*),
 #   the CNI host (cni_*), the deterministic namespace of the up/down tests (stable_ns, …).
 #
@@ -245,6 +246,22 @@ make_key() { # NAME...: private key in $W/NAME.key (0600), public key in $W/NAME
 		(umask 077; wg genkey >"$W/$k.key")
 		wg pubkey <"$W/$k.key" >"$W/$k.pub"
 	done
+}
+
+# make_tls_cert CA_CN IP...: a CA of its own ($W/ca.key, $W/ca.crt, CommonName CA_CN) and a
+# server certificate it signed for the IPs ($W/server.key, $W/server.crt), each valid a day:
+# what an HTTPS server made for one test (the Kubernetes API emulator) presents.
+make_tls_cert() {
+	local cn=$1 san
+	shift
+	san=$(printf 'IP:%s,' "$@")
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=$cn" \
+		-keyout "$W/ca.key" -out "$W/ca.crt" 2>/dev/null || fail "openssl: CA"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=kube-apiserver \
+		-keyout "$W/server.key" -out "$W/server.csr" 2>/dev/null || fail "openssl: CSR"
+	printf 'subjectAltName=%s\n' "${san%,}" >"$W/san.ext"
+	openssl x509 -req -in "$W/server.csr" -CA "$W/ca.crt" -CAkey "$W/ca.key" -CAcreateserial -days 1 \
+		-extfile "$W/san.ext" -out "$W/server.crt" 2>/dev/null || fail "openssl: sign"
 }
 
 # ns_ping NS ADDR [COUNT] [WAIT]: COUNT (1) echo requests 0.2 s apart, each answered within
