@@ -33,7 +33,16 @@ static int cmp_block(const struct ip_prefix *a, const struct ip_prefix *b)
 	return a->cidr < b->cidr ? -1 : a->cidr > b->cidr;
 }
 
+/* By block, then owner: the Kubernetes store lists a block once for each Node claiming it. */
 static int cmp_claim(const void *a, const void *b)
+{
+	const struct claim *ca = a, *cb = b;
+	int r = cmp_block(&ca->block, &cb->block);
+
+	return r ? r : strcmp(ca->owner, cb->owner);
+}
+
+static int cmp_claim_block(const void *a, const void *b)
 {
 	return cmp_block(&((const struct claim *)a)->block, &((const struct claim *)b)->block);
 }
@@ -343,12 +352,21 @@ out:
 	return ret;
 }
 
-const struct claim *claims_find(const struct claims *c, const struct ip_prefix *block)
+const struct claim *claims_find(const struct claims *c, const struct ip_prefix *block, const char *owner)
 {
 	struct claim k = { .block = *block };
+	const struct claim *hit, *first, *end = c->v + c->n;
 
 	ip_prefix_mask(&k.block);
-	return c->n ? bsearch(&k, c->v, c->n, sizeof(k), cmp_claim) : NULL;
+	hit = c->n ? bsearch(&k, c->v, c->n, sizeof(k), cmp_claim_block) : NULL;
+	if (!hit || !owner)
+		return hit;
+	for (first = hit; first > c->v && !cmp_block(&first[-1].block, &k.block); first--)
+		;
+	for (const struct claim *p = first; p < end && !cmp_block(&p->block, &k.block); p++)
+		if (!strcmp(p->owner, owner))
+			return p;
+	return first;
 }
 
 void claims_free(struct claims *c)

@@ -65,8 +65,10 @@ void claims_holders_free(struct claims_holders *h);
 int claims_build(struct claims *c, const struct store_kv *kvs, size_t n, const struct ip_prefix *allowed,
 		 size_t n_allowed, struct firstseen *seen, const struct claims_holders *holders,
 		 claims_refuse_fn refuse, void *ctx);
-/* The claim of exactly @block (masked or not), refused or not; NULL if there is none. */
-const struct claim *claims_find(const struct claims *c, const struct ip_prefix *block);
+/* The claim of exactly @block (masked or not), refused or not: @owner's when @owner is not
+ * NULL and has one (a block may be claimed by several owners), else any; NULL if there is
+ * none. */
+const struct claim *claims_find(const struct claims *c, const struct ip_prefix *block, const char *owner);
 void claims_free(struct claims *c);
 
 /* Which of two entries came first: <0 @a, >0 @b, 0 when that cannot be told. */

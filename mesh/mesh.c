@@ -79,7 +79,7 @@ static void skipped(const struct mesh_policy *pol, const char *key, const char *
 static bool claimed_by_node(const struct node *n, const struct ip_prefix *block, const char *what,
 			    const struct claims *reg, const struct claims_holders *holders, char *why, size_t len)
 {
-	const struct claim *c = claims_find(reg, block);
+	const struct claim *c = claims_find(reg, block, n->name);
 	struct ip_prefix masked = *block;
 	char buf[IP_PREFIX_STRLEN], key[STORE_KEY_MAX];
 	const char *holder;

@@ -5,7 +5,8 @@
  *
  *   list/get  GET /api/v1/nodes: each Node with a podwire.io/public-key annotation is a
  *             record "nodes/NAME"; each block in a podwire.io/claims annotation, and each
- *             spec.podCIDRs entry, is a claim "alloc/BLOCK" owned by that Node.
+ *             spec.podCIDRs entry, is a claim "alloc/BLOCK" owned by that Node (a block that two
+ *             Nodes claim is listed once for each, and the claims registry judges them).
  *   put/del   a JSON merge patch of this node's own Node, carrying the resourceVersion just
  *             read: a concurrent writer makes it 409 Conflict, and podwired reads again and
  *             retries. Only the own Node is ever written (RBAC: nodes get/list/watch/patch).
@@ -253,9 +254,12 @@ static int add_claim(const char *block, void *ctx)
 	int ret;
 
 	snprintf(key, sizeof(key), STORE_ALLOC_PREFIX "%s", block);
+	/* A block that two Nodes claim is listed for each: the claims registry (claims.h) judges
+	 * them, the spec.podCIDRs entry as the older. Keeping only the first listed would let
+	 * the Node whose name sorts first take another's block. */
 	for (size_t i = 0; i < *cl->n; i++)
-		if (!strcmp((*cl->kvs)[i].key, key))
-			return 0; /* spec.podCIDRs first: the cluster's assignment keeps a doubly claimed block */
+		if (!strcmp((*cl->kvs)[i].key, key) && !strcmp((*cl->kvs)[i].value, cl->owner))
+			return 0;
 	ret = kv_add(cl->kvs, cl->n, key, cl->owner);
 	if (!ret)
 		(*cl->kvs)[*cl->n - 1].created = (*cl->kvs)[*cl->n - 1].revision = cl->created;

@@ -360,12 +360,40 @@ static void test_claim_shapes(void **state)
 	assert_true(skipped_with(&fs, "alloc/10.244.2.0_24", "not a node name"));
 	assert_true(skipped_with(&fs, "alloc/junk", "names no block"));
 	assert_int_equal(ip_prefix_parse(&p, "10.244.3.0/24"), 0);
-	assert_non_null(claims_find(&reg, &p));
-	assert_false(claims_find(&reg, &p)->refused);
+	assert_non_null(claims_find(&reg, &p, NULL));
+	assert_false(claims_find(&reg, &p, NULL)->refused);
 	assert_int_equal(ip_prefix_parse(&p, "10.244.2.0/24"), 0);
-	assert_true(claims_find(&reg, &p)->refused);
+	assert_true(claims_find(&reg, &p, NULL)->refused);
 	claims_free(&reg);
 	fake_store_free(&fs);
+}
+
+/* One block listed for two owners (the Kubernetes store lists a block once for each Node
+ * claiming it): the older claim wins, of one moment neither does, and claims_find gives each
+ * owner its own claim whatever the listing order. */
+static void test_claim_two_owners(void **state)
+{
+	struct ip_prefix pools[1], p;
+
+	assert_int_equal(ip_prefix_parse(&pools[0], "10.99.0.0/16"), 0);
+	assert_int_equal(ip_prefix_parse(&p, "10.99.0.3/32"), 0);
+	for (int older = 0; older < 3; older++) {
+		struct fake_store fs = { 0 };
+		struct claims reg;
+
+		/* "aa" sorts before "n2": the name must not decide. created 1 = spec.podCIDRs. */
+		put_claim(&fs, "10.99.0.3_32", "aa", older == 1 ? 1 : 2);
+		put_claim(&fs, "10.99.0.3_32", "n2", older == 2 ? 1 : 2);
+		assert_int_equal(claims_build(&reg, fs.claims, fs.n_claims, pools, 1, NULL, NULL, note, &fs), 0);
+		assert_int_equal(reg.n, 2);
+		assert_string_equal(claims_find(&reg, &p, "aa")->owner, "aa");
+		assert_string_equal(claims_find(&reg, &p, "n2")->owner, "n2");
+		assert_non_null(claims_find(&reg, &p, "other"));
+		assert_true(claims_find(&reg, &p, "aa")->refused == (older != 1));
+		assert_true(claims_find(&reg, &p, "n2")->refused == (older != 2));
+		claims_free(&reg);
+		fake_store_free(&fs);
+	}
 }
 
 /* Rounds: kept while an id stays, new ids get the current round, gone ids are forgotten. */
@@ -419,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_key_takeover),
 		cmocka_unit_test(test_claim_rewritten),
 		cmocka_unit_test(test_claim_shapes),
+		cmocka_unit_test(test_claim_two_owners),
 		cmocka_unit_test(test_firstseen),
 		cmocka_unit_test(test_observed_hint),
 	};
