@@ -13,54 +13,20 @@
 # assigns one (each node writes its conflist into its --cni-conf-dir once its CIDRs are known);
 # with allocation on, such a Node gets a block of --cluster-cidr, and spec.podCIDRs assigned
 # later replaces that block (conflist, annotations, claims, the others' routes).
-T=k NET=216
+T=k NET=216 PORT=16443
 source "$(dirname "$0")/lib/common.bash"
-require_cmd openssl python3
-EMU=$(cd "$(dirname "$0")/.." && pwd)/k8s_api_emulator.py
-API=192.168.$NET.254
-PORT=16443
-EMU_PID=
+source "$(dirname "$0")/lib/k8s_emu.bash"
 cluster_init
-at_exit emu_stop # before the daemons and namespaces go
-STORE_ARGS=()
-ip -n "pn-$T-r" addr add "$API/24" dev br0
+k8s_emu_init
 
 log "CA and server certificate for $API (openssl), tokens"
-make_tls_cert pn-test-ca "$API"
 TOKEN1=$(openssl rand -hex 24) TOKEN2=$(openssl rand -hex 24)
 TOKEN=$TOKEN1 # what a newly started node's token file gets
 echo "$TOKEN1" >"$W/tokens"
 
-emu_start() {
-	ip netns exec "pn-$T-r" python3 "$EMU" --listen "$API:$PORT" --cert "$W/server.crt" --key "$W/server.key" \
-		--tokens "$W/tokens" --state "$W/api-state.json" --log "$W/api-requests.log" >>"$W/emulator.log" 2>&1 &
-	EMU_PID=$!
-	wait_until 10 api GET /emulator/state || fail "the API emulator did not start"
-}
-emu_stop() { [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null; EMU_PID=; }
-api() { # METHOD PATH [BODY]: the emulator, over HTTPS with the CA
-	ip netns exec "pn-$T-r" curl -sf --cacert "$W/ca.crt" -X "$1" "https://$API:$PORT$2" ${3:+-d "$3"}
-}
-node_create() { # NAME [POD_CIDR]
-	api POST /emulator/nodes "{\"metadata\":{\"name\":\"$1\"},\"spec\":{${2:+\"podCIDR\":\"$2\",\"podCIDRs\":[\"$2\"]}}}" >/dev/null ||
-		fail "cannot create Node $1"
-}
-ann() { # NODE KEY: podwire.io/KEY of Node NODE
-	api GET /emulator/state | python3 -c 'import sys,json
-n=json.load(sys.stdin)["nodes"].get(sys.argv[1],{})
-print(n.get("metadata",{}).get("annotations",{}).get(sys.argv[2],""))' "$1" "podwire.io/$2"
-}
-kube_start() { # I [args]: podwired on node I with its own kubeconfig (JSON form) and token file
-	local i=$1; shift
-	[ -f "$W/token-n$i" ] || echo "$TOKEN" >"$W/token-n$i"
-	cat >"$W/kubeconfig-n$i.json" <<-EOF
-	{"apiVersion":"v1","kind":"Config","current-context":"test",
-	 "clusters":[{"name":"emu","cluster":{"server":"https://$API:$PORT","certificate-authority":"$W/ca.crt"}}],
-	 "users":[{"name":"podwired","user":{"tokenFile":"$W/token-n$i"}}],
-	 "contexts":[{"name":"test","context":{"cluster":"emu","user":"podwired"}}]}
-	EOF
-	mkdir -p "$W/cni-n$i"
-	daemon_start "$i" --kubeconfig "$W/kubeconfig-n$i.json" --resync 600 --cni-conf-dir "$W/cni-n$i" "$@"
+node_start() { # I [args]: podwired on node I, resync 600 s, writing its conflist into $W/cni-nI
+	mkdir -p "$W/cni-n$1"
+	kube_start "$1" --resync 600 --cni-conf-dir "$W/cni-n$1" "${@:2}"
 }
 set_token() { # FILE TOKEN: replaced atomically, as kubelet does for projected tokens
 	echo "$2" >"$1.new" && mv "$1.new" "$1"
@@ -71,7 +37,7 @@ pubkey_of() { wg_ns "$1" show "pn${T}w$1" public-key; }
 emu_start
 
 log "3 Nodes with spec.podCIDRs, podwired on each: the mesh forms"
-for i in 1 2 3; do node_ns $i; node_create "n$i" "10.244.$i.0/24"; kube_start $i; done
+for i in 1 2 3; do node_ns $i; node_create "n$i" "10.244.$i.0/24"; node_start $i; done
 for i in 1 2 3; do wait_until 20 has_peers $i 2 || fail "n$i has $(peers_of $i) peers, want 2"; done
 for i in 1 2 3; do
 	[ "$(ann n$i public-key)" = "$(pubkey_of $i)" ] || fail "n$i: public-key annotation is not its key"
@@ -116,7 +82,7 @@ log "compaction: every watch gets 410 Gone and lists again; a new node n4 then r
 lists_before=$(grep -c "^GET /api/v1/nodes 200" "$W/api-requests.log")
 api POST /emulator/compact >/dev/null
 for i in 1 2 3; do wait_until 15 grep -q "410 Gone" "$W/n$i.log" || fail "n$i did not see 410 Gone"; done
-node_ns 4; node_create n4 10.244.4.0/24; kube_start 4
+node_ns 4; node_create n4 10.244.4.0/24; node_start 4
 for i in 1 2 3 4; do wait_until 20 has_peers $i 3 || fail "n$i has $(peers_of $i) peers after n4 joined, want 3"; done
 echo "lists before the compaction: $lists_before, after: $(grep -c "^GET /api/v1/nodes 200" "$W/api-requests.log")"
 
@@ -166,7 +132,7 @@ wait_until 30 pod_ping 1 1 "$(pod_ip 2 1)" || { wg_diag; fail "n1's pod cannot r
 wait_until 30 pod_ping 1 1 "$(pod_ip 3 1)" || { wg_diag; fail "n1's pod cannot reach n3's pod even before the API goes away"; }
 emu_stop
 daemon_stop 1
-kube_start 1
+node_start 1
 wait_until 15 grep -q "store kubernetes unreachable" "$W/n1.log" || fail "n1 did not log the unreachable API"
 has_peers 1 2 || fail "n1's interface lost its peers while the API was away"
 # A new handshake may be due (the sessions are minutes old): allow it a few seconds.
@@ -183,7 +149,7 @@ api DELETE /emulator/nodes/n5 >/dev/null
 
 log "Node n6 without pod CIDRs, allocation off: not ready, no interface, until the cluster assigns one"
 node_ns 6; node_create n6
-kube_start 6 --pod-cidr-allocation off
+node_start 6 --pod-cidr-allocation off
 wait_until 15 grep -q "not ready: Node has no spec.podCIDRs" "$W/n6.log" || fail "n6 did not say why it is not ready"
 r=$(ip netns exec "pn-$T-n6" curl -s -w ' %{http_code}' http://127.0.0.1:9586/readyz)
 echo "n6 /readyz: $r"
@@ -198,7 +164,7 @@ kill -TERM "$pid6"
 wait_until 5 eval "! kill -0 $pid6" || fail "n6 did not stop on SIGTERM while waiting for a pod CIDR"
 wait "$pid6" || fail "n6 exited with $? on SIGTERM while waiting"
 echo "n6 stopped on SIGTERM while not ready; started again"
-kube_start 6 --pod-cidr-allocation off
+node_start 6 --pod-cidr-allocation off
 wait_until 15 eval '[ "$(grep -c "not ready: Node has no spec.podCIDRs" "$W/n6.log")" -ge 2 ]' || fail "n6 did not wait again"
 node_create n6 10.244.6.0/24
 ready() { [ "$(ip netns exec "pn-$T-n$1" curl -s http://127.0.0.1:9586/readyz)" = ok ]; }
@@ -208,7 +174,7 @@ grep -q '"10.244.6.0/24"' "$W/cni-n6/10-podwire.conflist" || fail "n6: no confli
 
 log "Node n7 without pod CIDRs, allocation on: a free block of --cluster-cidr"
 node_ns 7; node_create n7
-kube_start 7
+node_start 7
 wait_until 20 eval '[ -n "$(ann n7 pod-cidrs)" ]' || fail "n7 published no pod CIDR"
 echo "n7 allocated $(ann n7 pod-cidrs) (claims: $(ann n7 claims))"
 [ "$(ann n7 pod-cidrs)" = 10.244.0.0/24 ] || fail "n7 got $(ann n7 pod-cidrs), want the free 10.244.0.0/24"

@@ -13,61 +13,29 @@
 # until the hostile annotations are gone, and then takes n2 in. On the old code the store
 # listed a block once, for the Node whose name sorts first: n3 gave n2's tunnel address to
 # ac-thief.
-T=h13k NET=237
+T=h13k NET=237 PORT=16543
 source "$(dirname "$0")/lib/common.bash"
-require_cmd openssl python3 curl
-EMU=$(cd "$(dirname "$0")/.." && pwd)/k8s_api_emulator.py
-API=192.168.$NET.254
-PORT=16543
-EMU_PID=
+source "$(dirname "$0")/lib/k8s_emu.bash"
 cluster_init
-at_exit emu_stop # before the daemons and namespaces go
-STORE_ARGS=()
-ip -n "pn-$T-r" addr add "$API/24" dev br0
-make_tls_cert pn-test-ca "$API"
-openssl rand -hex 24 >"$W/tokens"
+k8s_emu_init
+TOKEN=$(openssl rand -hex 24)
+echo "$TOKEN" >"$W/tokens"
 
-emu_stop() { [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null; EMU_PID=; }
-api() { # METHOD PATH [BODY]
-	ip netns exec "pn-$T-r" curl -sf --cacert "$W/ca.crt" -X "$1" "https://$API:$PORT$2" ${3:+-d "$3"}
-}
-ann() { # NODE KEY: podwire.io/KEY of Node NODE
-	api GET /emulator/state | python3 -c 'import sys,json
-n=json.load(sys.stdin)["nodes"].get(sys.argv[1],{})
-print(n.get("metadata",{}).get("annotations",{}).get(sys.argv[2],""))' "$1" "podwire.io/$2"
-}
-node_create() { # NAME [POD_CIDR]
-	api POST /emulator/nodes "{\"metadata\":{\"name\":\"$1\"},\"spec\":{${2:+\"podCIDR\":\"$2\",\"podCIDRs\":[\"$2\"]}}}" >/dev/null ||
-		fail "cannot create Node $1"
-}
 hostile() { # NAME KEY TUNNEL_IP CLAIMS [POD_CIDRS]: a Node annotated by a compromised node
 	node_create "$1"
 	api POST "/emulator/annotate/$1" "{\"podwire.io/public-key\":\"$2\",\"podwire.io/tunnel-ips\":\"$3\",\"podwire.io/claims\":\"$4\",\"podwire.io/endpoint\":\"192.168.$NET.9:51820\"${5:+,\"podwire.io/pod-cidrs\":\"$5\"}}" >/dev/null ||
 		fail "cannot annotate $1"
-}
-kube_start() { # I
-	cp "$W/tokens" "$W/token-n$1"
-	cat >"$W/kubeconfig-n$1.json" <<-EOF
-	{"apiVersion":"v1","kind":"Config","current-context":"test",
-	 "clusters":[{"name":"emu","cluster":{"server":"https://$API:$PORT","certificate-authority":"$W/ca.crt"}}],
-	 "users":[{"name":"podwired","user":{"tokenFile":"$W/token-n$1"}}],
-	 "contexts":[{"name":"test","context":{"cluster":"emu","user":"podwired"}}]}
-	EOF
-	daemon_start "$1" --kubeconfig "$W/kubeconfig-n$1.json" --resync 5 --pod-cidr-allocation off
 }
 allowed_of() { wg_ns "$1" show "pn${T}w$1" allowed-ips | awk -v k="$2" '$1 == k {$1 = ""; print}' | xargs; }
 allowed_is() { [ "$(allowed_of "$1" "$2")" = "$3" ]; } # I KEY PREFIXES
 logged() { wait_until 20 grep -qF -- "$2" "$W/n$1.log"; } # I TEXT
 no_route() { ! ip -n "pn-$T-n$1" route show "$2" dev "pn${T}w$1" | grep -q .; } # I PREFIX
 
-ip netns exec "pn-$T-r" python3 "$EMU" --listen "$API:$PORT" --cert "$W/server.crt" --key "$W/server.key" \
-	--tokens "$W/tokens" --state "$W/api-state.json" --log "$W/api-requests.log" >>"$W/emulator.log" 2>&1 &
-EMU_PID=$!
-wait_until 10 api GET /emulator/state || fail "the API emulator did not start"
+emu_start
 
 log "n1 and n2 with spec.podCIDRs on the Kubernetes store"
 for i in 1 2 3; do node_ns $i; node_create "n$i" "10.244.$i.0/24"; done
-for i in 1 2; do kube_start $i; done
+for i in 1 2; do kube_start $i --resync 5 --pod-cidr-allocation off; done
 for i in 1 2; do wait_until 20 has_peers $i 1 || fail "n$i has $(peers_of $i) peers, want 1"; done
 k2=$(wg_ns 2 show "pn${T}w2" public-key)
 wait_until 10 eval '[ -n "$(ann n2 tunnel-ips)" ]' || fail "n2 published no tunnel address"
@@ -95,7 +63,7 @@ no_route 1 10.244.2.0/25 || fail "n1 routes 10.244.2.0/25 on its own"
 ok "n1, running, refuses all three and routes n2's block and tunnel address to n2 only"
 
 log "n3 starts now and sees everything at once"
-kube_start 3
+kube_start 3 --resync 5 --pod-cidr-allocation off
 wait_until 20 eval '[ -n "$(ann n3 public-key)" ]' || fail "n3 did not publish itself"
 logged 3 "alloc/10.244.2.0_25 skipped: it overlaps alloc/10.244.2.0_24 of node n2, claimed earlier" ||
 	fail "n3 let an annotation claim outrank n2's spec.podCIDRs"
