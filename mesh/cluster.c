@@ -167,6 +167,10 @@ int cluster_pools_read(struct store *s, struct cluster_pools *p, char *err, size
 	char *text = NULL;
 	int ret = store_get(s, CLUSTER_POOLS_KEY, &text, NULL);
 
+	if (ret == -ENOTUNIQ) {
+		snprintf(err, err_len, "the store holds differing values (the Kubernetes store names the Nodes)");
+		return -EBADMSG;
+	}
 	if (ret)
 		return ret;
 	ret = cluster_pools_decode(p, text, err, err_len) ? -EBADMSG : 0;

@@ -44,7 +44,8 @@ int cluster_pools_publish(struct store *s, const struct cluster_pools *mine, str
  * -ENOTUNIQ and -EBADMSG are for good; any other error is the store being away (retry). */
 int cluster_pools_check(struct store *s, const struct cluster_pools *mine);
 /* Read the store's pools: -ENOENT when no podwired has written them yet; -EBADMSG (reason in
- * @err) when they do not parse. */
+ * @err) when they do not parse, or when the store cannot tell one value (Kubernetes Nodes
+ * tied between differing pools). */
 int cluster_pools_read(struct store *s, struct cluster_pools *p, char *err, size_t err_len);
 
 /* The pools as the lists a mesh policy takes (mesh.h): @cluster and @tunnel get one or two

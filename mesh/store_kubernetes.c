@@ -12,7 +12,9 @@
  *             retries. Only the own Node is ever written (RBAC: nodes get/list/watch/patch).
  *   cas       on "alloc/BLOCK": create only when no Node claims it, then read back; if
  *             another Node claims it too (two nodes raced), the later one gives it up, so
- *             at most one keeps each block. Same for "cluster/NAME" (one annotation).
+ *             at most one keeps each block. "cluster/pools" (podwire.io/cluster-pools) is
+ *             written on this Node when no Node carries other pools, so every Node carries
+ *             them; it reads as the value most Nodes carry (pools_list).
  *   watch     a thread lists and then watches Nodes (watch=1&allowWatchBookmarks=true from
  *             the list's resourceVersion), reconnecting from the last resourceVersion seen
  *             (events and bookmarks); 410 Gone (expired) means list again. It wakes the
@@ -266,6 +268,58 @@ static int add_claim(const char *block, void *ctx)
 	return ret;
 }
 
+/* "cluster/pools": the podwire.io/cluster-pools that most Nodes carry. Any podwired can
+ * patch any Node (RBAC cannot limit patch to one), so the first Node listed must not decide:
+ * a Node whose name sorts first could make every podwired started afterwards refuse the
+ * cluster's real pools. A tie leaves the pools unknown (-ENOTUNIQ). Each Node that differs
+ * from the most is named. */
+#define POOLS_VALUES_MAX 8
+
+struct pools_value {
+	const char *value, *node;	/* the annotation, the first Node carrying it */
+	size_t count;
+};
+
+static int pools_list(const cJSON *items, struct store_kv **kvs, size_t *n)
+{
+	struct pools_value v[POOLS_VALUES_MAX];
+	size_t nv = 0, best = 0;
+	bool tie = false;
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, items) {
+		const char *pools = kube_node_annotation(item, KUBE_ANN_POOLS), *name = kube_node_name(item);
+		size_t i;
+
+		if (!pools || !name)
+			continue;
+		for (i = 0; i < nv && strcmp(v[i].value, pools); i++)
+			;
+		if (i == nv && nv == POOLS_VALUES_MAX) {
+			log_warn("kubernetes: Node %.64s: %s differs from the other Nodes': ignored", name, KUBE_ANN_POOLS);
+			continue;
+		}
+		if (i == nv)
+			v[nv++] = (struct pools_value){ pools, name, 0 };
+		v[i].count++;
+	}
+	if (!nv)
+		return 0;
+	for (size_t i = 1; i < nv; i++)
+		if (v[i].count > v[best].count)
+			best = i;
+	for (size_t i = 0; i < nv; i++) {
+		if (i == best)
+			continue;
+		tie = tie || v[i].count == v[best].count;
+		log_warn("kubernetes: Node %.64s%s: %s differs from that of Node %.64s%s", v[i].node,
+			 v[i].count > 1 ? " and others" : "", KUBE_ANN_POOLS, v[best].node,
+			 v[i].count == v[best].count ? ", and as many Nodes carry each: the cluster's pools are unknown" :
+			 " (which more Nodes carry): ignored");
+	}
+	return tie ? -ENOTUNIQ : kv_add(kvs, n, "cluster/pools", v[best].value);
+}
+
 static int list_items(struct store_k8s *ks, const cJSON *items, const char *prefix, struct store_kv **kvs, size_t *n)
 {
 	char **skips = NULL;
@@ -273,6 +327,8 @@ static int list_items(struct store_k8s *ks, const cJSON *items, const char *pref
 	const cJSON *item;
 	int ret = 0;
 
+	if (!strncmp(prefix, "cluster/", 8))
+		return pools_list(items, kvs, n);
 	cJSON_ArrayForEach(item, items) {
 		const char *name = kube_node_name(item);
 		char key[STORE_KEY_MAX];
@@ -307,11 +363,6 @@ static int list_items(struct store_k8s *ks, const cJSON *items, const char *pref
 			struct claim_list cl = { kvs, n, name, 1 };
 
 			ret = each_claim(item, CLAIMS_SPEC, add_claim, &cl);
-		} else if (!strncmp(prefix, "cluster/", 8)) {
-			const char *pools = kube_node_annotation(item, KUBE_ANN_POOLS);
-
-			if (pools && !*n)
-				ret = kv_add(kvs, n, "cluster/pools", pools);
 		}
 		if (ret)
 			break;
@@ -559,7 +610,9 @@ static int k8s_cas(struct store *s, const char *key, const char *expect, const c
 	}
 	if (alloc && strcmp(value, ks->node))
 		return -EPERM;
-	ret = held_by_other(ks, key, NULL, &held, NULL);
+	/* The pools: every Node carries them once they agree, so that no single Node decides
+	 * what the cluster's pools are (pools_list). */
+	ret = held_by_other(ks, key, alloc ? NULL : value, &held, NULL);
 	if (ret)
 		return ret;
 	if (held)

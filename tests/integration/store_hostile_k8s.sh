@@ -5,9 +5,11 @@
 # Node. n1 and n2 have spec.podCIDRs; hostile annotations then appear on other Nodes:
 #   aa-evil   claims the lower half of n2's spec.podCIDRs and publishes a record with it;
 #   ab-twin   publishes n2's public key;
-#   ac-thief  claims n2's tunnel address.
+#   ac-thief  claims n2's tunnel address;
+#   ad-pools  carries wider cluster pools than the other Nodes.
 # n1, running, refuses all three and keeps routing n2's pods and tunnel address to n2. n3,
-# started afterwards, sees everything at once: the cluster's spec.podCIDRs outrank any
+# started afterwards, sees everything at once. It takes the pools most Nodes carry (on the old
+# code the first Node listed decided, and n3 refused to start). The cluster's spec.podCIDRs outrank any
 # annotation, so aa-evil is refused there too; the two claims of n2's tunnel address have no
 # creation order on Kubernetes, so n3 refuses both (n2 unreachable from n3, never hijacked)
 # until the hostile annotations are gone, and then takes n2 in. On the old code the store
@@ -45,10 +47,15 @@ allowed2=$(allowed_of 1 "$k2")
 [[ $allowed2 == *10.244.2.0/24* && $allowed2 == *"$tip2/32"* ]] || fail "n1 gives n2 '$allowed2'"
 ok "n1 routes $allowed2 to n2"
 
-log "hostile annotations: aa-evil claims 10.244.2.0/25, ab-twin carries n2's key, ac-thief claims $tip2"
+log "hostile annotations: aa-evil claims 10.244.2.0/25, ab-twin carries n2's key, ac-thief claims $tip2, ad-pools widens the pools"
 hostile aa-evil "$(wg genkey | wg pubkey)" 10.99.0.220 "10.99.0.220_32,10.244.2.0_25" 10.244.2.0/25
 hostile ab-twin "$k2" 10.99.0.221 10.99.0.221_32
 hostile ac-thief "$(wg genkey | wg pubkey)" "$tip2" "${tip2}_32"
+for i in 1 2; do [ -n "$(ann n$i cluster-pools)" ] || fail "n$i does not carry the cluster's pools"; done
+wide=$(ann n1 cluster-pools | sed 's|^ClusterCIDR = .*|ClusterCIDR = 0.0.0.0/1|')
+node_create ad-pools
+api POST /emulator/annotate/ad-pools "$(python3 -c 'import json,sys; print(json.dumps({"podwire.io/cluster-pools": sys.argv[1]}))' "$wide")" >/dev/null ||
+	fail "cannot annotate ad-pools"
 logged 1 "alloc/10.244.2.0_25 skipped: it overlaps alloc/10.244.2.0_24 of node n2, claimed earlier" || fail "n1 did not refuse aa-evil's claim"
 logged 1 "store record nodes/aa-evil skipped: pod CIDR 10.244.2.0/25: its claim alloc/10.244.2.0_25 is refused" ||
 	fail "n1 did not refuse aa-evil's record"
@@ -75,7 +82,10 @@ logged 3 "alloc/${tip2}_32 skipped: it overlaps alloc/${tip2}_32 of node n2, and
 logged 3 "store record nodes/ac-thief skipped" || fail "n3 did not refuse ac-thief"
 logged 3 "store record nodes/n2 skipped: tunnel IP $tip2/32: its claim alloc/${tip2}_32 is refused" ||
 	fail "n3 did not hold n2 back"
-grep -h "skipped" "$W/n3.log" | sort -u | sed 's/^/  n3: /'
+logged 3 "kubernetes: Node ad-pools: podwire.io/cluster-pools differs from that of Node n1 (which more Nodes carry): ignored" ||
+	fail "n3 did not name ad-pools' pools"
+grep -q "the cluster's pools are" "$W/n3.log" && fail "n3 took ad-pools' pools for the cluster's"
+grep -hE "skipped|differs" "$W/n3.log" | sort -u | sed 's/^/  n3: /'
 # ab-twin's record holds only its own, uncontested address. With n2 held back nothing else
 # carries n2's key, so n3 may take ab-twin in: it gets no range of n2's, and its handshakes
 # need n2's private key.
@@ -87,7 +97,7 @@ no_route 3 "$tip2" || fail "n3 routes $tip2"
 ok "n3 gives nothing of n2's to the hostile Nodes; n2 waits, unreachable from n3, not hijacked"
 
 log "the hostile Nodes are removed: n3 takes n2 in"
-for n in aa-evil ab-twin ac-thief; do api DELETE "/emulator/nodes/$n" >/dev/null || fail "cannot delete $n"; done
+for n in aa-evil ab-twin ac-thief ad-pools; do api DELETE "/emulator/nodes/$n" >/dev/null || fail "cannot delete $n"; done
 wait_until 30 has_peers 3 2 || fail "n3 has $(peers_of 3) peers after the hostile Nodes left, want 2"
 wait_until 10 eval 'allowed_of 3 "$k2" | grep -q 10.244.2.0/24' || fail "n3 gives n2 '$(allowed_of 3 "$k2")'"
 for i in 1 2; do wait_until 20 has_peers $i 2 || fail "n$i has $(peers_of $i) peers, want 2"; done
