@@ -68,6 +68,9 @@ c["plugins"][0]["ipam"]["dataDir"] = d + "/ipam"
 json.dump(c, open(out, "w"), indent=2)
 PY
 done
+# The datapath podwired starts keeps its stderr (the node's log) only with LOG_LEVEL set: its
+# drop summary at exit, and a sanitizer report under PODWIRE_BUILD=build-asan, land there.
+export LOG_LEVEL=${LOG_LEVEL:-info}
 node_args() { echo "--cni-conf-dir $W/n$1/net.d --cni-conf-template $W/n$1/tmpl/10-podwire.conflist"; }
 ready_count() { grep -c "node n$1: public key" "$W/n$1.log" 2>/dev/null; }
 ready_after() { [ "$(ready_count "$1")" -gt "$2" ]; } # I COUNT: podwired of node I started once more
