@@ -72,8 +72,8 @@ struct wg_device {
 	uint16_t listen_port;
 	uint32_t fwmark;
 	unsigned int mtu; /* for padding (paper §5.4.6); 0: pad to the multiple only */
-	/* Under load (paper §5.3): more than load_threshold handshake messages in a second
-	 * switches cookie checking on for the next second. */
+	/* Under load (paper §5.3): more than load_threshold handshake messages with a valid
+	 * mac1 in a second switches cookie checking on for the next second. */
 	unsigned int load_threshold;
 	uint64_t load_window_start, under_load_until;
 	unsigned int load_count;
@@ -98,7 +98,7 @@ void wg_device_remove_peer(struct wg_device *dev, struct wg_peer *peer);
 void wg_device_remove_all_peers(struct wg_device *dev);
 /* Run every peer's expired timers; returns the nearest pending deadline (0: none). */
 uint64_t wg_device_tick(struct wg_device *dev);
-/* Is cookie checking on? Counts one handshake message against the load window. */
+/* Is cookie checking on? Counts one handshake message (its mac1 valid) against the load window. */
 bool wg_device_under_load(struct wg_device *dev);
 
 #endif

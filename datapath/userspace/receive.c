@@ -86,12 +86,18 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 		dev->stats.rx_bad_handshake++;
 		return;
 	}
-	under_load = wg_device_under_load(dev);
-	mac = cookie_validate(&dev->cookie_checker, buf, len, src, under_load, now(dev), dev->rng);
+	/* Only a valid mac1 counts towards load. A wrong one costs a BLAKE2s and is dropped, so
+	 * a flood of them (anyone can send it, without our public key) must not switch cookies
+	 * on and make every real initiator wait for its retry; the kernel and wireguard-go
+	 * measure load as handshake work waiting, which such a flood hardly builds up. */
+	mac = cookie_validate(&dev->cookie_checker, buf, len, src, false, now(dev), dev->rng);
 	if (mac == COOKIE_INVALID_MAC) {
 		dev->stats.rx_invalid_mac++;
 		return;
 	}
+	under_load = wg_device_under_load(dev);
+	if (under_load)
+		mac = cookie_validate(&dev->cookie_checker, buf, len, src, true, now(dev), dev->rng);
 	if (under_load && mac == COOKIE_VALID_MAC_WITH_COOKIE &&
 	    !ratelimiter_allow(&dev->ratelimiter, src, now(dev))) {
 		/* Kernel receive.c: a proven address still gets only its share of DH work. */
