@@ -202,25 +202,26 @@ def load(impl, mode):
     return r
 
 rows = {(i, m): load(i, m) for i in impls for m in modes}
-print("%-13s %-7s %8s %8s %6s %8s %8s %8s %9s %8s %10s %8s %5s %5s %s" % (
+print("%-13s %-7s %8s %8s %6s %8s %8s %8s %9s %8s %8s %5s %7s %5s %5s %s" % (
     "", "mac1", "base", "flood", "drop", "min 1s", "after", "sent/s", "1st cookie", "cookie/s",
-    "C hs ok", "C p50", "CPU", "busy", "session"))
-print("%-13s %-7s %8s %8s %6s %8s %8s %8s %9s %8s %10s %8s %5s %5s" % (
-    "", "", "Mb/s", "Mb/s", "%", "Mb/s", "Mb/s", "", "ms", "", "", "ms", "cores", "%"))
+    "C hs ok", "C ck", "C p50", "CPU", "busy", "session"))
+print("%-13s %-7s %8s %8s %6s %8s %8s %8s %9s %8s %8s %5s %7s %5s %5s" % (
+    "", "", "Mb/s", "Mb/s", "%", "Mb/s", "Mb/s", "", "ms", "", "", "", "ms", "cores", "%"))
 for (impl, mode), r in rows.items():
     if not r:
         print("%-13s %-7s (did not run)" % (impl, mode))
         continue
     f = r["flood"]
     cps = [int(x) for x in f.get("cookies_per_s", "0").split(",") if x]
-    print("%-13s %-7s %8.0f %8.0f %6.1f %8.0f %8.0f %8s %9s %8.0f %10s %8s %5s %5.0f %s" % (
+    print("%-13s %-7s %8.0f %8.0f %6.1f %8.0f %8.0f %8s %9s %8.0f %8s %5s %7s %5s %5.0f %s" % (
         impl, mode, r["base"], r["during"], r["drop"], r["min"], r["after"], f.get("send_pps", "?"),
         f.get("first_cookie_ms", "?"), statistics.mean(cps[1:]) if len(cps) > 1 else float(cps[0] if cps else 0),
-        "%s/%s" % (f.get("legit_ok", "?"), f.get("legit_attempts", "?")), f.get("legit_ms_p50", "?"),
+        "%s/%s" % (f.get("legit_ok", "?"), f.get("legit_attempts", "?")), f.get("legit_cookies", "?"),
+        f.get("legit_ms_p50", "?"),
         "%.2f" % r["cpu"] if r["cpu"] is not None else "-", r["busy"], r["session"]))
 print("base/flood/after: iperf3 1 s intervals before (the first left out), during and after (the first left out)"
       " the flood; cookie/s: replies F received per second after the flood's first; C hs ok: the legitimate peer's"
-      " handshakes completed / started (a cookie is used at once); CPU: B's daemon during the flood, cores; busy:"
+      " handshakes completed / started (a cookie is used at once), C ck: cookie replies it got; CPU: B's daemon during the flood, cores; busy:"
       " the whole machine")
 if "podwire-wg" in impls:
     for other in impls:
