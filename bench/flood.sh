@@ -66,6 +66,7 @@ umask 077
 cc -O2 -std=c11 -D_GNU_SOURCE -I. -o "$TMP/flood" bench/flood.c "$BUILD_DIR/libdatapath-userspace.a" \
 	"$BUILD_DIR/liblib.a" $(pkg-config --cflags --libs libsodium) || exit 1
 
+modprobe tun 2>/dev/null || true # userspace implementations (in the VM nothing loads it first)
 for n in $A $B $F; do ip netns add $n || exit 1; ip -n $n link set lo up; done
 ip link add pf-va netns $A type veth peer name pf-vb netns $B
 ip link add pf-vf netns $F type veth peer name pf-vfb netns $B
@@ -96,10 +97,14 @@ start() {
 		ip netns exec $A "$bin" -f pfw0 >"$TMP/$impl-a.log" 2>&1 & pa=$!
 		ip netns exec $B "$bin" -f pfw1 >"$TMP/$impl-b.log" 2>&1 & pb=$!
 		PIDS=($pa $pb)
-		for _ in $(seq 200); do
+		for _ in $(seq 600); do
 			[ -S /var/run/wireguard/pfw0.sock ] && [ -S /var/run/wireguard/pfw1.sock ] && break
 			sleep 0.05
 		done
+		[ -S /var/run/wireguard/pfw0.sock ] && [ -S /var/run/wireguard/pfw1.sock ] || {
+			echo "bench/flood.sh: $impl did not start: $(cat "$TMP/$impl-a.log" "$TMP/$impl-b.log")" >&2
+			return 1
+		}
 	fi
 	ip netns exec $A wg set pfw0 private-key "$TMP/a.key" listen-port 51820 \
 		peer "$(cat "$TMP/b.pub")" endpoint 10.96.0.2:51820 allowed-ips 10.99.0.2/32 || return 1
