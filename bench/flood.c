@@ -70,7 +70,7 @@ struct legit {
 	struct noise_static_identity id;
 	struct noise_handshake hs;
 	struct cookie cookie;
-	uint64_t ts;         /* TAI64 seconds of the next initiation: grows every time */
+	uint64_t ts;         /* real time (ns) in the last initiation's timestamp */
 	uint32_t index;      /* sender index of the initiation in flight */
 	uint64_t started;    /* attempt start, 0: none in flight */
 	unsigned int cookies_this; /* cookie replies in the current attempt */
@@ -96,7 +96,6 @@ static int legit_load(struct legit *l, const char *path, const uint8_t dut[32])
 		return ret;
 	noise_handshake_init(&l->hs, &l->id, dut);
 	cookie_init(&l->cookie, dut);
-	l->ts = (uint64_t)time(NULL) + 0x400000000000000aULL;
 	return 0;
 }
 
@@ -104,10 +103,23 @@ static void legit_send(struct legit *l, const struct sockaddr_in *dut)
 {
 	struct message_handshake_initiation msg;
 	uint8_t eph[32], ts[NOISE_TIMESTAMP_LEN] = { 0 };
-	uint64_t sec = l->ts++;
+	struct timespec rt;
+	uint64_t v, sec;
+	uint32_t nsec;
 
+	/* TAI64N of the real time, and always later than the last one: the responder drops a
+	 * timestamp not greater than the last it accepted from this key (another run's too). */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	v = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
+	if (v <= l->ts)
+		v = l->ts + 1;
+	l->ts = v;
+	sec = v / 1000000000ULL + 0x400000000000000aULL;
+	nsec = (uint32_t)(v % 1000000000ULL);
 	for (int i = 0; i < 8; i++)
 		ts[i] = (uint8_t)(sec >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		ts[8 + i] = (uint8_t)(nsec >> (24 - 8 * i));
 	randombytes_buf(eph, sizeof(eph));
 	l->index = (uint32_t)xorshift() | 1;
 	if (noise_handshake_create_initiation(&msg, &l->hs, &l->id, l->index, eph, ts) == 0) {

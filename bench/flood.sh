@@ -16,9 +16,11 @@
 # daemon used during the flood (userspace only) and the machine's busy CPU, and whether the
 # A-B session lived through it (its handshake time on B unchanged, no second without data).
 # Then podwire-wg's numbers against each other implementation measured in this run.
+# BENCH_FLOOD_IPERF=0: no iperf3, the flood alone (the daemon's CPU is then the flood's cost).
 # Usage: bench/flood.sh [IMPL...]   IMPL: podwire-wg wireguard-go kernel (default: podwire-wg
 #        wireguard-go); bench/flood.sh --vm [IMPL...]: the same inside hack/vm.sh's VM
 #        (default there: kernel podwire-wg, so the kernel's numbers have an anchor).
+#        IMPL podwire-wg:PATH runs another podwire-wg binary (an older build: before/after).
 # Needs root, wg, iperf3 (and wireguard-go / the wireguard module for those). Not a test: it
 # never fails on speed. The machine may run other work: compare numbers within one run.
 set -uo pipefail
@@ -34,6 +36,7 @@ IMPLS=("$@")
 [ ${#IMPLS[@]} -gt 0 ] || IMPLS=(podwire-wg wireguard-go)
 PPS=${BENCH_FLOOD_PPS:-30000} SOURCES=${BENCH_FLOOD_SOURCES:-4096} FSECS=${BENCH_FLOOD_SECONDS:-6}
 PRE=${BENCH_FLOOD_PRE:-4} POST=${BENCH_FLOOD_POST:-3} MODES=${BENCH_FLOOD_MODES:-valid invalid}
+IPERF=${BENCH_FLOOD_IPERF:-1}
 [ "$(id -u)" = 0 ] || { echo "bench/flood.sh: needs root"; exit 1; }
 [ -x "$BUILD_DIR/podwire-wg" ] && [ -f "$BUILD_DIR/libdatapath-userspace.a" ] ||
 	{ echo "bench/flood.sh: build podwire-wg first ($BUILD_DIR)"; exit 1; }
@@ -43,6 +46,7 @@ done
 for i in "${IMPLS[@]}"; do
 	case $i in
 	podwire-wg) ;;
+	podwire-wg:*) [ -x "${i#podwire-wg:}" ] || { echo "bench/flood.sh: ${i#podwire-wg:}: not an executable"; exit 1; } ;;
 	wireguard-go) command -v wireguard-go >/dev/null || { echo "bench/flood.sh: needs wireguard-go"; exit 1; } ;;
 	kernel) modprobe wireguard 2>/dev/null || { echo "bench/flood.sh: no wireguard kernel module (try --vm)"; exit 1; } ;;
 	*) echo "bench/flood.sh: $i: not an implementation (podwire-wg, wireguard-go, kernel)"; exit 1 ;;
@@ -93,16 +97,17 @@ start() {
 		ip -n $A link add pfw0 type wireguard && ip -n $B link add pfw1 type wireguard || return 1
 	else
 		bin=$BUILD_DIR/podwire-wg
+		[[ $impl == podwire-wg:* ]] && bin=${impl#podwire-wg:}
 		[ "$impl" = wireguard-go ] && bin=$(command -v wireguard-go)
-		ip netns exec $A "$bin" -f pfw0 >"$TMP/$impl-a.log" 2>&1 & pa=$!
-		ip netns exec $B "$bin" -f pfw1 >"$TMP/$impl-b.log" 2>&1 & pb=$!
+		ip netns exec $A "$bin" -f pfw0 >"$TMP/${impl//\//_}-a.log" 2>&1 & pa=$!
+		ip netns exec $B "$bin" -f pfw1 >"$TMP/${impl//\//_}-b.log" 2>&1 & pb=$!
 		PIDS=($pa $pb)
 		for _ in $(seq 600); do
 			[ -S /var/run/wireguard/pfw0.sock ] && [ -S /var/run/wireguard/pfw1.sock ] && break
 			sleep 0.05
 		done
 		[ -S /var/run/wireguard/pfw0.sock ] && [ -S /var/run/wireguard/pfw1.sock ] || {
-			echo "bench/flood.sh: $impl did not start: $(cat "$TMP/$impl-a.log" "$TMP/$impl-b.log")" >&2
+			echo "bench/flood.sh: $impl did not start: $(cat "$TMP/${impl//\//_}"-[ab].log)" >&2
 			return 1
 		}
 	fi
@@ -128,11 +133,14 @@ a_handshake() { ip netns exec $B wg show pfw1 latest-handshakes | awk -v k="$(ca
 
 # phase IMPL MODE PORT: one iperf3 run with the flood in its middle; writes $TMP/IMPL-MODE.res.
 phase() {
-	local impl=$1 mode=$2 port=$3 srv cli hs0 hs1 c0=0 c1=0 m0 m1 flags=() res=$TMP/$1-$2.res
+	local impl=$1 mode=$2 port=$3 srv cli hs0 hs1 c0=0 c1=0 m0 m1 flags=() res=$TMP/${1//\//_}-$2.res
 	[ "$mode" = invalid ] && flags=(-b)
-	ip netns exec $B iperf3 -s -1 -p "$port" >/dev/null 2>&1 & srv=$!
-	for _ in $(seq 100); do ip netns exec $B ss -ltn 2>/dev/null | grep -q ":$port " && break; sleep 0.05; done
-	ip netns exec $A iperf3 -c 10.99.0.2 -p "$port" -t $((PRE + FSECS + POST)) -i 1 -J >"$TMP/iperf.json" 2>/dev/null & cli=$!
+	rm -f "$TMP/iperf.json"
+	if [ "$IPERF" = 1 ]; then
+		ip netns exec $B iperf3 -s -1 -p "$port" >/dev/null 2>&1 & srv=$!
+		for _ in $(seq 100); do ip netns exec $B ss -ltn 2>/dev/null | grep -q ":$port " && break; sleep 0.05; done
+		ip netns exec $A iperf3 -c 10.99.0.2 -p "$port" -t $((PRE + FSECS + POST)) -i 1 -J >"$TMP/iperf.json" 2>/dev/null & cli=$!
+	fi
 	hs0=$(a_handshake)
 	sleep "$PRE"
 	[ -n "$pb" ] && c0=$(cpu_ticks "$pb")
@@ -142,7 +150,7 @@ phase() {
 	[ -n "${BENCH_FLOOD_DEBUG:-}" ] && cat "$TMP/flood.out" >&2
 	m1=$(machine)
 	[ -n "$pb" ] && c1=$(cpu_ticks "$pb")
-	wait $cli; wait $srv
+	[ "$IPERF" = 1 ] && { wait $cli; wait $srv; }
 	hs1=$(a_handshake)
 	{
 		echo "flood $(tail -1 "$TMP/flood.out")"
@@ -181,7 +189,7 @@ import os, statistics, sys
 tmp, pre, fl, modes, impls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split(), sys.argv[5:]
 
 def load(impl, mode):
-    path = os.path.join(tmp, "%s-%s.res" % (impl, mode))
+    path = os.path.join(tmp, "%s-%s.res" % (impl.replace("/", "_"), mode))
     if not os.path.exists(path):
         return None
     d = {}
@@ -202,11 +210,13 @@ def load(impl, mode):
     b0, t0, b1, t1 = (int(x) for x in d["machine"])
     r["busy"] = 100 * (b1 - b0) / (t1 - t0) if t1 > t0 else float("nan")
     hs0, hs1 = d["handshake"]
-    r["session"] = "kept" if hs0 == hs1 and hs0 != "0" and iv and min(iv[1:]) > 0 else \
+    r["session"] = "-" if not iv else "kept" if hs0 == hs1 and hs0 != "0" and iv and min(iv[1:]) > 0 else \
         ("rekeyed" if hs0 != hs1 else "stalled")
     return r
 
 rows = {(i, m): load(i, m) for i in impls for m in modes}
+# podwire-wg:PATH is shown by the directory of PATH (e.g. build-before)
+label = lambda i: os.path.basename(os.path.dirname(i.split(":", 1)[1])) if i.startswith("podwire-wg:") else i
 print("%-13s %-7s %8s %8s %6s %8s %8s %8s %9s %8s %8s %5s %7s %5s %5s %s" % (
     "", "mac1", "base", "flood", "drop", "min 1s", "after", "sent/s", "1st cookie", "cookie/s",
     "C hs ok", "C ck", "C p50", "CPU", "busy", "session"))
@@ -214,12 +224,12 @@ print("%-13s %-7s %8s %8s %6s %8s %8s %8s %9s %8s %8s %5s %7s %5s %5s" % (
     "", "", "Mb/s", "Mb/s", "%", "Mb/s", "Mb/s", "", "ms", "", "", "", "ms", "cores", "%"))
 for (impl, mode), r in rows.items():
     if not r:
-        print("%-13s %-7s (did not run)" % (impl, mode))
+        print("%-13s %-7s (did not run)" % (label(impl), mode))
         continue
     f = r["flood"]
     cps = [int(x) for x in f.get("cookies_per_s", "0").split(",") if x]
     print("%-13s %-7s %8.0f %8.0f %6.1f %8.0f %8.0f %8s %9s %8.0f %8s %5s %7s %5s %5.0f %s" % (
-        impl, mode, r["base"], r["during"], r["drop"], r["min"], r["after"], f.get("send_pps", "?"),
+        label(impl), mode, r["base"], r["during"], r["drop"], r["min"], r["after"], f.get("send_pps", "?"),
         f.get("first_cookie_ms", "?"), statistics.mean(cps[1:]) if len(cps) > 1 else float(cps[0] if cps else 0),
         "%s/%s" % (f.get("legit_ok", "?"), f.get("legit_attempts", "?")), f.get("legit_cookies", "?"),
         f.get("legit_ms_p50", "?"),
@@ -238,5 +248,5 @@ if "podwire-wg" in impls:
                 continue
             ratio = lambda a, b: a / b if b else float("nan")
             print("ratio podwire-wg / %s, %s mac1: throughput during the flood %.2f; kept of its own baseline %.2f vs %.2f" % (
-                other, mode, ratio(p["during"], o["during"]), ratio(p["during"], p["base"]), ratio(o["during"], o["base"])))
+                label(other), mode, ratio(p["during"], o["during"]), ratio(p["during"], p["base"]), ratio(o["during"], o["base"])))
 PY
