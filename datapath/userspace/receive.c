@@ -96,8 +96,8 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 		return;
 	}
 	under_load = wg_device_under_load(dev);
-	if (under_load)
-		mac = cookie_validate(&dev->cookie_checker, buf, len, src, true, now(dev), dev->rng);
+	if (under_load && cookie_mac2_valid(&dev->cookie_checker, buf, len, src, now(dev), dev->rng))
+		mac = COOKIE_VALID_MAC_WITH_COOKIE;
 	if (under_load && mac == COOKIE_VALID_MAC_WITH_COOKIE &&
 	    !ratelimiter_allow(&dev->ratelimiter, src, now(dev))) {
 		/* Kernel receive.c: a proven address still gets only its share of DH work. */
