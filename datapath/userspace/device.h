@@ -73,9 +73,11 @@ struct wg_device {
 	uint32_t fwmark;
 	unsigned int mtu; /* for padding (paper §5.4.6); 0: pad to the multiple only */
 	/* Under load (paper §5.3): more than load_threshold handshake messages with a valid
-	 * mac1 in a second switches cookie checking on for the next second. */
+	 * mac1 in a second, or more than WG_LOAD_BUSY_NS of that second spent on handshake
+	 * work (a responder too slow to see that many), switches cookie checking on for the
+	 * next second. */
 	unsigned int load_threshold;
-	uint64_t load_window_start, under_load_until;
+	uint64_t load_window_start, under_load_until, load_busy_ns;
 	unsigned int load_count;
 	struct ratelimiter ratelimiter;
 	struct wg_device_stats stats;
@@ -83,6 +85,10 @@ struct wg_device {
 
 /* Default load threshold, as the kernel's MAX_QUEUED_INCOMING_HANDSHAKES / 8. */
 #define WG_DEFAULT_LOAD_THRESHOLD 512
+/* Handshake work (DH) per second that is load at the default threshold: an eighth of the
+ * event thread. The kernel counts handshakes waiting in its queue; here the socket is the
+ * queue, and work that takes this long is what makes one build up. */
+#define WG_LOAD_BUSY_NS (NSEC_PER_SEC / 8)
 
 void wg_device_init(struct wg_device *dev, const char *name, const struct wg_clock *clock,
 		    const struct wg_random *rng, const struct wg_io *io);
@@ -100,5 +106,7 @@ void wg_device_remove_all_peers(struct wg_device *dev);
 uint64_t wg_device_tick(struct wg_device *dev);
 /* Is cookie checking on? Counts one handshake message (its mac1 valid) against the load window. */
 bool wg_device_under_load(struct wg_device *dev);
+/* Count the handshake work (a message taken past the cookie check) begun at @started. */
+void wg_device_handshake_work(struct wg_device *dev, uint64_t started);
 
 #endif

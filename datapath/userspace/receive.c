@@ -115,17 +115,20 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 	}
 
 	if (type == MESSAGE_HANDSHAKE_INITIATION) {
+		uint64_t started = now(dev);
 		struct noise_handshake *hs = noise_handshake_consume_initiation(
 			(const struct message_handshake_initiation *)buf, &dev->identity,
-			handshake_by_key, dev, now(dev));
+			handshake_by_key, dev, started);
 
 		if (!hs) {
+			wg_device_handshake_work(dev, started);
 			dev->stats.rx_bad_handshake++;
 			return;
 		}
 		peer = peer_of_handshake(hs);
 		set_endpoint(peer, src, local);
 		wg_send_handshake_response(peer);
+		wg_device_handshake_work(dev, started);
 	} else {
 		const struct message_handshake_response *msg = (const void *)buf;
 		struct wg_index_entry *e = wg_index_lookup(&dev->index, le32toh(msg->receiver_index));

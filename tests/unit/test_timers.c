@@ -246,6 +246,28 @@ static void test_valid_mac1_flood_is_load(void **state)
 	world_free(w);
 }
 
+/* A clock that moves 1 ms each time it is read: a responder on a slow CPU, where each
+ * handshake takes milliseconds. */
+static uint64_t slow_mono(void *ctx)
+{
+	return ((struct fake_clock *)ctx)->now += NSEC_PER_SEC / 1000;
+}
+
+/* Too slow to see load_threshold messages in a second, a responder still turns cookies on:
+ * an eighth of its time on handshake work is load. (Counting messages alone, a flood kept
+ * it busy with DH forever, and data and new handshakes starved.) */
+static void test_slow_responder_turns_cookies_on(void **state)
+{
+	struct world *w = world_new();
+	struct wg_clock slow = { slow_mono, world_real, &w->clock };
+
+	w->dev[1].clock = &slow;
+	flood_initiations(w, 200, true);
+	assert_true(w->dev[1].stats.rx_bad_handshake < 200);
+	assert_true(w->dev[1].stats.rx_cookie_sent > 0);
+	world_free(w);
+}
+
 /* A new private key (a rotation) re-handshakes with the first packet, even within
  * REKEY_TIMEOUT of the last initiation (kernel: wg_noise_reset_last_sent_handshake). */
 static void test_key_change_rehandshakes_at_once(void **state)
@@ -285,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_cookie_reply_under_load),
 		cmocka_unit_test(test_invalid_mac1_flood_is_not_load),
 		cmocka_unit_test(test_valid_mac1_flood_is_load),
+		cmocka_unit_test(test_slow_responder_turns_cookies_on),
 		cmocka_unit_test(test_cryptokey_routing),
 		cmocka_unit_test(test_key_change_rehandshakes_at_once),
 	};
