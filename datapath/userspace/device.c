@@ -180,3 +180,9 @@ void wg_device_handshake_work(struct wg_device *dev, uint64_t started)
 	load_window(dev, t);
 	dev->load_busy_ns += t - started;
 }
+
+bool wg_device_overloaded(const struct wg_device *dev)
+{
+	return wg_clock_now(dev->clock) - dev->load_window_start < NSEC_PER_SEC &&
+	       dev->load_busy_ns > WG_LOAD_DROP_NS;
+}

@@ -107,10 +107,17 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 	if (under_load && mac != COOKIE_VALID_MAC_WITH_COOKIE) {
 		/* Paper §5.3: under load, prove the address round trip before any DH. */
 		uint32_t sender;
+		uint64_t started;
 
+		if (wg_device_overloaded(dev)) {
+			dev->stats.rx_overloaded++;
+			return;
+		}
+		started = now(dev);
 		memcpy(&sender, buf + 4, sizeof(sender));
 		wg_send_cookie_reply(dev, buf, len, le32toh(sender), src, local);
 		dev->stats.rx_cookie_sent++;
+		wg_device_handshake_work(dev, started);
 		return;
 	}
 

@@ -268,6 +268,27 @@ static void test_slow_responder_turns_cookies_on(void **state)
 	world_free(w);
 }
 
+/* Under load, once half of the second went into handshake work, cookie-less initiations are
+ * dropped unanswered until the second is over: a flood faster than the replies must not fill
+ * the socket and hold data up behind it. */
+static void test_overloaded_drops_cookieless(void **state)
+{
+	struct world *w = world_new();
+
+	w->dev[1].load_threshold = 0;
+	flood_initiations(w, 10, true);
+	assert_int_equal(w->dev[1].stats.rx_cookie_sent, 10);
+	w->dev[1].load_busy_ns = WG_LOAD_DROP_NS + 1;
+	flood_initiations(w, 10, true);
+	assert_int_equal(w->dev[1].stats.rx_cookie_sent, 10);
+	assert_int_equal(w->dev[1].stats.rx_overloaded, 10);
+	w->clock.now += NSEC_PER_SEC;
+	flood_initiations(w, 1, true);
+	assert_int_equal(w->dev[1].stats.rx_cookie_sent, 11);
+	assert_int_equal(w->dev[1].stats.rx_overloaded, 10);
+	world_free(w);
+}
+
 /* A new private key (a rotation) re-handshakes with the first packet, even within
  * REKEY_TIMEOUT of the last initiation (kernel: wg_noise_reset_last_sent_handshake). */
 static void test_key_change_rehandshakes_at_once(void **state)
@@ -308,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_mac1_flood_is_not_load),
 		cmocka_unit_test(test_valid_mac1_flood_is_load),
 		cmocka_unit_test(test_slow_responder_turns_cookies_on),
+		cmocka_unit_test(test_overloaded_drops_cookieless),
 		cmocka_unit_test(test_cryptokey_routing),
 		cmocka_unit_test(test_key_change_rehandshakes_at_once),
 	};
