@@ -89,28 +89,38 @@ void cookie_add_macs(uint8_t *msg, size_t len, struct cookie *c, uint64_t now)
 		memset(macs->mac2, 0, COOKIE_LEN);
 }
 
+bool cookie_mac2_valid(struct cookie_checker *c, const uint8_t *msg, size_t len,
+		       const struct sockaddr *src, uint64_t now, const struct wg_random *rng)
+{
+	const struct message_macs *macs = (const struct message_macs *)(msg + len - sizeof(struct message_macs));
+	uint8_t computed[COOKIE_LEN], cookie[COOKIE_LEN];
+	bool ok;
+
+	/* An initiator without a cookie sends mac2 as zeros (paper §5.4.4); a real mac2 is
+	 * zero with probability 2^-128. Such a message, the whole of a flood, costs no cookie
+	 * derivation and no mac2 here: only the cookie reply's. */
+	if (sodium_is_zero(macs->mac2, COOKIE_LEN))
+		return false;
+	make_cookie(cookie, c, src, now, rng);
+	compute_mac2(computed, msg, len, cookie);
+	ok = sodium_memcmp(computed, macs->mac2, COOKIE_LEN) == 0;
+	sodium_memzero(cookie, sizeof(cookie));
+	return ok;
+}
+
 enum cookie_mac_state cookie_validate(struct cookie_checker *c, const uint8_t *msg, size_t len,
 				      const struct sockaddr *src, bool check_cookie, uint64_t now,
 				      const struct wg_random *rng)
 {
 	const struct message_macs *macs = (const struct message_macs *)(msg + len - sizeof(struct message_macs));
-	uint8_t computed[COOKIE_LEN], cookie[COOKIE_LEN];
-	enum cookie_mac_state ret = COOKIE_INVALID_MAC;
+	uint8_t computed[COOKIE_LEN];
 
 	compute_mac1(computed, msg, len, c->message_mac1_key);
 	if (sodium_memcmp(computed, macs->mac1, COOKIE_LEN))
-		goto out;
-	ret = COOKIE_VALID_MAC_BUT_NO_COOKIE;
-	if (!check_cookie)
-		goto out;
-	make_cookie(cookie, c, src, now, rng);
-	compute_mac2(computed, msg, len, cookie);
-	if (sodium_memcmp(computed, macs->mac2, COOKIE_LEN))
-		goto out;
-	ret = COOKIE_VALID_MAC_WITH_COOKIE;
-out:
-	sodium_memzero(cookie, sizeof(cookie));
-	return ret;
+		return COOKIE_INVALID_MAC;
+	if (check_cookie && cookie_mac2_valid(c, msg, len, src, now, rng))
+		return COOKIE_VALID_MAC_WITH_COOKIE;
+	return COOKIE_VALID_MAC_BUT_NO_COOKIE;
 }
 
 void cookie_reply_create(struct message_handshake_cookie *reply, struct cookie_checker *c,

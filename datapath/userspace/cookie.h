@@ -50,6 +50,11 @@ enum cookie_mac_state cookie_validate(struct cookie_checker *c, const uint8_t *m
 				      const struct sockaddr *src, bool check_cookie, uint64_t now,
 				      const struct wg_random *rng);
 
+/* Under load, for a message whose mac1 was found valid: does mac2 prove @src (made with the
+ * cookie we would give @src now)? A zero mac2 (no cookie held) is refused without work. */
+bool cookie_mac2_valid(struct cookie_checker *c, const uint8_t *msg, size_t len,
+		       const struct sockaddr *src, uint64_t now, const struct wg_random *rng);
+
 /* Build a cookie reply to handshake message @msg (its mac1 is the AEAD's associated data)
  * whose sender index is @index, for a sender at @src. */
 void cookie_reply_create(struct message_handshake_cookie *reply, struct cookie_checker *c,

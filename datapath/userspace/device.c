@@ -151,15 +151,38 @@ uint64_t wg_device_tick(struct wg_device *dev)
 	return next;
 }
 
-bool wg_device_under_load(struct wg_device *dev)
+/* The load window: one second of counts, then a fresh one. */
+static void load_window(struct wg_device *dev, uint64_t t)
 {
-	uint64_t t = wg_clock_now(dev->clock);
-
 	if (t - dev->load_window_start >= NSEC_PER_SEC) {
 		dev->load_window_start = t;
 		dev->load_count = 0;
+		dev->load_busy_ns = 0;
 	}
-	if (++dev->load_count > dev->load_threshold)
+}
+
+bool wg_device_under_load(struct wg_device *dev)
+{
+	uint64_t t = wg_clock_now(dev->clock);
+	/* The time budget scales with the threshold: 0 makes anything load, a huge one nothing. */
+	uint64_t budget = (uint64_t)dev->load_threshold * WG_LOAD_BUSY_NS / WG_DEFAULT_LOAD_THRESHOLD;
+
+	load_window(dev, t);
+	if (++dev->load_count > dev->load_threshold || dev->load_busy_ns > budget)
 		dev->under_load_until = t + NSEC_PER_SEC;
 	return dev->under_load_until > t;
+}
+
+void wg_device_handshake_work(struct wg_device *dev, uint64_t started)
+{
+	uint64_t t = wg_clock_now(dev->clock);
+
+	load_window(dev, t);
+	dev->load_busy_ns += t - started;
+}
+
+bool wg_device_overloaded(const struct wg_device *dev)
+{
+	return wg_clock_now(dev->clock) - dev->load_window_start < NSEC_PER_SEC &&
+	       dev->load_busy_ns > WG_LOAD_DROP_NS;
 }

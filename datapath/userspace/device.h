@@ -51,6 +51,7 @@ struct wg_device_stats {
 	uint64_t rx_bad_inner;     /* inner packet not IP, wrong length or source not allowed */
 	uint64_t rx_cookie_sent;   /* initiations answered with a cookie (under load) */
 	uint64_t rx_ratelimited;   /* valid cookie, but too many handshakes from that source */
+	uint64_t rx_overloaded;    /* under load, no cookie, and half the second spent on replies */
 	uint64_t tx_no_peer;       /* TUN packet to an address no peer is allowed */
 	uint64_t tx_no_endpoint;   /* peer has no endpoint yet */
 	uint64_t tx_errors;
@@ -72,10 +73,12 @@ struct wg_device {
 	uint16_t listen_port;
 	uint32_t fwmark;
 	unsigned int mtu; /* for padding (paper §5.4.6); 0: pad to the multiple only */
-	/* Under load (paper §5.3): more than load_threshold handshake messages in a second
-	 * switches cookie checking on for the next second. */
+	/* Under load (paper §5.3): more than load_threshold handshake messages with a valid
+	 * mac1 in a second, or more than WG_LOAD_BUSY_NS of that second spent on handshake
+	 * work (a responder too slow to see that many), switches cookie checking on for the
+	 * next second. */
 	unsigned int load_threshold;
-	uint64_t load_window_start, under_load_until;
+	uint64_t load_window_start, under_load_until, load_busy_ns;
 	unsigned int load_count;
 	struct ratelimiter ratelimiter;
 	struct wg_device_stats stats;
@@ -83,6 +86,14 @@ struct wg_device {
 
 /* Default load threshold, as the kernel's MAX_QUEUED_INCOMING_HANDSHAKES / 8. */
 #define WG_DEFAULT_LOAD_THRESHOLD 512
+/* Handshake work (DH) per second that is load at the default threshold: an eighth of the
+ * event thread. The kernel counts handshakes waiting in its queue; here the socket is the
+ * queue, and work that takes this long is what makes one build up. */
+#define WG_LOAD_BUSY_NS (NSEC_PER_SEC / 8)
+/* Under load, handshake work (cookie replies included) past half a second drops further
+ * cookie-less messages unanswered until the second is over: the other half is for data,
+ * or a flood faster than our replies fills the socket and delays data by seconds. */
+#define WG_LOAD_DROP_NS (NSEC_PER_SEC / 2)
 
 void wg_device_init(struct wg_device *dev, const char *name, const struct wg_clock *clock,
 		    const struct wg_random *rng, const struct wg_io *io);
@@ -98,7 +109,12 @@ void wg_device_remove_peer(struct wg_device *dev, struct wg_peer *peer);
 void wg_device_remove_all_peers(struct wg_device *dev);
 /* Run every peer's expired timers; returns the nearest pending deadline (0: none). */
 uint64_t wg_device_tick(struct wg_device *dev);
-/* Is cookie checking on? Counts one handshake message against the load window. */
+/* Is cookie checking on? Counts one handshake message (its mac1 valid) against the load window. */
 bool wg_device_under_load(struct wg_device *dev);
+/* Count the handshake work (a message taken past the cookie check, or a cookie reply)
+ * begun at @started. */
+void wg_device_handshake_work(struct wg_device *dev, uint64_t started);
+/* Under load: has this second's handshake work used up WG_LOAD_DROP_NS? */
+bool wg_device_overloaded(const struct wg_device *dev);
 
 #endif

@@ -496,13 +496,13 @@ void wg_loop_free(struct wg_loop *l)
 		crypt_pool_stop(&l->pool);
 	l->pool_started = false;
 	log_info("%s: dropped: malformed=%llu invalid_mac=%llu bad_handshake=%llu bad_data=%llu "
-		 "replayed=%llu bad_inner=%llu cookies_sent=%llu ratelimited=%llu no_peer=%llu no_endpoint=%llu "
+		 "replayed=%llu bad_inner=%llu cookies_sent=%llu ratelimited=%llu overloaded=%llu no_peer=%llu no_endpoint=%llu "
 		 "tx_errors=%llu bad_tun_gso=%llu",
 		 l->dev.name, (unsigned long long)st->rx_malformed, (unsigned long long)st->rx_invalid_mac,
 		 (unsigned long long)st->rx_bad_handshake, (unsigned long long)st->rx_bad_data,
 		 (unsigned long long)st->rx_replayed, (unsigned long long)st->rx_bad_inner,
 		 (unsigned long long)st->rx_cookie_sent, (unsigned long long)st->rx_ratelimited,
-		 (unsigned long long)st->tx_no_peer,
+		 (unsigned long long)st->rx_overloaded, (unsigned long long)st->tx_no_peer,
 		 (unsigned long long)st->tx_no_endpoint, (unsigned long long)(st->tx_errors + l->udp.tx_dropped),
 		 (unsigned long long)l->tun_bad_gso);
 	pthread_mutex_lock(&l->lock);

@@ -7,8 +7,8 @@
  * one, and podwire-wg stops only when the interface is deleted, wherever it then is.
  * Environment: LOG_LEVEL=verbose|debug|info|error|silent (as wireguard-go; with it set a
  * background process keeps stdout/stderr), PODWIRE_WG_CRYPT_THREADS (crypto workers besides
- * the event thread; default: CPUs - 1), PODWIRE_WG_LOAD_THRESHOLD (handshake messages per
- * second before cookies are demanded; default 512). */
+ * the event thread; default: CPUs - 1), PODWIRE_WG_LOAD_THRESHOLD (handshake messages with a
+ * valid mac1 per second before cookies are demanded; default 512). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -86,12 +86,18 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 		dev->stats.rx_bad_handshake++;
 		return;
 	}
-	under_load = wg_device_under_load(dev);
-	mac = cookie_validate(&dev->cookie_checker, buf, len, src, under_load, now(dev), dev->rng);
+	/* Only a valid mac1 counts towards load. A wrong one costs a BLAKE2s and is dropped, so
+	 * a flood of them (anyone can send it, without our public key) must not switch cookies
+	 * on and make every real initiator wait for its retry; the kernel and wireguard-go
+	 * measure load as handshake work waiting, which such a flood hardly builds up. */
+	mac = cookie_validate(&dev->cookie_checker, buf, len, src, false, now(dev), dev->rng);
 	if (mac == COOKIE_INVALID_MAC) {
 		dev->stats.rx_invalid_mac++;
 		return;
 	}
+	under_load = wg_device_under_load(dev);
+	if (under_load && cookie_mac2_valid(&dev->cookie_checker, buf, len, src, now(dev), dev->rng))
+		mac = COOKIE_VALID_MAC_WITH_COOKIE;
 	if (under_load && mac == COOKIE_VALID_MAC_WITH_COOKIE &&
 	    !ratelimiter_allow(&dev->ratelimiter, src, now(dev))) {
 		/* Kernel receive.c: a proven address still gets only its share of DH work. */
@@ -101,25 +107,35 @@ static void receive_handshake(struct wg_device *dev, uint8_t *buf, size_t len,
 	if (under_load && mac != COOKIE_VALID_MAC_WITH_COOKIE) {
 		/* Paper §5.3: under load, prove the address round trip before any DH. */
 		uint32_t sender;
+		uint64_t started;
 
+		if (wg_device_overloaded(dev)) {
+			dev->stats.rx_overloaded++;
+			return;
+		}
+		started = now(dev);
 		memcpy(&sender, buf + 4, sizeof(sender));
 		wg_send_cookie_reply(dev, buf, len, le32toh(sender), src, local);
 		dev->stats.rx_cookie_sent++;
+		wg_device_handshake_work(dev, started);
 		return;
 	}
 
 	if (type == MESSAGE_HANDSHAKE_INITIATION) {
+		uint64_t started = now(dev);
 		struct noise_handshake *hs = noise_handshake_consume_initiation(
 			(const struct message_handshake_initiation *)buf, &dev->identity,
-			handshake_by_key, dev, now(dev));
+			handshake_by_key, dev, started);
 
 		if (!hs) {
+			wg_device_handshake_work(dev, started);
 			dev->stats.rx_bad_handshake++;
 			return;
 		}
 		peer = peer_of_handshake(hs);
 		set_endpoint(peer, src, local);
 		wg_send_handshake_response(peer);
+		wg_device_handshake_work(dev, started);
 	} else {
 		const struct message_handshake_response *msg = (const void *)buf;
 		struct wg_index_entry *e = wg_index_lookup(&dev->index, le32toh(msg->receiver_index));

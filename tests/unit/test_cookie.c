@@ -88,11 +88,17 @@ static void test_cookie_round_trip(void **state)
 					 true, t0 + NSEC_PER_SEC, &wg_random_system), COOKIE_VALID_MAC_WITH_COOKIE);
 	assert_int_equal(cookie_validate(&checker, (uint8_t *)&msg, sizeof(msg), (struct sockaddr *)&other,
 					 true, t0 + NSEC_PER_SEC, &wg_random_system), COOKIE_VALID_MAC_BUT_NO_COOKIE);
+	assert_true(cookie_mac2_valid(&checker, (uint8_t *)&msg, sizeof(msg), (struct sockaddr *)&src,
+				      t0 + NSEC_PER_SEC, &wg_random_system));
+	assert_false(cookie_mac2_valid(&checker, (uint8_t *)&msg, sizeof(msg), (struct sockaddr *)&other,
+				       t0 + NSEC_PER_SEC, &wg_random_system));
 
 	/* After COOKIE_SECRET_MAX_AGE - LATENCY the initiator stops using it (mac2 zero), and
 	 * the responder's secret has rotated by MAX_AGE anyway. */
 	cookie_add_macs((uint8_t *)&msg, sizeof(msg), &c, t0 + COOKIE_SECRET_MAX_AGE);
 	assert_true(sodium_is_zero(msg.macs.mac2, sizeof(msg.macs.mac2)));
+	assert_false(cookie_mac2_valid(&checker, (uint8_t *)&msg, sizeof(msg), (struct sockaddr *)&src,
+				       t0 + COOKIE_SECRET_MAX_AGE, &wg_random_system));
 	assert_int_equal(cookie_validate(&checker, (uint8_t *)&msg, sizeof(msg), (struct sockaddr *)&src,
 					 true, t0 + COOKIE_SECRET_MAX_AGE, &wg_random_system),
 			 COOKIE_VALID_MAC_BUT_NO_COOKIE);

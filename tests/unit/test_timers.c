@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <endian.h>
 #include <netinet/in.h>
 #include <sodium.h>
 
@@ -192,6 +193,102 @@ static void test_cookie_reply_under_load(void **state)
 	world_free(w);
 }
 
+/* Hand dev[1] @n initiations from 198.51.100.x with random bodies, their mac1 valid or not,
+ * as a flood would; what dev[1] sends back is discarded. */
+static void flood_initiations(struct world *w, int n, bool valid_mac1)
+{
+	struct message_handshake_initiation msg;
+	struct sockaddr_in src = { .sin_family = AF_INET, .sin_port = htons(40000) };
+	struct cookie mac1;
+
+	cookie_init(&mac1, w->dev[1].identity.public_key);
+	for (int i = 0; i < n; i++) {
+		randombytes_buf(&msg, sizeof(msg));
+		msg.type = htole32(MESSAGE_HANDSHAKE_INITIATION);
+		cookie_add_macs((uint8_t *)&msg, sizeof(msg), &mac1, w->clock.now);
+		if (!valid_mac1)
+			msg.macs.mac1[0] ^= 0xff;
+		src.sin_addr.s_addr = htonl(0xc6336400u + (uint32_t)(i & 255));
+		wg_receive_packet(&w->dev[1], (uint8_t *)&msg, sizeof(msg), (struct sockaddr *)&src, NULL);
+	}
+	w->n_net = 0;
+}
+
+/* Initiations with a wrong mac1 cost one BLAKE2s each and are dropped: however many come,
+ * they must not switch cookies on, or anyone who can reach the port (without knowing our
+ * public key) makes every real initiator wait for a cookie round trip and its retry. */
+static void test_invalid_mac1_flood_is_not_load(void **state)
+{
+	struct world *w = world_new();
+
+	w->dev[1].load_threshold = 8;
+	flood_initiations(w, 200, false);
+	assert_int_equal(w->dev[1].stats.rx_invalid_mac, 200);
+	send_ip(w, 0);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_COOKIE], 0);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_RESPONSE], 1);
+	assert_int_equal(w->delivered[1], 1);
+	world_free(w);
+}
+
+/* The same number with a valid mac1 is load: the next initiation gets a cookie. */
+static void test_valid_mac1_flood_is_load(void **state)
+{
+	struct world *w = world_new();
+
+	w->dev[1].load_threshold = 8;
+	flood_initiations(w, 200, true);
+	assert_true(w->dev[1].stats.rx_cookie_sent > 0);
+	w->sent[1][MESSAGE_HANDSHAKE_COOKIE] = 0;
+	send_ip(w, 0);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_COOKIE], 1);
+	assert_int_equal(w->sent[1][MESSAGE_HANDSHAKE_RESPONSE], 0);
+	world_free(w);
+}
+
+/* A clock that moves 1 ms each time it is read: a responder on a slow CPU, where each
+ * handshake takes milliseconds. */
+static uint64_t slow_mono(void *ctx)
+{
+	return ((struct fake_clock *)ctx)->now += NSEC_PER_SEC / 1000;
+}
+
+/* Too slow to see load_threshold messages in a second, a responder still turns cookies on:
+ * an eighth of its time on handshake work is load. (Counting messages alone, a flood kept
+ * it busy with DH forever, and data and new handshakes starved.) */
+static void test_slow_responder_turns_cookies_on(void **state)
+{
+	struct world *w = world_new();
+	struct wg_clock slow = { slow_mono, world_real, &w->clock };
+
+	w->dev[1].clock = &slow;
+	flood_initiations(w, 200, true);
+	assert_true(w->dev[1].stats.rx_bad_handshake < 200);
+	assert_true(w->dev[1].stats.rx_cookie_sent > 0);
+	world_free(w);
+}
+
+/* Under load, once half of the second went into handshake work, cookie-less initiations are
+ * dropped unanswered until the second is over: a flood faster than the replies must not fill
+ * the socket and hold data up behind it. */
+static void test_overloaded_drops_cookieless(void **state)
+{
+	struct world *w = world_new();
+
+	w->dev[1].load_threshold = 0;
+	flood_initiations(w, 10, true);
+	assert_int_equal(w->dev[1].stats.rx_cookie_sent, 10);
+	w->dev[1].load_busy_ns = WG_LOAD_DROP_NS + 1;
+	flood_initiations(w, 10, true);
+	assert_int_equal(w->dev[1].stats.rx_cookie_sent, 10);
+	assert_int_equal(w->dev[1].stats.rx_overloaded, 10);
+	w->clock.now += NSEC_PER_SEC;
+	flood_initiations(w, 1, true);
+	assert_int_equal(w->dev[1].stats.rx_cookie_sent, 11);
+	assert_int_equal(w->dev[1].stats.rx_overloaded, 10);
+	world_free(w);
+}
+
 /* A new private key (a rotation) re-handshakes with the first packet, even within
  * REKEY_TIMEOUT of the last initiation (kernel: wg_noise_reset_last_sent_handshake). */
 static void test_key_change_rehandshakes_at_once(void **state)
@@ -229,6 +326,10 @@ int main(void)
 		cmocka_unit_test(test_persistent_keepalive),
 		cmocka_unit_test(test_expired_session_not_used),
 		cmocka_unit_test(test_cookie_reply_under_load),
+		cmocka_unit_test(test_invalid_mac1_flood_is_not_load),
+		cmocka_unit_test(test_valid_mac1_flood_is_load),
+		cmocka_unit_test(test_slow_responder_turns_cookies_on),
+		cmocka_unit_test(test_overloaded_drops_cookieless),
 		cmocka_unit_test(test_cryptokey_routing),
 		cmocka_unit_test(test_key_change_rehandshakes_at_once),
 	};
