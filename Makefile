@@ -101,15 +101,15 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_SEEDS_config := tests/configs/seed tests/configs/valid tests/configs/invalid
 FUZZ_LIBS := $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%)
-fuzz_build = clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
+fuzz_build = clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o build-fuzz/fuzz_$(1) tests/fuzz/fuzz_$(1).c \
 		$(FUZZ_LIBS) $(LDLIBS) &&
 fuzz_run = mkdir -p build-fuzz/corpus-$(1) && \
 	build-fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$(1) \
 		$(wildcard tests/fuzz/corpus/$(1)) $(FUZZ_SEEDS_$(1)) &&
 fuzz-build: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
-		LDFLAGS="-fsanitize=address,undefined" $(FUZZ_LIBS)
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" $(FUZZ_LIBS)
 	$(foreach n,$(FUZZ_NAMES),$(call fuzz_build,$(n))) true
 fuzz: fuzz-build
 	$(foreach n,$(FUZZ_NAMES),$(call fuzz_run,$(n))) true
