@@ -47,9 +47,9 @@ static void round_trip(const struct cni_result *r)
 		if (strcmp(text, text2))
 			abort();
 		if (v == CNI_V110) {
-			/* The latest version carries every interface, address and route. */
-			if (again.n_ifaces != r->n_ifaces || again.n_ips != r->n_ips || again.n_routes != r->n_routes ||
-			    !again.dns != !r->dns)
+			/* The latest version carries every interface, address and route (a result
+			 * without "dns" is written with an empty one, which is the same). */
+			if (again.n_ifaces != r->n_ifaces || again.n_ips != r->n_ips || again.n_routes != r->n_routes)
 				abort();
 		}
 		free(text);
