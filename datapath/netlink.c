@@ -65,26 +65,41 @@ static int genl_open(struct nl_sock **out, int *family)
 	return 0;
 }
 
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+int kernel_parse_error_message(struct nlmsghdr *nlh, char *extack, size_t extack_len)
 {
-	struct genl_ctx *ctx = arg;
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)err - NLMSG_HDRLEN);
+	struct nlmsgerr *err = nlmsg_data(nlh);
 	size_t payload = sizeof(*err);
 	struct nlattr *msg;
 
-	ctx->error = err->error;
-	ctx->done = true;
+	if (extack_len)
+		extack[0] = '\0';
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
+		return -EBADMSG;
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NL_STOP;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		return err->error;
+	/* Not capped, the error quotes the whole request before its attributes. */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (err->msg.nlmsg_len < NLMSG_HDRLEN)
+			return err->error;
 		payload += err->msg.nlmsg_len - NLMSG_HDRLEN;
+	}
 	payload = NLMSG_ALIGN(payload);
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + payload)
-		return NL_STOP;
-	msg = nla_find((struct nlattr *)((char *)err + payload), nlh->nlmsg_len - NLMSG_HDRLEN - payload,
+		return err->error;
+	msg = nla_find((struct nlattr *)((char *)err + payload), (int)(nlh->nlmsg_len - NLMSG_HDRLEN - payload),
 		       NLMSGERR_ATTR_MSG);
 	if (msg && nla_len(msg) > 0)
-		snprintf(ctx->extack, sizeof(ctx->extack), "%.*s", nla_len(msg), (char *)nla_data(msg));
+		snprintf(extack, extack_len, "%.*s", nla_len(msg), (char *)nla_data(msg));
+	return err->error;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+{
+	struct genl_ctx *ctx = arg;
+
+	ctx->error = kernel_parse_error_message((struct nlmsghdr *)((char *)err - NLMSG_HDRLEN), ctx->extack,
+						sizeof(ctx->extack));
+	ctx->done = true;
 	return NL_STOP;
 }
 

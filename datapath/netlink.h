@@ -23,6 +23,9 @@ int kernel_get_device(struct wgdevice **dev, const char *name);
  * Returns 0 or -ENOMEM. Apart from the socket, so that it can be fed any bytes
  * (tests/fuzz/fuzz_netlink.c). */
 int kernel_parse_device_message(struct wgdevice *dev, struct nlmsghdr *nlh);
+/* An NLMSG_ERROR (or ack): its error (0 or -errno, -EBADMSG when too short for one), and in
+ * @extack the kernel's extended-ack message ("" without one). Also apart from the socket. */
+int kernel_parse_error_message(struct nlmsghdr *nlh, char *extack, size_t extack_len);
 /* WG_CMD_SET_DEVICE, split over as many messages as the peer list needs. On failure @err
  * gets "operation: kernel message" (the extended ack when the kernel sent one). */
 int kernel_set_device(struct wgdevice *dev, char *err, size_t err_len);

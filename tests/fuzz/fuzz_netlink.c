@@ -4,9 +4,11 @@
  * attribute's type without checking its length reads past the message. The input is a dump:
  * messages, each [length, 2 bytes LE][genlmsghdr and attributes], each put after an
  * nlmsghdr in a buffer of exactly its size (so ASan sees any read past it), all merged into
- * one struct wgdevice as the dump does. Checked: no crash, leak or undefined behaviour; what
- * was parsed is sane (a NUL-terminated name, allowed IPs of a real family and prefix
- * length, endpoints of a real family) and prints as `podwirectl show` and `showconf` would. */
+ * one struct wgdevice as the dump does; each message is also read as an NLMSG_ERROR with its
+ * extended ack (kernel_parse_error_message). Checked: no crash, leak or undefined behaviour;
+ * the extended ack is a NUL-terminated string; what was parsed is sane (a NUL-terminated
+ * name, allowed IPs of a real family and prefix length, endpoints of a real family) and
+ * prints as `podwirectl show` and `showconf` would. */
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
@@ -69,6 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 		if (kernel_parse_device_message(dev, nlh))
 			abort(); /* only -ENOMEM, which the fuzzer's allocator never gives */
+		/* The same bytes as an error or ack (struct nlmsgerr, the request quoted unless
+		 * capped, then attributes); the extended-ack flags come from the third byte. */
+		if (len >= 3) {
+			uint8_t f = ((const uint8_t *)nlh)[NLMSG_HDRLEN + 2];
+			char extack[64];
+
+			nlh->nlmsg_type = NLMSG_ERROR;
+			nlh->nlmsg_flags = (f & 1 ? NLM_F_ACK_TLVS : 0) | (f & 2 ? NLM_F_CAPPED : 0);
+			kernel_parse_error_message(nlh, extack, sizeof(extack));
+			if (!memchr(extack, '\0', sizeof(extack)))
+				abort();
+		}
 		free(nlh);
 	}
 	check(dev);
