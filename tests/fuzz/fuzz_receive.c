@@ -10,7 +10,8 @@
  *     the input), optionally with one byte flipped afterwards;
  *   2 time passing (timers of both run, everything in flight is delivered);
  *   3 the last datagram A sent, replayed, optionally with one byte flipped;
- *   4 a packet A's TUN reads (its destination made B's), sent by A's real send path.
+ *   4 a packet A's TUN reads (its destination made B's), sent by A's real send path;
+ *   7 B's load threshold lowered, so that handshakes meet cookies and the ratelimiter.
  * Checked: nothing crashes, leaks or trips the sanitizers; B hands a packet to its TUN only
  * while it is processing a datagram that A really sealed and nobody changed, and then only
  * a valid IP packet from A's allowed address 10.0.0.1 with the bytes A sealed; A never
@@ -388,6 +389,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 3:
 			step_replay(&in, op);
+			break;
+		case 7:
+			/* B under load (paper §5.3) after this many handshake messages in a second:
+			 * cookie replies, mac2 and the ratelimiter, with A answering them for real. */
+			w->dev[1].load_threshold = take_u8(&in) % 4;
 			break;
 		default:
 			step_a_sends(&in, op);
