@@ -94,22 +94,34 @@ asan: deps
 
 # libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, each run for FUZZ_SECONDS. Seeds come from
 # tests/fuzz/corpus/NAME/ when it exists and from FUZZ_SEEDS_NAME (the config parser starts from
-# the test configs); what the fuzzer learns goes to build-fuzz/corpus-NAME/.
+# the test configs); what the fuzzer learns goes to build-fuzz/corpus-NAME/. `make fuzz-build`
+# only builds them; FUZZ_NAMES=uapi (for example) picks targets.
 FUZZ_SECONDS ?= 300
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
 FUZZ_SEEDS_config := tests/configs/seed tests/configs/valid tests/configs/invalid
 FUZZ_LIBS := $(ALL_MODLIBS:$(BUILD)/%=build-fuzz/%)
-fuzz_run = clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined \
+fuzz_build = clang -std=c11 -D_GNU_SOURCE -I. -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -o build-fuzz/fuzz_$(1) tests/fuzz/fuzz_$(1).c \
-		$(FUZZ_LIBS) $(LDLIBS) && \
-	mkdir -p build-fuzz/corpus-$(1) && \
+		$(FUZZ_LIBS) $(LDLIBS) &&
+fuzz_run = mkdir -p build-fuzz/corpus-$(1) && \
 	build-fuzz/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$(1) \
 		$(wildcard tests/fuzz/corpus/$(1)) $(FUZZ_SEEDS_$(1)) &&
-fuzz: deps
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
-		LDFLAGS="-fsanitize=address,undefined" $(FUZZ_LIBS)
+fuzz-build: deps
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" $(FUZZ_LIBS)
+	$(foreach n,$(FUZZ_NAMES),$(call fuzz_build,$(n))) true
+fuzz: fuzz-build
 	$(foreach n,$(FUZZ_NAMES),$(call fuzz_run,$(n))) true
+
+# The committed corpora keep protecting the code without clang: each target is also built with
+# the normal compiler and tests/fuzz/replay_main.c into $(BUILD)/tests/test_fuzz_NAME, a unit
+# test (tests/run) that feeds it every file of tests/fuzz/corpus/NAME/ and fails if one aborts.
+FUZZ_REPLAY_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(ALL_MODLIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(ALL_MODLIBS) $(LDLIBS)
+unit: $(FUZZ_REPLAY_BINS)
 
 deps:
 	@hack/deps.sh
@@ -192,7 +204,7 @@ deb:
 	lintian --fail-on error --info $(DEB_DIR)/podwire_*.changes
 	@ls $(DEB_DIR)/*.deb
 
-.PHONY: man install-man install-completion install-systemd deb FORCE
+.PHONY: fuzz-build man install-man install-completion install-systemd deb FORCE
 
 install: all install-man install-completion install-systemd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CNIBINDIR)

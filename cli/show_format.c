@@ -139,7 +139,9 @@ void show_format_ago(char *buf, size_t len, const struct timespec *t, time_t now
 		if (!color)
 			strip_colors(buf);
 	} else {
-		off = show_format_duration(buf, len, now - t->tv_sec, color);
+		/* now > tv_sec here, so the difference fits unsigned even when tv_sec is far in
+		 * the past (a reported time is anyone's); signed, it could overflow. */
+		off = show_format_duration(buf, len, (unsigned long long)now - (unsigned long long)t->tv_sec, color);
 		snprintf(buf + off, len - off, " ago");
 	}
 }
@@ -152,16 +154,17 @@ static bool handshake_never(const struct wgpeer *p)
 static int peer_cmp(const void *first, const void *second)
 {
 	const struct wgpeer *a = *(const struct wgpeer *const *)first, *b = *(const struct wgpeer *const *)second;
-	long long diff;
+	const struct timespec *ta = &a->last_handshake_time, *tb = &b->last_handshake_time;
 
 	if (handshake_never(a) && !handshake_never(b))
 		return 1;
 	if (handshake_never(b) && !handshake_never(a))
 		return -1;
-	diff = (long long)a->last_handshake_time.tv_sec - b->last_handshake_time.tv_sec;
-	if (!diff)
-		diff = (long long)a->last_handshake_time.tv_nsec - b->last_handshake_time.tv_nsec;
-	return diff < 0 ? 1 : diff > 0 ? -1 : 0;
+	/* Compared, not subtracted: the times come from the kernel or a UAPI daemon, and a
+	 * difference of two extreme ones overflows. */
+	if (ta->tv_sec != tb->tv_sec)
+		return ta->tv_sec < tb->tv_sec ? 1 : -1;
+	return ta->tv_nsec < tb->tv_nsec ? 1 : ta->tv_nsec > tb->tv_nsec ? -1 : 0;
 }
 
 void show_sort_peers(struct wgdevice *dev)

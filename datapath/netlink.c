@@ -65,26 +65,41 @@ static int genl_open(struct nl_sock **out, int *family)
 	return 0;
 }
 
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+int kernel_parse_error_message(struct nlmsghdr *nlh, char *extack, size_t extack_len)
 {
-	struct genl_ctx *ctx = arg;
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)err - NLMSG_HDRLEN);
+	struct nlmsgerr *err = nlmsg_data(nlh);
 	size_t payload = sizeof(*err);
 	struct nlattr *msg;
 
-	ctx->error = err->error;
-	ctx->done = true;
+	if (extack_len)
+		extack[0] = '\0';
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*err))
+		return -EBADMSG;
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NL_STOP;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		return err->error;
+	/* Not capped, the error quotes the whole request before its attributes. */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (err->msg.nlmsg_len < NLMSG_HDRLEN)
+			return err->error;
 		payload += err->msg.nlmsg_len - NLMSG_HDRLEN;
+	}
 	payload = NLMSG_ALIGN(payload);
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + payload)
-		return NL_STOP;
-	msg = nla_find((struct nlattr *)((char *)err + payload), nlh->nlmsg_len - NLMSG_HDRLEN - payload,
+		return err->error;
+	msg = nla_find((struct nlattr *)((char *)err + payload), (int)(nlh->nlmsg_len - NLMSG_HDRLEN - payload),
 		       NLMSGERR_ATTR_MSG);
 	if (msg && nla_len(msg) > 0)
-		snprintf(ctx->extack, sizeof(ctx->extack), "%.*s", nla_len(msg), (char *)nla_data(msg));
+		snprintf(extack, extack_len, "%.*s", nla_len(msg), (char *)nla_data(msg));
+	return err->error;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
+{
+	struct genl_ctx *ctx = arg;
+
+	ctx->error = kernel_parse_error_message((struct nlmsghdr *)((char *)err - NLMSG_HDRLEN), ctx->extack,
+						sizeof(ctx->extack));
+	ctx->done = true;
 	return NL_STOP;
 }
 
@@ -130,6 +145,39 @@ out:
 	return ret;
 }
 
+/* What each attribute must hold, as the kernel's own policies (drivers/net/wireguard/netlink.c):
+ * without them, nla_get_u16() and friends read whatever follows an attribute shorter than its
+ * type, and a name need not end in a NUL. A message or nested set with an attribute that breaks
+ * them is skipped whole. */
+static struct nla_policy device_policy[WGDEVICE_A_MAX + 1] = {
+	[WGDEVICE_A_IFINDEX] = { .type = NLA_U32 },
+	[WGDEVICE_A_IFNAME] = { .type = NLA_STRING, .maxlen = IFNAMSIZ },
+	[WGDEVICE_A_PRIVATE_KEY] = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
+	[WGDEVICE_A_PUBLIC_KEY] = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
+	[WGDEVICE_A_FLAGS] = { .type = NLA_U32 },
+	[WGDEVICE_A_LISTEN_PORT] = { .type = NLA_U16 },
+	[WGDEVICE_A_FWMARK] = { .type = NLA_U32 },
+	[WGDEVICE_A_PEERS] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy peer_policy[WGPEER_A_MAX + 1] = {
+	[WGPEER_A_PUBLIC_KEY] = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
+	[WGPEER_A_PRESHARED_KEY] = { .minlen = WG_KEY_LEN, .maxlen = WG_KEY_LEN },
+	[WGPEER_A_FLAGS] = { .type = NLA_U32 },
+	[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL] = { .type = NLA_U16 },
+	[WGPEER_A_LAST_HANDSHAKE_TIME] = { .minlen = 2 * sizeof(int64_t), .maxlen = 2 * sizeof(int64_t) },
+	[WGPEER_A_RX_BYTES] = { .type = NLA_U64 },
+	[WGPEER_A_TX_BYTES] = { .type = NLA_U64 },
+	[WGPEER_A_ALLOWEDIPS] = { .type = NLA_NESTED },
+	[WGPEER_A_PROTOCOL_VERSION] = { .type = NLA_U32 },
+};
+
+static struct nla_policy allowedip_policy[WGALLOWEDIP_A_MAX + 1] = {
+	[WGALLOWEDIP_A_FAMILY] = { .type = NLA_U16 },
+	[WGALLOWEDIP_A_IPADDR] = { .minlen = 4, .maxlen = 16 },
+	[WGALLOWEDIP_A_CIDR_MASK] = { .type = NLA_U8 },
+};
+
 static void parse_allowedips(struct wgpeer *peer, struct nlattr *list, int *err)
 {
 	struct nlattr *a;
@@ -140,7 +188,7 @@ static void parse_allowedips(struct wgpeer *peer, struct nlattr *list, int *err)
 		struct ip_prefix prefix = { 0 };
 		size_t len;
 
-		if (nla_parse_nested(tb, WGALLOWEDIP_A_MAX, a, NULL) < 0 || !tb[WGALLOWEDIP_A_FAMILY] ||
+		if (nla_parse_nested(tb, WGALLOWEDIP_A_MAX, a, allowedip_policy) < 0 || !tb[WGALLOWEDIP_A_FAMILY] ||
 		    !tb[WGALLOWEDIP_A_IPADDR] || !tb[WGALLOWEDIP_A_CIDR_MASK])
 			continue;
 		prefix.addr.family = nla_get_u16(tb[WGALLOWEDIP_A_FAMILY]);
@@ -149,6 +197,8 @@ static void parse_allowedips(struct wgpeer *peer, struct nlattr *list, int *err)
 			continue;
 		memcpy(prefix.addr.bytes, nla_data(tb[WGALLOWEDIP_A_IPADDR]), len);
 		prefix.cidr = nla_get_u8(tb[WGALLOWEDIP_A_CIDR_MASK]);
+		if (prefix.cidr > len * 8)
+			continue; /* the kernel never sends one; every user of a prefix trusts it */
 		if (!wgdevice_add_allowedip(peer, &prefix))
 			*err = -ENOMEM;
 	}
@@ -160,7 +210,7 @@ static int parse_peer(struct wgdevice *dev, struct nlattr *attr)
 	struct wgpeer *peer;
 	int err = 0;
 
-	if (nla_parse_nested(tb, WGPEER_A_MAX, attr, NULL) < 0 || !tb[WGPEER_A_PUBLIC_KEY] ||
+	if (nla_parse_nested(tb, WGPEER_A_MAX, attr, peer_policy) < 0 || !tb[WGPEER_A_PUBLIC_KEY] ||
 	    nla_len(tb[WGPEER_A_PUBLIC_KEY]) != WG_KEY_LEN)
 		return 0;
 	/* The same key as the last peer: the rest of its allowed IPs from a new message. */
@@ -210,15 +260,13 @@ static int parse_peer(struct wgdevice *dev, struct nlattr *attr)
 	return err;
 }
 
-static int on_device(struct nl_msg *msg, void *arg)
+int kernel_parse_device_message(struct wgdevice *dev, struct nlmsghdr *nlh)
 {
-	struct genl_ctx *ctx = arg;
-	struct wgdevice *dev = ctx->dev;
 	struct nlattr *tb[WGDEVICE_A_MAX + 1], *attr;
 	int rem;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, WGDEVICE_A_MAX, NULL) < 0)
-		return NL_SKIP;
+	if (genlmsg_parse(nlh, 0, tb, WGDEVICE_A_MAX, device_policy) < 0)
+		return 0;
 	if (tb[WGDEVICE_A_IFINDEX])
 		dev->ifindex = nla_get_u32(tb[WGDEVICE_A_IFINDEX]);
 	if (tb[WGDEVICE_A_IFNAME])
@@ -241,12 +289,21 @@ static int on_device(struct nl_msg *msg, void *arg)
 	}
 	if (tb[WGDEVICE_A_PEERS]) {
 		nla_for_each_nested(attr, tb[WGDEVICE_A_PEERS], rem) {
-			if (parse_peer(dev, attr) < 0) {
-				ctx->error = -ENOMEM;
-				ctx->done = true;
-				return NL_STOP;
-			}
+			if (parse_peer(dev, attr) < 0)
+				return -ENOMEM;
 		}
+	}
+	return 0;
+}
+
+static int on_device(struct nl_msg *msg, void *arg)
+{
+	struct genl_ctx *ctx = arg;
+
+	if (kernel_parse_device_message(ctx->dev, nlmsg_hdr(msg))) {
+		ctx->error = -ENOMEM;
+		ctx->done = true;
+		return NL_STOP;
 	}
 	return NL_OK;
 }
