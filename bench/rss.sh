@@ -12,7 +12,7 @@
 # arena, and PODWIRE_WG_OFFLOAD=0, where no read is larger than the MTU). Needs root and
 # iperf3. Not a test: it never fails on numbers.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD_DIR=${PODWIRE_BUILD:-$PWD/${BUILD:-build}}
 CYCLES=${RSS_CYCLES:-8} BURST=${RSS_BURST:-2} IDLE=${RSS_IDLE:-2} NPEERS=${RSS_PEERS:-64}
 read -r -a ENVS <<<"${RSS_ENVS:-default MALLOC_ARENA_MAX=1 PODWIRE_WG_OFFLOAD=0}"
