@@ -84,7 +84,7 @@ run() { # run ENV
 	[ "$menv" = default ] || e=("$menv")
 	ip netns exec $A env "${e[@]}" "$BUILD_DIR/podwire-wg" -f prr0 >"$TMP/a.log" 2>&1 & pa=$!
 	ip netns exec $B "$BUILD_DIR/podwire-wg" -f prr1 >"$TMP/b.log" 2>&1 & pb=$!
-	PIDS=($pa $pb)
+	PIDS=("$pa" "$pb")
 	for _ in $(seq 100); do [ -S /var/run/wireguard/prr0.sock ] && [ -S /var/run/wireguard/prr1.sock ] && break; sleep 0.05; done
 	ip netns exec $A wg set prr0 private-key "$TMP/a.key" listen-port 51930 \
 		peer "$(cat "$TMP/b.pub")" endpoint 10.93.0.2:51931 allowed-ips 10.95.0.2/32
