@@ -33,6 +33,7 @@
 #include "datapath/userspace/cookie.h"
 #include "datapath/userspace/messages.h"
 #include "datapath/userspace/noise.h"
+#include "lib/key.h"
 
 enum { BATCH = 32, MAX_SECONDS = 600, LEGIT_EVERY_MS = 500, LEGIT_TIMEOUT_MS = 1000, MAX_ATTEMPTS = 1024 };
 
@@ -52,16 +53,6 @@ static uint64_t xorshift(void)
 	rng_state ^= rng_state >> 7;
 	rng_state ^= rng_state << 17;
 	return rng_state;
-}
-
-static int key_parse(const char *b64, uint8_t key[32])
-{
-	size_t len = 0;
-
-	return sodium_base642bin(key, 32, b64, strlen(b64), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) ||
-			       len != 32
-		       ? -EINVAL
-		       : 0;
 }
 
 /* The legitimate peer: one handshake attempt at a time. */
@@ -87,7 +78,7 @@ static int legit_load(struct legit *l, const char *path, const uint8_t dut[32])
 
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%127s %127s", priv, pub) == 2 && key_parse(priv, key) == 0 && noise_identity_set(&l->id, key) == 0)
+	if (fscanf(f, "%127s %127s", priv, pub) == 2 && key_from_base64(key, priv) == 0 && noise_identity_set(&l->id, key) == 0)
 		ret = 0;
 	fclose(f);
 	sodium_memzero(key, sizeof(key));
@@ -212,7 +203,7 @@ int main(int argc, char **argv)
 	secs = atof(argv[6]);
 	if (sodium_init() < 0)
 		return 1;
-	if (key_parse(argv[0], dutpub))
+	if (key_from_base64(dutpub, argv[0]))
 		return fprintf(stderr, "flood: %s: not a public key\n", argv[0]), 2;
 	if (parse_addr(argv[1], &dut.sin_addr) || parse_addr(argv[3], &base))
 		return 2;

@@ -32,6 +32,7 @@
 #include "datapath/userspace/cookie.h"
 #include "datapath/userspace/messages.h"
 #include "datapath/userspace/noise.h"
+#include "lib/key.h"
 
 struct ident {
 	struct noise_static_identity id;
@@ -48,16 +49,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int key_parse(const char *b64, uint8_t key[32])
-{
-	size_t len = 0;
-
-	return sodium_base642bin(key, 32, b64, strlen(b64), NULL, &len, NULL, sodium_base64_VARIANT_ORIGINAL) ||
-			       len != 32
-		       ? -EINVAL
-		       : 0;
 }
 
 static void key_print(const uint8_t key[32])
@@ -90,7 +81,7 @@ static struct ident *load_keys(const char *path, const uint8_t dut[32], size_t *
 			v = nv;
 		}
 		memset(&v[*n], 0, sizeof(v[*n]));
-		if (key_parse(priv, key) || noise_identity_set(&v[*n].id, key)) {
+		if (key_from_base64(key, priv) || noise_identity_set(&v[*n].id, key)) {
 			fprintf(stderr, "wgpeers: %s: line %zu: not a private key\n", path, *n + 1);
 			fclose(f);
 			free(v);
@@ -337,7 +328,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "blast"))
 		return blast(atol(argv[2]) > 0 ? atol(argv[2]) : 1, atof(argv[3]));
 	if ((argc == 8 && !strcmp(argv[1], "handshake")) || (argc == 7 && !strcmp(argv[1], "respond"))) {
-		if (key_parse(argv[3], dut))
+		if (key_from_base64(dut, argv[3]))
 			return fprintf(stderr, "wgpeers: %s: not a public key\n", argv[3]), 2;
 		v = load_keys(argv[2], dut, &n);
 		if (!v || !n)
