@@ -31,6 +31,7 @@
 #include "mesh/etcd_client.h"
 #include "mesh/libcurl.h"
 #include "mesh/store.h"
+#include "tests/fuzz/fuzz_logs.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -269,11 +270,7 @@ static void do_get(struct store *s)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static FILE *null;
-
-	null = fopen("/dev/null", "w");
-	if (null)
-		log_set_file(null);
+	fuzz_logs_to_null();
 	log_set_level(LOG_LEVEL_DEBUG); /* the debug lines quote replies: build them too */
 	setenv(ETCD_PASSWORD_ENV, "fuzz-password", 1);
 	oversize = malloc(OVERSIZE);

@@ -31,6 +31,7 @@
 #include "datapath/userspace/receive.h"
 #include "datapath/userspace/send.h"
 #include "lib/log.h"
+#include "tests/fuzz/fuzz_logs.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -353,13 +354,9 @@ static void step_a_sends(struct input *in, uint8_t op)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static FILE *null;
-
 	if (sodium_init() < 0)
 		abort();
-	null = fopen("/dev/null", "w");
-	if (null)
-		log_set_file(null);
+	fuzz_logs_to_null();
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		abort();

@@ -24,6 +24,7 @@
 #include "datapath/userspace/uapi.h"
 #include "datapath/userspace/uapi_socket.h"
 #include "lib/log.h"
+#include "tests/fuzz/fuzz_logs.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -272,14 +273,9 @@ static void as_set_body(const uint8_t *data, size_t size)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static FILE *null;
-
 	if (sodium_init() < 0)
 		abort();
-	/* Refusals are logged: the text is built (and escaped) but not shown. */
-	null = fopen("/dev/null", "w");
-	if (null)
-		log_set_file(null);
+	fuzz_logs_to_null();
 	return 0;
 }
 
