@@ -36,12 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 umask 077
-ip netns add $A && ip netns add $B || exit 1
-ip link add pr-rv0 netns $A type veth peer name pr-rv1 netns $B
-ip -n $A addr add 10.93.0.1/24 dev pr-rv0; ip -n $B addr add 10.93.0.2/24 dev pr-rv1
-for n in $A $B; do ip -n $n link set lo up; done
-ip -n $A link set pr-rv0 up; ip -n $B link set pr-rv1 up
-for k in a b; do wg genkey >"$TMP/$k.key"; wg pubkey <"$TMP/$k.key" >"$TMP/$k.pub"; done
+source bench/lib/pair.bash
+bench_pair $A $B pr-rv0 pr-rv1 10.93.0 || exit 1
 for i in $(seq "$NPEERS"); do wg genkey | wg pubkey; done >"$TMP/churn.pubs"
 
 # sample PID: "rss hwm heapsize heap anon file" in KiB.

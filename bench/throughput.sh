@@ -29,12 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 umask 077
-ip netns add $A && ip netns add $B || exit 1
-ip link add pu-bv0 netns $A type veth peer name pu-bv1 netns $B
-ip -n $A addr add 10.90.0.1/24 dev pu-bv0; ip -n $B addr add 10.90.0.2/24 dev pu-bv1
-for n in $A $B; do ip -n $n link set lo up; done
-ip -n $A link set pu-bv0 up; ip -n $B link set pu-bv1 up
-for k in a b; do wg genkey >"$TMP/$k.key"; wg pubkey <"$TMP/$k.key" >"$TMP/$k.pub"; done
+source bench/lib/pair.bash
+bench_pair $A $B pu-bv0 pu-bv1 10.90.0 || exit 1
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
