@@ -81,13 +81,7 @@ run() { # run ENV
 	ip netns exec $A env "${e[@]}" "$BUILD_DIR/podwire-wg" -f prr0 >"$TMP/a.log" 2>&1 & pa=$!
 	ip netns exec $B "$BUILD_DIR/podwire-wg" -f prr1 >"$TMP/b.log" 2>&1 & pb=$!
 	PIDS=("$pa" "$pb")
-	for _ in $(seq 100); do [ -S /var/run/wireguard/prr0.sock ] && [ -S /var/run/wireguard/prr1.sock ] && break; sleep 0.05; done
-	ip netns exec $A wg set prr0 private-key "$TMP/a.key" listen-port 51930 \
-		peer "$(cat "$TMP/b.pub")" endpoint 10.93.0.2:51931 allowed-ips 10.95.0.2/32
-	ip netns exec $B wg set prr1 private-key "$TMP/b.key" listen-port 51931 \
-		peer "$(cat "$TMP/a.pub")" endpoint 10.93.0.1:51930 allowed-ips 10.95.0.1/32
-	ip -n $A addr add 10.95.0.1/24 dev prr0; ip -n $B addr add 10.95.0.2/24 dev prr1
-	ip -n $A link set prr0 mtu 1420 up; ip -n $B link set prr1 mtu 1420 up
+	bench_tunnel $A $B prr0 prr1 10.93.0 10.95.0 51930
 	ip netns exec $A ping -c 1 -W 3 10.95.0.2 >/dev/null || echo "bench/rss.sh: $menv: tunnel not up" >&2
 	echo "== podwire-wg side A, environment: $menv (KiB)"
 	printf '%-6s %7s %7s %8s %7s %7s %7s\n' cycle rss hwm heapsize heap anon file

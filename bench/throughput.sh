@@ -56,13 +56,7 @@ run_impl() {
 	ip netns exec $A "$bin" -f pub0 >"$TMP/a.log" 2>&1 & pa=$!
 	ip netns exec $B "$bin" -f pub1 >"$TMP/b.log" 2>&1 & pb=$!
 	PIDS=($pa $pb)
-	for _ in $(seq 100); do [ -S /var/run/wireguard/pub0.sock ] && [ -S /var/run/wireguard/pub1.sock ] && break; sleep 0.05; done
-	ip netns exec $A wg set pub0 private-key "$TMP/a.key" listen-port 51900 \
-		peer "$(cat "$TMP/b.pub")" endpoint 10.90.0.2:51901 allowed-ips 10.91.0.2/32
-	ip netns exec $B wg set pub1 private-key "$TMP/b.key" listen-port 51901 \
-		peer "$(cat "$TMP/a.pub")" endpoint 10.90.0.1:51900 allowed-ips 10.91.0.1/32
-	ip -n $A addr add 10.91.0.1/24 dev pub0; ip -n $B addr add 10.91.0.2/24 dev pub1
-	ip -n $A link set pub0 mtu 1420 up; ip -n $B link set pub1 mtu 1420 up
+	bench_tunnel $A $B pub0 pub1 10.90.0 10.91.0 51900
 	ip netns exec $A busybox ping -c 1 -W 3 10.91.0.2 >/dev/null || echo "$label: tunnel not up" >&2
 	: >"$res"
 	echo "rtt_idle $(rtts 300 | tr '\n' ' ')" >>"$res"

@@ -10,3 +10,20 @@ bench_pair() { # A B VA VB PREFIX (three octets, e.g. 10.90.0)
 	ip -n "$a" link set "$va" up && ip -n "$b" link set "$vb" up || return 1
 	for k in a b; do wg genkey >"$TMP/$k.key" && wg pubkey <"$TMP/$k.key" >"$TMP/$k.pub" || return 1; done
 }
+
+# bench_tunnel A B IFA IFB PREFIX TUNNEL PORT: once the daemons of IFA (in A) and IFB (in B)
+# listen on their UAPI sockets, the two sides as each other's peer over the veth (A on PORT,
+# B on PORT+1), tunnel addresses TUNNEL.1 and TUNNEL.2, MTU 1420, up.
+bench_tunnel() {
+	local a=$1 b=$2 ia=$3 ib=$4 net=$5 tun=$6 port=$7
+	for _ in $(seq 100); do
+		[ -S "/var/run/wireguard/$ia.sock" ] && [ -S "/var/run/wireguard/$ib.sock" ] && break
+		sleep 0.05
+	done
+	ip netns exec "$a" wg set "$ia" private-key "$TMP/a.key" listen-port "$port" \
+		peer "$(cat "$TMP/b.pub")" endpoint "$net.2:$((port + 1))" allowed-ips "$tun.2/32" || return 1
+	ip netns exec "$b" wg set "$ib" private-key "$TMP/b.key" listen-port "$((port + 1))" \
+		peer "$(cat "$TMP/a.pub")" endpoint "$net.1:$port" allowed-ips "$tun.1/32" || return 1
+	ip -n "$a" addr add "$tun.1/24" dev "$ia" && ip -n "$b" addr add "$tun.2/24" dev "$ib" || return 1
+	ip -n "$a" link set "$ia" mtu 1420 up && ip -n "$b" link set "$ib" mtu 1420 up
+}
