@@ -51,8 +51,8 @@ echo "$T0_EPOCH" >"$W/t0"
 # Whatever stops the soak: the churn pods' namespaces go too (before the nodes').
 at_exit 'for ns in $(ip netns list | awk "{print \$1}" | grep -E "^pn-$T-n[0-9]+-c[0-9]+\$"); do ip netns del "$ns"; done'
 for i in $(seq $N); do node_ns "$i"; done
-mkdir -p "$W/cni-bin"
-ln -sf "$B/podwire" "$B/podwire-ipam" "$W/cni-bin/"
+mkdir -p "$CNI_BIN"
+ln -sf "$B/podwire" "$B/podwire-ipam" "$CNI_BIN/"
 for i in $(seq $N); do
 	mkdir -p "$W/n$i/net.d" "$W/n$i/tmpl"
 	# The shipped conflist as the template (as make demo does): only the podwire entry, with
@@ -93,11 +93,9 @@ declare -A LIVE=()   # address -> pod (every live pod, long-lived and churn)
 declare -A POD_IP=() # pod -> address
 declare -A POD_NODE=()
 ADDS=0 DELS=0 ADD_FAIL=0 DEL_FAIL=0 STUCK=0 DUPS=0 REACH_TRIED=0 REACH_FAIL=0
-cni() { # VERB NODE POD NETNS_PATH: the plugin's stdout in $W/cni.out; its exit code
-	ip netns exec "pn-$T-n$2" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PODWIRE_CNI_LOG_DIR="$W" \
-		ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" CNI_COMMAND="$1" \
-		CNI_CONTAINERID="soak-$3" CNI_NETNS="$4" CNI_IFNAME=eth0 CNI_PATH="$W/cni-bin" \
-		timeout -k 5 "$CNI_TIMEOUT" "$B/podwire" <"$W/n$2/net.conf" >"$W/cni.out" 2>>"$W/cni-stderr.log"
+CNI_WRAP=(timeout -k 5 "$CNI_TIMEOUT")
+cni() { # VERB NODE POD NETNS: the plugin's stdout in $W/cni.out; its exit code
+	HOST=pn-$T-n$2 cni_run "$1" "soak-$3" "$4" eth0 "$W/n$2/net.conf" "$W/cni.out"
 }
 failure() { echo "[$(rel)] $*" >>"$W/failures.txt"; [ "$(wc -l <"$W/failures.txt")" -le 20 ] && note "$*"; }
 pod_add_cni() { # NODE POD: namespace, ADD, address checked against every live pod
@@ -105,13 +103,13 @@ pod_add_cni() { # NODE POD: namespace, ADD, address checked against every live p
 	ip netns add "$ns" || { failure "ip netns add $ns failed"; ADD_FAIL=$((ADD_FAIL + 1)); return 1; }
 	ip -n "$ns" link set lo up
 	ADDS=$((ADDS + 1))
-	cni ADD "$i" "$pod" "/var/run/netns/$ns"; rc=$?
+	cni ADD "$i" "$pod" "$ns"; rc=$?
 	if [ $rc -ne 0 ]; then
 		ADD_FAIL=$((ADD_FAIL + 1))
 		[ $rc -ge 124 ] && STUCK=$((STUCK + 1))
 		failure "ADD $pod on n$i failed (exit $rc): $(head -c 300 "$W/cni.out")"
 		# A failed ADD is followed by a DEL, as a runtime does; the namespace goes too.
-		cni DEL "$i" "$pod" "/var/run/netns/$ns" || failure "DEL after the failed ADD of $pod failed"
+		cni DEL "$i" "$pod" "$ns" || failure "DEL after the failed ADD of $pod failed"
 		ip netns del "$ns"
 		return 1
 	fi
@@ -127,7 +125,7 @@ pod_add_cni() { # NODE POD: namespace, ADD, address checked against every live p
 pod_del_cni() { # POD
 	local pod=$1 i=${POD_NODE[$1]} ns=pn-$T-n${POD_NODE[$1]}-$1 rc
 	DELS=$((DELS + 1))
-	cni DEL "$i" "$pod" "/var/run/netns/$ns"; rc=$?
+	cni DEL "$i" "$pod" "$ns"; rc=$?
 	if [ $rc -ne 0 ]; then
 		DEL_FAIL=$((DEL_FAIL + 1))
 		[ $rc -ge 124 ] && STUCK=$((STUCK + 1))

@@ -447,7 +447,9 @@ cni_setup_host() {
 	ip -n "$HOST" addr add 10.210.0.1/32 dev pcwg0
 }
 
-# cni_run VERB CONTAINERID NETNS IFNAME CONFFILE OUTFILE [VAR=VALUE...] — returns the exit code
+# cni_run VERB CONTAINERID NETNS IFNAME CONFFILE OUTFILE [VAR=VALUE...] — returns the exit code.
+# It runs in $HOST with the plugins of $CNI_BIN, stderr appended to $W/stderr, the plugin
+# behind ${CNI_WRAP[@]} when set (e.g. timeout).
 cni_run() {
 	local verb=$1 id=$2 ns=$3 ifname=$4 conf=$5 out=$6; shift 6
 	local nspath=""
@@ -455,7 +457,7 @@ cni_run() {
 	ip netns exec "$HOST" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" PODWIRE_CNI_LOG_DIR="${PODWIRE_CNI_LOG_DIR:-}" CNI_COMMAND="$verb" CNI_CONTAINERID="$id" \
 		CNI_NETNS="$nspath" CNI_IFNAME="$ifname" CNI_PATH="$CNI_BIN" "$@" \
-		"${PLUGIN:-$B/podwire}" <"$conf" >"$out" 2>>"$W/stderr"
+		${CNI_WRAP[@]+"${CNI_WRAP[@]}"} "${PLUGIN:-$B/podwire}" <"$conf" >"$out" 2>>"$W/stderr"
 }
 
 # shapes REQUEST ARGS... — ask the one long-lived validator (lib/cni_shapes.py serve): shape
