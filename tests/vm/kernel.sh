@@ -14,17 +14,25 @@ cd "$(dirname "$0")/../.."
 export PODWIRE_BUILD=${PODWIRE_BUILD:-$PWD/build}
 modprobe wireguard || { echo "cannot load wireguard.ko"; exit 1; }
 modprobe tun 2>/dev/null
-failed=0
+failed=0 failures=()
+# Each case's output goes to the console and to a file; a failed case's last lines are shown
+# again at the end, next to the summary, where a truncated CI log still shows them.
+outs=$(mktemp -d)
+trap 'rm -rf "$outs"' EXIT
 run_case() { # NAME COMMAND...
 	local name=$1 t0=$SECONDS rc
 	shift
 	# PODWIRE_VM_CASES="a b": run only these (for debugging one case in a VM).
 	[ -z "${PODWIRE_VM_CASES:-}" ] || [[ " $PODWIRE_VM_CASES " == *" $name "* ]] || return 0
 	echo "=== $name"
-	"$@"
+	# tail follows the file until the case exits: a process the case leaks cannot hold it open.
+	"$@" >"$outs/$name" 2>&1 &
+	local pid=$!
+	tail -n +1 -f --pid="$pid" "$outs/$name"
+	wait "$pid"
 	rc=$?
 	echo "=== $name: $([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)") ($((SECONDS - t0))s)"
-	[ $rc -eq 0 ] || failed=$((failed + 1))
+	[ $rc -eq 0 ] || { failed=$((failed + 1)); failures+=("$name"); }
 }
 run_case device_cli env PODWIRE_TEST_IMPLS="kernel podwire-wg" PODWIRE_TEST_QUICK=1 bash tests/integration/device_cli.sh
 run_case bulk_setconf bash tests/vm/cases/bulk_setconf.sh
@@ -38,5 +46,9 @@ for c in tests/vm/cases/*.sh; do
 	esac
 	run_case "$(basename "$c" .sh)" bash "$c"
 done
-echo "kernel suite: $failed failed, ${SECONDS}s in the VM"
+for name in "${failures[@]}"; do
+	echo "--- $name failed; its last lines:"
+	tail -n 12 "$outs/$name" | sed 's/^/  /'
+done
+echo "kernel suite: $failed failed${failures[*]:+ (${failures[*]})}, ${SECONDS}s in the VM"
 [ $failed -eq 0 ]
