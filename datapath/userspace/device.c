@@ -168,7 +168,9 @@ bool wg_device_under_load(struct wg_device *dev)
 	uint64_t budget = (uint64_t)dev->load_threshold * WG_LOAD_BUSY_NS / WG_DEFAULT_LOAD_THRESHOLD;
 
 	load_window(dev, t);
-	if (++dev->load_count > dev->load_threshold || dev->load_busy_ns > budget)
+	dev->load_count++;
+	if (dev->load_count > dev->load_threshold ||
+	    (dev->load_count > dev->load_threshold / WG_LOAD_BUSY_MIN_DIV && dev->load_busy_ns > budget))
 		dev->under_load_until = t + NSEC_PER_SEC;
 	return dev->under_load_until > t;
 }

@@ -75,8 +75,8 @@ struct wg_device {
 	unsigned int mtu; /* for padding (paper §5.4.6); 0: pad to the multiple only */
 	/* Under load (paper §5.3): more than load_threshold handshake messages with a valid
 	 * mac1 in a second, or more than WG_LOAD_BUSY_NS of that second spent on handshake
-	 * work (a responder too slow to see that many), switches cookie checking on for the
-	 * next second. */
+	 * work over more than load_threshold / WG_LOAD_BUSY_MIN_DIV of them (a responder too
+	 * slow to see that many), switches cookie checking on for the next second. */
 	unsigned int load_threshold;
 	uint64_t load_window_start, under_load_until, load_busy_ns;
 	unsigned int load_count;
@@ -90,6 +90,10 @@ struct wg_device {
  * event thread. The kernel counts handshakes waiting in its queue; here the socket is the
  * queue, and work that takes this long is what makes one build up. */
 #define WG_LOAD_BUSY_NS (NSEC_PER_SEC / 8)
+/* ... but only over more than load_threshold / WG_LOAD_BUSY_MIN_DIV (16) handshake messages in
+ * that second. A handful is never load, however slow the CPU: a few nodes starting at once
+ * under emulation must not make each other wait a retry (REKEY_TIMEOUT) for a cookie. */
+#define WG_LOAD_BUSY_MIN_DIV 32
 /* Under load, handshake work (cookie replies included) past half a second drops further
  * cookie-less messages unanswered until the second is over: the other half is for data,
  * or a flood faster than our replies fills the socket and delays data by seconds. */
