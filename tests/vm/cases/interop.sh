@@ -99,4 +99,7 @@ echo "ok: iperf3 ${secs}s kernel -> $(basename "$impl"): $k2u Mbit/s, $(basename
 awk -v a="$k2u" -v b="$u2k" 'BEGIN { exit !(a > 0 && b > 0) }' || fail "no throughput"
 rx=$(U "$ctl" show $iu transfer | awk -v k="$pk" '$1 == k { print $2 }')
 [ "${rx:-0}" -gt 1000000 ] || fail "$impl transfer counters did not move ($rx)"
-[ "$(K "$ctl" show $ik dump)" = "$(K wg show $ik dump)" ] || fail "kernel dump differs from wg after traffic"
+# The session is live: a keepalive between the two reads moves the counters, so one exact
+# match out of three tries passes.
+same_dump() { [ "$(K "$ctl" show $ik dump)" = "$(K wg show $ik dump)" ]; }
+same_dump || same_dump || same_dump || fail "kernel dump differs from wg after traffic"
