@@ -37,25 +37,25 @@ same() {
 }
 keywords=(public-key private-key listen-port fwmark peers preshared-keys endpoints allowed-ips
 	latest-handshakes transfer persistent-keepalive dump)
-# same_live: `same` on a device that may carry a session, whose counters and handshake time
-# move when a keepalive or a rekey goes out between the two runs (in the emulated VM one run
-# can take seconds): one exact match out of three tries passes.
-same_tries() {
+# live CHECK ARGS...: CHECK (`same`, same_all_dump) on a device that may carry a session, whose
+# counters and handshake time move when a keepalive or a rekey goes out between the two
+# reads (in the emulated VM one run can take seconds): one exact match out of three passes.
+tries() {
 	local try
 	for try in 1 2 3; do
-		(same "$@") >"$W/retry.log" && return 0
+		("$@") >"$W/retry.log" && return 0
 	done
 	return 1
 }
-same_live() {
-	same_tries "$@" && return 0
+live() {
+	tries "$@" && return 0
 	cat "$W/retry.log"
 	exit 1
 }
 # same_retry: the same for the human view, whose handshake age ("1 minute, 3 seconds ago")
 # can tick between the two runs: after three misses, ages may differ by at most 3 seconds.
 same_retry() {
-	same_tries "$@" && return 0
+	tries same "$@" && return 0
 	python3 - "$W/theirs" "$W/ours" <<-'PY' && return 0
 	import re, sys
 	units = {"year": 31536000, "day": 86400, "hour": 3600, "minute": 60, "second": 1}
@@ -74,18 +74,19 @@ same_retry() {
 	cat "$W/retry.log"
 	exit 1
 }
+# same_all_dump NS IFACE DESCRIPTION: the `show all dump` lines for IFACE are the same.
+same_all_dump() {
+	ip netns exec "$1" "$ctl" show all dump | grep -P "^$2\t" | sort >"$W/ours" || true
+	ip netns exec "$1" wg show all dump | grep -P "^$2\t" | sort >"$W/theirs" || true
+	cmp -s "$W/ours" "$W/theirs" || { diff "$W/theirs" "$W/ours"; fail "$3: show all dump"; }
+}
 # What every step checks: dump, showconf and the `show all dump` lines for IFACE.
 compare_dump() {
-	local ns=$1 ifc=$2 what=$3 try
-	same_live "$ns" "$what" show "$ifc" dump
+	local ns=$1 ifc=$2 what=$3
+	live same "$ns" "$what" show "$ifc" dump
 	[ "$quick" = 1 ] && return 0
 	same "$ns" "$what" showconf "$ifc"
-	for try in 1 2 3; do
-		ip netns exec "$ns" "$ctl" show all dump | grep -P "^$ifc\t" | sort >"$W/ours" || true
-		ip netns exec "$ns" wg show all dump | grep -P "^$ifc\t" | sort >"$W/theirs" || true
-		cmp -s "$W/ours" "$W/theirs" && break
-	done
-	cmp -s "$W/ours" "$W/theirs" || { diff "$W/theirs" "$W/ours"; fail "$what: show all dump"; }
+	live same_all_dump "$ns" "$ifc" "$what"
 	[ -s "$W/ours" ] || fail "$what: $ifc missing from show all dump"
 }
 # At checkpoints: every keyword and the human views too (plain, colored, keys shown).
@@ -93,7 +94,7 @@ compare_all() {
 	local ns=$1 ifc=$2 what=$3 kw
 	compare_dump "$@"
 	for kw in "${keywords[@]}"; do
-		same_live "$ns" "$what" show "$ifc" "$kw"
+		live same "$ns" "$what" show "$ifc" "$kw"
 	done
 	same_retry "$ns" "$what" show "$ifc"
 	WG_COLOR_MODE=always same_retry "$ns" "$what (color)" show "$ifc"
