@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 export PODWIRE_BUILD=${PODWIRE_BUILD:-$PWD/build}
 modprobe wireguard || { echo "cannot load wireguard.ko"; exit 1; }
 modprobe tun 2>/dev/null
-failed=0 failures=()
+failures=()
 # Each case's output goes to the console and to a file; a failed case's last lines are shown
 # again at the end, next to the summary, where a truncated CI log still shows them.
 outs=$(mktemp -d)
@@ -32,7 +32,7 @@ run_case() { # NAME COMMAND...
 	wait "$pid"
 	rc=$?
 	echo "=== $name: $([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)") ($((SECONDS - t0))s)"
-	[ $rc -eq 0 ] || { failed=$((failed + 1)); failures+=("$name"); }
+	[ $rc -eq 0 ] || failures+=("$name")
 }
 run_case device_cli env PODWIRE_TEST_IMPLS="kernel podwire-wg" PODWIRE_TEST_QUICK=1 bash tests/integration/device_cli.sh
 run_case bulk_setconf bash tests/vm/cases/bulk_setconf.sh
@@ -50,5 +50,5 @@ for name in "${failures[@]}"; do
 	echo "--- $name failed; its last lines:"
 	tail -n 12 "$outs/$name" | sed 's/^/  /'
 done
-echo "kernel suite: $failed failed${failures[*]:+ (${failures[*]})}, ${SECONDS}s in the VM"
-[ $failed -eq 0 ]
+echo "kernel suite: ${#failures[@]} failed${failures[*]:+ (${failures[*]})}, ${SECONDS}s in the VM"
+[ ${#failures[@]} -eq 0 ]
