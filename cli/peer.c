@@ -142,7 +142,7 @@ static int tunnel_pools(struct store *s, const struct mesh_store_args *sa, const
 	}
 	if (ret) {
 		fprintf(stderr, "%s: peer add: store key %s: %s\n", log_prog(), CLUSTER_POOLS_KEY,
-			ret == -EBADMSG ? err : strerror(-ret));
+			ret == -EBADMSG ? err : store_strerror(s, ret));
 		return ret;
 	}
 	if (given && !ip_prefix_equal(given, &pools->tunnel_cidr) &&
@@ -173,7 +173,7 @@ static int claim_client_addresses(struct store *s, const struct cluster_pools *p
 
 			ip_prefix_format(pool[i], c, sizeof(c));
 			fprintf(stderr, "%s: peer add: cannot claim a tunnel address in %s: %s\n", log_prog(), c,
-				ret == -ENOSPC ? "no address left" : strerror(-ret));
+				ret == -ENOSPC ? "no address left" : store_strerror(s, ret));
 			return ret;
 		}
 		client->tunnel_ips[client->n_tunnel_ips++] = got.addr;
@@ -215,7 +215,7 @@ static int client_mesh(struct store *s, const struct cluster_pools *pools, const
 	if (!ret)
 		ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
 	if (ret) {
-		fprintf(stderr, "%s: store: cannot list nodes: %s\n", log_prog(), strerror(-ret));
+		fprintf(stderr, "%s: store: cannot list nodes: %s\n", log_prog(), store_strerror(s, ret));
 		goto out;
 	}
 	cluster_pools_ranges(pools, cluster, &n_cluster, tunnel, &n_tunnel);
@@ -269,9 +269,15 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 	if (mesh_store_open(sa, &s))
 		return -EIO;
 	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", name);
-	if (!store_get(s, key, &existing, NULL)) {
+	ret = store_get(s, key, &existing, NULL);
+	if (!ret) {
 		fprintf(stderr, "%s: peer add: a node or peer named '%s' already exists in the store\n", log_prog(), name);
 		ret = -EEXIST;
+		goto out;
+	}
+	if (ret != -ENOENT) {
+		fprintf(stderr, "%s: peer add: store %s %s: %s\n", log_prog(), sa->backend, sa->location,
+			store_strerror(s, ret));
 		goto out;
 	}
 	ret = tunnel_pools(s, sa, tunnel_cidr, &pools);
@@ -302,7 +308,7 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 		ret = store_cas(s, key, NULL, record);
 	if (ret) {
 		fprintf(stderr, "%s: peer add: cannot write '%s' to the store: %s\n", log_prog(), name,
-			ret == -ECANCELED ? "it appeared meanwhile" : strerror(-ret));
+			ret == -ECANCELED ? "it appeared meanwhile" : store_strerror(s, ret));
 		release_client_addresses(s, &client);
 		goto out;
 	}
@@ -408,7 +414,7 @@ static int peer_config(const char *name, const struct mesh_store_args *sa, const
 	ret = store_get(s, key, &text, &len);
 	if (ret) {
 		fprintf(stderr, "%s: peer config: '%s': %s\n", log_prog(), name,
-			ret == -ENOENT ? "no such peer in the store (`peer add' makes one)" : strerror(-ret));
+			ret == -ENOENT ? "no such peer in the store (`peer add' makes one)" : store_strerror(s, ret));
 		goto out;
 	}
 	ret = node_decode(&client, text, len, err, sizeof(err));
@@ -464,7 +470,7 @@ static int peer_remove(const char *name, const struct mesh_store_args *sa)
 	ret = store_get(s, key, &text, &len);
 	if (ret) {
 		fprintf(stderr, "%s: peer remove: '%s': %s\n", log_prog(), name,
-			ret == -ENOENT ? "no such peer in the store" : strerror(-ret));
+			ret == -ENOENT ? "no such peer in the store" : store_strerror(s, ret));
 		goto out;
 	}
 	if (!node_decode(&n, text, len, err, sizeof(err)) && strcmp(n.labels, "kind=client")) {
@@ -477,7 +483,7 @@ static int peer_remove(const char *name, const struct mesh_store_args *sa)
 	ret = store_cas(s, key, text, NULL);
 	if (ret) {
 		fprintf(stderr, "%s: peer remove: cannot delete '%s': %s\n", log_prog(), name,
-			ret == -ECANCELED ? "it changed meanwhile, try again" : strerror(-ret));
+			ret == -ECANCELED ? "it changed meanwhile, try again" : store_strerror(s, ret));
 		goto out;
 	}
 	ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
@@ -486,7 +492,7 @@ static int peer_remove(const char *name, const struct mesh_store_args *sa)
 			released++;
 	if (ret)
 		fprintf(stderr, "%s: peer remove: '%s' removed, but its addresses were not released: %s\n", log_prog(),
-			name, strerror(-ret));
+			name, store_strerror(s, ret));
 	else
 		printf("peer %s removed (%zu address%s released)\n", name, released, released == 1 ? "" : "es");
 out:
