@@ -138,7 +138,7 @@ check:
 # deps first, then a new make: what it installed is seen by the build.
 demo: deps
 	$(MAKE) all
-	hack/demo.sh $(if $(STORE),--store $(STORE))
+	hack/demo.sh $(if $(STORE),--store $(STORE)) $(if $(WAIT),--wait)
 
 # The container image podwire:VERSION (and :latest) in podman's storage, built offline from this
 # host's Debian files; rebuilt only when what goes into it changed (hack/image.sh).
