@@ -240,9 +240,14 @@ static int client_print(const char *verb, const char *name, const char *conf, bo
 	warn_if_stdout_world_accessible();
 	if (fputs(conf, stdout) == EOF || fflush(stdout) == EOF) {
 		ret = -errno;
-		fprintf(stderr, "%s: peer %s: cannot write the client config to stdout: %s (the client '%s' is in "
-			"the store: `%s peer config %s --from OLD.conf' prints it again, `%s peer remove %s' takes "
-			"it out)\n", log_prog(), verb, strerror(-ret), name, log_prog(), name, log_prog(), name);
+		/* A new client's key was only in that output: the record it left is useless. */
+		if (!strcmp(verb, "add"))
+			fprintf(stderr, "%s: peer add: cannot write the client config to stdout: %s (the client '%s' is "
+				"in the store: `%s peer remove %s' takes it out)\n", log_prog(), strerror(-ret), name,
+				log_prog(), name);
+		else
+			fprintf(stderr, "%s: peer %s: cannot write the client config to stdout: %s\n", log_prog(), verb,
+				strerror(-ret));
 		return ret;
 	}
 	qr_out = qr ? qr_stream() : NULL;
