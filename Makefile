@@ -60,6 +60,9 @@ pkgcheck:
 	@missing=$$(for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done); \
 	[ -z "$$missing" ] || { echo "podwire: missing libraries:" $$missing "- run 'make deps' as root (or hack/deps.sh)" >&2; exit 1; }
 
+# install-cni finds the plugins where "make install" puts them (CNIBINDIR): an installed
+# podwirectl lives in BINDIR, away from them.
+$(BUILD)/cli/install_cni.o: override CFLAGS += -DPODWIRE_CNI_BIN_DIR='"$(CNIBINDIR)"'
 $(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -135,7 +138,7 @@ check:
 # deps first, then a new make: what it installed is seen by the build.
 demo: deps
 	$(MAKE) all
-	hack/demo.sh $(if $(STORE),--store $(STORE))
+	hack/demo.sh $(if $(STORE),--store $(STORE)) $(if $(WAIT),--wait)
 
 # The container image podwire:VERSION (and :latest) in podman's storage, built offline from this
 # host's Debian files; rebuilt only when what goes into it changed (hack/image.sh).

@@ -20,6 +20,10 @@
 
 static const char *const plugins[] = { "podwire", "podwire-ipam" };
 #define N_PLUGINS (sizeof(plugins) / sizeof(plugins[0]))
+/* Where `make install` put them (the Makefile's CNIBINDIR). */
+#ifndef PODWIRE_CNI_BIN_DIR
+#define PODWIRE_CNI_BIN_DIR "/opt/cni/bin"
+#endif
 /* Where the image keeps them when they are not beside podwirectl. */
 #define INSTALL_CNI_IMAGE_DIR "/usr/local/lib/podwire/cni"
 
@@ -35,7 +39,9 @@ static bool has_plugins(const char *dir)
 	return true;
 }
 
-/* The plugins beside this podwirectl (a build directory), else the image's directory. */
+/* The plugins beside this podwirectl (a build directory), else where `make install` put
+ * them (an installed podwirectl sits in BINDIR, the plugins in CNIBINDIR), else the image's
+ * directory. */
 static int find_source(char *dir, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", dir, len - 1);
@@ -51,8 +57,18 @@ static int find_source(char *dir, size_t len)
 				return 0;
 		}
 	}
+	snprintf(dir, len, "%s", PODWIRE_CNI_BIN_DIR);
+	if (has_plugins(dir))
+		return 0;
 	snprintf(dir, len, "%s", INSTALL_CNI_IMAGE_DIR);
 	return has_plugins(dir) ? 0 : -ENOENT;
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Copy @src into a new temporary file in @dest_dir; its path in @tmp. */
@@ -89,7 +105,7 @@ static int copy_to_temp(const char *src, const char *dest_dir, const char *name,
 
 int install_cni_main(int argc, char *argv[])
 {
-	const char *dest = "/opt/cni/bin", *from = NULL;
+	const char *dest = PODWIRE_CNI_BIN_DIR, *from = NULL;
 	/* Room for a directory of PATH_MAX and a plugin's (temporary) name. */
 	char src_dir[PATH_MAX], tmp[N_PLUGINS][PATH_MAX + 64], src[PATH_MAX + 64], final[PATH_MAX + 64];
 	struct stat st;
@@ -99,9 +115,10 @@ int install_cni_main(int argc, char *argv[])
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("Usage: %s install-cni [--from DIR] [DEST_DIR]\n"
-			       "Copies podwire and podwire-ipam into DEST_DIR (default /opt/cni/bin), each renamed into\n"
-			       "place only once both are copied. DIR defaults to podwirectl's own directory, else %s.\n",
-			       log_prog(), INSTALL_CNI_IMAGE_DIR);
+			       "Copies podwire and podwire-ipam into DEST_DIR (default %s), each renamed into\n"
+			       "place only once both are copied. DIR defaults to podwirectl's own directory, else %s\n"
+			       "(where make install puts them), else %s.\n",
+			       log_prog(), PODWIRE_CNI_BIN_DIR, PODWIRE_CNI_BIN_DIR, INSTALL_CNI_IMAGE_DIR);
 			return 0;
 		} else if (!strcmp(argv[i], "--from") && i + 1 < argc) {
 			from = argv[++i];
@@ -129,9 +146,13 @@ int install_cni_main(int argc, char *argv[])
 			return 1;
 		}
 	} else if (find_source(src_dir, sizeof(src_dir))) {
-		log_err("install-cni: podwire and podwire-ipam are neither beside podwirectl nor in %s (give --from DIR)",
-			INSTALL_CNI_IMAGE_DIR);
+		log_err("install-cni: podwire and podwire-ipam are neither beside podwirectl nor in %s or %s (give "
+			"--from DIR)", PODWIRE_CNI_BIN_DIR, INSTALL_CNI_IMAGE_DIR);
 		return 1;
+	}
+	if (same_dir(src_dir, dest)) {
+		printf("podwire and podwire-ipam are already in %s\n", dest);
+		return fflush(stdout) ? 1 : 0;
 	}
 	for (; copied < N_PLUGINS; copied++) {
 		snprintf(src, sizeof(src), "%s/%s", src_dir, plugins[copied]);

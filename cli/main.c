@@ -23,7 +23,7 @@ static const struct subcommand subcommands[] = {
 	{ "save", save_main, "Writes the running state of an interface back to its configuration file" },
 	{ "reresolve", reresolve_main, "Re-resolves DNS endpoints of peers without a recent handshake" },
 	{ "status", status_main, "Shows the mesh: every node in the store and its peer state on this device" },
-	{ "peer", peer_main, "peer add NAME: adds a client to the mesh and prints its config (QR code on a terminal); peer remove NAME" },
+	{ "peer", peer_main, "peer add NAME: adds a client to the mesh and prints its config (QR code on a terminal); peer config NAME --from OLD.conf: that config with the current nodes; peer remove NAME" },
 	{ "install-cni", install_cni_main, "Copies the CNI plugins into /opt/cni/bin (or DIR), each renamed into place" },
 };
 

@@ -7,6 +7,8 @@
  * text as a QR code for the WireGuard phone apps goes to the terminal only (stdout when it is
  * one, else stderr when that is one), so `peer add x > wg0.conf` writes a clean config. The
  * private key exists only in that output.
+ * peer config NAME --from OLD.conf: the same config again, with the nodes the store has now,
+ * the client's key read back from the config it was given (the store has only the public key).
  * peer remove NAME: deletes a client's record and gives back its addresses. */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 
 #include "mesh/mesh_store.h"
 #include "cli/qr.h"
+#include "lib/config.h"
 #include "cli/subcommands.h"
 #include "mesh/cidr.h"
 #include "mesh/cluster.h"
@@ -33,12 +36,17 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"Usage: %s peer add NAME [--dns IP] [--no-qr] [--tunnel-cidr CIDR] [--gateway-ranges CIDR[,CIDR]]\n"
 		"                         [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
+		"       %s peer config NAME --from OLD.conf [--dns IP] [--no-qr] [--gateway-ranges CIDR[,CIDR]]\n"
+		"                         [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
 		"       %s peer remove NAME [--store file|etcd] [--store-dir DIR] [--etcd-endpoints URLS]\n"
 		"The client's address comes from the cluster's tunnel pool in the store (written by podwired);\n"
 		"--tunnel-cidr, if given, must be that pool. The QR code is drawn only on a terminal.\n"
 		"Only the nodes' pod CIDRs inside the cluster pool (or --gateway-ranges, as given to podwired)\n"
-		"and claimed in the store go into the config; other records are skipped, each named on stderr.\n",
-		prog, prog);
+		"and claimed in the store go into the config; other records are skipped, each named on stderr.\n"
+		"`peer config' prints a client's config again with the nodes the store has now (a client made\n"
+		"before a node joined reaches it with the new one), keeping its key (read from OLD.conf, the\n"
+		"config it was given) and addresses; DNS too unless --dns is given.\n",
+		prog, prog, prog);
 }
 
 /* The client's [Peer] sections: every node that can be dialled. No secrets here, so the
@@ -134,7 +142,7 @@ static int tunnel_pools(struct store *s, const struct mesh_store_args *sa, const
 	}
 	if (ret) {
 		fprintf(stderr, "%s: peer add: store key %s: %s\n", log_prog(), CLUSTER_POOLS_KEY,
-			ret == -EBADMSG ? err : strerror(-ret));
+			ret == -EBADMSG ? err : store_strerror(s, ret));
 		return ret;
 	}
 	if (given && !ip_prefix_equal(given, &pools->tunnel_cidr) &&
@@ -165,7 +173,7 @@ static int claim_client_addresses(struct store *s, const struct cluster_pools *p
 
 			ip_prefix_format(pool[i], c, sizeof(c));
 			fprintf(stderr, "%s: peer add: cannot claim a tunnel address in %s: %s\n", log_prog(), c,
-				ret == -ENOSPC ? "no address left" : strerror(-ret));
+				ret == -ENOSPC ? "no address left" : store_strerror(s, ret));
 			return ret;
 		}
 		client->tunnel_ips[client->n_tunnel_ips++] = got.addr;
@@ -192,58 +200,100 @@ static FILE *qr_stream(void)
 	return NULL;
 }
 
+/* The nodes a client's config lists: the store's records as the nodes themselves judge them
+ * (only what the allocation registry gives each node, inside the pools or @gateways). */
+static int client_mesh(struct store *s, const struct cluster_pools *pools, const struct node *client,
+		       const struct ip_prefix *gateways, size_t n_gateways, struct node **nodes, size_t *n_nodes)
+{
+	struct ip_prefix cluster[2], tunnel[2];
+	size_t n_cluster, n_tunnel, n_kvs = 0, n_claims = 0, skipped = 0;
+	struct store_kv *kvs = NULL, *claims = NULL;
+	struct mesh_policy pol = { .self = client, .cluster_cidrs = cluster, .tunnel_cidrs = tunnel,
+				   .gateway_ranges = gateways, .n_gateway_ranges = n_gateways };
+	int ret = store_list(s, STORE_NODES_PREFIX, &kvs, &n_kvs);
+
+	if (!ret)
+		ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
+	if (ret) {
+		fprintf(stderr, "%s: store: cannot list nodes: %s\n", log_prog(), store_strerror(s, ret));
+		goto out;
+	}
+	cluster_pools_ranges(pools, cluster, &n_cluster, tunnel, &n_tunnel);
+	pol.n_cluster_cidrs = n_cluster;
+	pol.n_tunnel_cidrs = n_tunnel;
+	pol.claims = claims;
+	pol.n_claims = n_claims;
+	ret = mesh_build(kvs, n_kvs, &pol, nodes, n_nodes, &skipped, NULL);
+out:
+	store_kvs_free(kvs, n_kvs);
+	store_kvs_free(claims, n_claims);
+	return ret;
+}
+
+/* The config on stdout (with genkey's warning when that is a file others may read), then
+ * the QR code on the terminal. */
+static int client_print(const char *verb, const char *name, const char *conf, bool qr)
+{
+	FILE *qr_out;
+	int ret;
+
+	warn_if_stdout_world_accessible();
+	if (fputs(conf, stdout) == EOF || fflush(stdout) == EOF) {
+		ret = -errno;
+		/* A new client's key was only in that output: the record it left is useless. */
+		if (!strcmp(verb, "add"))
+			fprintf(stderr, "%s: peer add: cannot write the client config to stdout: %s (the client '%s' is "
+				"in the store: `%s peer remove %s' takes it out)\n", log_prog(), strerror(-ret), name,
+				log_prog(), name);
+		else
+			fprintf(stderr, "%s: peer %s: cannot write the client config to stdout: %s\n", log_prog(), verb,
+				strerror(-ret));
+		return ret;
+	}
+	qr_out = qr ? qr_stream() : NULL;
+	if (qr_out) {
+		fputc('\n', qr_out);
+		ret = qr_print_utf8(qr_out, conf);
+		if (ret)
+			fprintf(stderr, "%s: peer %s: cannot draw the QR code: %s\n", log_prog(), verb, strerror(-ret));
+	}
+	return 0;
+}
+
 static int peer_add(const char *name, const struct mesh_store_args *sa, const struct ip_prefix *tunnel_cidr,
 		    const char *dns, bool qr, const struct ip_prefix *gateways, size_t n_gateways)
 {
-	struct ip_prefix cluster[2], tunnel[2];
-	size_t n_cluster, n_tunnel;
 	struct store *s = NULL;
-	struct store_kv *kvs = NULL, *claims = NULL;
-	size_t n_kvs = 0, n_claims = 0, n_nodes = 0, skipped = 0;
+	size_t n_nodes = 0;
 	struct node client = { 0 }, *nodes = NULL;
 	struct cluster_pools pools;
 	uint8_t priv[WG_KEY_LEN];
 	char key[STORE_KEY_MAX], *record = NULL, *conf = NULL, *existing = NULL;
-	FILE *qr_out;
 	int ret;
 
 	if (mesh_store_open(sa, &s))
 		return -EIO;
 	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", name);
-	if (!store_get(s, key, &existing, NULL)) {
+	ret = store_get(s, key, &existing, NULL);
+	if (!ret) {
 		fprintf(stderr, "%s: peer add: a node or peer named '%s' already exists in the store\n", log_prog(), name);
 		ret = -EEXIST;
+		goto out;
+	}
+	if (ret != -ENOENT) {
+		fprintf(stderr, "%s: peer add: store %s %s: %s\n", log_prog(), sa->backend, sa->location,
+			store_strerror(s, ret));
 		goto out;
 	}
 	ret = tunnel_pools(s, sa, tunnel_cidr, &pools);
 	if (ret)
 		goto out;
-	ret = store_list(s, STORE_NODES_PREFIX, &kvs, &n_kvs);
-	if (!ret)
-		ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
-	if (ret) {
-		fprintf(stderr, "%s: store: cannot list nodes: %s\n", log_prog(), strerror(-ret));
-		goto out;
-	}
 	key_generate_private(priv);
 	snprintf(client.name, sizeof(client.name), "%s", name);
 	key_public_from_private(client.public_key, priv);
-	{
-		/* Only what the nodes themselves accept goes into the client's AllowedIPs: prefixes
-		 * inside the pools (and the gateway ranges given here) that the allocation registry
-		 * gives to the node listing them. */
-		struct mesh_policy pol = { .self = &client, .claims = claims, .n_claims = n_claims,
-					   .cluster_cidrs = cluster, .tunnel_cidrs = tunnel,
-					   .gateway_ranges = gateways, .n_gateway_ranges = n_gateways };
-
-		cluster_pools_ranges(&pools, cluster, &n_cluster, tunnel, &n_tunnel);
-		pol.n_cluster_cidrs = n_cluster;
-		pol.n_tunnel_cidrs = n_tunnel;
-
-		ret = mesh_build(kvs, n_kvs, &pol, &nodes, &n_nodes, &skipped, NULL);
-		if (ret)
-			goto out;
-	}
+	ret = client_mesh(s, &pools, &client, gateways, n_gateways, &nodes, &n_nodes);
+	if (ret)
+		goto out;
 	ret = claim_client_addresses(s, &pools, &client);
 	if (ret) {
 		release_client_addresses(s, &client);
@@ -263,23 +313,11 @@ static int peer_add(const char *name, const struct mesh_store_args *sa, const st
 		ret = store_cas(s, key, NULL, record);
 	if (ret) {
 		fprintf(stderr, "%s: peer add: cannot write '%s' to the store: %s\n", log_prog(), name,
-			ret == -ECANCELED ? "it appeared meanwhile" : strerror(-ret));
+			ret == -ECANCELED ? "it appeared meanwhile" : store_strerror(s, ret));
 		release_client_addresses(s, &client);
 		goto out;
 	}
-	if (fputs(conf, stdout) == EOF || fflush(stdout) == EOF) {
-		ret = -errno;
-		fprintf(stderr, "%s: peer add: cannot write the client config to stdout: %s (the client '%s' is in "
-			"the store: `%s peer remove %s' takes it out)\n", log_prog(), strerror(-ret), name, log_prog(), name);
-		goto out;
-	}
-	qr_out = qr ? qr_stream() : NULL;
-	if (qr_out) {
-		fputc('\n', qr_out);
-		ret = qr_print_utf8(qr_out, conf);
-		if (ret)
-			fprintf(stderr, "%s: peer add: cannot draw the QR code: %s\n", log_prog(), strerror(-ret));
-	}
+	ret = client_print("add", name, conf, qr);
 out:
 	sodium_memzero(priv, sizeof(priv));
 	if (conf)
@@ -289,8 +327,132 @@ out:
 	free(existing);
 	node_clear(&client);
 	mesh_free(nodes, n_nodes);
-	store_kvs_free(kvs, n_kvs);
-	store_kvs_free(claims, n_claims);
+	store_close(s);
+	return ret;
+}
+
+/* The DNS line of @c as one value ("10.0.0.1, example.com"), or NULL when it has none. */
+static char *config_dns_text(const struct config *c)
+{
+	char *text = NULL;
+	size_t size = 0;
+	const char *sep = "";
+	FILE *f;
+
+	if (!c->iface.n_dns && !c->iface.dns_search.n)
+		return NULL;
+	f = open_memstream(&text, &size);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < c->iface.n_dns; i++) {
+		char a[IP_ADDR_STRLEN];
+
+		ip_addr_format(&c->iface.dns[i], a, sizeof(a));
+		fprintf(f, "%s%s", sep, a);
+		sep = ", ";
+	}
+	for (size_t i = 0; i < c->iface.dns_search.n; i++) {
+		fprintf(f, "%s%s", sep, c->iface.dns_search.v[i]);
+		sep = ", ";
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The client's own private key, from the config it was given (@from): the store holds only
+ * its public key, so the key it runs with comes from the client's side and must match. */
+static int client_key_from(uint8_t priv[WG_KEY_LEN], char **dns, const char *from, const struct node *client)
+{
+	struct config *c = NULL;
+	char err[512] = "", want[WG_KEY_LEN_BASE64], got[WG_KEY_LEN_BASE64];
+	uint8_t pub[WG_KEY_LEN];
+	int ret = config_parse_file(&c, from, err, sizeof(err));
+
+	if (!ret)
+		ret = config_load_secrets(c, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s: peer config: --from %s\n", log_prog(), err);
+		goto out;
+	}
+	if (!c->iface.has_private_key) {
+		fprintf(stderr, "%s: peer config: --from %s: no PrivateKey in [Interface] (give the config that "
+			"`peer add %s' printed)\n", log_prog(), from, client->name);
+		ret = -EINVAL;
+		goto out;
+	}
+	key_public_from_private(pub, c->iface.private_key);
+	if (!key_equal(pub, client->public_key)) {
+		key_to_base64(got, pub);
+		key_to_base64(want, client->public_key);
+		fprintf(stderr, "%s: peer config: --from %s: its PrivateKey is not %s's (public key %s, the store has "
+			"%s)\n", log_prog(), from, client->name, got, want);
+		ret = -EINVAL;
+		goto out;
+	}
+	memcpy(priv, c->iface.private_key, WG_KEY_LEN);
+	if (dns && !*dns)
+		*dns = config_dns_text(c);
+out:
+	config_free(c);
+	return ret;
+}
+
+/* peer config NAME --from OLD.conf: the client's config again, with the nodes the store has
+ * now, its own key and addresses kept, so a client made before a node joined reaches it. */
+static int peer_config(const char *name, const struct mesh_store_args *sa, const char *from, const char *dns,
+		       bool qr, const struct ip_prefix *gateways, size_t n_gateways)
+{
+	struct store *s = NULL;
+	struct node client = { 0 }, *nodes = NULL;
+	struct cluster_pools pools;
+	size_t n_nodes = 0, len = 0;
+	uint8_t priv[WG_KEY_LEN];
+	char key[STORE_KEY_MAX], *text = NULL, *conf = NULL, *old_dns = NULL, err[256] = "";
+	int ret;
+
+	if (mesh_store_open(sa, &s))
+		return -EIO;
+	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", name);
+	ret = store_get(s, key, &text, &len);
+	if (ret) {
+		fprintf(stderr, "%s: peer config: '%s': %s\n", log_prog(), name,
+			ret == -ENOENT ? "no such peer in the store (`peer add' makes one)" : store_strerror(s, ret));
+		goto out;
+	}
+	ret = node_decode(&client, text, len, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "%s: peer config: store record %s: %s\n", log_prog(), key, err);
+		goto out;
+	}
+	if (strcmp(client.labels, "kind=client")) {
+		fprintf(stderr, "%s: peer config: '%s' is a node, not a client made by `peer add'\n", log_prog(), name);
+		ret = -EPERM;
+		goto out;
+	}
+	ret = client_key_from(priv, dns ? NULL : &old_dns, from, &client);
+	if (ret)
+		goto out;
+	ret = tunnel_pools(s, sa, NULL, &pools);
+	if (!ret)
+		ret = client_mesh(s, &pools, &client, gateways, n_gateways, &nodes, &n_nodes);
+	if (!ret)
+		ret = client_config(&conf, priv, &client, dns ? dns : old_dns, nodes, n_nodes);
+	if (ret == -ENOENT)
+		fprintf(stderr, "%s: peer config: no node with an endpoint in the store to connect to\n", log_prog());
+	if (!ret)
+		ret = client_print("config", name, conf, qr);
+out:
+	sodium_memzero(priv, sizeof(priv));
+	if (conf)
+		sodium_memzero(conf, strlen(conf));
+	free(conf);
+	free(old_dns);
+	free(text);
+	node_clear(&client);
+	mesh_free(nodes, n_nodes);
 	store_close(s);
 	return ret;
 }
@@ -313,7 +475,7 @@ static int peer_remove(const char *name, const struct mesh_store_args *sa)
 	ret = store_get(s, key, &text, &len);
 	if (ret) {
 		fprintf(stderr, "%s: peer remove: '%s': %s\n", log_prog(), name,
-			ret == -ENOENT ? "no such peer in the store" : strerror(-ret));
+			ret == -ENOENT ? "no such peer in the store" : store_strerror(s, ret));
 		goto out;
 	}
 	if (!node_decode(&n, text, len, err, sizeof(err)) && strcmp(n.labels, "kind=client")) {
@@ -326,7 +488,7 @@ static int peer_remove(const char *name, const struct mesh_store_args *sa)
 	ret = store_cas(s, key, text, NULL);
 	if (ret) {
 		fprintf(stderr, "%s: peer remove: cannot delete '%s': %s\n", log_prog(), name,
-			ret == -ECANCELED ? "it changed meanwhile, try again" : strerror(-ret));
+			ret == -ECANCELED ? "it changed meanwhile, try again" : store_strerror(s, ret));
 		goto out;
 	}
 	ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
@@ -335,7 +497,7 @@ static int peer_remove(const char *name, const struct mesh_store_args *sa)
 			released++;
 	if (ret)
 		fprintf(stderr, "%s: peer remove: '%s' removed, but its addresses were not released: %s\n", log_prog(),
-			name, strerror(-ret));
+			name, store_strerror(s, ret));
 	else
 		printf("peer %s removed (%zu address%s released)\n", name, released, released == 1 ? "" : "es");
 out:
@@ -350,8 +512,8 @@ int peer_main(int argc, char *argv[])
 {
 	struct mesh_store_args sa;
 	struct ip_prefix tunnel_cidr;
-	const char *name = NULL, *dns = NULL;
-	bool qr = true, has_tunnel_cidr = false, add;
+	const char *name = NULL, *dns = NULL, *from = NULL, *verb;
+	bool qr = true, has_tunnel_cidr = false, add, config;
 	struct ip_prefix gateways[CLUSTER_GATEWAY_RANGES_MAX];
 	size_t n_gateways = 0;
 
@@ -360,11 +522,13 @@ int peer_main(int argc, char *argv[])
 		usage(stdout, log_prog());
 		return 0;
 	}
-	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove"))) {
+	if (argc < 3 || (strcmp(argv[1], "add") && strcmp(argv[1], "remove") && strcmp(argv[1], "config"))) {
 		usage(stderr, log_prog());
 		return 1;
 	}
-	add = !strcmp(argv[1], "add");
+	verb = argv[1];
+	add = !strcmp(verb, "add");
+	config = !strcmp(verb, "config");
 	for (int i = 2; i < argc; i++) {
 		int r = mesh_store_arg(&sa, argc, argv, &i);
 
@@ -379,7 +543,9 @@ int peer_main(int argc, char *argv[])
 			}
 			ip_prefix_mask(&tunnel_cidr);
 			has_tunnel_cidr = true;
-		} else if (add && !strcmp(argv[i], "--dns") && i + 1 < argc) {
+		} else if (config && !strcmp(argv[i], "--from") && i + 1 < argc) {
+			from = argv[++i];
+		} else if ((add || config) && !strcmp(argv[i], "--dns") && i + 1 < argc) {
 			struct ip_addr a;
 
 			dns = argv[++i];
@@ -387,14 +553,14 @@ int peer_main(int argc, char *argv[])
 				fprintf(stderr, "%s: --dns: '%s' is not an IP address\n", log_prog(), dns);
 				return 1;
 			}
-		} else if (add && !strcmp(argv[i], "--gateway-ranges") && i + 1 < argc) {
+		} else if ((add || config) && !strcmp(argv[i], "--gateway-ranges") && i + 1 < argc) {
 			char err[128] = "";
 
 			if (cluster_gateway_ranges_parse(argv[++i], gateways, &n_gateways, err, sizeof(err))) {
 				fprintf(stderr, "%s: --gateway-ranges: %s\n", log_prog(), err);
 				return 1;
 			}
-		} else if (add && !strcmp(argv[i], "--no-qr")) {
+		} else if ((add || config) && !strcmp(argv[i], "--no-qr")) {
 			qr = false;
 		} else if (argv[i][0] != '-' && !name) {
 			name = argv[i];
@@ -409,9 +575,16 @@ int peer_main(int argc, char *argv[])
 	}
 	if (!node_name_valid(name)) {
 		fprintf(stderr, "%s: peer %s: '%s' is not a valid name (letters, digits, '.', '_', '-'; at most 63)\n",
-			log_prog(), argv[1], name);
+			log_prog(), verb, name);
 		return 1;
 	}
+	if (config && !from) {
+		fprintf(stderr, "%s: peer config %s: --from OLD.conf is missing: the store has only the client's public "
+			"key, its private key comes from the config it was given\n", log_prog(), name);
+		return 1;
+	}
+	if (config)
+		return peer_config(name, &sa, from, dns, qr, gateways, n_gateways) ? 1 : 0;
 	if (!add)
 		return peer_remove(name, &sa) ? 1 : 0;
 	return peer_add(name, &sa, has_tunnel_cidr ? &tunnel_cidr : NULL, dns, qr, gateways, n_gateways) ? 1 : 0;

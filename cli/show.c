@@ -32,7 +32,7 @@ static int show_interfaces(void)
 	return 0;
 }
 
-/* `show` and `show all [KEYWORD]`: every interface, in name order. */
+/* `show` and `show all [KEYWORD]`: every interface, in the order wg(8) lists them. */
 static int show_all(const char *cmd, const char *keyword)
 {
 	struct show_style style;

@@ -227,7 +227,7 @@ int status_main(int argc, char *argv[])
 		ret = store_list(s, STORE_ALLOC_PREFIX, &claims, &n_claims);
 	if (ret) {
 		fprintf(stderr, "%s: store %s %s: cannot list nodes: %s\n", log_prog(), sa.backend, sa.location,
-			strerror(-ret));
+			store_strerror(s, ret));
 		goto out;
 	}
 	if (device_get(&dev, ifname)) {
@@ -308,7 +308,7 @@ int status_main(int argc, char *argv[])
 			cluster_pools_describe(&pools, desc, sizeof(desc));
 		printf("store %s %s: %s%s\n", sa.backend, sa.location, pret ? "" : "cluster pools ",
 		       !pret ? desc : pret == -ENOENT ? "no cluster pools yet (no podwired has started on this store)" :
-		       pret == -EBADMSG ? err : strerror(-pret));
+		       pret == -EBADMSG ? err : store_strerror(s, pret));
 	}
 	under = dev ? underlay_mtu(ifname) : 0;
 	if (our_mtu && under && our_mtu + WG_OVERHEAD > under)

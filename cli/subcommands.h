@@ -18,6 +18,10 @@ static inline bool subcommand_help_asked(int argc, char *argv[])
 	return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
 }
 
+/* wg genkey's warning on stderr when stdout is a regular file others may read: for every
+ * subcommand that prints a private key (genkey, peer add, peer config). In genkey.c. */
+void warn_if_stdout_world_accessible(void);
+
 int genkey_main(int argc, char *argv[]);
 int genpsk_main(int argc, char *argv[]);
 int pubkey_main(int argc, char *argv[]);

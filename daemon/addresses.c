@@ -166,7 +166,7 @@ int addresses_follow_assigned(const struct agent_options *o, struct store *s, st
 			kept |= ip_prefix_equal(&old[i], &self->pod_cidrs[j]);
 		if (!kept && (ret = cidr_release(s, &old[i], o->name))) {
 			ip_prefix_format(&old[i], was, sizeof(was));
-			log_warn("pod CIDR %s: cannot release this node's claim: %s", was, strerror(-ret));
+			log_warn("pod CIDR %s: cannot release this node's claim: %s", was, store_strerror(s, ret));
 		}
 	}
 	return 1; /* written again in full */

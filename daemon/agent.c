@@ -44,6 +44,7 @@ struct agent {
 	struct metrics metrics;
 	bool metrics_on;
 	bool store_up;
+	bool mesh_known;	/* a listing of the store has worked: there is a mesh to keep */
 	unsigned int backoff;
 	struct publish published;	/* our record as last written */
 	/* When each claim and record was first seen: the earliest claim wins (claims.h). */
@@ -126,8 +127,13 @@ static double monotonic(void)
 static void store_state(struct agent *a, int err, const char *what)
 {
 	if (err && a->store_up) {
-		log_warn("store %s unreachable (%s: %s); keeping the last known mesh", a->store->ops->name, what,
-			 strerror(-err));
+		/* The cause in the backend's words (etcd: refused, unknown host, timeout, TLS). */
+		if (a->mesh_known)
+			log_warn("store %s unreachable (%s: %s); keeping the last known mesh", a->store->ops->name,
+				 what, store_strerror(a->store, err));
+		else
+			log_warn("store %s unreachable (%s: %s); nothing applied yet: this node joins the mesh once the "
+				 "store answers, retrying", a->store->ops->name, what, store_strerror(a->store, err));
 		a->store_up = false;
 	} else if (!err && !a->store_up) {
 		log_info("store %s reachable again", a->store->ops->name);
@@ -285,6 +291,7 @@ static int reconcile_pass(struct agent *a)
 		store_kvs_free(kvs, n_kvs);
 		return ret;
 	}
+	a->mesh_known = true;
 	pol.claims = claims;
 	pol.n_claims = n_claims;
 	ret = mesh_build(kvs, n_kvs, &pol, &p.nodes, &p.n_nodes, &p.skipped, &p.stored_self);

@@ -90,48 +90,23 @@ out:
 	return ret;
 }
 
-/* Names in a NUL-separated list ending with an empty string. */
-struct name_list {
-	char **v;
-	size_t n, cap;
-};
-
-static int name_list_add_all(struct name_list *l, const char *names)
+/* Length of a NUL-separated list ending with an empty string, without that last NUL. */
+static size_t name_list_len(const char *names)
 {
-	for (const char *p = names; *p; p += strlen(p) + 1) {
-		bool seen = false;
+	const char *p = names;
 
-		for (size_t i = 0; i < l->n && !seen; i++)
-			seen = !strcmp(l->v[i], p);
-		if (seen)
-			continue;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 8;
-			char **v = realloc(l->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			l->v = v;
-			l->cap = cap;
-		}
-		l->v[l->n] = strdup(p);
-		if (!l->v[l->n])
-			return -ENOMEM;
-		l->n++;
-	}
-	return 0;
+	while (*p)
+		p += strlen(p) + 1;
+	return (size_t)(p - names);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
+/* As wg(8)'s ipc_list_devices: the kernel's interfaces in RTM_GETLINK dump order, then the
+ * UAPI sockets in readdir order, neither sorted nor merged (wg prints a name that is both
+ * a kernel link and a socket twice, and so do we). */
 int device_list(char **names)
 {
-	struct name_list l = { 0 };
-	char *kernel = NULL, *user = NULL, *out = NULL, *p;
-	size_t len = 1;
+	char *kernel = NULL, *user = NULL, *out;
+	size_t klen = 0, ulen;
 	int ret;
 
 	*names = NULL;
@@ -144,30 +119,21 @@ int device_list(char **names)
 	ret = uapi_list_devices(&user);
 	if (ret < 0)
 		goto out;
-	if ((kernel && (ret = name_list_add_all(&l, kernel)) < 0) ||
-	    (user && (ret = name_list_add_all(&l, user)) < 0))
-		goto out;
-	qsort(l.v, l.n, sizeof(*l.v), name_cmp);
-	for (size_t i = 0; i < l.n; i++)
-		len += strlen(l.v[i]) + 1;
-	out = calloc(1, len);
+	if (kernel)
+		klen = name_list_len(kernel);
+	ulen = name_list_len(user);
+	out = malloc(klen + ulen + 1);
 	if (!out) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	p = out;
-	for (size_t i = 0; i < l.n; i++) {
-		size_t n = strlen(l.v[i]) + 1;
-
-		memcpy(p, l.v[i], n);
-		p += n;
-	}
+	if (klen)
+		memcpy(out, kernel, klen);
+	memcpy(out + klen, user, ulen);
+	out[klen + ulen] = '\0';
 	*names = out;
 	ret = 0;
 out:
-	for (size_t i = 0; i < l.n; i++)
-		free(l.v[i]);
-	free(l.v);
 	free(kernel);
 	free(user);
 	return ret;

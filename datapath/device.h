@@ -20,7 +20,8 @@ enum datapath_kind {
 };
 
 /* Names of all WireGuard interfaces in this network namespace (kernel and userspace),
- * as a NUL-separated list ending with an empty string, sorted. Caller frees. */
+ * as a NUL-separated list ending with an empty string, in wg(8)'s order: kernel links
+ * as the link dump gives them, then UAPI sockets as the directory lists them. Caller frees. */
 int device_list(char **names);
 /* Read the whole state of @name; *dev is allocated, free with wgdevice_free(). -ENODEV if none. */
 int device_get(struct wgdevice **dev, const char *name);

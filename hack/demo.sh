@@ -8,6 +8,8 @@
 # everything down on exit or Ctrl-C. --store etcd starts a local etcd for the nodes to share;
 # the default is the file store (a directory every namespace sees). --wait keeps the cluster
 # up until Ctrl-C, e.g. to try `ip netns exec pn-demo-n1 podwirectl status -i pndw1 ...`.
+# Each step prints, as "   $ COMMAND", the commands a user would type to do it by hand (for
+# node 1 and its first pod; the other nodes and pods take the same with their numbers).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 STORE=file WAIT=
@@ -26,6 +28,20 @@ for b in podwired podwirectl podwire podwire-ipam; do
 done
 [ "$(id -u)" = 0 ] || { echo "demo: needs root for network namespaces (sudo make demo)" >&2; exit 1; }
 if command -v ping >/dev/null 2>&1; then PING=(ping); else PING=(busybox ping); fi
+
+# cmd ARGS...: print the command as one would type it, then run it. quiet ARGS...: just run it
+# (the same step for the other nodes).
+cmd() {
+	printf '   $'
+	printf ' %q' "$@"
+	printf '\n'
+	"$@"
+}
+quiet() { "$@"; }
+# by_hand TEXT: a command printed for the user that the demo runs in another form.
+by_hand() { printf '   $ %s\n' "$*"; }
+# quoted ARGS...: the words as a shell would need them typed, one space apart.
+quoted() { local out; out=$(printf '%q ' "$@"); printf '%s' "${out% }"; }
 
 W=/tmp/pn-demo NET=250 ETCD_PORT=23797 N=3
 ETCD_PID= PIDS=()
@@ -55,26 +71,33 @@ teardown >/dev/null 2>&1
 mkdir -p "$W/store"
 
 echo "== underlay: bridge in pn-demo-r, nodes at 192.168.$NET.1-$N"
-ip netns add pn-demo-r
-ip -n pn-demo-r link set lo up
-ip -n pn-demo-r link add br0 type bridge
-ip -n pn-demo-r link set br0 up
+cmd ip netns add pn-demo-r
+cmd ip -n pn-demo-r link set lo up
+cmd ip -n pn-demo-r link add br0 type bridge
+cmd ip -n pn-demo-r link set br0 up
 for i in $(seq $N); do
-	ip netns add "pn-demo-n$i"
-	ip -n "pn-demo-n$i" link set lo up
-	ip link add "pndu$i" netns "pn-demo-n$i" type veth peer name "u$i" netns pn-demo-r
-	ip -n pn-demo-r link set "u$i" master br0 up
-	ip -n "pn-demo-n$i" link set "pndu$i" name eth0
-	ip -n "pn-demo-n$i" addr add "192.168.$NET.$i/24" dev eth0
-	ip -n "pn-demo-n$i" link set eth0 up
-	ip netns exec "pn-demo-n$i" sysctl -qw net.ipv4.ip_forward=1
+	run=quiet
+	[ "$i" = 1 ] && run=cmd
+	$run ip netns add "pn-demo-n$i"
+	$run ip -n "pn-demo-n$i" link set lo up
+	$run ip link add "pndu$i" netns "pn-demo-n$i" type veth peer name "u$i" netns pn-demo-r
+	$run ip -n pn-demo-r link set "u$i" master br0 up
+	$run ip -n "pn-demo-n$i" link set "pndu$i" name eth0
+	$run ip -n "pn-demo-n$i" addr add "192.168.$NET.$i/24" dev eth0
+	$run ip -n "pn-demo-n$i" link set eth0 up
+	$run ip netns exec "pn-demo-n$i" sysctl -qw net.ipv4.ip_forward=1
 done
+echo "   (the same for node2..node$N with their numbers)"
 
 STORE_ARGS=(--store-dir "$W/store")
 if [ "$STORE" = etcd ]; then
 	command -v etcd >/dev/null || { echo "demo: etcd is not installed" >&2; exit 1; }
 	echo "== etcd on 192.168.$NET.254:$ETCD_PORT"
-	ip -n pn-demo-r addr add "192.168.$NET.254/24" dev br0
+	cmd ip -n pn-demo-r addr add "192.168.$NET.254/24" dev br0
+	by_hand "ip netns exec pn-demo-r etcd --name pn-demo --data-dir $W/etcd" \
+		"--listen-client-urls http://192.168.$NET.254:$ETCD_PORT --advertise-client-urls http://192.168.$NET.254:$ETCD_PORT" \
+		"--listen-peer-urls http://127.0.0.1:$((ETCD_PORT + 10)) --initial-advertise-peer-urls http://127.0.0.1:$((ETCD_PORT + 10))" \
+		"--initial-cluster pn-demo=http://127.0.0.1:$((ETCD_PORT + 10)) &"
 	ip netns exec pn-demo-r etcd --name pn-demo --data-dir "$W/etcd" \
 		--listen-client-urls "http://192.168.$NET.254:$ETCD_PORT" --advertise-client-urls "http://192.168.$NET.254:$ETCD_PORT" \
 		--listen-peer-urls "http://127.0.0.1:$((ETCD_PORT + 10))" --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT + 10))" \
@@ -104,11 +127,15 @@ c["plugins"][0].update({"vethPrefix": "pnd", "logFile": d + "/cni.log"})
 c["plugins"][0]["ipam"]["dataDir"] = d + "/ipam"
 json.dump(c, open(out, "w"), indent=2)
 PY
-	ip netns exec "pn-demo-n$i" "$B/podwired" --name "node$i" -i "pndw$i" "${STORE_ARGS[@]}" --state-dir "$W/n$i" \
-		--endpoint "192.168.$NET.$i:51820" --resync 10 \
-		--cni-conf-dir "$W/n$i/net.d" --cni-conf-template "$W/n$i/10-podwire.conflist" >"$W/n$i.log" 2>&1 &
+	daemon=(ip netns exec "pn-demo-n$i" "$B/podwired" --name "node$i" -i "pndw$i" "${STORE_ARGS[@]}" --state-dir "$W/n$i"
+		--endpoint "192.168.$NET.$i:51820" --resync 10
+		--cni-conf-dir "$W/n$i/net.d" --cni-conf-template "$W/n$i/10-podwire.conflist")
+	[ "$i" = 1 ] && by_hand "$(quoted "${daemon[@]}") >$W/n$i.log 2>&1 &"
+	"${daemon[@]}" >"$W/n$i.log" 2>&1 &
 	PIDS+=("$!")
 done
+echo "   (the same for node2..node$N; then watch the mesh form:)"
+by_hand "ip netns exec pn-demo-n1 wg show pndw1 peers"
 status() { ip netns exec "pn-demo-n$1" "$B/podwirectl" status -i "pndw$1" "${STORE_ARGS[@]}"; }
 for i in $(seq $N); do
 	for _ in $(seq 150); do
@@ -134,10 +161,16 @@ for i in $(seq $N); do
 		"$conf" >"$W/n$i/net.conf"
 	for j in 1 2; do
 		ns=pn-demo-n$i-p$j
-		ip netns add "$ns"
-		ip netns exec "pn-demo-n$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PODWIRE_CNI_LOG_DIR="$W" CNI_COMMAND=ADD \
-			CNI_CONTAINERID="demo-n$i-p$j" CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 CNI_PATH="$W/cni-bin" \
-			"$B/podwire" <"$W/n$i/net.conf" >"$W/n$i/p$j.json" ||
+		add=(ip netns exec "pn-demo-n$i" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PODWIRE_CNI_LOG_DIR="$W" CNI_COMMAND=ADD
+			CNI_CONTAINERID="demo-n$i-p$j" CNI_NETNS="/var/run/netns/$ns" CNI_IFNAME=eth0 CNI_PATH="$W/cni-bin"
+			"$B/podwire")
+		if [ "$i$j" = 11 ]; then
+			cmd ip netns add "$ns"
+			by_hand "$(quoted "${add[@]}") <$W/n$i/net.conf   # the runtime's part: CNI ADD, JSON result on stdout"
+		else
+			ip netns add "$ns"
+		fi
+		"${add[@]}" <"$W/n$i/net.conf" >"$W/n$i/p$j.json" ||
 			{ echo "demo: CNI ADD failed for $ns:"; cat "$W/n$i/p$j.json" "$W/n$i/cni.log" 2>/dev/null; exit 1; }
 		ip=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ips"][0]["address"].split("/")[0])' "$W/n$i/p$j.json")
 		echo "   node$i pod$j: $ip (pod CIDR $cidr)"
@@ -146,6 +179,8 @@ for i in $(seq $N); do
 done
 
 echo "== every pod pings every pod"
+p12=${PODS[$((${#PODS[@]} - 1))]}
+by_hand "ip netns exec pn-demo-n1-p1 ${PING[*]} -c 1 ${p12##*:}   # node1 pod1 to node$N pod2, through the tunnel"
 ok=0 bad=0
 for src in "${PODS[@]}"; do
 	IFS=: read -r si sj _ <<<"$src"
@@ -163,6 +198,7 @@ for src in "${PODS[@]}"; do
 	done
 done
 echo "== podwirectl status on node1"
+by_hand "ip netns exec pn-demo-n1 $(quoted "$B/podwirectl" status -i pndw1 "${STORE_ARGS[@]}")"
 status 1
 echo "== summary"
 echo "   nodes: $N (store: $STORE, datapath: $(ip netns exec pn-demo-n1 cat /sys/class/net/pndw1/type 2>/dev/null | sed 's/^65534$/userspace (tun)/;s/^65535$/kernel/'))"
@@ -171,7 +207,10 @@ for i in $(seq $N); do
 	echo "   node$i: $(ip netns exec "pn-demo-n$i" wg show "pndw$i" latest-handshakes | awk '$2 > 0' | wc -l) peers with a handshake"
 done
 if [ -n "$WAIT" ]; then
-	echo "== cluster is up; Ctrl-C tears it down"
-	while :; do sleep 3600; done
+	echo "== cluster is up; Ctrl-C tears it down (the commands above work on it as printed)"
+	# wait, not a foreground sleep: a signal sent to this script (not only a terminal's
+	# Ctrl-C to the whole group) tears down at once.
+	while :; do sleep 3600 & wait $!; done
 fi
+[ -n "$WAIT" ] || echo "   (hack/demo.sh --wait, or make demo WAIT=1, keeps the cluster up to run the commands above by hand)"
 [ $bad -eq 0 ]

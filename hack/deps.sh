@@ -74,6 +74,14 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
 	grep -E '^(E|W|Err):' "$log" | head -n 5 >&2
+	# Another apt, dpkg or unattended-upgrades holds a lock: apt says "E: Could not get lock
+	# FILE. It is held by process PID (NAME)". The archive is fine; waiting is the fix.
+	lock=$(sed -n 's/^E: Could not get lock \([^ ]*\)\. It is held by process \([0-9]*\) (\(.*\)).*/\1 (held by process \2, \3)/p' "$log" | head -n 1)
+	[ -n "$lock" ] || lock=$(sed -n 's/^E: \(Could not get lock\|Unable to acquire the dpkg frontend lock\|Unable to lock directory\) *\([^ ,]*\).*/\2/p' "$log" | head -n 1)
+	if [ -n "$lock" ]; then
+		echo "deps.sh: another package manager is running: the lock $lock is taken, so nothing was installed (Debian's archive is not the problem). Wait until it is done, then run 'make deps' again." >&2
+		exit 1
+	fi
 	echo "deps.sh: apt-get could not install: ${missing[*]}. Make Debian's archive reachable (see /etc/apt/sources.list), then run 'make deps' again, or: $how" >&2
 	exit 1
 fi

@@ -3,6 +3,7 @@
 #include "mesh/etcd_client.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 #include <sodium.h>
 
 #include "lib/log.h"
+
+/* Connecting (name, TCP, TLS) gets this long; a whole call 5 s. */
+#define ETCD_CONNECT_TIMEOUT_MS 1500
 
 struct reply {
 	char *data;
@@ -265,7 +269,7 @@ static void setup_handle(const struct etcd_client *c, CURL *curl, const char *ur
 	lc->easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	lc->easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 	lc->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	lc->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 1500L);
+	lc->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_CONNECT_TIMEOUT_MS);
 	lc->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (c->cacert)
 		lc->easy_setopt(curl, CURLOPT_CAINFO, c->cacert);
@@ -275,27 +279,119 @@ static void setup_handle(const struct etcd_client *c, CURL *curl, const char *ur
 	}
 }
 
+/* Append "MEMBER: WHY" to conn->error, "; " between members. */
+static void conn_error_add(struct etcd_conn *conn, const char *member, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void conn_error_add(struct etcd_conn *conn, const char *member, const char *fmt, ...)
+{
+	size_t used = strlen(conn->error);
+	va_list ap;
+	int n;
+
+	if (used + 8 >= sizeof(conn->error))
+		return;
+	n = snprintf(conn->error + used, sizeof(conn->error) - used, "%s%s: ", used ? "; " : "", member);
+	if (n < 0 || (size_t)n >= sizeof(conn->error) - used)
+		return;
+	used += (size_t)n;
+	va_start(ap, fmt);
+	vsnprintf(conn->error + used, sizeof(conn->error) - used, fmt, ap);
+	va_end(ap);
+}
+
+/* What a failed transfer means for the user: libcurl's code says which step failed, its
+ * error buffer the details (address, port, milliseconds, the TLS library's words), and
+ * each gets what to check. */
+static void describe_failure(const struct etcd_client *c, struct etcd_conn *conn, const char *member,
+			     CURLcode rc, const char *errbuf, long os_errno, double total_s, long timeout_ms)
+{
+	const char *detail = errbuf[0] ? errbuf : c->lc->easy_strerror(rc);
+	bool tls = !strncmp(member, "https://", 8);
+
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		conn_error_add(conn, member, "unknown host: %s (a typo in the endpoint, or no DNS for it?)", detail);
+		break;
+	case CURLE_COULDNT_CONNECT:
+		/* libcurl 7.88 words every connect failure "Couldn't connect to server": the
+		 * socket's errno tells a refused port from an unreachable network. */
+		conn_error_add(conn, member, "%s: %s (%s)", os_errno ? strerror((int)os_errno) : "cannot connect", detail,
+			       os_errno == ECONNREFUSED ? "nothing listens there: is etcd running, and is this address and "
+							  "port one of its --listen-client-urls?" :
+			       "is the address right, and routed from here?");
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		/* Past the connect timeout, the connection was made: the member itself is stuck. */
+		if (total_s * 1000 > ETCD_CONNECT_TIMEOUT_MS + 200)
+			conn_error_add(conn, member, "timed out: etcd took the connection but did not answer within %ld ms "
+				       "(%s): is it hung, overloaded or without quorum?", timeout_ms, detail);
+		else
+			conn_error_add(conn, member, "timed out connecting: %s (nothing answers at that address: a "
+				       "firewall dropping packets, or the wrong host?)", detail);
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		conn_error_add(conn, member, "etcd's certificate is not trusted: %s (is %s%s the CA that signed "
+			       "etcd's --cert-file, and the endpoint's name or address in its subjectAltName?)", detail,
+			       c->cacert ? "--etcd-cacert " : "", c->cacert ? c->cacert : "the system's CA store");
+		break;
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+		conn_error_add(conn, member, "cannot use the client certificate: %s (--etcd-cert %s, --etcd-key %s)",
+			       detail, c->cert ? c->cert : "-", c->key ? c->key : "-");
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+		/* etcd --client-cert-auth ends the TLS session with an alert ("certificate required"
+		 * under TLS 1.3, at the first read) when no certificate, or one it does not trust,
+		 * comes. */
+		if (tls && !c->cert)
+			conn_error_add(conn, member, "etcd refused the TLS session: %s (no client certificate was given: "
+				       "etcd runs with --client-cert-auth? give --etcd-cert and --etcd-key)", detail);
+		else if (tls && strstr(detail, "certificate"))
+			conn_error_add(conn, member, "etcd refused the client certificate %s: %s (is it signed by the "
+				       "CA etcd trusts, its --trusted-ca-file?)", c->cert, detail);
+		else
+			conn_error_add(conn, member, "%s", detail);
+		break;
+	default:
+		conn_error_add(conn, member, "%s", detail);
+		break;
+	}
+}
+
 /* One POST on @conn to member @idx; *status is the HTTP status, or 0 when none came. */
 static int post(const struct etcd_client *c, struct etcd_conn *conn, size_t idx, const char *path,
 		const char *text, struct curl_slist *hdrs, struct reply *r, long *status)
 {
-	char url[512];
+	char url[512], errbuf[CURL_ERROR_SIZE] = "";
+	const long timeout_ms = 5000;
+	double total_s = 0;
+	long os_errno = 0;
 	CURLcode rc;
 
 	*status = 0;
 	snprintf(url, sizeof(url), "%s%s", c->urls[idx], path);
 	setup_handle(c, conn->curl, url, text, hdrs);
-	c->lc->easy_setopt(conn->curl, CURLOPT_TIMEOUT_MS, 5000L);
+	c->lc->easy_setopt(conn->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	c->lc->easy_setopt(conn->curl, CURLOPT_WRITEFUNCTION, collect);
 	c->lc->easy_setopt(conn->curl, CURLOPT_WRITEDATA, r);
+	c->lc->easy_setopt(conn->curl, CURLOPT_ERRORBUFFER, errbuf);
 	rc = c->lc->easy_perform(conn->curl);
 	c->lc->easy_getinfo(conn->curl, CURLINFO_RESPONSE_CODE, status);
+	c->lc->easy_getinfo(conn->curl, CURLINFO_TOTAL_TIME, &total_s);
+	c->lc->easy_getinfo(conn->curl, CURLINFO_OS_ERRNO, &os_errno);
+	/* The buffer is ours only for this transfer. */
+	c->lc->easy_setopt(conn->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (r->too_large) {
 		log_debug("etcd: %s: reply larger than %zu bytes", url, r->max);
+		conn_error_add(conn, c->urls[idx], "reply larger than %zu bytes", r->max);
 		return -EMSGSIZE;
 	}
 	if (rc != CURLE_OK) {
-		log_debug("etcd: %s: %s", url, c->lc->easy_strerror(rc));
+		describe_failure(c, conn, c->urls[idx], rc, errbuf, os_errno, total_s, timeout_ms);
+		log_debug("etcd: %s: %s (%s)", url, c->lc->easy_strerror(rc), errbuf);
 		return -EHOSTUNREACH;
 	}
 	return 0;
@@ -327,6 +423,8 @@ static int authenticate(const struct etcd_client *c, struct etcd_conn *conn, siz
 		 * CommonName is refused there once auth is on). */
 		log_err("etcd: %s: user %s: authentication failed: HTTP %ld: %.200s", c->urls[idx], c->user, status,
 			cJSON_IsString(msg) ? msg->valuestring : r.data ? r.data : "");
+		conn_error_add(conn, c->urls[idx], "user %s: authentication failed: HTTP %ld: %.200s", c->user, status,
+			       cJSON_IsString(msg) ? msg->valuestring : r.data ? r.data : "");
 		ret = status == 200 ? -EPROTO : -EACCES;
 		goto out;
 	}
@@ -378,6 +476,7 @@ int etcd_call(const struct etcd_client *c, struct etcd_conn *conn, const char *p
 	int ret = -EHOSTUNREACH, reauth = 0;
 
 	*json = NULL;
+	conn->error[0] = '\0';
 	if (!text)
 		return -ENOMEM;
 	for (size_t tries = 0; tries < c->n_urls; tries++) {
@@ -429,6 +528,8 @@ int etcd_call(const struct etcd_client *c, struct etcd_conn *conn, const char *p
 		*json = r.data ? cJSON_Parse(r.data) : NULL;
 		if (status != 200 || !*json) {
 			log_debug("etcd: %s%s: HTTP %ld: %.200s", c->urls[conn->current], path, status, r.data ? r.data : "");
+			conn_error_add(conn, c->urls[conn->current], "HTTP %ld from %s: %.200s", status, path,
+				       r.data ? r.data : "(no body)");
 			cJSON_Delete(*json);
 			*json = NULL;
 			ret = status == 403 ? -EACCES : -EPROTO;
@@ -436,6 +537,8 @@ int etcd_call(const struct etcd_client *c, struct etcd_conn *conn, const char *p
 		free(r.data);
 		break;
 	}
+	if (!ret)
+		conn->error[0] = '\0';
 	free(text);
 	return ret;
 }

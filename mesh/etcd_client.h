@@ -38,11 +38,18 @@ struct etcd_client {
 	const struct libcurl *lc;
 };
 
-/* One thread's connection: its curl handle, the member it talks to, its auth token. */
+#define ETCD_ERROR_MAX 1024
+
+/* One thread's connection: its curl handle, the member it talks to, its auth token, and
+ * why its last call failed. */
 struct etcd_conn {
 	CURL *curl;
 	size_t current;
 	char token[ETCD_TOKEN_MAX];		/* "" until authenticated */
+	/* The cause in words, from libcurl's code and error buffer, for each member tried:
+	 * "https://etcd1:2379: connection refused: ... (is etcd running ...?)". "" after a call
+	 * that worked. An unreachable cluster is -EHOSTUNREACH whatever the cause: this says which. */
+	char error[ETCD_ERROR_MAX];
 };
 
 /* Parse @location (above), read the password, load libcurl. 0, or -errno after logging
@@ -63,7 +70,8 @@ int etcd_setup(const struct etcd_client *c, struct etcd_conn *conn, size_t url_i
 /* POST @body to @path on the current member, trying the next ones when it cannot be
  * reached, and parse the reply into *json. A reply larger than @reply_max bytes is
  * -EMSGSIZE (nothing of it is kept); HTTP 403 (etcd: permission denied) is -EACCES; an
- * unreachable cluster -EHOSTUNREACH; any other refusal -EPROTO. */
+ * unreachable cluster -EHOSTUNREACH; any other refusal -EPROTO. On failure conn->error says
+ * why (the real cause: refused, unknown host, timeout, TLS), member by member. */
 int etcd_call(const struct etcd_client *c, struct etcd_conn *conn, const char *path, cJSON *body, cJSON **json,
 	      size_t reply_max);
 

@@ -33,6 +33,13 @@ void store_kvs_free(struct store_kv *kvs, size_t n)
 	free(kvs);
 }
 
+const char *store_strerror(struct store *s, int err)
+{
+	const char *why = s && s->ops->error ? s->ops->error(s) : NULL;
+
+	return why && *why ? why : strerror(err < 0 ? -err : err);
+}
+
 bool store_key_valid(const char *key)
 {
 	const char *slash = strchr(key, '/');

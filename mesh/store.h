@@ -64,6 +64,10 @@ struct store_ops {
 	 * to node @name, comma-separated into @out ("" when none). The Kubernetes store answers
 	 * from Node.spec.podCIDRs (kube-controller-manager --allocate-node-cidrs). */
 	int (*assigned_pod_cidrs)(struct store *s, const char *name, char *out, size_t len);
+	/* Optional: why the last call of the caller's thread failed, in words that name the
+	 * real cause (etcd: libcurl's reason per member, "connection refused", "unknown host",
+	 * a timeout, TLS), or "" when the errno says it all. */
+	const char *(*error)(struct store *s);
 };
 
 struct store {
@@ -105,6 +109,9 @@ static inline void store_close(struct store *s)
 		s->ops->close(s);
 }
 void store_kvs_free(struct store_kv *kvs, size_t n);
+/* The cause of @err, a failed call's -errno: the backend's own words when it has them (an
+ * unreachable etcd is -EHOSTUNREACH however it failed), else strerror. */
+const char *store_strerror(struct store *s, int err);
 /* What the last listing of a prefix skipped, kept by the backends so that each skipped
  * file or key is logged once while it stays, not at every listing. */
 #define STORE_SKIPS_PREFIXES 4

@@ -708,6 +708,8 @@ static void etcd_close(struct store *s)
 	free(es);
 }
 
+static const char *etcd_error(struct store *s) { return to_etcd(s)->conn.error; }
+
 static const struct store_ops etcd_ops = {
 	.name = "etcd",
 	.list = etcd_list,
@@ -719,6 +721,7 @@ static const struct store_ops etcd_ops = {
 	.watch_drain = etcd_watch_drain,
 	.heartbeat = etcd_heartbeat,
 	.close = etcd_close,
+	.error = etcd_error,
 };
 
 int store_etcd_open(struct store **s, const char *location, int lease_ttl)

@@ -21,7 +21,7 @@ _podwirectl_configs()
 _podwirectl()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local commands="genkey genpsk pubkey show showconf set setconf addconf syncconf strip up down save reresolve status peer help"
+	local commands="genkey genpsk pubkey show showconf set setconf addconf syncconf strip up down save reresolve status peer install-cni help"
 	local show_fields="public-key private-key listen-port fwmark peers preshared-keys endpoints allowed-ips latest-handshakes transfer persistent-keepalive dump"
 	local store_opts="--store --store-dir --etcd-endpoints"
 	COMPREPLY=()
@@ -80,9 +80,29 @@ _podwirectl()
 		;;
 	peer)
 		if [[ $COMP_CWORD -eq 2 ]]; then
-			COMPREPLY=($(compgen -W "add" -- "$cur"))
+			COMPREPLY=($(compgen -W "add config remove" -- "$cur"))
 		elif [[ $COMP_CWORD -ge 4 ]]; then
-			COMPREPLY=($(compgen -W "--tunnel-cidr --dns --no-qr --gateway-ranges $store_opts" -- "$cur"))
+			case ${COMP_WORDS[2]} in
+			add) COMPREPLY=($(compgen -W "--tunnel-cidr --dns --no-qr --gateway-ranges $store_opts" -- "$cur")) ;;
+			config)
+				if [[ $prev == --from ]]; then
+					compopt -o filenames 2>/dev/null
+					COMPREPLY=($(compgen -f -- "$cur"))
+				else
+					COMPREPLY=($(compgen -W "--from --dns --no-qr --gateway-ranges $store_opts" -- "$cur"))
+				fi
+				;;
+			remove) COMPREPLY=($(compgen -W "$store_opts" -- "$cur")) ;;
+			esac
+		fi
+		;;
+	install-cni)
+		# --from DIR, then the destination directory.
+		if [[ $prev != --from && $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--from" -- "$cur"))
+		else
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -d -- "$cur"))
 		fi
 		;;
 	esac

@@ -15,6 +15,7 @@ track_wg "$ns" "$ifc"
 ip netns exec "$ns" "$B/podwire-wg" "$ifc" || fail "podwire-wg $ifc"
 mkdir -p "$W/wireguard"
 touch "$W/wireguard/pw16a.conf" "$W/wireguard/pw16b.conf" "$W/wireguard/notes.txt"
+mkdir "$W/wireguard/sub" # a directory for install-cni's DEST_DIR
 
 # complete_words WORD...: what completing the last word offers, one per line, sorted.
 cat >"$W/drive.bash" <<'DRIVE'
@@ -39,9 +40,16 @@ echo "down_pw16b: $(complete_words down pw16b)"
 echo "syncconf_iface: $(complete_words syncconf pw)"
 echo "status_store: $(complete_words status --store '')"
 echo "peer: $(complete_words peer '')"
+echo "peer_r: $(complete_words peer r)"
+echo "peer_remove_opts: $(complete_words peer remove laptop --store)"
+echo "peer_config_opts: $(complete_words peer config laptop --f)"
+echo "peer_config_from: $(complete_words peer config laptop --from "$CONFIGS/pw16")"
+echo "sub_i: $(complete_words i)"
+echo "install_cni_opts: $(complete_words install-cni --)"
+echo "install_cni_dir: $(complete_words install-cni "$CONFIGS/")"
 DRIVE
 out=$(ip netns exec "$ns" env PATH="$B:$PATH" COMPLETION="$top/contrib/completion/podwirectl.bash" \
-	PODWIRECTL_CONFIG_DIR="$W/wireguard" bash "$W/drive.bash") || fail "driver failed: $out"
+	PODWIRECTL_CONFIG_DIR="$W/wireguard" CONFIGS="$W/wireguard" bash "$W/drive.bash") || fail "driver failed: $out"
 echo "$out"
 want() { # key expected
 	local got; got=$(echo "$out" | sed -n "s/^$1: //p")
@@ -49,7 +57,7 @@ want() { # key expected
 }
 want spec "complete -F _podwirectl podwirectl"
 want sub_s "save set setconf show showconf status strip syncconf"
-want all_subs 17
+want all_subs 18
 echo "$out" | grep "^show_iface: " | grep -qw "$ifc" || fail "show: interface $ifc not offered"
 echo "$out" | grep "^show_all: " | grep -qw all || fail "show: 'all' not offered"
 echo "$out" | grep "^show_all: " | grep -qw interfaces || fail "show: 'interfaces' not offered"
@@ -59,7 +67,14 @@ want up "pw16a pw16b"
 want down_pw16b "pw16b"
 echo "$out" | grep "^syncconf_iface: " | grep -qw "$ifc" || fail "syncconf: interface $ifc not offered"
 want status_store "etcd file"
-want peer "add"
+want peer "add config remove"
+want peer_r "remove"
+want peer_remove_opts "--store --store-dir"
+want peer_config_opts "--from"
+want peer_config_from "$W/wireguard/pw16a.conf $W/wireguard/pw16b.conf"
+want sub_i "install-cni"
+want install_cni_opts "--from"
+want install_cni_dir "$W/wireguard/sub"
 
 if [ -f /usr/share/bash-completion/bash_completion ]; then
 	echo "== loaded on demand by bash-completion from an installed tree"

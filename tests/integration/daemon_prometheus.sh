@@ -5,7 +5,7 @@
 # is up; a handshake-age series (time() - podwire_peer_last_handshake_timestamp_seconds) and a
 # transfer series (podwire_peer_transmit_bytes_total) come back through the HTTP API with
 # sane values after pods talk; the README's example alert passes promtool check rules and
-# Prometheus loads it healthy, with nothing firing.
+# Prometheus loads it healthy, with nothing firing; the README's scrape config is the one used.
 T=pq NET=216
 source "$(dirname "$0")/lib/common.bash"
 require_cmd prometheus promtool curl python3
@@ -33,17 +33,16 @@ sed -n '/^    groups:/,/^$/p' "$(dirname "$0")/../../README.md" | sed 's/^    //
 cat "$W/rules.yml"
 promtool check rules "$W/rules.yml" || fail "promtool check rules"
 
-log "Prometheus scraping the three daemons"
-cat >"$W/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: ["$W/rules.yml"]
-scrape_configs:
-  - job_name: podwired
-    static_configs:
-      - targets: ["192.168.$NET.1:9586", "192.168.$NET.2:9586", "192.168.$NET.3:9586"]
-YML
+log "Prometheus scraping the three daemons, with the README's scrape config"
+# The README's block (its two example targets become the three nodes, its interval 1 s).
+sed -n '/^    scrape_configs:/,/^$/p' "$(dirname "$0")/../../README.md" | sed 's/^    //' >"$W/scrape.yml"
+grep -q '"192.168.1.1:9586", "192.168.1.2:9586"' "$W/scrape.yml" || { cat "$W/scrape.yml"; fail "no scrape config in README.md"; }
+{
+	printf 'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ["%s"]\n' "$W/rules.yml"
+	sed -e "s/\"192.168.1.1:9586\", \"192.168.1.2:9586\"/\"192.168.$NET.1:9586\", \"192.168.$NET.2:9586\", \"192.168.$NET.3:9586\"/" \
+		-e 's/scrape_interval: 15s/scrape_interval: 1s/' "$W/scrape.yml"
+} >"$W/prometheus.yml"
+cat "$W/prometheus.yml"
 promtool check config "$W/prometheus.yml" >/dev/null || fail "promtool check config"
 ip netns exec "pn-$T-r" prometheus --config.file="$W/prometheus.yml" --storage.tsdb.path="$W/tsdb" \
 	--web.listen-address="192.168.$NET.254:9616" >"$W/prometheus.log" 2>&1 &

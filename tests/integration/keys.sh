@@ -2,7 +2,9 @@
 # keys: podwirectl genkey/pubkey/genpsk behave as wg's.
 #  - 1000 keys from `podwirectl genkey`: `podwirectl pubkey` prints what `wg pubkey` prints;
 #  - 20 malformed private keys: both refuse with the same message and a non-zero exit;
-#  - genkey/genpsk into a world-readable file warn exactly as wg does, and not under umask 077.
+#  - genkey/genpsk into a world-readable file warn exactly as wg does, and not under umask 077;
+#  - genkey/genpsk into a full or closed stdout exit as wg does (0), and say on stderr why the
+#    key went nowhere.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.bash"
 ctl=$B/podwirectl
@@ -85,3 +87,22 @@ for cmd in genkey genpsk; do
 	[ "$(stat -c %a "$W/k1")" = 600 ] || fail "$cmd file mode is not 600 under umask 077"
 done
 echo "genkey/genpsk warn like wg on world-readable files"
+
+# A full or closed stdout: wg exits 0 without a word; we exit the same, and say what failed.
+for cmd in genkey genpsk; do
+	for out in full closed; do
+		set +e
+		if [ $out = full ]; then
+			"$ctl" $cmd >/dev/full 2>"$W/e1"; rc1=$?
+			wg $cmd >/dev/full 2>/dev/null; rc2=$?
+		else
+			"$ctl" $cmd >&- 2>"$W/e1"; rc1=$?
+			wg $cmd >&- 2>/dev/null; rc2=$?
+		fi
+		set -e
+		[ $rc1 -eq $rc2 ] || fail "$cmd into a $out stdout exits $rc1, wg $cmd $rc2"
+		grep -q "^podwirectl: $cmd: cannot write the key to stdout: " "$W/e1" ||
+			fail "$cmd into a $out stdout did not say why: '$(cat "$W/e1")'"
+	done
+done
+echo "genkey/genpsk into a full or closed stdout: wg's exit status ($rc2), and the reason on stderr"
