@@ -100,6 +100,7 @@ void agent_options_default(struct agent_options *o)
 	o->block_len6 = 64;
 	ip_prefix_parse(&o->tunnel_cidr, "10.99.0.0/16");
 	o->listen_port = 51820;
+	o->endpoint_from = "InternalIP";
 	o->mtu = 1420;
 	o->datapath = DATAPATH_CHOICE_AUTO;
 	o->metrics_listen = "127.0.0.1:9586";
@@ -463,6 +464,37 @@ static int pause_or_stop(int sfd, unsigned int seconds)
 	return 0;
 }
 
+/* Our endpoint: --endpoint, else what the store says of this node (the Kubernetes Node's
+ * InternalIP, as kubelet reports it), else the first address of the host. */
+static void endpoint_choose(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	char addr[NODE_ENDPOINT_MAX] = "";
+	struct ip_addr ip;
+	int ret = -ENOENT;
+
+	if (o->endpoint) {
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
+		return;
+	}
+	if (a->store->ops->node_address)
+		ret = a->store->ops->node_address(a->store, o->name, o->endpoint_from, addr, sizeof(addr));
+	if (!ret && !ip_addr_parse(&ip, addr))
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), ip.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
+			 o->listen_port);
+	else if (!ret)
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", addr);
+	if (!ret) {
+		log_info("endpoint %s: the %s of this node in the store", a->self.endpoint, o->endpoint_from);
+		return;
+	}
+	if (a->store->ops->node_address)
+		log_warn("the store has no %s for this node (%s): detecting the endpoint", o->endpoint_from,
+			 strerror(-ret));
+	if (iface_detect_endpoint(o->ifname, o->listen_port, a->self.endpoint, sizeof(a->self.endpoint)))
+		log_warn("no address found to advertise; peers must learn this node's endpoint by roaming");
+}
+
 static int startup(struct agent *a, int sfd)
 {
 	const struct agent_options *o = a->o;
@@ -472,10 +504,6 @@ static int startup(struct agent *a, int sfd)
 	ret = load_key(a);
 	if (ret)
 		return ret;
-	if (o->endpoint)
-		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
-	else if (iface_detect_endpoint(o->ifname, o->listen_port, a->self.endpoint, sizeof(a->self.endpoint)))
-		log_warn("no IPv4 address found to advertise; peers must learn this node's endpoint by roaming");
 	a->self.mtu = o->mtu;
 	a->self.persistent_keepalive = o->persistent_keepalive;
 	if (o->labels)
@@ -486,6 +514,7 @@ static int startup(struct agent *a, int sfd)
 		return ret;
 	}
 	a->store_up = true;
+	endpoint_choose(a);
 	/* Without our addresses there is nothing to publish: wait for the store. */
 	for (unsigned int delay = 1;; delay = delay * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : delay * 2) {
 		ret = addresses_claim(o, a->store, &a->self);

@@ -46,7 +46,10 @@ struct agent_options {
 	/* Ranges outside the pools that records may carry as pod CIDRs (gateways). */
 	struct ip_prefix gateway_ranges[CLUSTER_GATEWAY_RANGES_MAX];
 	size_t n_gateway_ranges;
-	const char *endpoint;		/* advertised "host:port"; NULL: first global IPv4 */
+	const char *endpoint;		/* advertised "host:port"; NULL: from the store, else detected */
+	/* Where the store's own record of this node says its address is (the Kubernetes store:
+	 * "InternalIP", "ExternalIP" or "annotation=NAME" of the Node). */
+	const char *endpoint_from;
 	uint16_t listen_port;
 	uint32_t mtu;
 	uint16_t persistent_keepalive;	/* towards every peer (NAT-ed nodes need it) */

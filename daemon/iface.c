@@ -207,18 +207,30 @@ out:
 int iface_endpoint_pick(const struct ifaddrs *list, const char *skip_ifname, unsigned int port, char *out,
 			size_t len)
 {
-	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
-		char addr[IP_ADDR_STRLEN];
+	/* IPv4 first, as before; an IPv6-only node then gets its first IPv6 address. */
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
+			char addr[IP_ADDR_STRLEN];
 
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
-		    (i->ifa_flags & IFF_LOOPBACK) || !strcmp(i->ifa_name, skip_ifname))
-			continue;
-		/* 169.254/16 (RFC 3927) is link-local: pods' gateway address, never reachable from peers. */
-		if ((ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) == 0xa9fe)
-			continue;
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
-		snprintf(out, len, "%s:%u", addr, port);
-		return 0;
+			if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP) ||
+			    (i->ifa_flags & IFF_LOOPBACK) || !strcmp(i->ifa_name, skip_ifname))
+				continue;
+			if (family == AF_INET) {
+				/* 169.254/16 (RFC 3927) is link-local: pods' gateway address, never
+				 * reachable from peers. */
+				if ((ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) == 0xa9fe)
+					continue;
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
+				snprintf(out, len, "%s:%u", addr, port);
+				return 0;
+			}
+			/* fe80::/10 needs a scope no peer can name. */
+			if (IN6_IS_ADDR_LINKLOCAL(&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+				continue;
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr, sizeof(addr));
+			snprintf(out, len, "[%s]:%u", addr, port);
+			return 0;
+		}
 	}
 	return -EADDRNOTAVAIL;
 }

@@ -15,9 +15,10 @@
 /* Add @addrs (tunnel IP with the tunnel CIDR's length) if missing, set @mtu (0: leave),
  * bring @ifname up. */
 int iface_configure(const char *ifname, const struct ip_prefix *addrs, size_t n_addrs, unsigned int mtu);
-/* The endpoint this node advertises when none is given: "ADDR:@port" with the first IPv4
- * address in @list (getifaddrs order) of an interface that is up, not loopback, not
- * @skip_ifname (our own WireGuard interface) and not link-local. -EADDRNOTAVAIL if none. */
+/* The endpoint this node advertises when neither --endpoint nor the store gives one:
+ * "ADDR:@port" with the first IPv4 address in @list (getifaddrs order) of an interface that
+ * is up, not loopback, not @skip_ifname (our own WireGuard interface) and not link-local;
+ * without any, "[ADDR]:@port" with the first such IPv6 address. -EADDRNOTAVAIL if none. */
 int iface_endpoint_pick(const struct ifaddrs *list, const char *skip_ifname, unsigned int port, char *out,
 			size_t len);
 /* iface_endpoint_pick() over this network namespace's addresses. */

@@ -43,12 +43,16 @@ static void usage(FILE *f)
 		"  --pod-cidr CIDR             fixed pod CIDR instead of allocating one\n"
 		"  --tunnel-cidr CIDR          tunnel address pool (default 10.99.0.0/16)\n"
 		"  --tunnel-ip IP              fixed tunnel address instead of allocating one\n"
-		"  --cluster-cidr6 CIDR        IPv6 pod CIDR pool (dual stack; off by default)\n"
+		"  --cluster-cidr6 CIDR        IPv6 pod CIDR pool (dual stack, IPv6 only; off by default or '')\n"
 		"  --block-size6 LEN           IPv6 pod CIDR block length (default 64)\n"
-		"  --tunnel-cidr6 CIDR         IPv6 tunnel address pool (dual stack; off by default)\n"
+		"  --tunnel-cidr6 CIDR         IPv6 tunnel address pool (dual stack, IPv6 only; off by default or '')\n"
 		"  --gateway-ranges CIDR[,..]  ranges outside the pools that a node (a gateway) may\n"
 		"                              route as its pod CIDR (--pod-cidr); same on every node\n"
-		"  --endpoint HOST:PORT        endpoint to advertise (default: first IPv4 address)\n"
+		"  --endpoint HOST:PORT        endpoint to advertise (default: from --endpoint-from, else the\n"
+		"                              host's first IPv4 address, else its first IPv6 address)\n"
+		"  --endpoint-from InternalIP|ExternalIP|annotation=NAME  with --store kubernetes, the endpoint's\n"
+		"                              address from the Node: status.addresses (default InternalIP) or an\n"
+		"                              annotation holding IP or HOST:PORT\n"
 		"  --listen-port PORT          WireGuard port (default 51820)\n"
 		"  --mtu MTU                   interface MTU (default 1420 = 1500 - 80)\n"
 		"  --persistent-keepalive SEC  keepalive towards every peer (default off; set behind NAT)\n"
@@ -105,6 +109,7 @@ enum {
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
 	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE, OPT_GATEWAY_RANGES,
+	OPT_ENDPOINT_FROM,
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +139,7 @@ static const struct option long_opts[] = {
 	{ "tunnel-cidr6", required_argument, NULL, OPT_TUNNEL_CIDR6 },
 	{ "gateway-ranges", required_argument, NULL, OPT_GATEWAY_RANGES },
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "endpoint-from", required_argument, NULL, OPT_ENDPOINT_FROM },
 	{ "listen-port", required_argument, NULL, OPT_PORT },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "persistent-keepalive", required_argument, NULL, OPT_KEEPALIVE },
@@ -274,6 +280,11 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 				return -EINVAL;
 			break;
 		case OPT_CLUSTER6:
+			/* Empty: single stack, so that a manifest can pass a ConfigMap value that is "". */
+			if (!*optarg) {
+				o->has_cluster_cidr6 = false;
+				break;
+			}
 			if (parse_prefix("--cluster-cidr6", optarg, &o->cluster_cidr6))
 				return -EINVAL;
 			if (o->cluster_cidr6.addr.family != AF_INET6) {
@@ -288,6 +299,10 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			o->block_len6 = (uint8_t)v;
 			break;
 		case OPT_TUNNEL_CIDR6:
+			if (!*optarg) {
+				o->has_tunnel_cidr6 = false;
+				break;
+			}
 			if (parse_prefix("--tunnel-cidr6", optarg, &o->tunnel_cidr6))
 				return -EINVAL;
 			if (o->tunnel_cidr6.addr.family != AF_INET6) {
@@ -323,6 +338,14 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			o->endpoint = optarg;
 			break;
 		}
+		case OPT_ENDPOINT_FROM:
+			if (strcmp(optarg, "InternalIP") && strcmp(optarg, "ExternalIP") &&
+			    (strncmp(optarg, "annotation=", 11) || !optarg[11] || strlen(optarg) > 11 + 253)) {
+				log_err("--endpoint-from: '%s' is not InternalIP, ExternalIP or annotation=NAME", optarg);
+				return -EINVAL;
+			}
+			o->endpoint_from = optarg;
+			break;
 		case OPT_PORT:
 			if (parse_uint("--listen-port", optarg, 1, 65535, &v))
 				return -EINVAL;

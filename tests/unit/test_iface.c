@@ -1,4 +1,5 @@
-/* The endpoint podwired advertises when none is given: the first usable IPv4 address. */
+/* The endpoint podwired advertises when neither --endpoint nor the store gives one: the first
+ * usable IPv4 address, else the first usable IPv6 one (an IPv6-only node). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -43,7 +44,7 @@ static void test_pick(void **state)
 
 	fake(&f[0], &f[1], "lo", AF_INET, "127.0.0.1", IFF_UP | IFF_LOOPBACK);
 	fake(&f[1], &f[2], "eth0", 0, NULL, IFF_UP);			/* no address */
-	fake(&f[2], &f[3], "eth0", AF_INET6, "2001:db8::1", IFF_UP);	/* IPv6: not advertised */
+	fake(&f[2], &f[3], "eth0", AF_INET6, "2001:db8::1", IFF_UP);	/* IPv6: only without IPv4 */
 	fake(&f[3], &f[4], "eth1", AF_INET, "192.0.2.9", 0);		/* down */
 	fake(&f[4], &f[5], "wg-pods", AF_INET, "10.99.0.1", IFF_UP);	/* our own interface */
 	fake(&f[5], &f[6], "veth1", AF_INET, "169.254.1.1", IFF_UP);	/* link-local pod gateway */
@@ -54,8 +55,12 @@ static void test_pick(void **state)
 	/* Under another name the tunnel address is just an address. */
 	assert_int_equal(iface_endpoint_pick(&f[0].ifa, "wg0", 7, out, sizeof(out)), 0);
 	assert_string_equal(out, "10.99.0.1:7");
-	/* Nothing usable before the list ends. */
+	/* No usable IPv4 address before the list ends: the IPv6 one, in brackets. */
 	f[4].ifa.ifa_next = NULL;
+	assert_int_equal(iface_endpoint_pick(&f[0].ifa, "wg-pods", 51820, out, sizeof(out)), 0);
+	assert_string_equal(out, "[2001:db8::1]:51820");
+	/* A link-local IPv6 address has a scope no peer can name. */
+	inet_pton(AF_INET6, "fe80::1", &((struct sockaddr_in6 *)&f[2].addr)->sin6_addr);
 	assert_int_equal(iface_endpoint_pick(&f[0].ifa, "wg-pods", 51820, out, sizeof(out)), -EADDRNOTAVAIL);
 	assert_int_equal(iface_endpoint_pick(NULL, "wg-pods", 51820, out, sizeof(out)), -EADDRNOTAVAIL);
 }
