@@ -154,7 +154,7 @@ int addresses_follow_assigned(const struct agent_options *o, struct store *s, st
 	log_warn("Node %s: spec.podCIDRs %s replaces the pod CIDR %s this node allocated; pods started before keep "
 		 "their addresses and need a restart", o->name, now, was);
 	if (o->cni_conf_dir) {
-		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, self->pod_cidrs,
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, self->mtu, self->pod_cidrs,
 				     self->n_pod_cidrs);
 		if (ret)
 			return ret;

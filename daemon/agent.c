@@ -101,7 +101,6 @@ void agent_options_default(struct agent_options *o)
 	ip_prefix_parse(&o->tunnel_cidr, "10.99.0.0/16");
 	o->listen_port = 51820;
 	o->endpoint_from = "InternalIP";
-	o->mtu = 1420;
 	o->datapath = DATAPATH_CHOICE_AUTO;
 	o->metrics_listen = "127.0.0.1:9586";
 	o->key.state_dir = "/var/lib/podwire";
@@ -223,7 +222,7 @@ static int ensure_interface(struct agent *a)
 		addrs[i].addr = a->self.tunnel_ips[i];
 		addrs[i].cidr = a->self.tunnel_ips[i].family == AF_INET6 ? o->tunnel_cidr6.cidr : o->tunnel_cidr.cidr;
 	}
-	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, o->mtu);
+	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, a->self.mtu);
 	if (ret)
 		log_err("%s: cannot configure address/MTU/up: %s", o->ifname, strerror(-ret));
 	pthread_mutex_lock(&a->metrics.lock);
@@ -495,6 +494,29 @@ static void endpoint_choose(struct agent *a)
 		log_warn("no address found to advertise; peers must learn this node's endpoint by roaming");
 }
 
+/* --mtu, else the underlay's at our endpoint address minus the tunnel's overhead, as wg-quick
+ * does (the route MTU towards the peers, which share the node's underlay). Chosen once: pods
+ * get it when they are created (the CNI config and the interface carry it). */
+static void mtu_choose(struct agent *a)
+{
+	char host[NODE_ENDPOINT_MAX] = "", dev[IF_NAMESIZE + 8] = "";
+	unsigned int underlay = 0;
+	uint16_t port;
+
+	if (a->o->mtu) {
+		a->self.mtu = a->o->mtu;
+		log_info("MTU %u (--mtu)", a->self.mtu);
+		return;
+	}
+	if (a->self.endpoint[0] && !endpoint_split(a->self.endpoint, host, sizeof(host), &port))
+		iface_underlay_mtu(host, &underlay, dev, sizeof(dev));
+	a->self.mtu = iface_tunnel_mtu(underlay);
+	if (underlay)
+		log_info("MTU %u: the underlay's %u (%s, at %s) - 80 (--mtu overrides)", a->self.mtu, underlay, dev, host);
+	else
+		log_warn("MTU %u: the underlay's MTU at this node's address is unknown (--mtu sets it)", a->self.mtu);
+}
+
 static int startup(struct agent *a, int sfd)
 {
 	const struct agent_options *o = a->o;
@@ -504,7 +526,6 @@ static int startup(struct agent *a, int sfd)
 	ret = load_key(a);
 	if (ret)
 		return ret;
-	a->self.mtu = o->mtu;
 	a->self.persistent_keepalive = o->persistent_keepalive;
 	if (o->labels)
 		snprintf(a->self.labels, sizeof(a->self.labels), "%s", o->labels);
@@ -515,6 +536,7 @@ static int startup(struct agent *a, int sfd)
 	}
 	a->store_up = true;
 	endpoint_choose(a);
+	mtu_choose(a);
 	/* Without our addresses there is nothing to publish: wait for the store. */
 	for (unsigned int delay = 1;; delay = delay * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : delay * 2) {
 		ret = addresses_claim(o, a->store, &a->self);
@@ -563,7 +585,7 @@ static int startup(struct agent *a, int sfd)
 		return ret;
 	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
 	if (o->cni_conf_dir) {
-		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.mtu, a->self.pod_cidrs,
 				     a->self.n_pod_cidrs);
 		if (ret)
 			return ret;

@@ -51,7 +51,7 @@ struct agent_options {
 	 * "InternalIP", "ExternalIP" or "annotation=NAME" of the Node). */
 	const char *endpoint_from;
 	uint16_t listen_port;
-	uint32_t mtu;
+	uint32_t mtu;			/* 0: from the underlay (iface_tunnel_mtu) */
 	uint16_t persistent_keepalive;	/* towards every peer (NAT-ed nodes need it) */
 	const char *labels;
 	enum datapath_choice datapath;

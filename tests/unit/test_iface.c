@@ -1,5 +1,6 @@
 /* The endpoint podwired advertises when neither --endpoint nor the store gives one: the first
- * usable IPv4 address, else the first usable IPv6 one (an IPv6-only node). */
+ * usable IPv4 address, else the first usable IPv6 one (an IPv6-only node); and the tunnel MTU
+ * taken from the underlay's. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -65,10 +66,23 @@ static void test_pick(void **state)
 	assert_int_equal(iface_endpoint_pick(NULL, "wg-pods", 51820, out, sizeof(out)), -EADDRNOTAVAIL);
 }
 
+/* wg-quick's overhead of 80, the IPv6 floor, and its fallback when the underlay is unknown. */
+static void test_tunnel_mtu(void **state)
+{
+	assert_int_equal(iface_tunnel_mtu(1500), 1420);
+	assert_int_equal(iface_tunnel_mtu(1460), 1380);	/* GCE */
+	assert_int_equal(iface_tunnel_mtu(9001), 8921);	/* AWS jumbo frames */
+	assert_int_equal(iface_tunnel_mtu(1400), 1320);
+	assert_int_equal(iface_tunnel_mtu(1360), 1280);
+	assert_int_equal(iface_tunnel_mtu(1300), 1280);	/* never below IPv6's minimum */
+	assert_int_equal(iface_tunnel_mtu(0), 1420);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pick),
+		cmocka_unit_test(test_tunnel_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
