@@ -186,6 +186,8 @@ static int ensure_interface(struct agent *a)
 	char err[256] = "";
 	int ret;
 
+	if (device_kind(o->ifname) == DATAPATH_NONE && o->datapath_external)
+		return -EAGAIN;
 	if (device_kind(o->ifname) == DATAPATH_NONE) {
 		enum datapath_kind used;
 
@@ -323,8 +325,23 @@ static int reconcile_pass(struct agent *a)
 		goto out;
 	ret = device_get(&p.dev, o->ifname);
 	if (ret == -ENODEV || ret == -ENOENT) {
-		/* The interface vanished (a userspace datapath crashed?): bring it back. */
-		log_warn("%s: interface is gone, recreating it", o->ifname);
+		/* The interface vanished (a userspace datapath crashed?): bring it back, or with an
+		 * external datapath wait for its holder to. */
+		log_warn("%s: interface is gone, %s", o->ifname,
+			 o->datapath_external ? "waiting for the datapath (--datapath external) to make it again" :
+			 "recreating it");
+		ret = ensure_interface(a);
+		if (!ret)
+			ret = device_get(&p.dev, o->ifname);
+	}
+	/* A device without our key was made anew under us (an external datapath restarted, or
+	 * someone ran ip link del/add): give it key, port, addresses and MTU again. */
+	if (!ret && (sodium_memcmp(p.dev->private_key, a->private_key, WG_KEY_LEN) ||
+		     p.dev->listen_port != o->listen_port)) {
+		log_warn("%s: the device does not carry this node's key or port (made again?): configuring it",
+			 o->ifname);
+		wgdevice_free(p.dev);
+		p.dev = NULL;
 		ret = ensure_interface(a);
 		if (!ret)
 			ret = device_get(&p.dev, o->ifname);
@@ -580,7 +597,12 @@ static int startup(struct agent *a, int sfd)
 			 t[1][0] ? " " : "", t[1], pc[0], pc[1][0] ? " " : "", pc[1],
 			 a->self.endpoint[0] ? a->self.endpoint : "(none)");
 	}
-	ret = ensure_interface(a);
+	/* An external datapath may start after us: wait for its interface. */
+	for (unsigned int delay = 1; (ret = ensure_interface(a)) == -EAGAIN; delay = delay < 4 ? delay * 2 : 4) {
+		set_not_ready(a, "waiting for the datapath (--datapath external) to create the interface");
+		if (pause_or_stop(sfd, delay))
+			return -EINTR;
+	}
 	if (ret)
 		return ret;
 	/* Only now: a runtime that finds the conflist wires pods into this node's range. */

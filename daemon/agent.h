@@ -55,6 +55,9 @@ struct agent_options {
 	uint16_t persistent_keepalive;	/* towards every peer (NAT-ed nodes need it) */
 	const char *labels;
 	enum datapath_choice datapath;
+	/* The interface is made and kept by another process (podwired --datapath-only, the
+	 * DaemonSet's datapath container): wait for it, never create it. */
+	bool datapath_external;
 	const char *metrics_listen;	/* NULL or "off": no metrics */
 	struct nodekey_source key;
 	unsigned int resync_seconds;	/* periodic full reconcile, also re-resolves DNS endpoints */
