@@ -101,7 +101,7 @@ void agent_options_default(struct agent_options *o)
 	o->block_len6 = 64;
 	ip_prefix_parse(&o->tunnel_cidr, "10.99.0.0/16");
 	o->listen_port = 51820;
-	o->mtu = 1420;
+	o->endpoint_from = "InternalIP";
 	o->datapath = DATAPATH_CHOICE_AUTO;
 	o->metrics_listen = "127.0.0.1:9586";
 	o->key.state_dir = "/var/lib/podwire";
@@ -192,6 +192,8 @@ static int ensure_interface(struct agent *a)
 	char err[256] = "";
 	int ret;
 
+	if (device_kind(o->ifname) == DATAPATH_NONE && o->datapath_external)
+		return -EAGAIN;
 	if (device_kind(o->ifname) == DATAPATH_NONE) {
 		enum datapath_kind used;
 
@@ -228,7 +230,7 @@ static int ensure_interface(struct agent *a)
 		addrs[i].addr = a->self.tunnel_ips[i];
 		addrs[i].cidr = a->self.tunnel_ips[i].family == AF_INET6 ? o->tunnel_cidr6.cidr : o->tunnel_cidr.cidr;
 	}
-	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, o->mtu);
+	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, a->self.mtu);
 	if (ret)
 		log_err("%s: cannot configure address/MTU/up: %s", o->ifname, strerror(-ret));
 	pthread_mutex_lock(&a->metrics.lock);
@@ -258,6 +260,24 @@ static void pass_free(struct pass *p)
 	mesh_index_free(&p->index);
 }
 
+/* The cluster's pools on our own record again, when it was lost with the rest (a Node
+ * registered again); a refusal (other pools in the store) was logged at the start. */
+static void pools_republish(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	const struct cluster_pools mine = {
+		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
+		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
+		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
+	};
+	struct cluster_pools stored;
+	char err[256] = "";
+	int ret = cluster_pools_publish(a->store, &mine, &stored, err, sizeof(err));
+
+	if (ret && ret != -ENOTUNIQ && ret != -EBADMSG)
+		store_state(a, ret, "pools");
+}
+
 /* One reconcile: store → validated nodes → incremental device update → routes →
  * write-back of our own record. Returns 0, or -errno with the store or device error. */
 static int reconcile_pass(struct agent *a)
@@ -281,6 +301,7 @@ static int reconcile_pass(struct agent *a)
 	size_t n_kvs = 0, n_routes = 0, added, removed;
 	char err[256] = "";
 	double t0 = monotonic();
+	bool reclaimed = false;
 	int ret;
 
 	ret = store_list(a->store, STORE_NODES_PREFIX, &kvs, &n_kvs);
@@ -296,6 +317,13 @@ static int reconcile_pass(struct agent *a)
 	pol.n_claims = n_claims;
 	ret = mesh_build(kvs, n_kvs, &pol, &p.nodes, &p.n_nodes, &p.skipped, &p.stored_self);
 	store_kvs_free(kvs, n_kvs);
+	/* Our claims must stand in the store for peers to accept our record. */
+	if (!ret) {
+		int cret = addresses_reclaim(o, a->store, &a->self, claims, n_claims);
+
+		store_state(a, cret < 0 ? cret : 0, "address claim");
+		reclaimed = cret > 0;
+	}
 	store_kvs_free(claims, n_claims);
 	string_set_clear(&a->skips_logged);
 	a->skips_logged = a->skips_now;
@@ -304,8 +332,23 @@ static int reconcile_pass(struct agent *a)
 		goto out;
 	ret = device_get(&p.dev, o->ifname);
 	if (ret == -ENODEV || ret == -ENOENT) {
-		/* The interface vanished (a userspace datapath crashed?): bring it back. */
-		log_warn("%s: interface is gone, recreating it", o->ifname);
+		/* The interface vanished (a userspace datapath crashed?): bring it back, or with an
+		 * external datapath wait for its holder to. */
+		log_warn("%s: interface is gone, %s", o->ifname,
+			 o->datapath_external ? "waiting for the datapath (--datapath external) to make it again" :
+			 "recreating it");
+		ret = ensure_interface(a);
+		if (!ret)
+			ret = device_get(&p.dev, o->ifname);
+	}
+	/* A device without our key was made anew under us (an external datapath restarted, or
+	 * someone ran ip link del/add): give it key, port, addresses and MTU again. */
+	if (!ret && (sodium_memcmp(p.dev->private_key, a->private_key, WG_KEY_LEN) ||
+		     p.dev->listen_port != o->listen_port)) {
+		log_warn("%s: the device does not carry this node's key or port (made again?): configuring it",
+			 o->ifname);
+		wgdevice_free(p.dev);
+		p.dev = NULL;
 		ret = ensure_interface(a);
 		if (!ret)
 			ret = device_get(&p.dev, o->ifname);
@@ -369,7 +412,12 @@ static int reconcile_pass(struct agent *a)
 		bool observed_changed = observed_update(&a->self, p.dev, &p.index, now_seconds());
 		bool missing = !p.stored_self.name[0] ||
 			       sodium_memcmp(p.stored_self.public_key, a->self.public_key, WG_KEY_LEN);
-		int pret = publish(a, missing || observed_changed);
+		int pret;
+
+		/* A Node registered again has lost the pools too: carry them again. */
+		if (missing || reclaimed)
+			pools_republish(a);
+		pret = publish(a, missing || observed_changed || reclaimed);
 
 		store_state(a, pret, "put");
 		if (pret)
@@ -439,6 +487,60 @@ static int pause_or_stop(int sfd, unsigned int seconds)
 	return 0;
 }
 
+/* Our endpoint: --endpoint, else what the store says of this node (the Kubernetes Node's
+ * InternalIP, as kubelet reports it), else the first address of the host. */
+static void endpoint_choose(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	char addr[NODE_ENDPOINT_MAX] = "";
+	struct ip_addr ip;
+	int ret = -ENOENT;
+
+	if (o->endpoint) {
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
+		return;
+	}
+	if (a->store->ops->node_address)
+		ret = a->store->ops->node_address(a->store, o->name, o->endpoint_from, addr, sizeof(addr));
+	if (!ret && !ip_addr_parse(&ip, addr))
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), ip.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
+			 o->listen_port);
+	else if (!ret)
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", addr);
+	if (!ret) {
+		log_info("endpoint %s: the %s of this node in the store", a->self.endpoint, o->endpoint_from);
+		return;
+	}
+	if (a->store->ops->node_address)
+		log_warn("the store has no %s for this node (%s): detecting the endpoint", o->endpoint_from,
+			 strerror(-ret));
+	if (iface_detect_endpoint(o->ifname, o->listen_port, a->self.endpoint, sizeof(a->self.endpoint)))
+		log_warn("no address found to advertise; peers must learn this node's endpoint by roaming");
+}
+
+/* --mtu, else the underlay's at our endpoint address minus the tunnel's overhead, as wg-quick
+ * does (the route MTU towards the peers, which share the node's underlay). Chosen once: pods
+ * get it when they are created (the CNI config and the interface carry it). */
+static void mtu_choose(struct agent *a)
+{
+	char host[NODE_ENDPOINT_MAX] = "", dev[IF_NAMESIZE + 8] = "";
+	unsigned int underlay = 0;
+	uint16_t port;
+
+	if (a->o->mtu) {
+		a->self.mtu = a->o->mtu;
+		log_info("MTU %u (--mtu)", a->self.mtu);
+		return;
+	}
+	if (a->self.endpoint[0] && !endpoint_split(a->self.endpoint, host, sizeof(host), &port))
+		iface_underlay_mtu(host, &underlay, dev, sizeof(dev));
+	a->self.mtu = iface_tunnel_mtu(underlay);
+	if (underlay)
+		log_info("MTU %u: the underlay's %u (%s, at %s) - 80 (--mtu overrides)", a->self.mtu, underlay, dev, host);
+	else
+		log_warn("MTU %u: the underlay's MTU at this node's address is unknown (--mtu sets it)", a->self.mtu);
+}
+
 static int startup(struct agent *a, int sfd)
 {
 	const struct agent_options *o = a->o;
@@ -448,11 +550,6 @@ static int startup(struct agent *a, int sfd)
 	ret = load_key(a);
 	if (ret)
 		return ret;
-	if (o->endpoint)
-		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
-	else if (iface_detect_endpoint(o->ifname, o->listen_port, a->self.endpoint, sizeof(a->self.endpoint)))
-		log_warn("no IPv4 address found to advertise; peers must learn this node's endpoint by roaming");
-	a->self.mtu = o->mtu;
 	a->self.persistent_keepalive = o->persistent_keepalive;
 	if (o->labels)
 		snprintf(a->self.labels, sizeof(a->self.labels), "%s", o->labels);
@@ -462,6 +559,8 @@ static int startup(struct agent *a, int sfd)
 		return ret;
 	}
 	a->store_up = true;
+	endpoint_choose(a);
+	mtu_choose(a);
 	/* Without our addresses there is nothing to publish: wait for the store. */
 	for (unsigned int delay = 1;; delay = delay * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : delay * 2) {
 		ret = addresses_claim(o, a->store, &a->self);
@@ -505,12 +604,17 @@ static int startup(struct agent *a, int sfd)
 			 t[1][0] ? " " : "", t[1], pc[0], pc[1][0] ? " " : "", pc[1],
 			 a->self.endpoint[0] ? a->self.endpoint : "(none)");
 	}
-	ret = ensure_interface(a);
+	/* An external datapath may start after us: wait for its interface. */
+	for (unsigned int delay = 1; (ret = ensure_interface(a)) == -EAGAIN; delay = delay < 4 ? delay * 2 : 4) {
+		set_not_ready(a, "waiting for the datapath (--datapath external) to create the interface");
+		if (pause_or_stop(sfd, delay))
+			return -EINTR;
+	}
 	if (ret)
 		return ret;
 	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
 	if (o->cni_conf_dir) {
-		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.mtu, a->self.pod_cidrs,
 				     a->self.n_pod_cidrs);
 		if (ret)
 			return ret;

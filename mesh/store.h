@@ -68,6 +68,10 @@ struct store_ops {
 	 * real cause (etcd: libcurl's reason per member, "connection refused", "unknown host",
 	 * a timeout, TLS), or "" when the errno says it all. */
 	const char *(*error)(struct store *s);
+	/* Optional: the address node @name is reached at as the cluster says it, "IP" or
+	 * "HOST:PORT" into @out; @source says which (the Kubernetes store: "InternalIP",
+	 * "ExternalIP" or "annotation=NAME" of the Node, kube_node.h). -ENOENT: none. */
+	int (*node_address)(struct store *s, const char *name, const char *source, char *out, size_t len);
 };
 
 struct store {

@@ -9,7 +9,11 @@
  *             Nodes claim is listed once for each, and the claims registry judges them).
  *   put/del   a JSON merge patch of this node's own Node, carrying the resourceVersion just
  *             read: a concurrent writer makes it 409 Conflict, and podwired reads again and
- *             retries. Only the own Node is ever written (RBAC: nodes get/list/watch/patch).
+ *             retries. Only the own Node is ever written, through its status subresource
+ *             (PATCH /api/v1/nodes/NAME/status, as flannel writes its annotations): the API
+ *             server keeps the spec on a status write but takes metadata, so the RBAC is
+ *             nodes get/list/watch and nodes/status patch, and no token of podwire's can
+ *             taint or cordon a Node.
  *   cas       on "alloc/BLOCK": create only when no Node claims it, then read back; if
  *             another Node claims it too (two nodes raced), the later one gives it up, so
  *             at most one keeps each block. "cluster/pools" (podwire.io/cluster-pools) is
@@ -71,7 +75,7 @@ static int status_error(struct store_k8s *ks, const char *what, const struct kub
 	if ((r->status == 401 || r->status == 403 || ret == -EPROTO) && r->status != ks->last_status)
 		log_warn("kubernetes: %s: HTTP %ld%s: %.200s", what, r->status,
 			 r->status == 401 ? " (token refused: the token file is read again)" :
-			 r->status == 403 ? " (the ClusterRole must allow nodes get/list/watch/patch)" : "",
+			 r->status == 403 ? " (the ClusterRole must allow nodes get/list/watch and nodes/status patch)" : "",
 			 kube_reply_message(r));
 	ks->last_status = r->status;
 	return ret;
@@ -111,7 +115,7 @@ static int fetch_node(struct store_k8s *ks, const char *name, struct kube_reply 
 }
 
 
-/* Patch this node's annotations: @build gets the Node as it is now and returns the
+/* Patch this node's annotations through nodes/NAME/status: @build gets the Node as it is now and returns the
  * annotations to merge (NULL: nothing to change, or *err set). Guarded by resourceVersion;
  * a 409 reads the Node again and builds again. */
 typedef cJSON *(*build_fn)(const cJSON *node, void *ctx, int *err);
@@ -121,7 +125,7 @@ static int patch_self(struct store_k8s *ks, build_fn build, void *ctx)
 	char path[128];
 	int ret = -ECANCELED;
 
-	snprintf(path, sizeof(path), "/api/v1/nodes/%s", ks->node);
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s/status", ks->node);
 	for (int tries = 0; tries < PATCH_TRIES && ret == -ECANCELED; tries++) {
 		struct kube_reply cur, r;
 		cJSON *body, *meta, *anns;
@@ -665,6 +669,21 @@ static int k8s_assigned_pod_cidrs(struct store *s, const char *name, char *out, 
 	return 0;
 }
 
+static int k8s_node_address(struct store *s, const char *name, const char *source, char *out, size_t len)
+{
+	struct store_k8s *ks = to_k8s(s);
+	struct kube_reply r;
+	char why[256] = "";
+	int ret = fetch_node(ks, name, &r);
+
+	if (ret)
+		return ret;
+	ret = kube_node_address(r.json, source, out, len, why, sizeof(why));
+	if (ret == -EINVAL)
+		log_warn("kubernetes: Node %s: %s", name, why);
+	kube_reply_free(&r);
+	return ret;
+}
 
 static int k8s_watch_fd(struct store *s) { return to_k8s(s)->watch.pipe[0]; }
 
@@ -696,6 +715,7 @@ static const struct store_ops k8s_ops = {
 	.heartbeat = k8s_heartbeat,
 	.close = k8s_close,
 	.assigned_pod_cidrs = k8s_assigned_pod_cidrs,
+	.node_address = k8s_node_address,
 };
 
 int store_kubernetes_open(struct store **s, const char *location)

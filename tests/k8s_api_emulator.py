@@ -16,6 +16,10 @@ hack/kind-e2e.sh. It is not a Kubernetes API server: it implements exactly
   PATCH /api/v1/nodes/NAME                 JSON merge patch (application/merge-patch+json,
                                            RFC 7386); a metadata.resourceVersion in the patch
                                            that is not the Node's gets 409 Conflict
+  PATCH /api/v1/nodes/NAME/status          the same through the status subresource: as
+                                           kube-apiserver's nodeStatusStrategy, the Node's spec
+                                           is kept (a patch of it is dropped), metadata and
+                                           status are taken
   any of them without "Authorization: Bearer T" for a T listed in the --tokens file (read
   at every request, so a test rotates tokens by rewriting it) gets 401 Unauthorized.
 
@@ -42,6 +46,7 @@ import argparse
 import copy
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -232,6 +237,12 @@ def make_handler(st, tokens_file, log_file):
             if not path.startswith("/api/v1/nodes/"):
                 return self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
             name = path[len("/api/v1/nodes/"):]
+            subresource = None
+            if name.endswith("/status"):
+                name, subresource = name[:-len("/status")], "status"
+            if "/" in name:
+                self.body()
+                return self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
             if self.headers.get("Content-Type") != "application/merge-patch+json":
                 self.body()
                 return self.send_json(415, status(415, "UnsupportedMediaType", "only merge patches"))
@@ -257,6 +268,8 @@ def make_handler(st, tokens_file, log_file):
                         'modified; please apply your changes to the latest version and try again'))
                 new = merge_patch(copy.deepcopy(node), patch)
                 new["metadata"]["name"] = name
+                if subresource == "status":
+                    new["spec"] = copy.deepcopy(node.get("spec", {}))
                 st.change("MODIFIED", new)
                 return self.send_json(200, copy.deepcopy(new))
 
@@ -318,7 +331,7 @@ def make_handler(st, tokens_file, log_file):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--listen", required=True, help="ADDR:PORT")
+    ap.add_argument("--listen", required=True, help="ADDR:PORT or [ADDR6]:PORT")
     ap.add_argument("--cert", help="server certificate (PEM); without it: plain http")
     ap.add_argument("--key", help="its key")
     ap.add_argument("--tokens", required=True, help="file of accepted bearer tokens, one a line")
@@ -326,8 +339,14 @@ def main():
     ap.add_argument("--log", required=True, help="request log")
     a = ap.parse_args()
     host, port = a.listen.rsplit(":", 1)
+    host = host.strip("[]")  # "[fd00::1]:6443" for IPv6
     st = State(a.state)
-    srv = ThreadingHTTPServer((host, int(port)), make_handler(st, a.tokens, a.log))
+    server = ThreadingHTTPServer
+    if ":" in host:
+        class Server6(ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+        server = Server6
+    srv = server((host, int(port)), make_handler(st, a.tokens, a.log))
     srv.daemon_threads = True
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
