@@ -21,6 +21,7 @@
 #include "daemon/debounce.h"
 #include "daemon/endpoint_cache.h"
 #include "daemon/iface.h"
+#include "daemon/masquerade.h"
 #include "daemon/metrics.h"
 #include "daemon/publish.h"
 #include "daemon/reconcile.h"
@@ -107,6 +108,7 @@ void agent_options_default(struct agent_options *o)
 	o->resync_seconds = 30;
 	o->heartbeat_seconds = 30;
 	o->pod_cidr_allocation = true;
+	o->masquerade = true;
 }
 
 static int64_t now_seconds(void)
@@ -432,6 +434,33 @@ static int pause_or_stop(int sfd, unsigned int seconds)
 	return 0;
 }
 
+/* This node's pod CIDRs leave the cluster with the node's address; the cluster's pod ranges
+ * (both pools, the gateway ranges) are reached as they are. Before the CNI config is written,
+ * so the first pod already has it. */
+static int apply_masquerade(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct ip_prefix cluster[2 + CLUSTER_GATEWAY_RANGES_MAX];
+	size_t n = 0;
+	char why[256];
+	int ret;
+
+	cluster[n++] = o->cluster_cidr;
+	if (o->has_cluster_cidr6)
+		cluster[n++] = o->cluster_cidr6;
+	for (size_t i = 0; i < o->n_gateway_ranges; i++)
+		cluster[n++] = o->gateway_ranges[i];
+	ret = masquerade_apply(a->self.pod_cidrs, a->self.n_pod_cidrs, cluster, n, why, sizeof(why));
+	if (ret) {
+		log_err("masquerade: cannot set up nftables table inet %s: %s (or run with --masquerade off)",
+			MASQUERADE_TABLE, why);
+		return ret;
+	}
+	log_info("masquerade: pods leave the cluster's pod ranges with this node's address (table inet %s)",
+		 MASQUERADE_TABLE);
+	return 0;
+}
+
 static int startup(struct agent *a, int sfd)
 {
 	const struct agent_options *o = a->o;
@@ -500,6 +529,8 @@ static int startup(struct agent *a, int sfd)
 	}
 	ret = ensure_interface(a);
 	if (ret)
+		return ret;
+	if (o->masquerade && (ret = apply_masquerade(a)))
 		return ret;
 	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
 	if (o->cni_conf_dir) {
@@ -671,6 +702,19 @@ int agent_cleanup(const struct agent_options *o)
 			log_info("CNI config in %s removed", o->cni_conf_dir);
 		if (!ret || ret == -ENODEV)
 			ret = cret;
+	}
+	{
+		char why[256];
+		int mret = masquerade_remove(why, sizeof(why));
+
+		if (mret == -ENOSYS && !o->masquerade)
+			log_info("masquerade: nothing to remove (%s)", why);
+		else if (mret)
+			log_warn("masquerade: cannot remove nftables table inet %s: %s", MASQUERADE_TABLE, why);
+		else
+			log_info("masquerade: nftables table inet %s removed", MASQUERADE_TABLE);
+		if (mret && !(mret == -ENOSYS && !o->masquerade) && (!ret || ret == -ENODEV))
+			ret = mret;
 	}
 	sret = store_open(&s, o->store_backend, o->store_location, 0);
 	if (!sret) {
