@@ -23,7 +23,8 @@ cni_setup_host
 # are the plain build's, which "make check" builds first.
 S=$B
 top=$(cd "$(dirname "$0")/../.." && pwd)
-if readelf -d "$S/podwire" | grep -q NEEDED && [ "$S" != "$top/build" ] && [ -x "$top/build/podwire" ]; then
+if readelf -d "$S/podwire" | grep -q 'NEEDED.*libasan'; then
+	[ -x "$top/build/podwire" ] || fail "$B is an ASan build and $top/build has no plugins: run 'make all' too"
 	S=$top/build
 fi
 echo "plugins from $S"
