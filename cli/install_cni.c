@@ -211,6 +211,7 @@ int install_cni_main(int argc, char *argv[])
 	char src_dir[PATH_MAX], tmp[N_PLUGINS][PATH_MAX + 64], src[PATH_MAX + 64], final[PATH_MAX + 64];
 	struct stat st;
 	size_t copied = 0;
+	bool dest_given = false;
 	int ret = 0, dfd;
 
 	for (int i = 1; i < argc; i++) {
@@ -226,11 +227,12 @@ int install_cni_main(int argc, char *argv[])
 			from = argv[++i];
 		} else if (!strcmp(argv[i], "--conf-dir") && i + 1 < argc) {
 			conf_dir = argv[++i];
-		} else if (argv[i][0] == '-' || i != argc - 1) {
+		} else if (argv[i][0] == '-' || dest_given) {
 			fprintf(stderr, "Usage: %s install-cni [--from DIR] [--conf-dir CONF_DIR] [DEST_DIR]\n", log_prog());
 			return 1;
 		} else {
 			dest = argv[i];
+			dest_given = true;
 		}
 	}
 	if (strlen(dest) >= PATH_MAX || (from && strlen(from) >= PATH_MAX) || (conf_dir && strlen(conf_dir) >= PATH_MAX)) {
