@@ -254,6 +254,33 @@ static void pass_free(struct pass *p)
 	mesh_index_free(&p->index);
 }
 
+/* This node's pod CIDRs leave the cluster with the node's address; the cluster's pod ranges
+ * (both pools, the gateway ranges) are reached as they are. At startup before the CNI config
+ * is written, so the first pod already has it, and again when the pod CIDRs change. */
+static int apply_masquerade(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct ip_prefix cluster[2 + CLUSTER_GATEWAY_RANGES_MAX];
+	size_t n = 0;
+	char why[256];
+	int ret;
+
+	cluster[n++] = o->cluster_cidr;
+	if (o->has_cluster_cidr6)
+		cluster[n++] = o->cluster_cidr6;
+	for (size_t i = 0; i < o->n_gateway_ranges; i++)
+		cluster[n++] = o->gateway_ranges[i];
+	ret = masquerade_apply(a->self.pod_cidrs, a->self.n_pod_cidrs, cluster, n, why, sizeof(why));
+	if (ret) {
+		log_err("masquerade: cannot set up nftables table inet %s: %s (or run with --masquerade off)",
+			MASQUERADE_TABLE, why);
+		return ret;
+	}
+	log_info("masquerade: pods leave the cluster's pod ranges with this node's address (table inet %s)",
+		 MASQUERADE_TABLE);
+	return 0;
+}
+
 /* One reconcile: store → validated nodes → incremental device update → routes →
  * write-back of our own record. Returns 0, or -errno with the store or device error. */
 static int reconcile_pass(struct agent *a)
@@ -355,8 +382,12 @@ static int reconcile_pass(struct agent *a)
 	ret = addresses_follow_assigned(o, a->store, &a->self, &p.stored_self);
 	if (ret < 0)
 		goto out;
-	if (ret > 0)
+	if (ret > 0) {
 		publish_forget(&a->published);
+		/* The pod CIDRs may have changed (the cluster assigned others): the NAT follows. */
+		if (o->masquerade)
+			apply_masquerade(a);
+	}
 	ret = 0;
 	/* Our record: republish when it is missing or stale in the store (deleted, lease lost
 	 * during an outage), when our observations changed, or for the heartbeat. */
@@ -431,33 +462,6 @@ static int pause_or_stop(int sfd, unsigned int seconds)
 		log_info("signal %u while starting: exiting", si.ssi_signo);
 		return 1;
 	}
-	return 0;
-}
-
-/* This node's pod CIDRs leave the cluster with the node's address; the cluster's pod ranges
- * (both pools, the gateway ranges) are reached as they are. Before the CNI config is written,
- * so the first pod already has it. */
-static int apply_masquerade(struct agent *a)
-{
-	const struct agent_options *o = a->o;
-	struct ip_prefix cluster[2 + CLUSTER_GATEWAY_RANGES_MAX];
-	size_t n = 0;
-	char why[256];
-	int ret;
-
-	cluster[n++] = o->cluster_cidr;
-	if (o->has_cluster_cidr6)
-		cluster[n++] = o->cluster_cidr6;
-	for (size_t i = 0; i < o->n_gateway_ranges; i++)
-		cluster[n++] = o->gateway_ranges[i];
-	ret = masquerade_apply(a->self.pod_cidrs, a->self.n_pod_cidrs, cluster, n, why, sizeof(why));
-	if (ret) {
-		log_err("masquerade: cannot set up nftables table inet %s: %s (or run with --masquerade off)",
-			MASQUERADE_TABLE, why);
-		return ret;
-	}
-	log_info("masquerade: pods leave the cluster's pod ranges with this node's address (table inet %s)",
-		 MASQUERADE_TABLE);
 	return 0;
 }
 
@@ -683,11 +687,29 @@ out:
 	return ret;
 }
 
+/* The table goes whatever --masquerade says now (an earlier run may have made it); without
+ * libnftables there is nothing to remove unless masquerade was asked for. */
+static int remove_masquerade(const struct agent_options *o)
+{
+	char why[256];
+	int ret = masquerade_remove(why, sizeof(why));
+
+	if (ret == -ENOSYS && !o->masquerade) {
+		log_info("masquerade: nothing to remove (%s)", why);
+		return 0;
+	}
+	if (ret)
+		log_warn("masquerade: cannot remove nftables table inet %s: %s", MASQUERADE_TABLE, why);
+	else
+		log_info("masquerade: nftables table inet %s removed", MASQUERADE_TABLE);
+	return ret;
+}
+
 int agent_cleanup(const struct agent_options *o)
 {
 	struct store *s = NULL;
 	char key[STORE_KEY_MAX];
-	int ret = link_delete(o->ifname), sret;
+	int ret = link_delete(o->ifname), sret, mret;
 
 	if (ret && ret != -ENODEV)
 		log_warn("%s: cannot delete the interface: %s", o->ifname, strerror(-ret));
@@ -703,19 +725,9 @@ int agent_cleanup(const struct agent_options *o)
 		if (!ret || ret == -ENODEV)
 			ret = cret;
 	}
-	{
-		char why[256];
-		int mret = masquerade_remove(why, sizeof(why));
-
-		if (mret == -ENOSYS && !o->masquerade)
-			log_info("masquerade: nothing to remove (%s)", why);
-		else if (mret)
-			log_warn("masquerade: cannot remove nftables table inet %s: %s", MASQUERADE_TABLE, why);
-		else
-			log_info("masquerade: nftables table inet %s removed", MASQUERADE_TABLE);
-		if (mret && !(mret == -ENOSYS && !o->masquerade) && (!ret || ret == -ENODEV))
-			ret = mret;
-	}
+	mret = remove_masquerade(o);
+	if (mret && (!ret || ret == -ENODEV))
+		ret = mret;
 	sret = store_open(&s, o->store_backend, o->store_location, 0);
 	if (!sret) {
 		struct store_kv *kvs = NULL;

@@ -93,8 +93,10 @@ table | grep -q "ip6 saddr $(pod_cidr6_of 1) ip6 daddr != { fd46::/48, fe80::/10
 	fail "no IPv6 rule exempting the cluster pool"
 before=$(table)
 daemon_stop 1
+lines=$(wc -l <"$W/n1.log")
 daemon_start 1 "${POOL6[@]}"
-wait_until 10 grep -q "masquerade: pods leave" <(tail -n 5 "$W/n1.log") || fail "restarted n1 did not apply its table"
+applied_again() { tail -n +"$((lines + 1))" "$W/n1.log" | grep -q "masquerade: pods leave"; }
+wait_until 10 applied_again || fail "restarted n1 did not apply its table"
 [ "$(table)" = "$before" ] || { table; fail "the table changed across a restart"; }
 [ "$(ip netns exec "pn-$T-n1" nft list tables | grep -c podwired)" = 1 ] || fail "more than one podwired table"
 ok "same table after a restart"
