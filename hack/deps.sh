@@ -96,6 +96,8 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
+# make deb builds its plugins dynamic (debian/rules): it needs no cJSON source.
+[ "${1:-}" = --deb ] && cjson_source() { :; }
 if [ ${#missing[@]} -eq 0 ]; then cjson_source; npm_deps "$@"; exit; fi
 
 how="apt-get install --no-install-recommends ${missing[*]}"
