@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
+#include "daemon/statelock.h"
 #include "mesh/mesh_store.h"
 #include "mesh/node.h"
 #include "lib/defaults.h"
@@ -460,23 +461,72 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			log_err("--cni-conf-dir: '%s': %s", o->cni_conf_dir, why);
 			return -EINVAL;
 		}
+		/* Found now, not after the claims: podwired writes the conflist only once its
+		 * addresses are in the store, and --cleanup must not remove half a node. */
+		if (access(o->cni_conf_dir, W_OK | X_OK)) {
+			log_err("--cni-conf-dir: '%s' is not writable: %s (under systemd: ReadWritePaths=%s in "
+				"podwired.service or a drop-in, systemctl edit podwired)", o->cni_conf_dir, strerror(errno),
+				o->cni_conf_dir);
+			return -EINVAL;
+		}
 	}
 	if (!strcmp(o->store_backend, "file") && store_dir_check(o->store_location, store_dir_create && !*cleanup))
 		return -EINVAL;
 	return 0;
 }
 
+/* One podwired per state directory (statelock.h), checked before the store is opened: a
+ * second node started with the first one's directory would publish the same key, and
+ * --cleanup beside a live daemon would remove what that daemon puts back at once.
+ * Returns the lock's fd, -1 when the directory cannot hold a lock (logged, not fatal: a
+ * read-only state directory with a key file is a valid setup), or -2 to exit. */
+static int state_dir_lock(const struct agent_options *o, bool cleanup)
+{
+	const char *dir = o->key.state_dir;
+	struct statelock_holder h;
+	char path[PATH_MAX + 32];
+	int fd = statelock_take(dir, o->name, !cleanup, &h, path, sizeof(path));
+
+	if (fd >= 0)
+		return fd;
+	if (fd == -EBUSY) {
+		char pid[24] = "an unknown pid";
+
+		if (h.pid)
+			snprintf(pid, sizeof(pid), "pid %ld", (long)h.pid);
+		if (cleanup)
+			log_err("--cleanup: podwired %s (node %s) still runs with --state-dir %s (it holds %s): stop it "
+				"first (systemctl stop podwired, or kill %s), then run --cleanup again; nothing was removed",
+				pid, h.node[0] ? h.node : "?", dir, path, h.pid ? pid + 4 : "it");
+		else
+			log_err("--state-dir %s is in use by podwired %s (node %s; it holds %s): each node on this host "
+				"needs its own --state-dir (its key), -i and --listen-port; or stop that podwired first",
+				dir, pid, h.node[0] ? h.node : "?", path);
+		return -2;
+	}
+	if (cleanup && fd == -ENOENT)
+		return -1; /* no state directory: no daemon has run with it */
+	log_warn("--state-dir %s: cannot lock %s: %s; a second podwired on this directory would not be refused",
+		 dir, path, strerror(-fd));
+	return -1;
+}
+
 int main(int argc, char *argv[])
 {
 	struct agent_options o;
 	bool cleanup = false;
-	int ret;
+	int ret, lock;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
 	log_set_format(LOG_FORMAT_DAEMON);
 	agent_options_default(&o);
 	if (parse_args(argc, argv, &o, &cleanup))
 		return 2;
+	lock = state_dir_lock(&o, cleanup);
+	if (lock == -2)
+		return 1;
 	ret = cleanup ? agent_cleanup(&o) : agent_run(&o);
+	if (lock >= 0)
+		close(lock);
 	return ret ? 1 : 0;
 }
