@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"  --etcd-user NAME            etcd user (etcd auth enable); its password is read from\n"
 		"  --etcd-password-file FILE   this file, or else the environment variable PODWIRE_ETCD_PASSWORD\n"
 		"  --lease-ttl SECONDS         etcd lease of the node record (default 60, 0: none)\n"
+		"  --restart-grace SECONDS     on SIGTERM, keep the etcd record this long past its lease, so\n"
+		"                              peers keep this node while podwired restarts (default 600, 0: off)\n"
 		"  --cluster-cidr CIDR         pod CIDR pool (default 10.244.0.0/16)\n"
 		"  --block-size LEN            pod CIDR block length (default 24)\n"
 		"  --pod-cidr CIDR             fixed pod CIDR instead of allocating one\n"
@@ -106,6 +108,7 @@ enum {
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
 	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE, OPT_GATEWAY_RANGES,
+	OPT_RESTART_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -125,6 +128,7 @@ static const struct option long_opts[] = {
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "pod-cidr-allocation", required_argument, NULL, OPT_POD_ALLOC },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
+	{ "restart-grace", required_argument, NULL, OPT_RESTART_GRACE },
 	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
 	{ "block-size", required_argument, NULL, OPT_BLOCK },
 	{ "pod-cidr", required_argument, NULL, OPT_POD },
@@ -255,6 +259,11 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
 				return -EINVAL;
 			o->lease_ttl = (int)v;
+			break;
+		case OPT_RESTART_GRACE:
+			if (parse_uint("--restart-grace", optarg, 0, 86400, &v))
+				return -EINVAL;
+			o->restart_grace = (int)v;
 			break;
 		case OPT_CLUSTER:
 			if (parse_prefix("--cluster-cidr", optarg, &o->cluster_cidr))
