@@ -499,14 +499,17 @@ static int state_dir_lock(const struct agent_options *o, bool cleanup)
 	if (fd >= 0)
 		return fd;
 	if (fd == -EBUSY) {
-		char pid[24] = "an unknown pid";
+		/* The holder writes its name just after it takes the lock: it may not be there yet. */
+		char num[16] = "", pid[24] = "of an unknown pid";
 
-		if (h.pid)
-			snprintf(pid, sizeof(pid), "pid %ld", (long)h.pid);
+		if (h.pid) {
+			snprintf(num, sizeof(num), "%ld", (long)h.pid);
+			snprintf(pid, sizeof(pid), "pid %s", num);
+		}
 		if (cleanup)
 			log_err("--cleanup: podwired %s (node %s) still runs with --state-dir %s (it holds %s): stop it "
 				"first (systemctl stop podwired, or kill %s), then run --cleanup again; nothing was removed",
-				pid, h.node[0] ? h.node : "?", dir, path, h.pid ? pid + 4 : "it");
+				pid, h.node[0] ? h.node : "?", dir, path, num[0] ? num : "it");
 		else
 			log_err("--state-dir %s is in use by podwired %s (node %s; it holds %s): each node on this host "
 				"needs its own --state-dir (its key), -i and --listen-port; or stop that podwired first",
