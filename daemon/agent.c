@@ -297,7 +297,11 @@ static void keep_record_for_restart(struct agent *a, unsigned int signo)
 		return;
 	}
 	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", o->name);
-	ret = store_linger(a->store, key, a->published.text, o->restart_grace);
+	/* A store already known to be down is not waited for: the exit stays prompt. */
+	if (a->store_up || !a->store->ops->linger || o->lease_ttl <= 0)
+		ret = store_linger(a->store, key, a->published.text, o->restart_grace);
+	else
+		ret = -EHOSTUNREACH;
 	if (ret > 0)
 		log_info("signal %u: exiting, %s and its routes stay up; the record of node %s stays in the store "
 			 "%d s (--restart-grace), so the other nodes keep it while podwired restarts", signo, o->ifname,
