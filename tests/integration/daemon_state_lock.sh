@@ -29,7 +29,8 @@ store_records() { (cd "$W/store" && ls ./*.conf 2>/dev/null | sort); }
 # expect_refusal WHAT EXIT PATTERN CMD...: exit status EXIT, one line of output matching PATTERN.
 expect_refusal() {
 	local what=$1 want=$2 pat=$3 rc; shift 3
-	"$@" >"$W/out" 2>&1; rc=$?
+	# timeout: a podwired that is not refused runs on (exit 124 then fails the check).
+	timeout 20 "$@" >"$W/out" 2>&1; rc=$?
 	[ "$rc" = "$want" ] || { cat "$W/out"; fail "$what: exit $rc, want $want"; }
 	[ "$(wc -l <"$W/out")" = 1 ] || { cat "$W/out"; fail "$what: $(wc -l <"$W/out") lines, want one"; }
 	grep -qE -- "$pat" "$W/out" || { cat "$W/out"; fail "$what: no '$pat' in '$(cat "$W/out")'"; }
@@ -96,6 +97,7 @@ log "a read-only --cni-conf-dir"
 daemon_stop 2
 claims0=$(store_claims) records0=$(store_records)
 mkdir -p "$W/ro"
+track_wg "pn-$T-n2" "pn${T}w3" # not made by a refused start; the old code made it
 expect_refusal "a read-only --cni-conf-dir" 2 \
 	"--cni-conf-dir: '$W/ro' is not writable: Read-only file system \(under systemd: ReadWritePaths=$W/ro" \
 	ip netns exec "pn-$T-n2" unshare -m --propagation private sh -c \
