@@ -97,6 +97,7 @@ void agent_options_default(struct agent_options *o)
 	o->store_backend = "file";
 	o->store_location = "/var/lib/podwire/store";
 	o->lease_ttl = 60;
+	o->restart_grace = 600;
 	ip_prefix_parse(&o->cluster_cidr, "10.244.0.0/16");
 	o->block_len = 24;
 	o->block_len6 = 64;
@@ -307,6 +308,67 @@ static int apply_masquerade(struct agent *a)
 	return 0;
 }
 
+/* " (n2, n3)": the peers @update removes, by the names they had at the last pass (their
+ * records are gone from the store now); one that pass did not know is shown by its key. */
+static void removed_peer_names(struct agent *a, const struct wgdevice *update, char *out, size_t len)
+{
+	const struct wgpeer *peer;
+	size_t used = 0;
+
+	pthread_mutex_lock(&a->metrics.lock);
+	for_each_wgpeer(update, peer) {
+		char key[WG_KEY_LEN_BASE64];
+		const char *name = key;
+		int n;
+
+		if (!(peer->flags & WGPEER_REMOVE_ME))
+			continue;
+		key_to_base64(key, peer->public_key);
+		for (size_t i = 0; i < a->metrics.n_peers; i++)
+			if (!strcmp(a->metrics.peers[i].public_key, key))
+				name = a->metrics.peers[i].name;
+		n = snprintf(out + used, len - used, "%s%s", used ? ", " : " (", name);
+		if (n < 0 || (size_t)n >= len - used - 1) {
+			out[used] = '\0';
+			break;
+		}
+		used += (size_t)n;
+	}
+	pthread_mutex_unlock(&a->metrics.lock);
+	if (used)
+		snprintf(out + used, len - used, ")");
+}
+
+/* SIGTERM: the interface and routes stay, and with etcd the record must outlive its lease
+ * too, or the other nodes drop this node's peer and routes while it restarts. */
+static void keep_record_for_restart(struct agent *a, unsigned int signo)
+{
+	const struct agent_options *o = a->o;
+	char key[STORE_KEY_MAX];
+	int ret;
+
+	if (!o->restart_grace || !a->published.text) {
+		log_info("signal %u: exiting, %s and its routes stay up", signo, o->ifname);
+		return;
+	}
+	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", o->name);
+	/* A store already known to be down is not waited for: the exit stays prompt. */
+	if (a->store_up || !a->store->ops->linger || o->lease_ttl <= 0)
+		ret = store_linger(a->store, key, a->published.text, o->restart_grace);
+	else
+		ret = -EHOSTUNREACH;
+	if (ret > 0)
+		log_info("signal %u: exiting, %s and its routes stay up; the record of node %s stays in the store "
+			 "%d s (--restart-grace), so the other nodes keep it while podwired restarts", signo, o->ifname,
+			 o->name, o->restart_grace);
+	else if (ret < 0)
+		log_warn("signal %u: exiting, %s and its routes stay up, but the record of node %s could not be "
+			 "kept past its lease (%s): the other nodes drop it --lease-ttl seconds after the last heartbeat",
+			 signo, o->ifname, o->name, strerror(-ret));
+	else
+		log_info("signal %u: exiting, %s and its routes stay up", signo, o->ifname);
+}
+
 /* One reconcile: store → validated nodes → incremental device update → routes →
  * write-back of our own record. Returns 0, or -errno with the store or device error. */
 static int reconcile_pass(struct agent *a)
@@ -417,10 +479,15 @@ static int reconcile_pass(struct agent *a)
 		reconcile_commit(&a->applied, update, in.now);
 	}
 	ret = iface_sync_routes(o->ifname, p.routes, n_routes, &added, &removed);
-	if (update || added || removed)
-		log_info("%s: peers: %zu added, %zu removed, %zu updated, %zu unchanged; routes: %zu added, %zu removed (%.3f s)",
-			 o->ifname, counts.added, counts.removed, counts.updated, counts.unchanged, added, removed,
+	if (update || added || removed) {
+		char gone[256] = "";
+
+		if (counts.removed)
+			removed_peer_names(a, update, gone, sizeof(gone));
+		log_info("%s: peers: %zu added, %zu removed%s, %zu updated, %zu unchanged; routes: %zu added, %zu removed (%.3f s)",
+			 o->ifname, counts.added, counts.removed, gone, counts.updated, counts.unchanged, added, removed,
 			 monotonic() - t0);
+	}
 	if (ret)
 		goto out;
 	ret = mesh_index_build(&p.index, p.nodes, p.n_nodes);
@@ -751,7 +818,7 @@ int agent_run(const struct agent_options *o)
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-					log_info("signal %u: exiting, %s and its routes stay up", si.ssi_signo, o->ifname);
+					keep_record_for_restart(&a, si.ssi_signo);
 					ret = 0;
 					break;
 				}

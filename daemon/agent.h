@@ -31,6 +31,7 @@ struct agent_options {
 	 * cluster_cidr; off: stay not ready, write no CNI config, until the cluster gives one. */
 	bool pod_cidr_allocation;
 	int lease_ttl;			/* etcd lease for the own record, seconds */
+	int restart_grace;		/* on SIGTERM the record outlives its lease by this long (etcd) */
 	struct ip_prefix cluster_cidr;	/* pod CIDR blocks come from here */
 	uint8_t block_len;		/* pod CIDR block length */
 	bool has_pod_cidr;

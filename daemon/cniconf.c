@@ -16,11 +16,15 @@
 #include "lib/fdio.h"
 #include "lib/log.h"
 
-/* manifests/10-podwire.conflist; tests/integration/readme_walkthrough.sh checks that
- * they stay the same. The ranges are replaced by the node's pod CIDRs. */
+/* manifests/10-podwire.conflist; tests/unit/test_cniconf checks that they stay the same.
+ * The ranges are replaced by the node's pod CIDRs. cniVersion 1.0.0 is what every runtime
+ * of Debian 12 reads (podman 4.3 and containerd 1.6 vendor a libcni that stops there, as
+ * does its portmap); a libcni of spec 1.1.0 picks the highest of cniVersions it supports
+ * (CNI spec 1.1, "Version selection") and so gets STATUS and GC. */
 static const char builtin_template[] =
 	"{\n"
-	"  \"cniVersion\": \"1.1.0\",\n"
+	"  \"cniVersion\": \"1.0.0\",\n"
+	"  \"cniVersions\": [\"1.0.0\", \"1.1.0\"],\n"
 	"  \"name\": \"podwire\",\n"
 	"  \"plugins\": [\n"
 	"    {\n"

@@ -12,6 +12,7 @@
 
 #include "daemon/agent.h"
 #include "daemon/datapath_hold.h"
+#include "daemon/statelock.h"
 #include "mesh/mesh_store.h"
 #include "mesh/node.h"
 #include "lib/defaults.h"
@@ -39,6 +40,8 @@ static void usage(FILE *f)
 		"  --etcd-user NAME            etcd user (etcd auth enable); its password is read from\n"
 		"  --etcd-password-file FILE   this file, or else the environment variable PODWIRE_ETCD_PASSWORD\n"
 		"  --lease-ttl SECONDS         etcd lease of the node record (default 60, 0: none)\n"
+		"  --restart-grace SECONDS     on SIGTERM, keep the etcd record this long past its lease, so\n"
+		"                              peers keep this node while podwired restarts (default 600, 0: off)\n"
 		"  --cluster-cidr CIDR         pod CIDR pool (default 10.244.0.0/16)\n"
 		"  --block-size LEN            pod CIDR block length (default 24)\n"
 		"  --pod-cidr CIDR             fixed pod CIDR instead of allocating one\n"
@@ -117,7 +120,7 @@ enum {
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
 	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE, OPT_GATEWAY_RANGES,
-	OPT_ENDPOINT_FROM, OPT_DATAPATH_ONLY, OPT_MASQUERADE,
+	OPT_ENDPOINT_FROM, OPT_DATAPATH_ONLY, OPT_MASQUERADE, OPT_RESTART_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +141,7 @@ static const struct option long_opts[] = {
 	{ "pod-cidr-allocation", required_argument, NULL, OPT_POD_ALLOC },
 	{ "masquerade", required_argument, NULL, OPT_MASQUERADE },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
+	{ "restart-grace", required_argument, NULL, OPT_RESTART_GRACE },
 	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
 	{ "block-size", required_argument, NULL, OPT_BLOCK },
 	{ "pod-cidr", required_argument, NULL, OPT_POD },
@@ -280,6 +284,11 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))
 				return -EINVAL;
 			o->lease_ttl = (int)v;
+			break;
+		case OPT_RESTART_GRACE:
+			if (parse_uint("--restart-grace", optarg, 0, 86400, &v))
+				return -EINVAL;
+			o->restart_grace = (int)v;
 			break;
 		case OPT_CLUSTER:
 			if (parse_prefix("--cluster-cidr", optarg, &o->cluster_cidr))
@@ -512,17 +521,64 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			log_err("--cni-conf-dir: '%s': %s", o->cni_conf_dir, why);
 			return -EINVAL;
 		}
+		/* Found now, not after the claims: podwired writes the conflist only once its
+		 * addresses are in the store, and --cleanup must not remove half a node. */
+		if (access(o->cni_conf_dir, W_OK | X_OK)) {
+			log_err("--cni-conf-dir: '%s' is not writable: %s (under systemd: ReadWritePaths=%s in "
+				"podwired.service or a drop-in, systemctl edit podwired)", o->cni_conf_dir, strerror(errno),
+				o->cni_conf_dir);
+			return -EINVAL;
+		}
 	}
 	if (!strcmp(o->store_backend, "file") && store_dir_check(o->store_location, store_dir_create && !*cleanup))
 		return -EINVAL;
 	return 0;
 }
 
+/* One podwired per state directory (statelock.h), checked before the store is opened: a
+ * second node started with the first one's directory would publish the same key, and
+ * --cleanup beside a live daemon would remove what that daemon puts back at once.
+ * Returns the lock's fd, -1 when the directory cannot hold a lock (logged, not fatal: a
+ * read-only state directory with a key file is a valid setup), or -2 to exit. */
+static int state_dir_lock(const struct agent_options *o, bool cleanup)
+{
+	const char *dir = o->key.state_dir;
+	struct statelock_holder h;
+	char path[PATH_MAX + 32];
+	int fd = statelock_take(dir, o->name, !cleanup, &h, path, sizeof(path));
+
+	if (fd >= 0)
+		return fd;
+	if (fd == -EBUSY) {
+		/* The holder writes its name just after it takes the lock: it may not be there yet. */
+		char num[16] = "", pid[24] = "of an unknown pid";
+
+		if (h.pid) {
+			snprintf(num, sizeof(num), "%ld", (long)h.pid);
+			snprintf(pid, sizeof(pid), "pid %s", num);
+		}
+		if (cleanup)
+			log_err("--cleanup: podwired %s (node %s) still runs with --state-dir %s (it holds %s): stop it "
+				"first (systemctl stop podwired, or kill %s), then run --cleanup again; nothing was removed",
+				pid, h.node[0] ? h.node : "?", dir, path, num[0] ? num : "it");
+		else
+			log_err("--state-dir %s is in use by podwired %s (node %s; it holds %s): each node on this host "
+				"needs its own --state-dir (its key), -i and --listen-port; or stop that podwired first",
+				dir, pid, h.node[0] ? h.node : "?", path);
+		return -2;
+	}
+	if (cleanup && fd == -ENOENT)
+		return -1; /* no state directory: no daemon has run with it */
+	log_warn("--state-dir %s: cannot lock %s: %s; a second podwired on this directory would not be refused",
+		 dir, path, strerror(-fd));
+	return -1;
+}
+
 int main(int argc, char *argv[])
 {
 	struct agent_options o;
 	bool cleanup = false, datapath_only = false;
-	int ret;
+	int ret, lock;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
 	log_set_format(LOG_FORMAT_DAEMON);
@@ -531,6 +587,11 @@ int main(int argc, char *argv[])
 		return 2;
 	if (datapath_only)
 		return datapath_hold(o.ifname, o.datapath, 1000) ? 1 : 0;
+	lock = state_dir_lock(&o, cleanup);
+	if (lock == -2)
+		return 1;
 	ret = cleanup ? agent_cleanup(&o) : agent_run(&o);
+	if (lock >= 0)
+		close(lock);
 	return ret ? 1 : 0;
 }

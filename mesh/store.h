@@ -72,6 +72,10 @@ struct store_ops {
 	 * "HOST:PORT" into @out; @source says which (the Kubernetes store: "InternalIP",
 	 * "ExternalIP" or "annotation=NAME" of the Node, kube_node.h). -ENOENT: none. */
 	int (*node_address)(struct store *s, const char *name, const char *source, char *out, size_t len);
+	/* Optional, NULL where records do not expire (file, Kubernetes): write @key again so that
+	 * it outlives this process by @seconds whatever its lease (etcd: a lease of its own).
+	 * 1 when done, 0 when nothing expires it anyway, -errno. */
+	int (*linger)(struct store *s, const char *key, const char *value, int seconds);
 };
 
 struct store {
@@ -107,6 +111,10 @@ static inline int store_cas(struct store *s, const char *key, const char *expect
 static inline int store_watch_fd(struct store *s) { return s->ops->watch_fd(s); }
 static inline int store_watch_drain(struct store *s) { return s->ops->watch_drain(s); }
 static inline int store_heartbeat(struct store *s) { return s->ops->heartbeat(s); }
+static inline int store_linger(struct store *s, const char *key, const char *value, int seconds)
+{
+	return s->ops->linger ? s->ops->linger(s, key, value, seconds) : 0;
+}
 static inline void store_close(struct store *s)
 {
 	if (s)

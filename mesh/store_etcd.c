@@ -447,21 +447,21 @@ static int etcd_get(struct store *s, const char *key, char **value, size_t *len)
 	return ret;
 }
 
-static int grant_lease(struct store_etcd *es)
+static int grant_lease(struct store_etcd *es, int ttl, char *lease_id, size_t len)
 {
 	cJSON *req = cJSON_CreateObject(), *reply = NULL, *id;
 	int ret;
 
 	if (!req)
 		return -ENOMEM;
-	cJSON_AddNumberToObject(req, "TTL", es->lease_ttl);
+	cJSON_AddNumberToObject(req, "TTL", ttl);
 	ret = call(es, "/v3/lease/grant", req, &reply);
 	cJSON_Delete(req);
 	if (ret)
 		return ret;
 	id = cJSON_GetObjectItemCaseSensitive(reply, "ID");
 	if (cJSON_IsString(id))
-		snprintf(es->lease_id, sizeof(es->lease_id), "%s", id->valuestring);
+		snprintf(lease_id, len, "%s", id->valuestring);
 	else
 		ret = -EPROTO;
 	cJSON_Delete(reply);
@@ -490,7 +490,7 @@ static int etcd_put(struct store *s, const char *key, const char *value, bool le
 	if (strlen(value) > STORE_VALUE_MAX) /* no other node would list it */
 		return -EFBIG;
 	if (leased && es->lease_ttl > 0 && !es->lease_id[0]) {
-		ret = grant_lease(es);
+		ret = grant_lease(es, es->lease_ttl, es->lease_id, sizeof(es->lease_id));
 		if (ret)
 			return ret;
 	}
@@ -574,6 +574,32 @@ out:
 	cJSON_Delete(req);
 	cJSON_Delete(reply);
 	return ret;
+}
+
+/* A daemon that stops on purpose (a restart) moves its record to a lease of @seconds that
+ * nobody keeps alive: the record outlives the restart, and still goes if the node never
+ * comes back. The restarted daemon's first put moves it back to a lease it keeps. */
+static int etcd_linger(struct store *s, const char *key, const char *value, int seconds)
+{
+	struct store_etcd *es = to_etcd(s);
+	char lease_id[32];
+	cJSON *req, *reply = NULL;
+	int ret;
+
+	if (es->lease_ttl <= 0 || seconds <= 0)
+		return 0;
+	if (strlen(value) > STORE_VALUE_MAX)
+		return -EFBIG;
+	ret = grant_lease(es, seconds, lease_id, sizeof(lease_id));
+	if (ret)
+		return ret;
+	req = put_request(key, value, lease_id);
+	if (!req)
+		return -ENOMEM;
+	ret = call(es, "/v3/kv/put", req, &reply);
+	cJSON_Delete(req);
+	cJSON_Delete(reply);
+	return ret ? ret : 1;
 }
 
 static int etcd_heartbeat(struct store *s)
@@ -720,6 +746,7 @@ static const struct store_ops etcd_ops = {
 	.watch_fd = etcd_watch_fd,
 	.watch_drain = etcd_watch_drain,
 	.heartbeat = etcd_heartbeat,
+	.linger = etcd_linger,
 	.close = etcd_close,
 	.error = etcd_error,
 };

@@ -54,9 +54,8 @@ import json, sys
 src, out, name, w = sys.argv[1:5]
 c = json.load(open(src))
 c["name"] = name
-# The manifest says 1.1.0 (STATUS, GC); Debian 12's runtime vendors a libcni that stops at
-# 1.0.0 and cannot read a 1.1.0 result, so this test sets 1.0.0, as the README tells such users.
-c["cniVersion"] = "1.0.0"
+# As shipped: cniVersion 1.0.0, which Debian 12's runtime (its libcni stops at 1.0.0) reads.
+assert c["cniVersion"] == "1.0.0" and "1.1.0" in c["cniVersions"]
 c["plugins"][0].update({"interface": "pcwg0", "vethPrefix": "pc", "logFile": w + "/cni.log"})
 c["plugins"][0]["ipam"].update({"dataDir": w + "/ipam", "ranges": [[{"subnet": "10.218.0.0/24"}]],
                                 "routes": [{"dst": "0.0.0.0/0"}]})

@@ -17,7 +17,8 @@
 #   7. messages: busy port names the port (nothing about a "restored" device), strip/showconf
 #      --help, PrivateKeyFile and syncconf errors with file:line, the UAPI socket shared by two
 #      namespaces named, reresolve's hint for peers from a PostUp addconf, the CNI about text;
-#   8. the shipped conflist says cniVersion 1.1.0 and STATUS answers with it;
+#   8. the shipped conflist says cniVersion 1.0.0 (Debian 12's runtimes) with cniVersions
+#      listing 1.1.0, and STATUS answers with 1.1.0 (what a runtime of spec 1.1 picks);
 #   9. genkey > /dev/full exits 0 as wg genkey does, and says what failed.
 #
 #   prw-a 192.168.71.1 ---+
@@ -195,9 +196,9 @@ for p in podwire podwire-ipam; do
 		{ cat "$W/out"; fail "$p --version: no about text"; }
 done
 ok "podwire/podwire-ipam --version: '$(head -n 1 "$W/out")'"
-[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cniVersion"])' "$TOP/manifests/10-podwire.conflist")" = 1.1.0 ] ||
-	fail "the shipped conflist is not cniVersion 1.1.0"
-ok "manifests/10-podwire.conflist: cniVersion 1.1.0"
+[ "$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["cniVersion"], *c["cniVersions"])' "$TOP/manifests/10-podwire.conflist")" = "1.0.0 1.0.0 1.1.0" ] ||
+	fail "the shipped conflist is not cniVersion 1.0.0 with cniVersions 1.0.0, 1.1.0"
+ok "manifests/10-podwire.conflist: cniVersion 1.0.0, cniVersions [1.0.0, 1.1.0]"
 
 echo "== Node daemon: store directory"
 expect_fail "podwired with a missing store dir" "--store-dir: '$W/shraed': No such file or directory.*--store-dir-create" \
@@ -242,11 +243,11 @@ c1=$(cidr_of n1) c2=$(cidr_of n2)
 [ -n "$c1" ] && [ -n "$c2" ] && [ "$c1" != "$c2" ] || fail "pod CIDRs n1='$c1' n2='$c2'"
 subnets() { python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); p=c["plugins"][0]
 print(c["cniVersion"], p["interface"], ",".join(r[0]["subnet"] for r in p["ipam"]["ranges"]))' "$1"; }
-[ "$(subnets "$W/n1/net.d/10-podwire.conflist")" = "1.1.0 prwd1 $c1" ] ||
-	fail "n1's conflist: $(subnets "$W/n1/net.d/10-podwire.conflist"), want 1.1.0 prwd1 $c1"
-[ "$(subnets "$W/n2/net.d/10-podwire.conflist")" = "1.1.0 prwd2 $c2" ] ||
-	fail "n2's conflist: $(subnets "$W/n2/net.d/10-podwire.conflist"), want 1.1.0 prwd2 $c2"
-ok "each node's conflist has its own pod CIDR (n1 $c1, n2 $c2), its interface, cniVersion 1.1.0"
+[ "$(subnets "$W/n1/net.d/10-podwire.conflist")" = "1.0.0 prwd1 $c1" ] ||
+	fail "n1's conflist: $(subnets "$W/n1/net.d/10-podwire.conflist"), want 1.0.0 prwd1 $c1"
+[ "$(subnets "$W/n2/net.d/10-podwire.conflist")" = "1.0.0 prwd2 $c2" ] ||
+	fail "n2's conflist: $(subnets "$W/n2/net.d/10-podwire.conflist"), want 1.0.0 prwd2 $c2"
+ok "each node's conflist has its own pod CIDR (n1 $c1, n2 $c2), its interface, cniVersion 1.0.0"
 
 # A pod on each node, wired by the plugin with the conflist its node's podwired wrote, as a
 # runtime hands it over (the podwire entry with the network's name and cniVersion).
@@ -268,8 +269,10 @@ PY
 		CNI_CONTAINERID="prw-pod$i" CNI_NETNS="/var/run/netns/prw-p$i" CNI_IFNAME=eth0 CNI_PATH="$W/cni-bin" \
 		"$B/podwire" < "$W/n$i/pod.json" > "$W/n$i/add.json" || { cat "$W/n$i/add.json"; fail "CNI ADD on n$i"; }
 	pod_ip[$i]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ips"][0]["address"].split("/")[0])' "$W/n$i/add.json")
+	# STATUS as a runtime of spec 1.1 sends it: the highest of the conflist's cniVersions.
+	sed 's/"cniVersion": "1.0.0"/"cniVersion": "1.1.0"/' "$W/n$i/pod.json" > "$W/n$i/status.json"
 	in_ns "$ns" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PODWIRE_CNI_LOG_DIR="$W" CNI_COMMAND=STATUS CNI_PATH="$W/cni-bin" \
-		"$B/podwire" < "$W/n$i/pod.json" > "$W/out" || { cat "$W/out"; fail "CNI STATUS on n$i (cniVersion 1.1.0)"; }
+		"$B/podwire" < "$W/n$i/status.json" > "$W/out" || { cat "$W/out"; fail "CNI STATUS on n$i (cniVersion 1.1.0)"; }
 done
 python3 - "${pod_ip[1]}" "$c1" "${pod_ip[2]}" "$c2" <<'PY' || fail "pod addresses ${pod_ip[1]} ${pod_ip[2]} not in their node's CIDR"
 import ipaddress, sys

@@ -57,7 +57,10 @@ static void test_builtin_is_the_manifest(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_true(cJSON_Compare(a, b, true));
-	assert_string_equal(cJSON_GetObjectItem(a, "cniVersion")->valuestring, "1.1.0");
+	/* Debian 12's runtimes read 1.0.0; a runtime of spec 1.1.0 picks 1.1.0 from cniVersions. */
+	assert_string_equal(cJSON_GetObjectItem(a, "cniVersion")->valuestring, "1.0.0");
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "cniVersions"), 0)->valuestring, "1.0.0");
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "cniVersions"), 1)->valuestring, "1.1.0");
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	free(out);
