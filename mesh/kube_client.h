@@ -5,7 +5,7 @@
  * clientcmd do:
  *   in-cluster  https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, the service
  *               account's token, ca.crt and namespace under
- *               /var/run/secrets/kubernetes.io/serviceaccount/;
+ *               /var/run/secrets/kubernetes.io/serviceaccount/ (or $PODWIRE_SERVICEACCOUNT_DIR);
  *   kubeconfig  a kubeconfig file, YAML as kubectl and kind write it (yaml_json.h) or its
  *               JSON form (`kubectl config view --raw --flatten -o json`): the current
  *               context's cluster (server, certificate-authority[-data],
@@ -13,7 +13,8 @@
  *               and client-key[-data]).
  * A token file is read again whenever it changes (projected service account tokens rotate
  * about hourly), and after a 401. Requests go through libcurl (loaded on first use,
- * libcurl.h) over HTTPS with the cluster's CA. */
+ * libcurl.h) over HTTPS with the cluster's CA, HTTP/2 when the server offers it (ALPN), as
+ * kube-apiserver does. */
 #ifndef PODWIRE_MESH_KUBE_CLIENT_H
 #define PODWIRE_MESH_KUBE_CLIENT_H
 
@@ -27,6 +28,8 @@
 #include "mesh/libcurl.h"
 
 #define KUBE_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+/* Tests point the in-cluster configuration at another directory with this variable. */
+#define KUBE_SERVICEACCOUNT_DIR_ENV "PODWIRE_SERVICEACCOUNT_DIR"
 
 struct kube_client {
 	const struct libcurl *lc;
@@ -53,6 +56,8 @@ struct kube_reply {
 	cJSON *json;			/* parsed body (NULL if none or not JSON) */
 	char *body;			/* raw body */
 	size_t len;
+	long retry_after;		/* seconds the server asked to wait (Retry-After), or 0 */
+	char error[CURL_ERROR_SIZE];	/* libcurl's words when there was no complete answer */
 };
 
 /* Load a configuration: @kubeconfig NULL means in-cluster. -EINVAL with the reason in @err. */
