@@ -171,3 +171,46 @@ int addresses_follow_assigned(const struct agent_options *o, struct store *s, st
 	}
 	return 1; /* written again in full */
 }
+
+static bool claimed_by(const struct store_kv *claims, size_t n, const char *key, const char *owner)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(claims[i].key, key) && !strcmp(claims[i].value, owner))
+			return true;
+	return false;
+}
+
+int addresses_reclaim(const struct agent_options *o, struct store *s, const struct node *self,
+		      const struct store_kv *claims, size_t n_claims)
+{
+	struct ip_prefix blocks[NODE_MAX_TUNNEL_IPS + NODE_MAX_POD_CIDRS];
+	size_t n = 0;
+	int done = 0;
+
+	for (size_t i = 0; i < self->n_tunnel_ips; i++)
+		blocks[n++] = (struct ip_prefix){ self->tunnel_ips[i], (uint8_t)ip_addr_bits(&self->tunnel_ips[i]) };
+	for (size_t i = 0; i < self->n_pod_cidrs; i++)
+		blocks[n++] = self->pod_cidrs[i];
+	for (size_t i = 0; i < n; i++) {
+		char key[STORE_KEY_MAX], pc[IP_PREFIX_STRLEN];
+		int ret = cidr_block_key(&blocks[i], key, sizeof(key));
+
+		if (ret)
+			return ret;
+		if (claimed_by(claims, n_claims, key, o->name))
+			continue;
+		ip_prefix_format(&blocks[i], pc, sizeof(pc));
+		ret = cidr_claim(s, &blocks[i], o->name);
+		if (ret == -EADDRINUSE) {
+			log_err("%s: this node's block is gone from the store and another node claims it now; peers "
+				"skip this node until that claim goes", pc);
+			continue;
+		}
+		if (ret)
+			return ret;
+		log_warn("%s: this node's claim was gone from the store (Node deleted and registered again?): "
+			 "claimed again", pc);
+		done++;
+	}
+	return done;
+}

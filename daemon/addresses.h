@@ -26,4 +26,11 @@ int addresses_claim(const struct agent_options *o, struct store *s, struct node 
 int addresses_follow_assigned(const struct agent_options *o, struct store *s, struct node *self,
 			      const struct node *stored);
 
+/* Claim again each of @self's blocks (tunnel addresses, pod CIDRs) that @claims (the store's
+ * "alloc/" listing) no longer gives to this node: its Node was deleted and registered again
+ * (the claims annotation went with it), or the store lost the keys. Without them every peer
+ * skips our record. Returns how many were claimed again (logged), or -errno. */
+int addresses_reclaim(const struct agent_options *o, struct store *s, const struct node *self,
+		      const struct store_kv *claims, size_t n_claims);
+
 #endif

@@ -252,6 +252,24 @@ static void pass_free(struct pass *p)
 	mesh_index_free(&p->index);
 }
 
+/* The cluster's pools on our own record again, when it was lost with the rest (a Node
+ * registered again); a refusal (other pools in the store) was logged at the start. */
+static void pools_republish(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	const struct cluster_pools mine = {
+		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
+		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
+		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
+	};
+	struct cluster_pools stored;
+	char err[256] = "";
+	int ret = cluster_pools_publish(a->store, &mine, &stored, err, sizeof(err));
+
+	if (ret && ret != -ENOTUNIQ && ret != -EBADMSG)
+		store_state(a, ret, "pools");
+}
+
 /* One reconcile: store → validated nodes → incremental device update → routes →
  * write-back of our own record. Returns 0, or -errno with the store or device error. */
 static int reconcile_pass(struct agent *a)
@@ -275,6 +293,7 @@ static int reconcile_pass(struct agent *a)
 	size_t n_kvs = 0, n_routes = 0, added, removed;
 	char err[256] = "";
 	double t0 = monotonic();
+	bool reclaimed = false;
 	int ret;
 
 	ret = store_list(a->store, STORE_NODES_PREFIX, &kvs, &n_kvs);
@@ -289,6 +308,13 @@ static int reconcile_pass(struct agent *a)
 	pol.n_claims = n_claims;
 	ret = mesh_build(kvs, n_kvs, &pol, &p.nodes, &p.n_nodes, &p.skipped, &p.stored_self);
 	store_kvs_free(kvs, n_kvs);
+	/* Our claims must stand in the store for peers to accept our record. */
+	if (!ret) {
+		int cret = addresses_reclaim(o, a->store, &a->self, claims, n_claims);
+
+		store_state(a, cret < 0 ? cret : 0, "address claim");
+		reclaimed = cret > 0;
+	}
 	store_kvs_free(claims, n_claims);
 	string_set_clear(&a->skips_logged);
 	a->skips_logged = a->skips_now;
@@ -362,7 +388,12 @@ static int reconcile_pass(struct agent *a)
 		bool observed_changed = observed_update(&a->self, p.dev, &p.index, now_seconds());
 		bool missing = !p.stored_self.name[0] ||
 			       sodium_memcmp(p.stored_self.public_key, a->self.public_key, WG_KEY_LEN);
-		int pret = publish(a, missing || observed_changed);
+		int pret;
+
+		/* A Node registered again has lost the pools too: carry them again. */
+		if (missing || reclaimed)
+			pools_republish(a);
+		pret = publish(a, missing || observed_changed || reclaimed);
 
 		store_state(a, pret, "put");
 		if (pret)

@@ -10,7 +10,11 @@
  *             Nodes claim is listed once for each, and the claims registry judges them).
  *   put/del   a JSON merge patch of this node's own Node, carrying the resourceVersion just
  *             read: a concurrent writer makes it 409 Conflict, and podwired reads again and
- *             retries. Only the own Node is ever written (RBAC: nodes get/list/watch/patch).
+ *             retries. Only the own Node is ever written, through its status subresource
+ *             (PATCH /api/v1/nodes/NAME/status, as flannel writes its annotations): the API
+ *             server keeps the spec on a status write but takes metadata, so the RBAC is
+ *             nodes get/list/watch and nodes/status patch, and no token of podwire's can
+ *             taint or cordon a Node.
  *   cas       on "alloc/BLOCK": create only when no Node claims it, then read back; if
  *             another Node claims it too (two nodes raced), the later one gives it up, so
  *             at most one keeps each block. "cluster/pools" (podwire.io/cluster-pools) is
@@ -72,7 +76,7 @@ static int status_error(struct store_k8s *ks, const char *what, long status, con
 	if ((status == 401 || status == 403 || ret == -EPROTO || ret == -EBUSY) && status != ks->last_status)
 		log_warn("kubernetes: %s: HTTP %ld%s: %.200s", what, status,
 			 status == 401 ? " (token refused: the token file is read again)" :
-			 status == 403 ? " (the ClusterRole must allow nodes get/list/watch/patch)" : "",
+			 status == 403 ? " (the ClusterRole must allow nodes get/list/watch and nodes/status patch)" : "",
 			 message);
 	ks->last_status = status;
 	return ret;
@@ -118,7 +122,7 @@ static int fetch_node(struct store_k8s *ks, const char *name, struct kube_reply 
 }
 
 
-/* Patch this node's annotations: @build gets the Node as it is now and returns the
+/* Patch this node's annotations through nodes/NAME/status: @build gets the Node as it is now and returns the
  * annotations to merge (NULL: nothing to change, or *err set). Guarded by resourceVersion;
  * a 409 reads the Node again and builds again. */
 typedef cJSON *(*build_fn)(const cJSON *node, void *ctx, int *err);
@@ -128,7 +132,7 @@ static int patch_self(struct store_k8s *ks, build_fn build, void *ctx)
 	char path[128];
 	int ret = -ECANCELED;
 
-	snprintf(path, sizeof(path), "/api/v1/nodes/%s", ks->node);
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s/status", ks->node);
 	for (int tries = 0; tries < PATCH_TRIES && ret == -ECANCELED; tries++) {
 		struct kube_reply cur, r;
 		cJSON *body, *meta, *anns;

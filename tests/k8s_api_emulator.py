@@ -30,6 +30,10 @@ podwire expects. It is not a Kubernetes API server: it implements exactly
                                            (what the Python client sends); a
                                            metadata.resourceVersion in the patch that is not
                                            the Node's gets 409 Conflict
+  PATCH /api/v1/nodes/NAME/status          the same through the status subresource: as
+                                           kube-apiserver's nodeStatusStrategy, the Node's spec
+                                           is kept (a patch of it is dropped), metadata and
+                                           status are taken
   any of them without "Authorization: Bearer T" for a T listed in the --tokens file (read
   at every request, so a test rotates tokens by rewriting it) gets 401 Unauthorized.
 
@@ -376,6 +380,12 @@ def make_handler(st, tokens_file, log_file):
             if not path.startswith("/api/v1/nodes/"):
                 return self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
             name = path[len("/api/v1/nodes/"):]
+            subresource = None
+            if name.endswith("/status"):
+                name, subresource = name[:-len("/status")], "status"
+            if "/" in name:
+                self.body()
+                return self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
             ctype = self.headers.get("Content-Type")
             if ctype not in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
                 self.body()
@@ -408,6 +418,8 @@ def make_handler(st, tokens_file, log_file):
                         'modified; please apply your changes to the latest version and try again'))
                 new = merge_patch(copy.deepcopy(node), patch)
                 new["metadata"]["name"] = name
+                if subresource == "status":
+                    new["spec"] = copy.deepcopy(node.get("spec", {}))
                 st.change("MODIFIED", new)
                 return self.send_json(200, copy.deepcopy(new))
 

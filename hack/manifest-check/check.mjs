@@ -7,7 +7,8 @@
 //    (from `podwired --help`), every $(VAR) is defined, the node name comes from the Downward
 //    API, NET_ADMIN and NET_RAW, the host paths the daemon and the CNI plugin use are mounted
 //    where the flags point, probes and the Prometheus annotation on the --metrics port, the
-//    image is podwire:VERSION, the ClusterRole allows exactly nodes get/list/watch/patch.
+//    image is podwire:VERSION, the ClusterRole allows exactly nodes get/list/watch and
+//    nodes/status patch.
 // 3. manifests/kind/cluster.yaml: no default CNI, podSubnet = the ConfigMap's cluster CIDR,
 //    one control-plane and two workers.
 // Usage: node check.mjs PODWIRE_YAML KIND_YAML HELP_TEXT_FILE VERSION
@@ -53,19 +54,22 @@ for (const d of docs) {
 for (const k of ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet"])
   if (!byKind[k]) fail(yamlPath, `no ${k}`);
 
-// RBAC: what the Kubernetes store does, nothing more.
+// RBAC: what the Kubernetes store does, nothing more. Its annotations go through the
+// nodes/status subresource (the API server keeps a Node's spec on a status write, not its
+// metadata), so no `patch` on nodes: that would let a node's token taint or cordon any Node.
 const rules = byKind.ClusterRole.rules;
-if (rules.length !== 1 || JSON.stringify(rules[0].apiGroups) !== '[""]' ||
-    JSON.stringify(rules[0].resources) !== '["nodes"]' ||
-    JSON.stringify([...rules[0].verbs].sort()) !== '["get","list","patch","watch"]')
-  fail("ClusterRole/podwire", `rules must be nodes get/list/watch/patch only, are ${JSON.stringify(rules)}`);
+const ruleIs = (r, res, verbs) => JSON.stringify(r.apiGroups) === '[""]' && JSON.stringify(r.resources) === res &&
+  JSON.stringify([...r.verbs].sort()) === verbs;
+if (rules.length !== 2 || !ruleIs(rules[0], '["nodes"]', '["get","list","watch"]') ||
+    !ruleIs(rules[1], '["nodes/status"]', '["patch"]'))
+  fail("ClusterRole/podwire", `rules must be nodes get/list/watch and nodes/status patch only, are ${JSON.stringify(rules)}`);
 const binding = byKind.ClusterRoleBinding;
 const sa = byKind.ServiceAccount;
 if (binding.roleRef.name !== byKind.ClusterRole.metadata.name ||
     !binding.subjects.some((s) => s.kind === "ServiceAccount" && s.name === sa.metadata.name &&
       s.namespace === sa.metadata.namespace))
   fail("ClusterRoleBinding/podwire", "does not bind the ClusterRole to the ServiceAccount");
-ok("ClusterRole: nodes get/list/watch/patch only, bound to the ServiceAccount");
+ok("ClusterRole: nodes get/list/watch and nodes/status patch only, bound to the ServiceAccount");
 
 const ds = byKind.DaemonSet;
 const spec = ds.spec.template.spec;

@@ -75,7 +75,8 @@ wait_until 15 ann_is n1 public-key "$(pubkey_of 1)" || fail "n1 did not restore 
 c=$(logged 1 "409 Conflict")
 echo "n1: $c conflicts retried; the other writer's annotation: $(api GET /emulator/state | grep -o '"example.com/other-writer": "[0-9]*"')"
 [ "$c" -ge 2 ] || fail "n1 logged $c conflicts, want 2"
-grep -q "PATCH /api/v1/nodes/n1 409" "$W/api-requests.log" || fail "no 409 in the emulator's log"
+grep -q "PATCH /api/v1/nodes/n1/status 409" "$W/api-requests.log" || fail "no 409 in the emulator's log"
+grep -E "^PATCH /api/v1/nodes/[^/ ]+ " "$W/api-requests.log" && fail "a patch of a Node itself, not of its status (RBAC: nodes/status patch only)"
 for i in 2 3; do wait_until 10 has_peers $i 2 || fail "n$i lost n1"; done
 
 log "compaction: every watch gets 410 Gone and lists again; a new node n4 then reaches all"

@@ -34,7 +34,8 @@ refused "a flag podwired does not have" 's/--pod-cidr-allocation=off/--pod-cidr-
 refused "an undefined variable" 's/--cluster-cidr=$(CLUSTER_CIDR)/--cluster-cidr=$(POD_CIDR)/' 'does not define'
 refused "the conflist directory not mounted there" 's|--cni-conf-dir=/host/etc/cni/net.d|--cni-conf-dir=/etc/cni/net.d|' "is not where /etc/cni/net.d is mounted"
 refused "a writable /lib/modules" '/mountPath: \/lib\/modules/{n;d}' "read-only"
-refused "RBAC beyond nodes" 's/verbs: \["get", "list", "watch", "patch"\]/verbs: ["get", "list", "watch", "patch", "delete"]/' "nodes get/list/watch/patch only"
+refused "RBAC beyond nodes" 's/verbs: \["get", "list", "watch"\]/verbs: ["get", "list", "watch", "delete"]/' "nodes get/list/watch and nodes/status patch only"
+refused "patch on nodes" 's/verbs: \["get", "list", "watch"\]/verbs: ["get", "list", "watch", "patch"]/' "nodes get/list/watch and nodes/status patch only"
 refused "a readiness probe on another port" '/path: \/readyz/{n;s/9586/9587/}' "readinessProbe"
 refused "the default CNI left on" 's/disableDefaultCNI: true/disableDefaultCNI: false/' "disableDefaultCNI" kind
 refused "a pod subnet other than the cluster CIDR" 's|podSubnet: "10.244.0.0/16"|podSubnet: "10.96.0.0/16"|' "podSubnet" kind
