@@ -34,6 +34,9 @@ pkgs=(
 	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator;
 	# k8s_node_cluster.sh reads the ConfigMap's conflist template out of the manifest
 	nodejs openssl python3-yaml
+	# hack/kind-node-root.sh (the kind-like node root of k8s_kind_nodes.sh); shellcheck for
+	# kind_e2e_dryrun.sh, which checks hack/kind-e2e.sh where kind cannot run
+	debootstrap shellcheck
 )
 # npm comes with some nodejs builds; Debian ships it apart.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
