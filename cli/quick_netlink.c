@@ -322,32 +322,17 @@ static int route_or_device_mtu(uint32_t route_mtu, int oif, uint32_t *mtu)
 
 int quick_route_get_mtu(const struct ip_addr *dst, uint32_t *mtu)
 {
-	struct ip_prefix host = { .addr = *dst, .cidr = (uint8_t)ip_addr_bits(dst) };
 	struct nl_sock *sk;
-	struct nl_addr *a;
-	struct rtnl_route *r = NULL;
-	uint32_t route_mtu = 0;
-	int oif = 0, ret;
+	unsigned int m = 0;
+	int ret = nlroute_open(&sk);
 
 	*mtu = 0;
-	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
-	a = nlroute_addr_build(&host.addr, host.cidr);
-	if (!a) {
-		nl_socket_free(sk);
-		return -ENOMEM;
-	}
-	ret = rtnl_route_lookup(sk, a, &r);
-	nl_addr_put(a);
+	ret = nlroute_path_mtu(sk, dst, &m);
 	nl_socket_free(sk);
-	if (ret < 0)
-		return 0; /* no route: wg-quick's `ip route get ... || true` */
-	if (rtnl_route_get_metric(r, RTAX_MTU, &route_mtu) < 0)
-		route_mtu = 0;
-	route_via(r, 0, &oif);
-	rtnl_route_put(r);
-	return route_or_device_mtu(route_mtu, oif, mtu);
+	*mtu = m;
+	return ret;
 }
 
 int quick_default_route_mtu(uint32_t *mtu)

@@ -39,7 +39,11 @@ static int assigned_pod_cidrs(const struct agent_options *o, struct store *s, st
 		else if (o->has_cluster_cidr6)
 			pool = &o->cluster_cidr6;
 		if (!pool) {
-			log_info("Node %s: spec.podCIDRs entry %s left out: no --cluster-cidr6", o->name, t);
+			/* A dual-stack cluster: without the IPv6 pool here, every other node skips a
+			 * record carrying this block, so it is left out, and said loudly. */
+			log_warn("Node %s: spec.podCIDRs entry %s left out: no --cluster-cidr6 (a dual-stack or IPv6 "
+				 "cluster: set it, in the DaemonSet the ConfigMap's cluster-cidr6, to "
+				 "kube-controller-manager's IPv6 --cluster-cidr)", o->name, t);
 			continue;
 		}
 		if (!ip_addr_equal(&p.addr, &masked.addr) || !ip_prefix_contains(pool, &p.addr) || p.cidr < pool->cidr) {
@@ -154,7 +158,7 @@ int addresses_follow_assigned(const struct agent_options *o, struct store *s, st
 	log_warn("Node %s: spec.podCIDRs %s replaces the pod CIDR %s this node allocated; pods started before keep "
 		 "their addresses and need a restart", o->name, now, was);
 	if (o->cni_conf_dir) {
-		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, self->pod_cidrs,
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, self->mtu, self->pod_cidrs,
 				     self->n_pod_cidrs);
 		if (ret)
 			return ret;

@@ -100,7 +100,7 @@ void agent_options_default(struct agent_options *o)
 	o->block_len6 = 64;
 	ip_prefix_parse(&o->tunnel_cidr, "10.99.0.0/16");
 	o->listen_port = 51820;
-	o->mtu = 1420;
+	o->endpoint_from = "InternalIP";
 	o->datapath = DATAPATH_CHOICE_AUTO;
 	o->metrics_listen = "127.0.0.1:9586";
 	o->key.state_dir = "/var/lib/podwire";
@@ -186,6 +186,8 @@ static int ensure_interface(struct agent *a)
 	char err[256] = "";
 	int ret;
 
+	if (device_kind(o->ifname) == DATAPATH_NONE && o->datapath_external)
+		return -EAGAIN;
 	if (device_kind(o->ifname) == DATAPATH_NONE) {
 		enum datapath_kind used;
 
@@ -222,7 +224,7 @@ static int ensure_interface(struct agent *a)
 		addrs[i].addr = a->self.tunnel_ips[i];
 		addrs[i].cidr = a->self.tunnel_ips[i].family == AF_INET6 ? o->tunnel_cidr6.cidr : o->tunnel_cidr.cidr;
 	}
-	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, o->mtu);
+	ret = iface_configure(o->ifname, addrs, a->self.n_tunnel_ips, a->self.mtu);
 	if (ret)
 		log_err("%s: cannot configure address/MTU/up: %s", o->ifname, strerror(-ret));
 	pthread_mutex_lock(&a->metrics.lock);
@@ -323,8 +325,23 @@ static int reconcile_pass(struct agent *a)
 		goto out;
 	ret = device_get(&p.dev, o->ifname);
 	if (ret == -ENODEV || ret == -ENOENT) {
-		/* The interface vanished (a userspace datapath crashed?): bring it back. */
-		log_warn("%s: interface is gone, recreating it", o->ifname);
+		/* The interface vanished (a userspace datapath crashed?): bring it back, or with an
+		 * external datapath wait for its holder to. */
+		log_warn("%s: interface is gone, %s", o->ifname,
+			 o->datapath_external ? "waiting for the datapath (--datapath external) to make it again" :
+			 "recreating it");
+		ret = ensure_interface(a);
+		if (!ret)
+			ret = device_get(&p.dev, o->ifname);
+	}
+	/* A device without our key was made anew under us (an external datapath restarted, or
+	 * someone ran ip link del/add): give it key, port, addresses and MTU again. */
+	if (!ret && (sodium_memcmp(p.dev->private_key, a->private_key, WG_KEY_LEN) ||
+		     p.dev->listen_port != o->listen_port)) {
+		log_warn("%s: the device does not carry this node's key or port (made again?): configuring it",
+			 o->ifname);
+		wgdevice_free(p.dev);
+		p.dev = NULL;
 		ret = ensure_interface(a);
 		if (!ret)
 			ret = device_get(&p.dev, o->ifname);
@@ -463,6 +480,60 @@ static int pause_or_stop(int sfd, unsigned int seconds)
 	return 0;
 }
 
+/* Our endpoint: --endpoint, else what the store says of this node (the Kubernetes Node's
+ * InternalIP, as kubelet reports it), else the first address of the host. */
+static void endpoint_choose(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	char addr[NODE_ENDPOINT_MAX] = "";
+	struct ip_addr ip;
+	int ret = -ENOENT;
+
+	if (o->endpoint) {
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
+		return;
+	}
+	if (a->store->ops->node_address)
+		ret = a->store->ops->node_address(a->store, o->name, o->endpoint_from, addr, sizeof(addr));
+	if (!ret && !ip_addr_parse(&ip, addr))
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), ip.family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
+			 o->listen_port);
+	else if (!ret)
+		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", addr);
+	if (!ret) {
+		log_info("endpoint %s: the %s of this node in the store", a->self.endpoint, o->endpoint_from);
+		return;
+	}
+	if (a->store->ops->node_address)
+		log_warn("the store has no %s for this node (%s): detecting the endpoint", o->endpoint_from,
+			 strerror(-ret));
+	if (iface_detect_endpoint(o->ifname, o->listen_port, a->self.endpoint, sizeof(a->self.endpoint)))
+		log_warn("no address found to advertise; peers must learn this node's endpoint by roaming");
+}
+
+/* --mtu, else the underlay's at our endpoint address minus the tunnel's overhead, as wg-quick
+ * does (the route MTU towards the peers, which share the node's underlay). Chosen once: pods
+ * get it when they are created (the CNI config and the interface carry it). */
+static void mtu_choose(struct agent *a)
+{
+	char host[NODE_ENDPOINT_MAX] = "", dev[IF_NAMESIZE + 8] = "";
+	unsigned int underlay = 0;
+	uint16_t port;
+
+	if (a->o->mtu) {
+		a->self.mtu = a->o->mtu;
+		log_info("MTU %u (--mtu)", a->self.mtu);
+		return;
+	}
+	if (a->self.endpoint[0] && !endpoint_split(a->self.endpoint, host, sizeof(host), &port))
+		iface_underlay_mtu(host, &underlay, dev, sizeof(dev));
+	a->self.mtu = iface_tunnel_mtu(underlay);
+	if (underlay)
+		log_info("MTU %u: the underlay's %u (%s, at %s) - 80 (--mtu overrides)", a->self.mtu, underlay, dev, host);
+	else
+		log_warn("MTU %u: the underlay's MTU at this node's address is unknown (--mtu sets it)", a->self.mtu);
+}
+
 static int startup(struct agent *a, int sfd)
 {
 	const struct agent_options *o = a->o;
@@ -472,11 +543,6 @@ static int startup(struct agent *a, int sfd)
 	ret = load_key(a);
 	if (ret)
 		return ret;
-	if (o->endpoint)
-		snprintf(a->self.endpoint, sizeof(a->self.endpoint), "%s", o->endpoint);
-	else if (iface_detect_endpoint(o->ifname, o->listen_port, a->self.endpoint, sizeof(a->self.endpoint)))
-		log_warn("no IPv4 address found to advertise; peers must learn this node's endpoint by roaming");
-	a->self.mtu = o->mtu;
 	a->self.persistent_keepalive = o->persistent_keepalive;
 	if (o->labels)
 		snprintf(a->self.labels, sizeof(a->self.labels), "%s", o->labels);
@@ -486,6 +552,8 @@ static int startup(struct agent *a, int sfd)
 		return ret;
 	}
 	a->store_up = true;
+	endpoint_choose(a);
+	mtu_choose(a);
 	/* Without our addresses there is nothing to publish: wait for the store. */
 	for (unsigned int delay = 1;; delay = delay * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : delay * 2) {
 		ret = addresses_claim(o, a->store, &a->self);
@@ -529,12 +597,17 @@ static int startup(struct agent *a, int sfd)
 			 t[1][0] ? " " : "", t[1], pc[0], pc[1][0] ? " " : "", pc[1],
 			 a->self.endpoint[0] ? a->self.endpoint : "(none)");
 	}
-	ret = ensure_interface(a);
+	/* An external datapath may start after us: wait for its interface. */
+	for (unsigned int delay = 1; (ret = ensure_interface(a)) == -EAGAIN; delay = delay < 4 ? delay * 2 : 4) {
+		set_not_ready(a, "waiting for the datapath (--datapath external) to create the interface");
+		if (pause_or_stop(sfd, delay))
+			return -EINTR;
+	}
 	if (ret)
 		return ret;
 	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
 	if (o->cni_conf_dir) {
-		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.pod_cidrs,
+		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.mtu, a->self.pod_cidrs,
 				     a->self.n_pod_cidrs);
 		if (ret)
 			return ret;

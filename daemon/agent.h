@@ -46,12 +46,18 @@ struct agent_options {
 	/* Ranges outside the pools that records may carry as pod CIDRs (gateways). */
 	struct ip_prefix gateway_ranges[CLUSTER_GATEWAY_RANGES_MAX];
 	size_t n_gateway_ranges;
-	const char *endpoint;		/* advertised "host:port"; NULL: first global IPv4 */
+	const char *endpoint;		/* advertised "host:port"; NULL: from the store, else detected */
+	/* Where the store's own record of this node says its address is (the Kubernetes store:
+	 * "InternalIP", "ExternalIP" or "annotation=NAME" of the Node). */
+	const char *endpoint_from;
 	uint16_t listen_port;
-	uint32_t mtu;
+	uint32_t mtu;			/* 0: from the underlay (iface_tunnel_mtu) */
 	uint16_t persistent_keepalive;	/* towards every peer (NAT-ed nodes need it) */
 	const char *labels;
 	enum datapath_choice datapath;
+	/* The interface is made and kept by another process (podwired --datapath-only, the
+	 * DaemonSet's datapath container): wait for it, never create it. */
+	bool datapath_external;
 	const char *metrics_listen;	/* NULL or "off": no metrics */
 	struct nodekey_source key;
 	unsigned int resync_seconds;	/* periodic full reconcile, also re-resolves DNS endpoints */

@@ -105,7 +105,8 @@ static void drop_routes_without_range(cJSON *ipam, const struct ip_prefix *pod_c
 	}
 }
 
-int cniconf_render(const char *template_text, const char *ifname, const struct ip_prefix *pod_cidrs, size_t n,
+int cniconf_render(const char *template_text, const char *ifname, unsigned int mtu, const struct ip_prefix *pod_cidrs,
+		   size_t n,
 		   char **out, char *err, size_t err_len)
 {
 	cJSON *root = cJSON_Parse(template_text ? template_text : builtin_template), *plugin, *ipam, *ranges;
@@ -144,6 +145,12 @@ int cniconf_render(const char *template_text, const char *ifname, const struct i
 	cJSON_DeleteItemFromObjectCaseSensitive(plugin, "interface");
 	if (!cJSON_AddStringToObject(plugin, "interface", ifname))
 		goto out;
+	/* The pods' MTU: the plugin reads the interface's too, but only while it exists. */
+	if (mtu) {
+		cJSON_DeleteItemFromObjectCaseSensitive(plugin, "mtu");
+		if (!cJSON_AddNumberToObject(plugin, "mtu", mtu))
+			goto out;
+	}
 	text = cJSON_Print(root);
 	if (!text)
 		goto out;
@@ -202,8 +209,8 @@ static int write_atomic(const char *dir, const char *name, const char *text)
 	return ret;
 }
 
-int cniconf_write(const char *dir, const char *template_path, const char *ifname, const struct ip_prefix *pod_cidrs,
-		  size_t n, int *changed, char *err, size_t err_len)
+int cniconf_write(const char *dir, const char *template_path, const char *ifname, unsigned int mtu,
+		  const struct ip_prefix *pod_cidrs, size_t n, int *changed, char *err, size_t err_len)
 {
 	char name[NAME_MAX + 1], path[PATH_MAX], why[256], *template_text = NULL, *text = NULL, *old = NULL;
 	int ret;
@@ -217,7 +224,7 @@ int cniconf_write(const char *dir, const char *template_path, const char *ifname
 			return ret;
 		}
 	}
-	ret = cniconf_render(template_text, ifname, pod_cidrs, n, &text, why, sizeof(why));
+	ret = cniconf_render(template_text, ifname, mtu, pod_cidrs, n, &text, why, sizeof(why));
 	free(template_text);
 	if (ret) {
 		snprintf(err, err_len, "template %s: %s", template_path ? template_path : "(built-in)", why);
@@ -247,17 +254,18 @@ int cniconf_remove(const char *dir, const char *template_path)
 	return unlink(path) && errno != ENOENT ? -errno : 0;
 }
 
-int cniconf_update(const char *dir, const char *template_path, const char *ifname, const struct ip_prefix *pod_cidrs,
-		   size_t n)
+int cniconf_update(const char *dir, const char *template_path, const char *ifname, unsigned int mtu,
+		   const struct ip_prefix *pod_cidrs, size_t n)
 {
 	char err[PATH_MAX + 256] = "", name[NAME_MAX + 1];
-	int changed, ret = cniconf_write(dir, template_path, ifname, pod_cidrs, n, &changed, err, sizeof(err));
+	int changed, ret = cniconf_write(dir, template_path, ifname, mtu, pod_cidrs, n, &changed, err, sizeof(err));
 
 	if (ret) {
 		log_err("CNI config: %s", err);
 		return ret;
 	}
 	cniconf_file_name(template_path, name, sizeof(name));
-	log_info("CNI config %s/%s %s for the pod CIDRs of this node", dir, name, changed ? "written" : "already up to date");
+	log_info("CNI config %s/%s %s for the pod CIDRs of this node (MTU %u)", dir, name,
+		 changed ? "written" : "already up to date", mtu);
 	return 0;
 }

@@ -207,20 +207,101 @@ out:
 int iface_endpoint_pick(const struct ifaddrs *list, const char *skip_ifname, unsigned int port, char *out,
 			size_t len)
 {
-	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
-		char addr[IP_ADDR_STRLEN];
+	/* IPv4 first, as before; an IPv6-only node then gets its first IPv6 address. */
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
+			char addr[IP_ADDR_STRLEN];
 
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
-		    (i->ifa_flags & IFF_LOOPBACK) || !strcmp(i->ifa_name, skip_ifname))
-			continue;
-		/* 169.254/16 (RFC 3927) is link-local: pods' gateway address, never reachable from peers. */
-		if ((ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) == 0xa9fe)
-			continue;
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
-		snprintf(out, len, "%s:%u", addr, port);
-		return 0;
+			if (!i->ifa_addr || i->ifa_addr->sa_family != family || !(i->ifa_flags & IFF_UP) ||
+			    (i->ifa_flags & IFF_LOOPBACK) || !strcmp(i->ifa_name, skip_ifname))
+				continue;
+			if (family == AF_INET) {
+				/* 169.254/16 (RFC 3927) is link-local: pods' gateway address, never
+				 * reachable from peers. */
+				if ((ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) >> 16) == 0xa9fe)
+					continue;
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, addr, sizeof(addr));
+				snprintf(out, len, "%s:%u", addr, port);
+				return 0;
+			}
+			/* fe80::/10 needs a scope no peer can name. */
+			if (IN6_IS_ADDR_LINKLOCAL(&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+				continue;
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, addr, sizeof(addr));
+			snprintf(out, len, "[%s]:%u", addr, port);
+			return 0;
+		}
 	}
 	return -EADDRNOTAVAIL;
+}
+
+unsigned int iface_tunnel_mtu(unsigned int underlay)
+{
+	if (!underlay)
+		return 1500 - 80;
+	return underlay < 1280 + 80 ? 1280 : underlay - 80;
+}
+
+unsigned int iface_mtu_of_address(const struct ifaddrs *list, const char *host, char *dev, size_t dev_len)
+{
+	struct ip_addr want;
+
+	dev[0] = '\0';
+	if (ip_addr_parse(&want, host))
+		return 0;
+	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
+		struct ip_addr have = { 0 };
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != want.family)
+			continue;
+		have.family = want.family;
+		memcpy(have.bytes, want.family == AF_INET ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr :
+							    (const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+		       want.family == AF_INET ? 4 : 16);
+		if (!ip_addr_equal(&have, &want))
+			continue;
+		snprintf(dev, dev_len, "%s", i->ifa_name);
+		/* getifaddrs' AF_PACKET entries carry the MTU; read it from the link instead. */
+		{
+			struct nlroute_link link;
+			struct nl_sock *sk;
+
+			if (nlroute_open(&sk))
+				return 0;
+			if (nlroute_link_get(sk, i->ifa_name, &link))
+				link.mtu = 0;
+			nlroute_close(sk);
+			return link.mtu;
+		}
+	}
+	return 0;
+}
+
+int iface_underlay_mtu(const char *host, unsigned int *mtu, char *dev, size_t dev_len)
+{
+	struct ifaddrs *ifs;
+	struct ip_addr ip;
+	struct nl_sock *sk;
+	int ret;
+
+	*mtu = 0;
+	dev[0] = '\0';
+	if (ip_addr_parse(&ip, host))
+		return -EINVAL;
+	if (getifaddrs(&ifs) < 0)
+		return -errno;
+	*mtu = iface_mtu_of_address(ifs, host, dev, dev_len);
+	freeifaddrs(ifs);
+	if (*mtu)
+		return 0;
+	ret = nlroute_open(&sk);
+	if (ret)
+		return ret;
+	ret = nlroute_path_mtu(sk, &ip, mtu);
+	nlroute_close(sk);
+	if (!ret && *mtu)
+		snprintf(dev, dev_len, "route");
+	return ret;
 }
 
 int iface_detect_endpoint(const char *skip_ifname, unsigned int port, char *out, size_t len)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/agent.h"
+#include "daemon/datapath_hold.h"
 #include "mesh/mesh_store.h"
 #include "mesh/node.h"
 #include "lib/defaults.h"
@@ -43,17 +44,26 @@ static void usage(FILE *f)
 		"  --pod-cidr CIDR             fixed pod CIDR instead of allocating one\n"
 		"  --tunnel-cidr CIDR          tunnel address pool (default 10.99.0.0/16)\n"
 		"  --tunnel-ip IP              fixed tunnel address instead of allocating one\n"
-		"  --cluster-cidr6 CIDR        IPv6 pod CIDR pool (dual stack; off by default)\n"
+		"  --cluster-cidr6 CIDR        IPv6 pod CIDR pool (dual stack, IPv6 only; off by default or '')\n"
 		"  --block-size6 LEN           IPv6 pod CIDR block length (default 64)\n"
-		"  --tunnel-cidr6 CIDR         IPv6 tunnel address pool (dual stack; off by default)\n"
+		"  --tunnel-cidr6 CIDR         IPv6 tunnel address pool (dual stack, IPv6 only; off by default or '')\n"
 		"  --gateway-ranges CIDR[,..]  ranges outside the pools that a node (a gateway) may\n"
 		"                              route as its pod CIDR (--pod-cidr); same on every node\n"
-		"  --endpoint HOST:PORT        endpoint to advertise (default: first IPv4 address)\n"
+		"  --endpoint HOST:PORT        endpoint to advertise (default: from --endpoint-from, else the\n"
+		"                              host's first IPv4 address, else its first IPv6 address)\n"
+		"  --endpoint-from InternalIP|ExternalIP|annotation=NAME  with --store kubernetes, the endpoint's\n"
+		"                              address from the Node: status.addresses (default InternalIP) or an\n"
+		"                              annotation holding IP or HOST:PORT\n"
 		"  --listen-port PORT          WireGuard port (default 51820)\n"
-		"  --mtu MTU                   interface MTU (default 1420 = 1500 - 80)\n"
+		"  --mtu MTU                   interface and pod MTU (default: the underlay's MTU at this node's\n"
+		"                              address - 80, at least 1280; 1420 when unknown)\n"
 		"  --persistent-keepalive SEC  keepalive towards every peer (default off; set behind NAT)\n"
 		"  --labels K=V,...            labels / location published with the node\n"
-		"  --datapath auto|kernel|userspace  (default auto: kernel module if present)\n"
+		"  --datapath auto|kernel|userspace|external  (default auto: kernel module if present; external:\n"
+		"                              another process makes and keeps the interface, see --datapath-only)\n"
+		"  --datapath-only             only create the interface (as --datapath auto|kernel|userspace says)\n"
+		"                              and keep it until SIGTERM, recreating it if it vanishes: a datapath\n"
+		"                              that outlives podwired restarts (the DaemonSet's datapath container)\n"
 		"  --metrics ADDR:PORT|off     Prometheus metrics (default 127.0.0.1:9586)\n"
 		"  --private-key-file PATH     private key from a file (mode 0600)\n"
 		"  --private-key-command CMD   private key from a command's output\n"
@@ -105,6 +115,7 @@ enum {
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
 	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE, OPT_GATEWAY_RANGES,
+	OPT_ENDPOINT_FROM, OPT_DATAPATH_ONLY,
 };
 
 static const struct option long_opts[] = {
@@ -134,11 +145,13 @@ static const struct option long_opts[] = {
 	{ "tunnel-cidr6", required_argument, NULL, OPT_TUNNEL_CIDR6 },
 	{ "gateway-ranges", required_argument, NULL, OPT_GATEWAY_RANGES },
 	{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+	{ "endpoint-from", required_argument, NULL, OPT_ENDPOINT_FROM },
 	{ "listen-port", required_argument, NULL, OPT_PORT },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "persistent-keepalive", required_argument, NULL, OPT_KEEPALIVE },
 	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "datapath", required_argument, NULL, OPT_DATAPATH },
+	{ "datapath-only", no_argument, NULL, OPT_DATAPATH_ONLY },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "private-key-file", required_argument, NULL, OPT_KEY_FILE },
 	{ "private-key-command", required_argument, NULL, OPT_KEY_CMD },
@@ -199,7 +212,7 @@ static int store_dir_check(const char *dir, bool create)
 	return 0;
 }
 
-static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cleanup)
+static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cleanup, bool *datapath_only)
 {
 	static char hostname[NODE_NAME_MAX];
 	/* static: the options keep pointing into it (the Kubernetes store's location). */
@@ -274,6 +287,11 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 				return -EINVAL;
 			break;
 		case OPT_CLUSTER6:
+			/* Empty: single stack, so that a manifest can pass a ConfigMap value that is "". */
+			if (!*optarg) {
+				o->has_cluster_cidr6 = false;
+				break;
+			}
 			if (parse_prefix("--cluster-cidr6", optarg, &o->cluster_cidr6))
 				return -EINVAL;
 			if (o->cluster_cidr6.addr.family != AF_INET6) {
@@ -288,6 +306,10 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			o->block_len6 = (uint8_t)v;
 			break;
 		case OPT_TUNNEL_CIDR6:
+			if (!*optarg) {
+				o->has_tunnel_cidr6 = false;
+				break;
+			}
 			if (parse_prefix("--tunnel-cidr6", optarg, &o->tunnel_cidr6))
 				return -EINVAL;
 			if (o->tunnel_cidr6.addr.family != AF_INET6) {
@@ -323,6 +345,14 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			o->endpoint = optarg;
 			break;
 		}
+		case OPT_ENDPOINT_FROM:
+			if (strcmp(optarg, "InternalIP") && strcmp(optarg, "ExternalIP") &&
+			    (strncmp(optarg, "annotation=", 11) || !optarg[11] || strlen(optarg) > 11 + 253)) {
+				log_err("--endpoint-from: '%s' is not InternalIP, ExternalIP or annotation=NAME", optarg);
+				return -EINVAL;
+			}
+			o->endpoint_from = optarg;
+			break;
 		case OPT_PORT:
 			if (parse_uint("--listen-port", optarg, 1, 65535, &v))
 				return -EINVAL;
@@ -346,8 +376,10 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 				o->datapath = DATAPATH_CHOICE_KERNEL;
 			else if (!strcmp(optarg, "userspace"))
 				o->datapath = DATAPATH_CHOICE_USERSPACE;
+			else if (!strcmp(optarg, "external"))
+				o->datapath_external = true;
 			else {
-				log_err("--datapath: '%s' is not auto, kernel or userspace", optarg);
+				log_err("--datapath: '%s' is not auto, kernel, userspace or external", optarg);
 				return -EINVAL;
 			}
 			break;
@@ -388,6 +420,7 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 			break;
 		}
 		case OPT_CLEANUP: *cleanup = true; break;
+		case OPT_DATAPATH_ONLY: *datapath_only = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'v': printf("podwired %s\n", PODWIRE_VERSION); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -411,6 +444,12 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 		log_err("--interface: '%s' is not a valid interface name", o->ifname);
 		return -EINVAL;
 	}
+	if (*datapath_only && (o->datapath_external || *cleanup)) {
+		log_err("--datapath-only: is the datapath itself; not with --datapath external or --cleanup");
+		return -EINVAL;
+	}
+	if (*datapath_only)
+		return 0;
 	if (mesh_store_node(&store, o->name))
 		return -EINVAL;
 	o->store_backend = store.backend;
@@ -469,14 +508,16 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 int main(int argc, char *argv[])
 {
 	struct agent_options o;
-	bool cleanup = false;
+	bool cleanup = false, datapath_only = false;
 	int ret;
 
 	log_init(argv[0], LOG_LEVEL_INFO);
 	log_set_format(LOG_FORMAT_DAEMON);
 	agent_options_default(&o);
-	if (parse_args(argc, argv, &o, &cleanup))
+	if (parse_args(argc, argv, &o, &cleanup, &datapath_only))
 		return 2;
+	if (datapath_only)
+		return datapath_hold(o.ifname, o.datapath, 1000) ? 1 : 0;
 	ret = cleanup ? agent_cleanup(&o) : agent_run(&o);
 	return ret ? 1 : 0;
 }

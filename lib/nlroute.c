@@ -124,6 +124,38 @@ int nlroute_link_get(struct nl_sock *sk, const char *name, struct nlroute_link *
 	return 0;
 }
 
+int nlroute_path_mtu(struct nl_sock *sk, const struct ip_addr *dst, unsigned int *mtu)
+{
+	struct nl_addr *a = nlroute_addr_build(dst, ip_addr_bits(dst));
+	struct rtnl_route *r = NULL;
+	struct rtnl_link *link = NULL;
+	uint32_t route_mtu = 0;
+	int oif = 0, ret;
+
+	*mtu = 0;
+	if (!a)
+		return -ENOMEM;
+	ret = rtnl_route_lookup(sk, a, &r);
+	nl_addr_put(a);
+	if (ret < 0)
+		return 0; /* no route: wg-quick's `ip route get ... || true` */
+	if (rtnl_route_get_metric(r, RTAX_MTU, &route_mtu) < 0)
+		route_mtu = 0;
+	if (rtnl_route_get_nnexthops(r) > 0)
+		oif = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
+	rtnl_route_put(r);
+	if (route_mtu || oif <= 0) {
+		*mtu = route_mtu;
+		return 0;
+	}
+	ret = rtnl_link_get_kernel(sk, oif, NULL, &link);
+	if (ret < 0)
+		return nlroute_errno(ret);
+	*mtu = rtnl_link_get_mtu(link);
+	rtnl_link_put(link);
+	return 0;
+}
+
 int nlroute_veth_create(struct nl_sock *sk, const char *name, const uint8_t *mac, const char *peer_name,
 			int peer_netns_fd, unsigned int mtu, bool up)
 {

@@ -49,6 +49,9 @@ struct nl_addr *nlroute_addr_build(const struct ip_addr *a, unsigned int prefixl
 const char *nlroute_strerror(int err);
 
 int nlroute_link_get(struct nl_sock *sk, const char *name, struct nlroute_link *out);
+/* The MTU towards @dst as `ip route get` shows it: the route's "mtu N" when it has one, else
+ * the MTU of the device it leaves through. 0 in *mtu when no route leads there. */
+int nlroute_path_mtu(struct nl_sock *sk, const struct ip_addr *dst, unsigned int *mtu);
 /* Create veth @name (MAC @mac unless NULL) with peer @peer_name in namespace @peer_netns_fd
  * (-1: here), both with @mtu (0: default), in one request. @name comes up if @up; the peer
  * stays down (the kernel cannot open a veth end before its pair is complete). */

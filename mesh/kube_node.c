@@ -54,6 +54,40 @@ void kube_node_pod_cidrs(const cJSON *node, char *out, size_t len)
 		out[0] = '\0'; /* truncated: treat as none rather than use half a list */
 }
 
+int kube_node_address(const cJSON *node, const char *source, char *out, size_t len, char *why, size_t why_len)
+{
+	const cJSON *addrs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "status"), "addresses");
+	const cJSON *a;
+
+	if (!strncmp(source, "annotation=", 11)) {
+		const char *v = kube_node_annotation(node, source + 11);
+		struct ip_addr ip;
+		char host[128];
+		uint16_t port;
+
+		if (!v)
+			return -ENOENT;
+		if (strlen(v) >= len || (ip_addr_parse(&ip, v) && endpoint_split(v, host, sizeof(host), &port))) {
+			snprintf(why, why_len, "annotation %.100s is '%.100s', not an IP address nor HOST:PORT", source + 11, v);
+			return -EINVAL;
+		}
+		snprintf(out, len, "%s", v);
+		return 0;
+	}
+	cJSON_ArrayForEach(a, addrs) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(a, "type");
+		const cJSON *addr = cJSON_GetObjectItemCaseSensitive(a, "address");
+		struct ip_addr ip;
+
+		if (!cJSON_IsString(type) || !cJSON_IsString(addr) || strcmp(type->valuestring, source) ||
+		    ip_addr_parse(&ip, addr->valuestring))
+			continue;
+		ip_addr_format(&ip, out, len);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* One line of text: no control characters that could end a record line early. */
 static bool one_line(const char *s)
 {

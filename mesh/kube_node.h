@@ -33,6 +33,12 @@ const char *kube_node_name(const cJSON *node);
 const char *kube_node_annotation(const cJSON *node, const char *name);
 /* spec.podCIDRs (or the older spec.podCIDR) joined with ", " into @out; "" when none. */
 void kube_node_pod_cidrs(const cJSON *node, char *out, size_t len);
+/* Where this node is reached, as the Node says it: the first status.addresses entry of
+ * @source ("InternalIP" or "ExternalIP") that is an IP address, either family (kubelet lists
+ * the node's primary family first), or with @source "annotation=NAME" the value of that
+ * annotation, an IP address or HOST:PORT. Into @out: "IP" or "HOST:PORT". 0; -ENOENT when the
+ * Node has none; -EINVAL (reason in @why) when the annotation is not an address. */
+int kube_node_address(const cJSON *node, const char *source, char *out, size_t len, char *why, size_t why_len);
 /* The node record (node.h) for @node in *text (malloc'd). 1: done; 0: not a podwire node (no
  * public-key annotation); -EINVAL: its annotations are not valid, the reason in @why. */
 int kube_node_record(const cJSON *node, char **text, char *why, size_t why_len);

@@ -64,6 +64,10 @@ struct store_ops {
 	 * to node @name, comma-separated into @out ("" when none). The Kubernetes store answers
 	 * from Node.spec.podCIDRs (kube-controller-manager --allocate-node-cidrs). */
 	int (*assigned_pod_cidrs)(struct store *s, const char *name, char *out, size_t len);
+	/* Optional: the address node @name is reached at as the cluster says it, "IP" or
+	 * "HOST:PORT" into @out; @source says which (the Kubernetes store: "InternalIP",
+	 * "ExternalIP" or "annotation=NAME" of the Node, kube_node.h). -ENOENT: none. */
+	int (*node_address)(struct store *s, const char *name, const char *source, char *out, size_t len);
 };
 
 struct store {

@@ -700,6 +700,21 @@ static int k8s_assigned_pod_cidrs(struct store *s, const char *name, char *out, 
 	return 0;
 }
 
+static int k8s_node_address(struct store *s, const char *name, const char *source, char *out, size_t len)
+{
+	struct store_k8s *ks = to_k8s(s);
+	struct kube_reply r;
+	char why[256] = "";
+	int ret = fetch_node(ks, name, &r);
+
+	if (ret)
+		return ret;
+	ret = kube_node_address(r.json, source, out, len, why, sizeof(why));
+	if (ret == -EINVAL)
+		log_warn("kubernetes: Node %s: %s", name, why);
+	kube_reply_free(&r);
+	return ret;
+}
 
 static int k8s_watch_fd(struct store *s) { return to_k8s(s)->watch.pipe[0]; }
 
@@ -731,6 +746,7 @@ static const struct store_ops k8s_ops = {
 	.heartbeat = k8s_heartbeat,
 	.close = k8s_close,
 	.assigned_pod_cidrs = k8s_assigned_pod_cidrs,
+	.node_address = k8s_node_address,
 };
 
 int store_kubernetes_open(struct store **s, const char *location)

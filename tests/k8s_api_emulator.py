@@ -70,6 +70,7 @@ import base64
 import copy
 import json
 import os
+import socket
 import ssl
 import sys
 import threading
@@ -491,7 +492,7 @@ def make_handler(st, tokens_file, log_file):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--listen", required=True, help="ADDR:PORT")
+    ap.add_argument("--listen", required=True, help="ADDR:PORT or [ADDR6]:PORT")
     ap.add_argument("--cert", help="server certificate (PEM); without it: plain http")
     ap.add_argument("--key", help="its key")
     ap.add_argument("--tokens", required=True, help="file of accepted bearer tokens, one a line")
@@ -499,8 +500,14 @@ def main():
     ap.add_argument("--log", required=True, help="request log")
     a = ap.parse_args()
     host, port = a.listen.rsplit(":", 1)
+    host = host.strip("[]")  # "[fd00::1]:6443" for IPv6
     st = State(a.state)
-    srv = ThreadingHTTPServer((host, int(port)), make_handler(st, a.tokens, a.log))
+    server = ThreadingHTTPServer
+    if ":" in host:
+        class Server6(ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+        server = Server6
+    srv = server((host, int(port)), make_handler(st, a.tokens, a.log))
     srv.daemon_threads = True
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

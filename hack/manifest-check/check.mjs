@@ -138,6 +138,19 @@ if (flags["state-dir"] !== mountOf(c, "/var/lib/podwire").mountPath)
   fail(D, `--state-dir=${flags["state-dir"]} is not where /var/lib/podwire is mounted`);
 ok(`host paths mounted where podwired's flags point: ${Object.keys(needs).join(", ")} (/lib/modules read-only)`);
 
+// The datapath in its own container, so that podwired's restarts leave it running.
+const dp = spec.containers.find((x) => x.name === "datapath");
+if (flags.datapath !== "external" || !dp || JSON.stringify(dp.command) !== '["podwired"]' ||
+    !dp.args.includes("--datapath-only") ||
+    (dp.args.find((a) => a.startsWith("--interface=")) || "") !== `--interface=${flags.interface}`)
+  fail(D, "podwired must run with --datapath=external and a container 'datapath' with podwired --datapath-only " +
+    "on the same --interface (a userspace datapath started by podwired dies with its container)");
+for (const p of ["/dev/net/tun", "/var/run/wireguard", "/lib/modules"]) mountOf(dp, p);
+if (!(dp.securityContext.capabilities.add || []).includes("NET_ADMIN")) fail(D, "the datapath container needs NET_ADMIN");
+if (mountOf(dp, "/var/run/wireguard").mountPath !== mountOf(c, "/var/run/wireguard").mountPath)
+  fail(D, "the datapath and podwired containers must share /var/run/wireguard at the same path (the UAPI socket)");
+ok(`the datapath container keeps ${flags.interface}; podwired attaches to it (--datapath=external)`);
+
 const cm = byKind.ConfigMap;
 if (flags["cni-conf-template"]) {
   const t = flags["cni-conf-template"];

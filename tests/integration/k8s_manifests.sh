@@ -36,6 +36,7 @@ refused "the conflist directory not mounted there" 's|--cni-conf-dir=/host/etc/c
 refused "a writable /lib/modules" '/mountPath: \/lib\/modules/{n;d}' "read-only"
 refused "RBAC beyond nodes" 's/verbs: \["get", "list", "watch"\]/verbs: ["get", "list", "watch", "delete"]/' "nodes get/list/watch and nodes/status patch only"
 refused "patch on nodes" 's/verbs: \["get", "list", "watch"\]/verbs: ["get", "list", "watch", "patch"]/' "nodes get/list/watch and nodes/status patch only"
+refused "the datapath inside podwired's container" 's/--datapath=external/--datapath=auto/' "a container 'datapath'"
 refused "a readiness probe on another port" '/path: \/readyz/{n;s/9586/9587/}' "readinessProbe"
 refused "the default CNI left on" 's/disableDefaultCNI: true/disableDefaultCNI: false/' "disableDefaultCNI" kind
 refused "a pod subnet other than the cluster CIDR" 's|podSubnet: "10.244.0.0/16"|podSubnet: "10.96.0.0/16"|' "podSubnet" kind

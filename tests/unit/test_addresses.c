@@ -1,7 +1,8 @@
 /* Claiming a node's tunnel addresses and pod CIDRs (against the real file store, which has
  * no Node.spec.podCIDRs): allocated from the pools or fixed, distinct between nodes, found
- * again on restart, -EAGAIN when allocation is off, and a record that another writer
- * changed is written again without taking its pod CIDRs. */
+ * again on restart, -EAGAIN when allocation is off, a record that another writer changed is
+ * written again without taking its pod CIDRs, and claims lost from the store (a Node
+ * registered again) are made again, unless another node holds the block meanwhile. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,12 +123,56 @@ static void test_follow(void **state)
 	store_close(s);
 }
 
+static void test_reclaim(void **state)
+{
+	struct agent_options o;
+	struct store *s = NULL;
+	struct store_kv *kvs = NULL;
+	struct node a = { 0 };
+	size_t n = 0;
+
+	assert_int_equal(store_open(&s, "file", dir, 0), 0);
+	agent_options_default(&o);
+	o.name = "addr-a";
+	assert_int_equal(addresses_claim(&o, s, &a), 0);
+	/* Everything in place: nothing to do. */
+	assert_int_equal(store_list(s, STORE_ALLOC_PREFIX, &kvs, &n), 0);
+	assert_int_equal(addresses_reclaim(&o, s, &a, kvs, n), 0);
+	store_kvs_free(kvs, n);
+	/* Both claims gone (the Node's annotations went with it): both made again. */
+	assert_int_equal(store_del(s, "alloc/10.99.0.1_32"), 0);
+	assert_int_equal(store_del(s, "alloc/10.244.0.0_24"), 0);
+	assert_int_equal(store_list(s, STORE_ALLOC_PREFIX, &kvs, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(addresses_reclaim(&o, s, &a, kvs, n), 2);
+	store_kvs_free(kvs, n);
+	assert_int_equal(store_list(s, STORE_ALLOC_PREFIX, &kvs, &n), 0);
+	assert_int_equal(n, 2);
+	store_kvs_free(kvs, n);
+	/* Gone and taken by another node meanwhile: not taken back. */
+	assert_int_equal(store_del(s, "alloc/10.244.0.0_24"), 0);
+	assert_int_equal(store_cas(s, "alloc/10.244.0.0_24", NULL, "addr-b"), 0);
+	assert_int_equal(store_list(s, STORE_ALLOC_PREFIX, &kvs, &n), 0);
+	assert_int_equal(addresses_reclaim(&o, s, &a, kvs, n), 0);
+	store_kvs_free(kvs, n);
+	{
+		char *v = NULL;
+
+		assert_int_equal(store_get(s, "alloc/10.244.0.0_24", &v, NULL), 0);
+		assert_string_equal(v, "addr-b");
+		free(v);
+	}
+	node_clear(&a);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allocation_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,7 @@ static void test_builtin_is_the_manifest(void **state)
 	char *shipped = slurp("manifests/10-podwire.conflist"), *out, err[128];
 	cJSON *a, *b;
 
-	assert_int_equal(cniconf_render(NULL, "wg-pods", NULL, 0, &out, err, sizeof(err)), 0);
+	assert_int_equal(cniconf_render(NULL, "wg-pods", 0, NULL, 0, &out, err, sizeof(err)), 0);
 	a = cJSON_Parse(shipped);
 	b = cJSON_Parse(out);
 	assert_non_null(a);
@@ -72,7 +72,7 @@ static void test_render(void **state)
 
 	assert_int_equal(ip_prefix_parse(&cidrs[0], "10.244.3.0/24"), 0);
 	assert_int_equal(ip_prefix_parse(&cidrs[1], "fd44:0:0:3::/64"), 0);
-	assert_int_equal(cniconf_render(NULL, "pnw1", cidrs, 2, &out, err, sizeof(err)), 0);
+	assert_int_equal(cniconf_render(NULL, "pnw1", 0, cidrs, 2, &out, err, sizeof(err)), 0);
 	c = cJSON_Parse(out);
 	plugin = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "plugins"), 0);
 	assert_string_equal(cJSON_GetObjectItem(plugin, "interface")->valuestring, "pnw1");
@@ -90,7 +90,7 @@ static void test_render(void **state)
 	free(out);
 
 	/* IPv4 only: the template's ::/0 route goes, as no pod gets an IPv6 address. */
-	assert_int_equal(cniconf_render(NULL, "pnw1", cidrs, 1, &out, err, sizeof(err)), 0);
+	assert_int_equal(cniconf_render(NULL, "pnw1", 0, cidrs, 1, &out, err, sizeof(err)), 0);
 	c = cJSON_Parse(out);
 	plugin = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "plugins"), 0);
 	ranges = cJSON_GetObjectItem(cJSON_GetObjectItem(plugin, "ipam"), "routes");
@@ -99,21 +99,35 @@ static void test_render(void **state)
 	cJSON_Delete(c);
 	free(out);
 
+	/* The interface's MTU replaces the template's; 0 keeps it. */
+	assert_int_equal(cniconf_render(NULL, "pnw1", 1320, cidrs, 1, &out, err, sizeof(err)), 0);
+	c = cJSON_Parse(out);
+	plugin = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "plugins"), 0);
+	assert_int_equal(cJSON_GetObjectItem(plugin, "mtu")->valueint, 1320);
+	cJSON_Delete(c);
+	free(out);
+	assert_int_equal(cniconf_render(NULL, "pnw1", 0, cidrs, 1, &out, err, sizeof(err)), 0);
+	c = cJSON_Parse(out);
+	plugin = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "plugins"), 0);
+	assert_int_equal(cJSON_GetObjectItem(plugin, "mtu")->valueint, 1420);
+	cJSON_Delete(c);
+	free(out);
+
 	/* A single-plugin .conf works too; an ipam section is made when it is missing. */
 	assert_int_equal(cniconf_render("{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"type\":\"podwire\",\"vethPrefix\":\"v\"}",
-					"wg-pods", cidrs, 1, &out, err, sizeof(err)), 0);
+					"wg-pods", 0, cidrs, 1, &out, err, sizeof(err)), 0);
 	c = cJSON_Parse(out);
 	assert_string_equal(cJSON_GetObjectItem(c, "vethPrefix")->valuestring, "v");
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "ipam"), "type")->valuestring, "podwire-ipam");
 	cJSON_Delete(c);
 	free(out);
 
-	assert_int_equal(cniconf_render("{\"plugins\":[{\"type\":\"bridge\"}]}", "w", cidrs, 1, &out, err, sizeof(err)),
+	assert_int_equal(cniconf_render("{\"plugins\":[{\"type\":\"bridge\"}]}", "w", 0, cidrs, 1, &out, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "no plugin of type \"podwire\" in it");
-	assert_int_equal(cniconf_render("{nope", "w", cidrs, 1, &out, err, sizeof(err)), -EINVAL);
+	assert_int_equal(cniconf_render("{nope", "w", 0, cidrs, 1, &out, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "not a JSON object");
-	assert_int_equal(cniconf_render("{\"type\":\"podwire\",\"ipam\":[]}", "w", cidrs, 1, &out, err, sizeof(err)),
+	assert_int_equal(cniconf_render("{\"type\":\"podwire\",\"ipam\":[]}", "w", 0, cidrs, 1, &out, err, sizeof(err)),
 			 -EINVAL);
 }
 
@@ -126,7 +140,7 @@ static void test_write(void **state)
 	FILE *f;
 
 	assert_int_equal(ip_prefix_parse(&cidr, "10.244.7.0/24"), 0);
-	assert_int_equal(cniconf_write(dir, NULL, "wg-pods", &cidr, 1, &changed, err, sizeof(err)), 0);
+	assert_int_equal(cniconf_write(dir, NULL, "wg-pods", 0, &cidr, 1, &changed, err, sizeof(err)), 0);
 	assert_int_equal(changed, 1);
 	snprintf(path, sizeof(path), "%s/10-podwire.conflist", dir);
 	assert_int_equal(stat(path, &st1), 0);
@@ -135,7 +149,7 @@ static void test_write(void **state)
 	assert_non_null(strstr(text, "\"10.244.7.0/24\""));
 	free(text);
 	/* Unchanged: not rewritten (same inode), so a runtime watching the directory sees nothing. */
-	assert_int_equal(cniconf_write(dir, NULL, "wg-pods", &cidr, 1, &changed, err, sizeof(err)), 0);
+	assert_int_equal(cniconf_write(dir, NULL, "wg-pods", 0, &cidr, 1, &changed, err, sizeof(err)), 0);
 	assert_int_equal(changed, 0);
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_equal(st1.st_ino, st2.st_ino);
@@ -145,15 +159,15 @@ static void test_write(void **state)
 	fputs("{\"cniVersion\":\"1.1.0\",\"name\":\"m\",\"plugins\":[{\"type\":\"podwire\"}]}", f);
 	fclose(f);
 	assert_int_equal(mkdir(strcat(strcpy(path, dir), "/out"), 0755), 0);
-	assert_int_equal(cniconf_write(path, tmpl, "wg-pods", &cidr, 1, &changed, err, sizeof(err)), 0);
+	assert_int_equal(cniconf_write(path, tmpl, "wg-pods", 0, &cidr, 1, &changed, err, sizeof(err)), 0);
 	assert_int_equal(system(strcat(strcat(strcpy(err, "test \"$(ls -A "), path), ")\" = 05-mine.conflist")), 0);
 	assert_int_equal(cniconf_remove(path, tmpl), 0);
 	assert_int_equal(cniconf_remove(path, tmpl), 0);
 	assert_int_equal(system(strcat(strcat(strcpy(err, "test -z \"$(ls -A "), path), ")\"")), 0);
 	/* Errors name the template or the file. */
-	assert_int_equal(cniconf_write(dir, "/nonexistent/t.conflist", "w", &cidr, 1, &changed, err, sizeof(err)), -ENOENT);
+	assert_int_equal(cniconf_write(dir, "/nonexistent/t.conflist", "w", 0, &cidr, 1, &changed, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "template /nonexistent/t.conflist: No such file or directory");
-	assert_int_equal(cniconf_write("/nonexistent", NULL, "w", &cidr, 1, &changed, err, sizeof(err)), -ENOENT);
+	assert_int_equal(cniconf_write("/nonexistent", NULL, "w", 0, &cidr, 1, &changed, err, sizeof(err)), -ENOENT);
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /* Node records as Node annotations: the record read from a Node (spec.podCIDRs winning
  * over the annotation), garbage refused with a reason, the merge patch that makes a Node
- * carry a record (and nothing when it already does), and the watch's digest ignoring what
- * podwire does not read. */
+ * carry a record (and nothing when it already does), the watch's digest ignoring what
+ * podwire does not read, and the node's address from status.addresses or an annotation. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,6 +147,35 @@ static void test_fingerprint(void **state)
 	cJSON_Delete(d);
 }
 
+static void test_address(void **state)
+{
+	cJSON *n = cJSON_Parse("{\"metadata\":{\"name\":\"n1\",\"annotations\":{\"example.com/ep\":\"203.0.113.7:4500\","
+			       "\"example.com/ip\":\"2001:db8::7\",\"example.com/bad\":\"not an address\"}},"
+			       "\"status\":{\"addresses\":[{\"type\":\"Hostname\",\"address\":\"n1\"},"
+			       "{\"type\":\"InternalIP\",\"address\":\"garbage\"},{\"type\":\"InternalIP\",\"address\":\"fd00::1\"},"
+			       "{\"type\":\"InternalIP\",\"address\":\"192.168.1.1\"},"
+			       "{\"type\":\"ExternalIP\",\"address\":\"198.51.100.1\"}]}}");
+	cJSON *bare = node_json("", "");
+	char out[128], why[256];
+
+	assert_non_null(n);
+	/* The first InternalIP that is an address, whatever its family (kubelet's order). */
+	assert_int_equal(kube_node_address(n, "InternalIP", out, sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "fd00::1");
+	assert_int_equal(kube_node_address(n, "ExternalIP", out, sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "198.51.100.1");
+	assert_int_equal(kube_node_address(n, "annotation=example.com/ep", out, sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "203.0.113.7:4500");
+	assert_int_equal(kube_node_address(n, "annotation=example.com/ip", out, sizeof(out), why, sizeof(why)), 0);
+	assert_string_equal(out, "2001:db8::7");
+	assert_int_equal(kube_node_address(n, "annotation=example.com/bad", out, sizeof(out), why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "example.com/bad"));
+	assert_int_equal(kube_node_address(n, "annotation=example.com/none", out, sizeof(out), why, sizeof(why)), -ENOENT);
+	assert_int_equal(kube_node_address(bare, "InternalIP", out, sizeof(out), why, sizeof(why)), -ENOENT);
+	cJSON_Delete(n);
+	cJSON_Delete(bare);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_patch),
 		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test(test_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,10 +314,13 @@ node_ns() {
 
 # daemon_start I [extra podwired args...]: start podwired on node I
 daemon_start() {
-	local i=$1; shift
+	local i=$1 ep; shift
 	mkdir -p "$W/n$i"
+	# PN_ENDPOINT_HOST=none: no --endpoint, podwired takes it from the store or the host.
+	ep=(--endpoint "${PN_ENDPOINT_HOST:-192.168.$NET.$i}:51820")
+	[ "${PN_ENDPOINT_HOST:-}" = none ] && ep=()
 	ip netns exec "pn-$T-n$i" ${DAEMON_WRAP[@]+"${DAEMON_WRAP[@]}"} "$B/podwired" --name "n$i" -i "pn${T}w$i" "${STORE_ARGS[@]}" \
-		--state-dir "$W/n$i" --endpoint "${PN_ENDPOINT_HOST:-192.168.$NET.$i}:51820" \
+		--state-dir "$W/n$i" ${ep[@]+"${ep[@]}"} \
 		--metrics 127.0.0.1:9586 --resync 5 --heartbeat 10 --log-level "${PN_LOG_LEVEL:-info}" "$@" \
 		>>"$W/n$i.log" 2>&1 &
 	eval "DPID_$i=$!"

@@ -5,24 +5,26 @@
 # cluster_init. A node's token file starts as $TOKEN.
 require_cmd openssl python3 curl
 EMU=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/k8s_api_emulator.py
-API=192.168.$NET.254
+API=192.168.$NET.254 # an IPv6 address works too (IPv6-only clusters)
 EMU_PID=
+api_host() { [[ $API == *:* ]] && echo "[$API]" || echo "$API"; } # for URLs
 
 k8s_emu_init() { # the API address on the underlay, the CA and the server certificate
 	at_exit emu_stop # before the daemons and namespaces go
 	STORE_ARGS=()
-	ip -n "pn-$T-r" addr add "$API/24" dev br0
+	if [[ $API == *:* ]]; then ip -n "pn-$T-r" addr add "$API/64" dev br0 nodad
+	else ip -n "pn-$T-r" addr add "$API/24" dev br0; fi
 	make_tls_cert pn-test-ca "$API"
 }
 emu_start() {
-	ip netns exec "pn-$T-r" python3 "$EMU" --listen "$API:$PORT" --cert "$W/server.crt" --key "$W/server.key" \
+	ip netns exec "pn-$T-r" python3 "$EMU" --listen "$(api_host):$PORT" --cert "$W/server.crt" --key "$W/server.key" \
 		--tokens "$W/tokens" --state "$W/api-state.json" --log "$W/api-requests.log" >>"$W/emulator.log" 2>&1 &
 	EMU_PID=$!
 	wait_until 10 api GET /emulator/state || fail "the API emulator did not start"
 }
 emu_stop() { [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null; EMU_PID=; }
 api() { # METHOD PATH [BODY]: the emulator, over HTTPS with the CA
-	ip netns exec "pn-$T-r" curl -sf --cacert "$W/ca.crt" -X "$1" "https://$API:$PORT$2" ${3:+-d "$3"}
+	ip netns exec "pn-$T-r" curl -sf --cacert "$W/ca.crt" -X "$1" "https://$(api_host):$PORT$2" ${3:+-d "$3"}
 }
 node_create() { # NAME [POD_CIDR]
 	api POST /emulator/nodes "{\"metadata\":{\"name\":\"$1\"},\"spec\":{${2:+\"podCIDR\":\"$2\",\"podCIDRs\":[\"$2\"]}}}" >/dev/null ||
@@ -38,7 +40,7 @@ kube_start() { # I [args]: podwired on node I with its own kubeconfig (JSON form
 	[ -f "$W/token-n$i" ] || echo "$TOKEN" >"$W/token-n$i"
 	cat >"$W/kubeconfig-n$i.json" <<-EOC
 	{"apiVersion":"v1","kind":"Config","current-context":"test",
-	 "clusters":[{"name":"emu","cluster":{"server":"https://$API:$PORT","certificate-authority":"$W/ca.crt"}}],
+	 "clusters":[{"name":"emu","cluster":{"server":"https://$(api_host):$PORT","certificate-authority":"$W/ca.crt"}}],
 	 "users":[{"name":"podwired","user":{"tokenFile":"$W/token-n$i"}}],
 	 "contexts":[{"name":"test","context":{"cluster":"emu","user":"podwired"}}]}
 	EOC
