@@ -24,6 +24,23 @@ endif
 override LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread
 override LDLIBS += $(pkg_libs)
 
+# The CNI plugins run from the host's /opt/cni/bin on any Linux node (kind's node image,
+# Ubuntu, Flatcar, Talos), where none of these libraries are: they are linked statically
+# (static-pie) against Debian's libsodium.a and libnl-*.a, and a libcjson.a compiled here from
+# Debian's cjson source package (Debian ships no libcjson.a; hack/deps.sh fetches that source
+# with apt into CJSON_SRC, the same version as libcjson-dev). STATIC_PLUGINS=no links them
+# like the other binaries: make asan does, as ASan has no static runtime.
+# The plugins never ask the name service (getaddrinfo, getpwnam: lib/endpoint_resolve.c is
+# not linked). The linker still warns about getaddrinfo and getprotobyname in libnl-3.a's
+# addr.o and utils.o: they come with nl_addr_info() and nl_ip_proto2str(), which nothing in
+# the plugins calls (ld --trace-symbol shows no reference to either).
+STATIC_PLUGINS ?= yes
+STATIC_BINS := podwire podwire-ipam
+CJSON_SRC ?= /var/cache/podwire/cjson
+CJSON_A := $(BUILD)/cjson/libcjson.a
+STATIC_LDLIBS := -lnl-route-3 -lnl-3 -lsodium
+is_static = $(and $(filter yes,$(STATIC_PLUGINS)),$(filter $(1),$(STATIC_BINS)))
+
 # Each directory is a module. lib/ is shared by every binary; a binary's main.c lives in
 # its own directory and everything else there is linkable by tests and other binaries.
 # The modules, each after every module it uses (the link order): a module may use only
@@ -59,6 +76,8 @@ pkgcheck:
 	@command -v pkg-config >/dev/null || { echo "podwire: pkg-config is not installed: run 'make deps' as root (or hack/deps.sh)" >&2; exit 1; }
 	@missing=$$(for p in $(PKGS); do pkg-config --exists $$p || echo $$p; done); \
 	[ -z "$$missing" ] || { echo "podwire: missing libraries:" $$missing "- run 'make deps' as root (or hack/deps.sh)" >&2; exit 1; }
+	@[ "$(STATIC_PLUGINS)" != yes ] || [ -f $(CJSON_SRC)/cJSON.c ] || { echo "podwire: $(CJSON_SRC)/cJSON.c is missing" \
+		"(the static CNI plugins link cJSON from Debian's source package): run 'make deps' as root (or hack/deps.sh)" >&2; exit 1; }
 
 $(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
@@ -72,10 +91,15 @@ endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
 define bin_rule
-$(BUILD)/$(1): $(BUILD)/$(bin_dir_$(1))/main.o $(foreach m,$(bin_mods_$(1)),$(call mod_lib,$(m)))
-	$$(CC) $$(LDFLAGS) -o $$@ $$< $$(filter %.a,$$^) $$(LDLIBS)
+$(BUILD)/$(1): $(BUILD)/$(bin_dir_$(1))/main.o $(foreach m,$(bin_mods_$(1)),$(call mod_lib,$(m))) $(if $(call is_static,$(1)),$(CJSON_A))
+	$$(CC) $$(LDFLAGS) $(if $(call is_static,$(1)),-static-pie) -o $$@ $$< $$(filter %.a,$$^) $(if $(call is_static,$(1)),$$(STATIC_LDLIBS),$$(LDLIBS))
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
+
+$(CJSON_A): $(CJSON_SRC)/cJSON.c | pkgcheck
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $(BUILD)/cjson/cJSON.o $<
+	rm -f $@ && $(AR) rcs $@ $(BUILD)/cjson/cJSON.o
 
 # Unit tests (cmocka): tests/unit/test_NAME.c links against every module, users first. Fixtures
 # shared by several tests are header-only (tests/unit/world.h); -MMD rebuilds a test when they change.
@@ -89,7 +113,7 @@ unit: $(UNIT_BINS)
 
 # ASan+UBSan build of everything; the test suite runs against it.
 asan: deps
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	$(MAKE) BUILD=build-asan STATIC_PLUGINS=no CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		LDFLAGS="-fsanitize=address,undefined" all unit
 
 # libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c, each run for FUZZ_SECONDS. Seeds come from

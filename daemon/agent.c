@@ -21,6 +21,7 @@
 #include "daemon/debounce.h"
 #include "daemon/endpoint_cache.h"
 #include "daemon/iface.h"
+#include "daemon/masquerade.h"
 #include "daemon/metrics.h"
 #include "daemon/publish.h"
 #include "daemon/reconcile.h"
@@ -107,6 +108,7 @@ void agent_options_default(struct agent_options *o)
 	o->resync_seconds = 30;
 	o->heartbeat_seconds = 30;
 	o->pod_cidr_allocation = true;
+	o->masquerade = true;
 }
 
 static int64_t now_seconds(void)
@@ -272,6 +274,33 @@ static void pools_republish(struct agent *a)
 		store_state(a, ret, "pools");
 }
 
+/* This node's pod CIDRs leave the cluster with the node's address; the cluster's pod ranges
+ * (both pools, the gateway ranges) are reached as they are. At startup before the CNI config
+ * is written, so the first pod already has it, and again when the pod CIDRs change. */
+static int apply_masquerade(struct agent *a)
+{
+	const struct agent_options *o = a->o;
+	struct ip_prefix cluster[2 + CLUSTER_GATEWAY_RANGES_MAX];
+	size_t n = 0;
+	char why[256];
+	int ret;
+
+	cluster[n++] = o->cluster_cidr;
+	if (o->has_cluster_cidr6)
+		cluster[n++] = o->cluster_cidr6;
+	for (size_t i = 0; i < o->n_gateway_ranges; i++)
+		cluster[n++] = o->gateway_ranges[i];
+	ret = masquerade_apply(a->self.pod_cidrs, a->self.n_pod_cidrs, cluster, n, why, sizeof(why));
+	if (ret) {
+		log_err("masquerade: cannot set up nftables table inet %s: %s (or run with --masquerade off)",
+			MASQUERADE_TABLE, why);
+		return ret;
+	}
+	log_info("masquerade: pods leave the cluster's pod ranges with this node's address (table inet %s)",
+		 MASQUERADE_TABLE);
+	return 0;
+}
+
 /* One reconcile: store → validated nodes → incremental device update → routes →
  * write-back of our own record. Returns 0, or -errno with the store or device error. */
 static int reconcile_pass(struct agent *a)
@@ -396,8 +425,12 @@ static int reconcile_pass(struct agent *a)
 	ret = addresses_follow_assigned(o, a->store, &a->self, &p.stored_self);
 	if (ret < 0)
 		goto out;
-	if (ret > 0)
+	if (ret > 0) {
 		publish_forget(&a->published);
+		/* The pod CIDRs may have changed (the cluster assigned others): the NAT follows. */
+		if (o->masquerade)
+			apply_masquerade(a);
+	}
 	ret = 0;
 	/* Our record: republish when it is missing or stale in the store (deleted, lease lost
 	 * during an outage), when our observations changed, or for the heartbeat. */
@@ -605,6 +638,8 @@ static int startup(struct agent *a, int sfd)
 	}
 	if (ret)
 		return ret;
+	if (o->masquerade && (ret = apply_masquerade(a)))
+		return ret;
 	/* Only now: a runtime that finds the conflist wires pods into this node's range. */
 	if (o->cni_conf_dir) {
 		ret = cniconf_update(o->cni_conf_dir, o->cni_conf_template, o->ifname, a->self.mtu, a->self.pod_cidrs,
@@ -756,11 +791,29 @@ out:
 	return ret;
 }
 
+/* The table goes whatever --masquerade says now (an earlier run may have made it); without
+ * libnftables there is nothing to remove unless masquerade was asked for. */
+static int remove_masquerade(const struct agent_options *o)
+{
+	char why[256];
+	int ret = masquerade_remove(why, sizeof(why));
+
+	if (ret == -ENOSYS && !o->masquerade) {
+		log_info("masquerade: nothing to remove (%s)", why);
+		return 0;
+	}
+	if (ret)
+		log_warn("masquerade: cannot remove nftables table inet %s: %s", MASQUERADE_TABLE, why);
+	else
+		log_info("masquerade: nftables table inet %s removed", MASQUERADE_TABLE);
+	return ret;
+}
+
 int agent_cleanup(const struct agent_options *o)
 {
 	struct store *s = NULL;
 	char key[STORE_KEY_MAX];
-	int ret = link_delete(o->ifname), sret;
+	int ret = link_delete(o->ifname), sret, mret;
 
 	if (ret && ret != -ENODEV)
 		log_warn("%s: cannot delete the interface: %s", o->ifname, strerror(-ret));
@@ -776,6 +829,9 @@ int agent_cleanup(const struct agent_options *o)
 		if (!ret || ret == -ENODEV)
 			ret = cret;
 	}
+	mret = remove_masquerade(o);
+	if (mret && (!ret || ret == -ENODEV))
+		ret = mret;
 	sret = store_open(&s, o->store_backend, o->store_location, 0);
 	if (!sret) {
 		struct store_kv *kvs = NULL;

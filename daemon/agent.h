@@ -64,13 +64,14 @@ struct agent_options {
 	unsigned int heartbeat_seconds;	/* republish the record's Heartbeat / keep the lease */
 	const char *cni_conf_dir;	/* write the node's CNI conflist here (NULL: don't) */
 	const char *cni_conf_template;	/* its template (NULL: the built-in one) */
+	bool masquerade;		/* NAT the pods towards outside the cluster (daemon/masquerade.h) */
 };
 
 void agent_options_default(struct agent_options *o);
 /* Run until SIGTERM/SIGINT. Returns 0 or -errno (startup failures). */
 int agent_run(const struct agent_options *o);
 /* --cleanup: delete the interface (its routes go with it), the CNI conflist written with
- * --cni-conf-dir, this node's record and its address claims. */
+ * --cni-conf-dir, the masquerade table, this node's record and its address claims. */
 int agent_cleanup(const struct agent_options *o);
 
 #endif

@@ -74,8 +74,10 @@ static void usage(FILE *f)
 		"  --cni-conf-dir DIR          write this node's CNI conflist there once its pod CIDRs are known\n"
 		"                              (e.g. /etc/cni/net.d; kept on exit, removed by --cleanup)\n"
 		"  --cni-conf-template FILE    the conflist to fill in (default: manifests/10-podwire.conflist, built in)\n"
-		"  --cleanup                   remove the interface, its routes, the CNI conflist and this node's\n"
-		"                              record, then exit\n"
+		"  --masquerade on|off         masquerade this node's pods towards destinations outside the\n"
+		"                              cluster's pod ranges (nftables table inet podwired; default on)\n"
+		"  --cleanup                   remove the interface, its routes, the CNI conflist, the masquerade\n"
+		"                              table and this node's record, then exit\n"
 		"  -h, --help, -v, --version\n");
 }
 
@@ -115,7 +117,7 @@ enum {
 	OPT_KEY_FILE, OPT_KEY_CMD, OPT_STATE, OPT_RESYNC, OPT_HEARTBEAT, OPT_LOG_LEVEL, OPT_LOG_FORMAT, OPT_CLEANUP,
 	OPT_CLUSTER6, OPT_BLOCK6, OPT_TUNNEL_CIDR6, OPT_KUBECONFIG, OPT_POD_ALLOC,
 	OPT_STORE_DIR_CREATE, OPT_CNI_CONF_DIR, OPT_CNI_CONF_TEMPLATE, OPT_ETCD_MORE, OPT_GATEWAY_RANGES,
-	OPT_ENDPOINT_FROM, OPT_DATAPATH_ONLY,
+	OPT_ENDPOINT_FROM, OPT_DATAPATH_ONLY, OPT_MASQUERADE,
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +136,7 @@ static const struct option long_opts[] = {
 	{ "etcd-password-file", required_argument, NULL, OPT_ETCD_MORE },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "pod-cidr-allocation", required_argument, NULL, OPT_POD_ALLOC },
+	{ "masquerade", required_argument, NULL, OPT_MASQUERADE },
 	{ "lease-ttl", required_argument, NULL, OPT_LEASE },
 	{ "cluster-cidr", required_argument, NULL, OPT_CLUSTER },
 	{ "block-size", required_argument, NULL, OPT_BLOCK },
@@ -262,6 +265,16 @@ static int parse_args(int argc, char *argv[], struct agent_options *o, bool *cle
 				return -EINVAL;
 			}
 			o->pod_cidr_allocation = !strcmp(optarg, "on");
+			break;
+		case OPT_MASQUERADE:
+			if (!strcmp(optarg, "on") || !strcmp(optarg, "true")) {
+				o->masquerade = true;
+			} else if (!strcmp(optarg, "off") || !strcmp(optarg, "false")) {
+				o->masquerade = false;
+			} else {
+				log_err("--masquerade: '%s' is not on or off", optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_LEASE:
 			if (parse_uint("--lease-ttl", optarg, 0, 86400, &v))

@@ -58,11 +58,50 @@ npm_deps() {
 	return 0
 }
 
+# The static CNI plugins (Makefile: STATIC_PLUGINS) link cJSON, and Debian ships no libcjson.a:
+# the build compiles cJSON.c of Debian's own cjson source package, the very version of the
+# installed libcjson-dev (Debian's patches included), fetched by apt (checked against the
+# archive's signed Sources index like any package) into CJSON_SRC. The machine's sources.list
+# may have no deb-src line: a private apt list and state (only for this) name Debian's archive.
+cjson_source() {
+	local dir=${CJSON_SRC:-/var/cache/podwire/cjson} src ver tmp arg o
+	src=$(dpkg-query -W -f='${source:Package}' libcjson-dev 2>/dev/null) || return 0
+	ver=$(dpkg-query -W -f='${source:Version}' libcjson-dev)
+	[ "$(cat "$dir/.podwire-version" 2>/dev/null)" = "$src $ver" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps.sh: $dir lacks the source of $src $ver (the static CNI plugins link it): run 'sudo make deps'" >&2
+		return 1
+	fi
+	echo "deps.sh: fetching Debian's source package $src $ver into $dir" >&2
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/lists/partial" "$tmp/archives/partial"
+	for arg in "bookworm main" "bookworm-updates main"; do
+		echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $arg"
+	done >"$tmp/sources.list"
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security" \
+		"bookworm-security main" >>"$tmp/sources.list"
+	o=(-o "Dir::Etc::SourceList=$tmp/sources.list" -o "Dir::Etc::SourceParts=$tmp/none" -o "Dir::State::Lists=$tmp/lists"
+		-o "Dir::Cache::Archives=$tmp/archives" -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o APT::Sandbox::User=root)
+	if ! { apt-get "${o[@]}" update -qq && (cd "$tmp" && apt-get "${o[@]}" source -qq --download-only "$src=$ver") &&
+		(cd "$tmp" && dpkg-source -x --no-check ./*.dsc src); } >"$tmp/log" 2>&1 || [ ! -f "$tmp/src/cJSON.c" ]; then
+		grep -E '^(E|W|Err|dpkg-source):' "$tmp/log" | head -n 5 >&2
+		echo "deps.sh: cannot fetch the source package $src $ver from deb.debian.org (the static CNI plugins link its cJSON.c)" >&2
+		rm -rf "$tmp"
+		return 1
+	fi
+	echo "$src $ver" >"$tmp/src/.podwire-version"
+	mkdir -p "$(dirname "$dir")"
+	rm -rf "$dir" && mv "$tmp/src" "$dir"
+	rm -rf "$tmp"
+}
+
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then npm_deps "$@"; exit; fi
+# make deb builds its plugins dynamic (debian/rules): it needs no cJSON source.
+[ "${1:-}" = --deb ] && cjson_source() { :; }
+if [ ${#missing[@]} -eq 0 ]; then cjson_source; npm_deps "$@"; exit; fi
 
 how="apt-get install --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then
@@ -80,4 +119,5 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${m
 	echo "deps.sh: apt-get could not install: ${missing[*]}. Make Debian's archive reachable (see /etc/apt/sources.list), then run 'make deps' again, or: $how" >&2
 	exit 1
 fi
+cjson_source
 npm_deps "$@"

@@ -53,7 +53,7 @@ bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b);
  * Returns 0 or -EINVAL (no port, port out of range, unbalanced brackets, empty host). */
 int endpoint_split(const char *s, char *host, size_t host_len, uint16_t *port);
 /* Resolve an endpoint (literal or DNS name) to a socket address; numeric results are
- * preferred as getaddrinfo orders them. Returns 0 or -errno / -EAI-style as -EHOSTUNREACH
+ * preferred as getaddrinfo orders them (lib/endpoint_resolve.c). Returns 0 or -errno / -EAI-style as -EHOSTUNREACH
  * and fills @err (if not NULL) with a human reason. */
 int endpoint_resolve(const char *s, struct sockaddr_storage *out, socklen_t *out_len,
 		     char *err, size_t err_len);

@@ -4,7 +4,6 @@
 #include "plugin/cmd.h"
 #include "plugin/node_iface.h"
 #include "plugin/ipam_exec.h"
-#include "plugin/masquerade.h"
 #include "plugin/pod_veth.h"
 
 /* A chained ADD keeps what earlier plugins reported and appends ours (SPEC: "plugins SHOULD
@@ -32,25 +31,6 @@ static void merge_prev(const struct cni_result *prev, struct cni_result *res)
 		res->routes[res->n_routes++] = ours.routes[i];
 }
 
-/* Masquerade the pod's addresses towards anything outside the cluster; without configured
- * clusterCIDRs the pod's own IPAM subnets are the cluster. */
-static int masquerade_pod(const struct netconf *c, const struct cni_result *ipam, struct cni_error *err)
-{
-	struct ip_prefix subnets[CNI_MAX_IPS];
-	struct ip_addr addrs[CNI_MAX_IPS];
-	unsigned int n = 0;
-
-	for (unsigned int i = 0; i < ipam->n_ips && n < CNI_MAX_IPS; i++) {
-		addrs[n] = ipam->ips[i].address.addr;
-		subnets[n] = ipam->ips[i].address;
-		ip_prefix_mask(&subnets[n]);
-		n++;
-	}
-	if (c->n_cluster)
-		return masquerade_add(c->name, addrs, n, c->cluster, c->n_cluster, err);
-	return masquerade_add(c->name, addrs, n, subnets, n, err);
-}
-
 int cmd_add(const struct cni_env *env, const struct netconf *c, struct cni_error *err)
 {
 	struct cni_result ipam, res;
@@ -61,6 +41,8 @@ int cmd_add(const struct cni_env *env, const struct netconf *c, struct cni_error
 
 	cni_result_init(&ipam);
 	cni_result_init(&res);
+	if ((ret = netconf_refuse_masquerade(c, err)))
+		return ret;
 	if ((ret = pod_veth_open(&w, env, c->veth_prefix, true, err)))
 		goto out;
 	/* A second ADD for a live attachment: IPAM would hand back the pod's own address, the
@@ -81,21 +63,12 @@ int cmd_add(const struct cni_env *env, const struct netconf *c, struct cni_error
 	}
 	if ((ret = pod_veth_up(&w, mtu, &ipam, &res, err)))
 		goto release;
-	if (c->masquerade && (ret = masquerade_pod(c, &ipam, err)))
-		goto unwire;
 	if (c->has_prev)
 		merge_prev(&c->prev, &res);
 	res.dns = cJSON_Duplicate(c->dns ? c->dns : ipam.dns, 1);
 	if (cni_result_print(&res, c->version)) {
 		/* A runtime that got no result will not DEL what it does not know of. */
 		ret = cni_fail(err, CNI_ERR_IO, "cannot write result to stdout");
-		if (c->masquerade) {
-			struct ip_addr addrs[CNI_MAX_IPS];
-
-			for (unsigned int i = 0; i < ipam.n_ips; i++)
-				addrs[i] = ipam.ips[i].address.addr;
-			masquerade_del(c->name, addrs, ipam.n_ips, &ignored);
-		}
 		goto unwire;
 	}
 	log_info("%s/%s: ADD %s mtu %u, %u address(es)", env->container_id, env->ifname, w.host_veth, mtu, ipam.n_ips);

@@ -136,3 +136,13 @@ void netconf_free(struct netconf *c)
 	cJSON_Delete(c->root);
 	c->root = NULL;
 }
+
+int netconf_refuse_masquerade(const struct netconf *c, struct cni_error *err)
+{
+	if (!c->masquerade)
+		return 0;
+	return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+			"network config %s: \"ipMasq\": true is not done by the plugin (it would need nftables on "
+			"the host): podwired masquerades the node's pod CIDR (podwired --masquerade, on by default); "
+			"remove \"ipMasq\" from the config", c->name);
+}

@@ -4,8 +4,11 @@
  *   "logFile"    where the plugin logs (default /var/log/podwire/cni.log; stdout is the result);
  *                only below /var/log (or $PODWIRE_CNI_LOG_DIR), else ADD fails: see log_file.h
  *   "vethPrefix" host-side veth name prefix (default "pw"), the rest is a hash of container+ifname
- *   "ipMasq"     masquerade pod traffic to destinations outside "clusterCIDRs" (nftables)
- *   "clusterCIDRs" where pods reach without NAT (default: the pod's own IPAM subnets)
+ *   "ipMasq"     false, or absent: the plugin does no NAT on the host. podwired masquerades the
+ *                node's pod CIDR (its --masquerade, on by default), so the plugin needs neither
+ *                nftables nor a library on the host; true is refused on ADD and STATUS
+ *                (netconf_refuse_masquerade) and ignored on DEL, so old pods still go
+ *   "clusterCIDRs" accepted (and checked) for configs written for ipMasq; unused
  *   "ipam"       delegated IPAM plugin config ({"type": "podwire-ipam" | "host-local", ...})
  *   "dns", "prevResult", "cni.dev/valid-attachments" as the CNI spec defines them. */
 #ifndef PODWIRE_PLUGIN_NETCONF_H
@@ -35,7 +38,7 @@ struct netconf {
 	char log_file[PATH_MAX];
 	char veth_prefix[PODWIRE_VETH_PREFIX_MAX + 1];
 	char ipam_type[64];
-	bool masquerade;
+	bool masquerade;		/* "ipMasq": true was asked for (and is refused) */
 	struct ip_prefix cluster[NETCONF_MAX_CLUSTER_CIDRS];
 	unsigned int n_cluster;
 	bool has_prev;
@@ -51,5 +54,9 @@ bool netconf_log_file(const char *text, char *out, size_t len);
 /* Parse stdin's JSON: code 6 malformed, 1 unknown cniVersion, 2 unsupported field, 7 the rest. */
 int netconf_parse(const char *text, struct netconf *c, struct cni_error *err);
 void netconf_free(struct netconf *c);
+
+/* ADD and STATUS with "ipMasq": true: a CNI_ERR_INVALID_CONFIG error that points at podwired's
+ * --masquerade (the NAT the plugin used to set up through libnftables, which hosts lack). */
+int netconf_refuse_masquerade(const struct netconf *c, struct cni_error *err);
 
 #endif

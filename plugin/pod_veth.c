@@ -356,24 +356,6 @@ int pod_veth_check(struct pod_veth *w, const struct cni_result *prev, struct cni
 	return 0;
 }
 
-int pod_veth_addresses(struct pod_veth *w, struct ip_addr *out, unsigned int max, unsigned int *n)
-{
-	struct ip_prefix routes[CNI_MAX_IPS];
-	struct nlroute_link host;
-	unsigned int nr;
-	int ret;
-
-	*n = 0;
-	if (nlroute_link_get(w->host, w->host_veth, &host))
-		return 0;
-	if ((ret = nlroute_route_list_dev(w->host, host.ifindex, routes, CNI_MAX_IPS, &nr)))
-		return ret;
-	for (unsigned int i = 0; i < nr && *n < max; i++)
-		if (routes[i].cidr == ip_addr_bits(&routes[i].addr))
-			out[(*n)++] = routes[i].addr;
-	return 0;
-}
-
 int pod_veth_down(struct pod_veth *w, struct cni_error *err)
 {
 	int ret = nlroute_link_delete(w->host, w->host_veth);

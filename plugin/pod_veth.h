@@ -46,9 +46,6 @@ int pod_veth_up(struct pod_veth *w, unsigned int mtu, const struct cni_result *i
 		struct cni_error *err);
 /* Compare the live state with @prev (the ADD result); code 103 names what is missing. */
 int pod_veth_check(struct pod_veth *w, const struct cni_result *prev, struct cni_error *err);
-/* The pod's addresses as the host routes them (its /32 and /128 routes via the host veth);
- * none when the veth is gone. Lets DEL undo per-address state without a prevResult. */
-int pod_veth_addresses(struct pod_veth *w, struct ip_addr *out, unsigned int max, unsigned int *n);
 /* Remove the veth pair (and with it the pod end, the host routes, the neighbours).
  * Succeeds when it is already gone. */
 int pod_veth_down(struct pod_veth *w, struct cni_error *err);
