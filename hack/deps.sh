@@ -34,7 +34,12 @@ pkgs=(
 	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator;
 	# k8s_node_cluster.sh reads the ConfigMap's conflist template out of the manifest
 	nodejs openssl python3-yaml
+	# real clients against the API emulator (k8s_api_clients.sh), and an HTTP/2 TLS front for it
+	python3-kubernetes nghttp2-proxy
 )
+# kubectl: Debian's kubernetes-client, unless a kubectl is installed already (a cloud SDK's
+# package of it conflicts with Debian's).
+command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 # npm comes with some nodejs builds; Debian ships it apart.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
