@@ -37,7 +37,12 @@ pkgs=(
 	# hack/kind-node-root.sh (the kind-like node root of k8s_kind_nodes.sh); shellcheck for
 	# kind_e2e_dryrun.sh, which checks hack/kind-e2e.sh where kind cannot run
 	debootstrap shellcheck
+	# real clients against the API emulator (k8s_api_clients.sh), and an HTTP/2 TLS front for it
+	python3-kubernetes nghttp2-proxy
 )
+# kubectl: Debian's kubernetes-client, unless a kubectl is installed already (a cloud SDK's
+# package of it conflicts with Debian's).
+command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 # npm comes with some nodejs builds; Debian ships it apart.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi

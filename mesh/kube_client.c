@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -326,6 +327,31 @@ static void token_refresh(struct kube_client *c)
 	c->token_mtime = st.st_mtim;
 }
 
+void kube_client_retry_after(struct kube_client *c, long seconds)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&c->lock);
+	if (now.tv_sec + seconds > c->not_before.tv_sec) {
+		c->not_before = now;
+		c->not_before.tv_sec += seconds;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+long kube_client_retry_left(struct kube_client *c)
+{
+	struct timespec now;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&c->lock);
+	left = c->not_before.tv_sec - now.tv_sec + (c->not_before.tv_nsec > now.tv_nsec ? 1 : 0);
+	pthread_mutex_unlock(&c->lock);
+	return left > 0 ? left : 0;
+}
+
 void kube_client_token_refused(struct kube_client *c)
 {
 	pthread_mutex_lock(&c->lock);
@@ -421,6 +447,11 @@ int kube_client_request(struct kube_client *c, CURL *curl, const char *method, c
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->retry_after = kube_client_retry_left(c);
+	if (r->retry_after) {
+		r->status = 429;
+		return 0;
+	}
 	lc->easy_reset(curl);
 	ret = kube_client_setup(c, curl, path, content_type, &hdrs);
 	if (ret) {
@@ -442,6 +473,8 @@ int kube_client_request(struct kube_client *c, CURL *curl, const char *method, c
 
 		if (lc->easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 			r->retry_after = ra > 3600 ? 3600 : (long)ra;
+		if (r->retry_after && (r->status == 429 || r->status == 503))
+			kube_client_retry_after(c, r->retry_after);
 	}
 	lc->easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
 	if (rc != CURLE_OK) {
@@ -452,6 +485,7 @@ int kube_client_request(struct kube_client *c, CURL *curl, const char *method, c
 		log_debug("kubernetes: %s %s%s: %s", method, c->server, path, why);
 		kube_reply_free(r);
 		memcpy(r->error, why, sizeof(why));
+		r->curl_code = (int)rc;
 		return -EHOSTUNREACH;
 	}
 	if (r->body)

@@ -38,6 +38,7 @@ static void notify(struct kube_watch *w)
 static void outcome_of(struct kube_outcome *out, const struct kube_reply *r, int ret)
 {
 	out->status = r->status;
+	out->cause = ret == -EHOSTUNREACH ? 1000 + r->curl_code : r->status == 200 ? 1 : (int)r->status;
 	out->retry_after_ms = (unsigned int)r->retry_after * 1000U;
 	if (ret == -EHOSTUNREACH)
 		snprintf(out->why, sizeof(out->why), "%.150s", r->error[0] ? r->error : "no answer");
@@ -69,8 +70,11 @@ int kube_list_nodes(struct kube_client *kc, CURL *curl, struct kube_cache *c, un
 			size_t j = 0;
 
 			esc = malloc(strlen(cont) * 3 + 1);
-			if (!esc)
+			if (!esc) {
+				snprintf(out->why, sizeof(out->why), "out of memory");
+				out->cause = 5;
 				return -ENOMEM;
+			}
 			for (const char *p = cont; *p; p++)
 				j += (size_t)(strchr("+/=&%#?", *p) ? sprintf(esc + j, "%%%02X", (unsigned char)*p) :
 								      sprintf(esc + j, "%c", *p));
@@ -146,6 +150,12 @@ static int watch_once(struct kube_watch *w, CURL *curl, struct kube_outcome *out
 	int ret;
 
 	memset(out, 0, sizeof(*out));
+	if ((ra = kube_client_retry_left(w->kc))) { /* another request of this client was told to wait */
+		out->status = out->cause = 429;
+		out->retry_after_ms = (unsigned int)ra * 1000U;
+		snprintf(out->why, sizeof(out->why), "HTTP 429, too many requests (Retry-After)");
+		return -EPROTO;
+	}
 	pthread_mutex_lock(&w->lock);
 	memcpy(rv, w->cache.rv, sizeof(rv));
 	kube_cache_stream_reset(&w->cache);
@@ -157,6 +167,7 @@ static int watch_once(struct kube_watch *w, CURL *curl, struct kube_outcome *out
 	if (ret) {
 		lc->slist_free_all(hdrs);
 		snprintf(out->why, sizeof(out->why), "%s", strerror(-ret));
+		out->cause = 2;
 		return ret;
 	}
 	w->stream_flags = 0;
@@ -174,8 +185,11 @@ static int watch_once(struct kube_watch *w, CURL *curl, struct kube_outcome *out
 	rc = lc->easy_perform(curl);
 	lc->slist_free_all(hdrs);
 	lc->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
-	if (lc->easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+	if (lc->easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) {
 		out->retry_after_ms = (unsigned int)(ra > 3600 ? 3600 : ra) * 1000U;
+		if (out->status == 429 || out->status == 503)
+			kube_client_retry_after(w->kc, (long)(ra > 3600 ? 3600 : ra));
+	}
 	lc->easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
 	if ((w->stream_flags & KUBE_CACHE_EXPIRED) || out->status == 410) {
 		log_info("kubernetes: watch: resourceVersion %s expired (410 Gone): listing Nodes again", rv);
@@ -188,10 +202,12 @@ static int watch_once(struct kube_watch *w, CURL *curl, struct kube_outcome *out
 		kube_client_token_refused(w->kc);
 	if (w->stream_flags & KUBE_CACHE_ERROR) {
 		snprintf(out->why, sizeof(out->why), "an ERROR event");
+		out->cause = 3;
 		return -EPROTO;
 	}
 	if (w->stream_err) {
 		snprintf(out->why, sizeof(out->why), "%s", w->stream_err == -E2BIG ? "an event over 8 MiB" : strerror(-w->stream_err));
+		out->cause = 4;
 		return w->stream_err;
 	}
 	if (out->status && out->status != 200) {
@@ -200,9 +216,11 @@ static int watch_once(struct kube_watch *w, CURL *curl, struct kube_outcome *out
 			 out->status == 403 ? ", forbidden: the ClusterRole must allow nodes list/watch" :
 			 out->status == 429 ? ", too many requests" : "",
 			 out->retry_after_ms ? " (Retry-After)" : "");
+		out->cause = (int)out->status;
 		return -EPROTO;
 	}
 	if (rc != CURLE_OK) {
+		out->cause = 1000 + (int)rc;
 		/* Unreachable, or the stream cut in the middle of a chunk or an event. */
 		snprintf(out->why, sizeof(out->why), "%.150s", errbuf[0] ? errbuf : lc->easy_strerror(rc));
 		return -EHOSTUNREACH;
@@ -259,9 +277,9 @@ static void *watch_thread(void *arg)
 		if (atomic_load(&w->stop))
 			break;
 		if (!ret) {
-			if (w->cause[0])
+			if (w->cause)
 				log_info("kubernetes: watch of Nodes: API server answers again");
-			w->cause[0] = '\0';
+			w->cause = 0;
 			if (listing)
 				backoff_reset(&w->backoff);
 			if (listing) { /* a new starting point: the daemon looks at everything */
@@ -271,10 +289,10 @@ static void *watch_thread(void *arg)
 			continue;
 		}
 		/* Logged once per cause: a server answering 429 for an hour says so once. */
-		if (strcmp(w->cause, out.why)) {
+		if (w->cause != out.cause) {
 			log_warn("kubernetes: %s of Nodes at %s failed (%s): keeping the Nodes known, retrying with backoff",
 				 listing ? "list" : "watch", w->kc->server, out.why);
-			snprintf(w->cause, sizeof(w->cause), "%s", out.why);
+			w->cause = out.cause;
 		}
 		wait = backoff_next(&w->backoff, randombytes_random(), out.retry_after_ms);
 		log_debug("kubernetes: watch: next try in %u ms", wait);

@@ -42,7 +42,7 @@ struct kube_watch {
 	unsigned int stream_flags;	/* of the watch in progress (KUBE_CACHE_*) */
 	int stream_err;
 	struct backoff backoff;
-	char cause[160];		/* the failure logged last, "" when none */
+	int cause;			/* kube_outcome.cause of the failure logged last, 0: none */
 };
 
 /* What a list or a watch request ended with, for the caller's message. */
@@ -50,6 +50,7 @@ struct kube_outcome {
 	long status;			/* HTTP status, 0 when no answer */
 	unsigned int retry_after_ms;	/* Retry-After of a 429 or 503 */
 	char why[160];			/* the cause in words */
+	int cause;			/* the same as a number: HTTP status, or 1000 + CURLcode */
 };
 
 /* metadata.resourceVersion of @obj, or NULL. */

@@ -492,12 +492,42 @@ static bool own_record(struct store_k8s *ks, const char *key)
 	       !strcmp(key + strlen(STORE_NODES_PREFIX), ks->node);
 }
 
+struct own_check {
+	const char *node, *text;
+};
+
+/* 1 when the cached own Node carries the record @ctx's text already. */
+static int own_carries(const cJSON *items, void *ctx)
+{
+	const struct own_check *oc = ctx;
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, items) {
+		const char *name = kube_node_name(item);
+		cJSON *patch = NULL;
+		int err;
+
+		if (!name || strcmp(name, oc->node))
+			continue;
+		err = kube_node_annotations_for(item, oc->text, &patch);
+		cJSON_Delete(patch);
+		return err ? err : !patch;
+	}
+	return 0;
+}
+
 static int k8s_put(struct store *s, const char *key, const char *value, bool leased)
 {
 	struct store_k8s *ks = to_k8s(s);
+	struct own_check oc = { ks->node, value };
 
 	if (!own_record(ks, key))
 		return -EPERM;
+	/* The daemon writes its record again for the heartbeat; the Node already carries it
+	 * (the cache says so) most of the time, and then asking the API server costs it a GET
+	 * per node per heartbeat for nothing. */
+	if (kube_watch_read(&ks->watch, own_carries, &oc) == 1)
+		return 0;
 	return patch_self(ks, build_record, (void *)value);
 }
 

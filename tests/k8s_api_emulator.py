@@ -490,6 +490,32 @@ def make_handler(st, tokens_file, log_file):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    """TLS handshakes in each connection's own thread: a client that stalls in its handshake
+    (or a loaded machine) must not keep the others from being accepted."""
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, addr, handler, ctx):
+        self.ctx = ctx
+        super().__init__(addr, handler)
+
+    def finish_request(self, request, client_address):
+        if self.ctx:
+            request.settimeout(30)
+            try:
+                request = self.ctx.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                request.close()
+                return
+            request.settimeout(None)
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            if self.ctx:
+                request.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listen", required=True, help="ADDR:PORT or [ADDR6]:PORT")
@@ -502,17 +528,16 @@ def main():
     host, port = a.listen.rsplit(":", 1)
     host = host.strip("[]")  # "[fd00::1]:6443" for IPv6
     st = State(a.state)
-    server = ThreadingHTTPServer
+    ctx = None
+    server = Server
     if ":" in host:
-        class Server6(ThreadingHTTPServer):
+        class Server6(Server):
             address_family = socket.AF_INET6
         server = Server6
-    srv = server((host, int(port)), make_handler(st, a.tokens, a.log))
-    srv.daemon_threads = True
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv = server((host, int(port)), make_handler(st, a.tokens, a.log), ctx)
     print(f"k8s API emulator on {'https' if a.cert else 'http'}://{a.listen}", flush=True)
     try:
         srv.serve_forever()

@@ -167,13 +167,21 @@ static void test_framing(void **state)
 	kube_cache_init(&c);
 	assert_int_equal(feed_page(&c, "1", NULL, "", next), 0);
 	assert_int_equal(kube_cache_feed(&c, stream, strlen(stream)), KUBE_CACHE_CHANGED);
-	assert_int_equal(kube_cache_feed(&c, "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"n1\"", 50), 0);
+	{
+		const char *half = "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"n1\"";
+
+		assert_int_equal(kube_cache_feed(&c, half, strlen(half)), 0);
+	}
 	kube_cache_stream_reset(&c);
 	assert_int_equal(kube_cache_feed(&c, "}}}\n", 4), 0);
 	assert_int_equal(count(&c), 2);
 	/* An ERROR stops the reading: the event after it is not applied. */
-	ret = kube_cache_feed(&c, "{\"type\":\"ERROR\",\"object\":{\"code\":410}}\n"
-			      "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"n1\"}}}\n", 96);
+	{
+		const char *two = "{\"type\":\"ERROR\",\"object\":{\"code\":410}}\n"
+				  "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":\"n1\"}}}\n";
+
+		ret = kube_cache_feed(&c, two, strlen(two));
+	}
 	assert_int_equal(ret, KUBE_CACHE_EXPIRED);
 	assert_int_equal(count(&c), 2);
 	kube_cache_free(&c);
