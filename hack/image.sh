@@ -133,6 +133,9 @@ for b in "${bins[@]}"; do
 	install -m 0755 "$build/$b" "$rootfs/usr/local/bin/$b"
 	copy_libs "$build/$b"
 done
+# podwirectl answers as wg(8) and wg-quick(8) by those names: `docker exec wireguard wg show`.
+ln -s podwirectl "$rootfs/usr/local/bin/wg"
+ln -s podwirectl "$rootfs/usr/local/bin/wg-quick"
 for p in "${cni_plugins[@]}"; do
 	install -m 0755 "$build/$p" "$rootfs/usr/local/lib/podwire/cni/$p"
 	copy_libs "$build/$p"
