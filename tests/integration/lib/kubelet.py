@@ -44,6 +44,32 @@ def sh(*argv):
         die(f"{' '.join(argv)}: {r.stderr.strip()}")
 
 
+def in_root(root, path):
+    """PATH as a process chrooted into ROOT sees it: symbolic links (Debian's /var/run -> /run,
+    absolute) resolved inside ROOT, never into this machine's own directories."""
+    parts, done, hops = [p for p in path.split("/") if p], "", 0
+    while parts:
+        part = parts.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            done = os.path.dirname(done)
+            continue
+        cand = f"{done}/{part}"
+        full = root + cand
+        if os.path.islink(full):
+            hops += 1
+            if hops > 40:
+                die(f"{path}: too many symbolic links in {root}")
+            target = os.readlink(full)
+            parts = [p for p in target.split("/") if p] + parts
+            if target.startswith("/"):
+                done = ""
+            continue
+        done = cand
+    return root + (done or "/")
+
+
 def overlay(root, lower, work):
     up, wk = os.path.join(work, "up"), os.path.join(work, "wk")
     for d in (root, up, wk):
@@ -71,7 +97,7 @@ def node_root(root, lower, work, netns):
     overlay(root, lower, work)
     kernel_filesystems(root, netns)
     # kind mounts the host's /lib/modules into its node containers.
-    os.makedirs(os.path.join(root, "lib/modules"), exist_ok=True)
+    os.makedirs(in_root(root, "/lib/modules"), exist_ok=True)
 
 
 def load(manifest, workload):
@@ -109,7 +135,7 @@ def bind(src, dst, ro):
 
 def host_path(node_root_dir, vol):
     path, kind = vol["path"], vol.get("type", "")
-    src = os.path.join(node_root_dir, path.lstrip("/"))
+    src = in_root(node_root_dir, path)
     if kind == "DirectoryOrCreate":
         os.makedirs(src, mode=0o755, exist_ok=True)
     elif kind == "FileOrCreate" and not os.path.exists(src):
@@ -182,7 +208,7 @@ def run(argv):
     volumes = {v["name"]: v for v in spec.get("volumes", [])}
     for m in c.get("volumeMounts", []):
         v = volumes.get(m["name"]) or die(f"{cname}: volumeMount {m['name']} has no volume")
-        dst = os.path.join(root, m["mountPath"].lstrip("/"))
+        dst = in_root(root, m["mountPath"])
         ro = bool(m.get("readOnly"))
         if "hostPath" in v:
             bind(host_path(opts["node-root"], v["hostPath"]), dst, ro)
@@ -196,7 +222,7 @@ def run(argv):
         else:
             die(f"{cname}: volume {m['name']}: only hostPath and configMap volumes run here")
     if spec.get("automountServiceAccountToken", True):
-        bind(opts["sa"], os.path.join(root, SA_DIR.lstrip("/")), True)
+        bind(opts["sa"], in_root(root, SA_DIR), True)
     env = env_of(docs, namespace, c, opts["node"], extra)
     cmd = [expand(a, env) for a in c.get("command", []) + c.get("args", [])]
     if not c.get("command"):
