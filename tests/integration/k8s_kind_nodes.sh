@@ -51,13 +51,28 @@
 # the failures (what a tree without a piece of the work gets wrong).
 set -uo pipefail
 source "$(dirname "$0")/lib/common.bash"
+# Debian's python3, which python3-yaml is for (and which starts in a tenth of the time of a
+# python3 shim that PATH may find first).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$TOP/tests/integration/lib
 require_root
 require_cmd podman runc python3 curl openssl tcpdump dnsmasq busybox nsenter chroot iptables
-python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml missing (hack/deps.sh installs it)"
+"$PY" -c 'import yaml' 2>/dev/null || skip "python3-yaml missing (hack/deps.sh installs it)"
 require_tun
-MANIFEST=$TOP/manifests/podwire.yaml
+# manifests/podwire.yaml as the administrator of a dual-stack cluster applies it: the
+# ConfigMap's IPv6 pools set to kube-controller-manager's IPv6 --cluster-cidr (kind's
+# dual-stack podSubnet) and an IPv6 tunnel range; nothing else changed.
+MANIFEST=$W/podwire.yaml
+"$PY" - "$TOP/manifests/podwire.yaml" "$MANIFEST" <<-'EOF' || fail "manifests/podwire.yaml: no ConfigMap with cluster-cidr6 and tunnel-cidr6"
+	import sys, yaml
+	docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+	cm = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "podwire"][0]
+	assert "cluster-cidr6" in cm["data"] and "tunnel-cidr6" in cm["data"]
+	cm["data"].update({"cluster-cidr6": "fd00:10:244::/56", "tunnel-cidr6": "fd00:99::/112"})
+	yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
+EOF
 NODES=(1 2 3)
 M=$W/mnt # every mount of the test is below it (unmounted by kd_teardown)
 mkdir -p "$M"
@@ -127,7 +142,7 @@ cat >"$W/containers.conf" <<-EOF
 EOF
 export CONTAINERS_CONF=$W/containers.conf
 make -s -C "$TOP" BUILD=build image >"$W/image.log" 2>&1 || { cat "$W/image.log"; fail "make image"; }
-image=$(python3 -c 'import sys,yaml
+image=$("$PY" -c 'import sys,yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
     if d and d.get("kind")=="DaemonSet": print(d["spec"]["template"]["spec"]["containers"][0]["image"])' "$MANIFEST")
 cid=$(podman create -q "$image" true 2>/dev/null) || fail "podman create $image (the DaemonSet's image; make image tags it)"
@@ -156,7 +171,7 @@ for i in "${NODES[@]}"; do
 	ip -n "$ns" route add default via 192.168.77.1 && ip -n "$ns" -6 route add default via fd77:5::1
 	# What kind's node entrypoint and kube-proxy set.
 	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	python3 "$LIB/kubelet.py" node-root "$M/n$i/root" "$M/lower-node" "$M/n$i/node" "$(NS_OF "$i")" ||
+	"$PY" "$LIB/kubelet.py" node-root "$M/n$i/root" "$M/lower-node" "$M/n$i/node" "$(NS_OF "$i")" ||
 		fail "kn$i: cannot make the node's root"
 done
 for i in "${NODES[@]}"; do
@@ -169,13 +184,17 @@ ok "3 nodes: network namespaces with roots of the kind-like Debian (no libsodium
 # rewritten at each sync, nobody else's). Without "full": only the kubernetes Service, as before
 # any pod exists.
 kp_chain() { # PREFIX SERVICE-PORT PROTO [ENDPOINT]: kube-proxy's chain name (base32 of sha256, 16)
-	python3 -c 'import base64,hashlib,sys
-print(sys.argv[1]+base64.b32encode(hashlib.sha256("".join(sys.argv[2:]).encode()).digest()).decode()[:16])' "$@"
+	local p=$1 hex
+	shift
+	hex=$(printf '%s' "$@" | sha256sum | cut -c1-64)
+	# shellcheck disable=SC2059 # the format is the digest as \xHH escapes
+	echo "$p$(printf "$(sed 's/../\\x&/g' <<<"$hex")" | base32 -w0 | cut -c1-16)"
 }
 kp_service() { # FAMILY NAME CLUSTERIP PORT PROTO NODEPORT ENDPOINT...: one Service's rules
 	local f=$1 name=$2 vip=$3 port=$4 proto=$5 nodeport=$6 cluster n k ep svc sep ext host
 	shift 6
-	local spn="default/$name:p$port"
+	local spn="default/$name:http" # namespace/name:port-name, as kube-proxy names a Service port
+	case $name in kubernetes) spn=default/kubernetes:https ;; kube-dns) spn=kube-system/kube-dns:dns ;; esac
 	[ "$f" = 4 ] && cluster=10.244.0.0/16 host=32 || { cluster=fd00:10:244::/56; host=128; }
 	svc=$(kp_chain KUBE-SVC- "$spn" "$proto")
 	echo ":$svc - [0:0]" >>"$KP_CHAINS"
@@ -194,7 +213,7 @@ kp_service() { # FAMILY NAME CLUSTERIP PORT PROTO NODEPORT ENDPOINT...: one Serv
 		sep=$(kp_chain KUBE-SEP- "$spn" "$proto" "$ep")
 		echo ":$sep - [0:0]" >>"$KP_CHAINS"
 		local stat=""
-		[ $((n - k)) -gt 1 ] && stat="-m statistic --mode random --probability $(python3 -c "print('%.11f' % (1/$((n - k))))") "
+		[ $((n - k)) -gt 1 ] && stat="-m statistic --mode random --probability $(echo "scale=11; 1/$((n - k))" | bc | sed 's/^\./0./') "
 		echo "-A $svc -m comment --comment \"$spn -> $ep\" $stat-j $sep" >>"$KP_RULES"
 		local epaddr=${ep%:*}
 		epaddr=${epaddr#[}; epaddr=${epaddr%]}
@@ -254,7 +273,7 @@ for i in "${NODES[@]}"; do
 	echo podwire >"$W/sa-kn$i/namespace"
 	chmod 600 "$W/sa-kn$i/token"
 done
-nsenter --net="$(NS_OF 1)" python3 "$TOP/tests/k8s_api_emulator.py" --listen 192.168.77.11:6443 --cert "$W/server.crt" \
+nsenter --net="$(NS_OF 1)" "$PY" "$TOP/tests/k8s_api_emulator.py" --listen 192.168.77.11:6443 --cert "$W/server.crt" \
 	--key "$W/server.key" --tokens "$W/tokens" --state "$W/api-state.json" --log "$W/api-requests.log" >>"$W/emulator.log" 2>&1 &
 track_pid $!
 wait_until 10 api GET /emulator/state || fail "the API server (emulator) did not start on kn1"
@@ -264,12 +283,12 @@ for i in "${NODES[@]}"; do
 done
 
 log "the DaemonSet's pod on each node: init containers, then containers, from the image's root"
-mapfile -t ctrs < <(python3 "$LIB/kubelet.py" containers "$MANIFEST" DaemonSet/podwire) || fail "the DaemonSet's containers"
+mapfile -t ctrs < <("$PY" "$LIB/kubelet.py" containers "$MANIFEST" DaemonSet/podwire) || fail "the DaemonSet's containers"
 pod_start() { # I: the DaemonSet's pod on node I, as kubelet starts it
 	local i=$1 kind name
 	for c in "${ctrs[@]}"; do
 		read -r kind name <<<"$c"
-		run=(python3 "$LIB/kubelet.py" run "$MANIFEST" DaemonSet/podwire "$name" --node "kn$i" --node-root "$M/n$i/root"
+		run=("$PY" "$LIB/kubelet.py" run "$MANIFEST" DaemonSet/podwire "$name" --node "kn$i" --node-root "$M/n$i/root"
 			--netns "$(NS_OF "$i")" --image-root "$M/lower-image" --work "$M/n$i/pod" --sa "$W/sa-kn$i"
 			--env "KUBERNETES_SERVICE_HOST=$API_IP" --env KUBERNETES_SERVICE_PORT=443 --env KUBERNETES_SERVICE_PORT_HTTPS=443)
 		if [ "$kind" = init ]; then
@@ -290,7 +309,7 @@ for i in "${NODES[@]}"; do
 	wait_until 60 ready "$i" || fail "kn$i: podwired not ready: $(nsenter --net="$(NS_OF "$i")" curl -s -m 2 http://127.0.0.1:9586/readyz)"
 	[ -n "$(conflist_of "$i")" ] || fail "kn$i: no conflist in the node's /etc/cni/net.d"
 done
-IFC=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["interface"])' \
+IFC=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["plugins"][0]["interface"])' \
 	"$M/n1/root/etc/cni/net.d/$(conflist_of 1)") || fail "kn1: the conflist names no interface"
 for i in "${NODES[@]}"; do
 	wait_until 20 has_peers "$i" 2 || fail "kn$i has $(peers_of "$i") peers, want 2"
@@ -318,14 +337,14 @@ pod_add() { # I NAME [HOSTPORT]: a pod on node I through the node's CNI (its net
 	[ -n "$hp" ] && pm=("[{\"hostPort\":$hp,\"containerPort\":8080,\"protocol\":\"tcp\"}]")
 	PODS+=("$i $name")
 	: >"$W/addrs-$name"
-	python3 "$LIB/libcni.py" ADD "$M/n$i/root" "$(NS_OF "$i")" "/run/netns/kd5-$name" "cid-$name" "$name" ${pm[@]+"${pm[@]}"} \
+	"$PY" "$LIB/libcni.py" ADD "$M/n$i/root" "$(NS_OF "$i")" "/run/netns/kd5-$name" "cid-$name" "$name" ${pm[@]+"${pm[@]}"} \
 		>"$W/cni-$name.json" 2>"$W/cni-$name.err" || { fail "$name on kn$i: CNI ADD: $(cat "$W/cni-$name.err")"; return 1; }
-	python3 -c 'import json,sys
+	"$PY" -c 'import json,sys
 r=json.load(open(sys.argv[1]))
 for ip in r.get("ips",[]): print(ip["address"].split("/")[0])' "$W/cni-$name.json" >"$W/addrs-$name"
 }
 pod_del() { # I NAME
-	python3 "$LIB/libcni.py" DEL "$M/n$1/root" "$(NS_OF "$1")" "/run/netns/kd5-$2" "cid-$2" "$2"
+	"$PY" "$LIB/libcni.py" DEL "$M/n$1/root" "$(NS_OF "$1")" "/run/netns/kd5-$2" "cid-$2" "$2"
 }
 pip() { if [ "$1" = 4 ]; then echo "${PIP4[$2]:-}"; else echo "${PIP6[$2]:-}"; fi; } # FAMILY I: pod I's address
 in_family() { local a; for a in "${@:2}"; do if [ "$1" = 6 ]; then [[ $a == *:* ]] && echo "$a"; else [[ $a == *:* ]] || echo "$a"; fi; done; }
@@ -366,7 +385,7 @@ cat >"$W/srv.py" <<-'EOF'
 	        super().server_bind()
 	S(("::", int(sys.argv[2])), H).serve_forever()
 EOF
-serve() { ip netns exec "$1" python3 "$W/srv.py" "$2" "$3" >>"$W/srv-$2.log" 2>&1 & track_pid $!; } # NS NAME PORT
+serve() { ip netns exec "$1" "$PY" "$W/srv.py" "$2" "$3" >>"$W/srv-$2.log" 2>&1 & track_pid $!; } # NS NAME PORT
 for i in "${NODES[@]}"; do serve "kd5-p$i" "p$i" 8080; serve "kd5-n$i" "kn$i-host" 9090; done
 serve kd5-out outside 80
 ip netns exec kd5-dns dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --user=root \
