@@ -72,7 +72,7 @@ if out=$(in_order "$W/dry-docker.log" \
 	"$K exec pw-e2e-0 -- wget .*http://pw-e2e\.default\.svc\.cluster\.local/" \
 	"$K exec pw-e2e-0 -- nslookup kubernetes\.default\.svc\.cluster\.local" \
 	"$K exec pw-e2e-1 -- wget .*https://kubernetes\.default\.svc\.cluster\.local/version" \
-	'^\+ "$PY" -m http\.server --bind 172\.18\.0\.1 ' \
+	'^\+ python3 -m http\.server --bind 172\.18\.0\.1 ' \
 	"$K exec pw-e2e-0 -- wget .*http://172\.18\.0\.1:18080/" \
 	"$K get nodes -o .*InternalIP" \
 	"$K delete node podwire-e2e-worker2" \
