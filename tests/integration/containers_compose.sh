@@ -12,7 +12,8 @@
 #     └─ client (project pw18-client): `wireguard` + `vpn_test` (network_mode: service:wireguard)
 #
 # Checks: make image's archive is a docker-archive of podwire:VERSION and podwire:latest that
-# the engine loads; the compose files are valid for docker-compose; the relay's entry point
+# the engine loads; the compose files are valid for docker-compose; make-keys.sh makes
+# matching keys with only the engine on PATH (the image's podwirectl); the relay's entry point
 # picks podwire-wg (no kernel module here) and says so; vpn_test's curl prints the relay's
 # IPv4 address, and a curl in the same namespace its IPv6 address (not the NAT's); the time
 # from `compose up` to vpn_test's answer is printed; `wg show` by exec lists the relay; the
@@ -59,7 +60,16 @@ for f in relay client; do
 	docker-compose -f "$W/compose/$f/compose.yml" config -q || fail "$f/compose.yml: docker-compose config"
 done
 ok "relay/compose.yml and client/compose.yml are valid for docker-compose"
-(cd "$W/compose" && PATH=$TOP/build:$PATH ./make-keys.sh --endpoint 10.89.119.1:51918) || fail "make-keys.sh"
+# Keys made by the image on this engine: a PATH with neither podwirectl nor wg, only the engine.
+mkdir "$W/keybin"
+for t in dirname mv; do ln -s "$(command -v "$t")" "$W/keybin/$t"; done
+if [ "$CT_ENGINE" = docker ]; then ln -s "$DOCKER_CLI" "$W/keybin/docker"; else ln -s "$(command -v podman)" "$W/keybin/podman"; fi
+(cd "$W/compose" && PATH=$W/keybin ./make-keys.sh --endpoint 10.89.119.1:51918) || fail "make-keys.sh with $CT_ENGINE only"
+key_of() { sed -n "s/^$2 = //p" "$W/compose/$1/wg0.conf"; }
+[ "$(key_of relay PrivateKey | podwirectl pubkey)" = "$(key_of client PublicKey)" ] &&
+	[ "$(key_of client PrivateKey | podwirectl pubkey)" = "$(key_of relay PublicKey)" ] ||
+	fail "make-keys.sh ($CT_ENGINE): the two configs' keys do not pair"
+ok "make-keys.sh with only $CT_ENGINE on PATH: the image made key pairs that match across the two configs"
 [ "$(stat -c %a "$W/compose/relay/wg0.conf")" = 600 ] || fail "relay/wg0.conf is not 0600"
 grep -q '@' "$W/compose/client/wg0.conf" && fail "client/wg0.conf: a placeholder is left"
 
