@@ -46,7 +46,7 @@ while True:
     h = a[0][7:] if a[0].startswith("::ffff:") else a[0]
     c.sendall(h.encode() + b"\n"); c.close()' >>"$W/server-$1.log" 2>&1 &
 	track_pid $!
-	wait_until 5 listening "$1" || { cat "$W/server-$1.log"; fail "server in $1 did not start"; }
+	wait_until 15 listening "$1" || { cat "$W/server-$1.log"; fail "server in $1 did not start"; }
 }
 listening() { ip netns exec "$1" ss -Hltn | grep -q ':7446 '; }
 # seen_by FROM_NS ADDR: the source address the server at ADDR saw for a connection from FROM_NS
