@@ -63,13 +63,15 @@ Test-only control endpoints (no authentication, under /emulator/):
                                            front: separate DATA frames); {} clears them
 State is saved to --state after each change and loaded at start, so a test can stop the
 emulator (API unreachable) and start it again. Every request is appended to --log as
-"METHOD PATH STATUS token=N" (N: the line of the tokens file that matched, or "bad").
+"METHOD PATH STATUS token=N" (N: the line of the tokens file that matched, or "bad");
+GET /emulator/stats counts requests and body bytes sent (watch events included) per N.
 """
 import argparse
 import base64
 import copy
 import json
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -92,6 +94,8 @@ class State:
         self.snapshots = {}  # rv -> sorted node names and copies, for paginated lists
         self.faults = []  # dicts from /emulator/fault
         self.split = False
+        self.dirty = False
+        self.stats = {}  # token line ("1", ...) -> requests and body bytes sent to it
         if path and os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
@@ -101,8 +105,15 @@ class State:
             self.compacted = self.rv
 
     def save(self):
-        if not self.path:
+        """Under the lock: the state is written by the saver thread, at most twice a second
+        (a write of 1000 Nodes for each kubelet heartbeat would be most of the emulator's
+        work), and at exit."""
+        self.dirty = True
+
+    def flush(self):
+        if not self.path or not self.dirty:
             return
+        self.dirty = False
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             json.dump({"rv": self.rv, "nodes": self.nodes}, f)
@@ -116,7 +127,9 @@ class State:
             self.nodes.pop(node["metadata"]["name"], None)
         else:
             self.nodes[node["metadata"]["name"]] = node
-        self.events.append((self.rv, kind, copy.deepcopy(node)))
+        # A stored Node is never changed in place (every writer stores a new object), so
+        # events, lists and snapshots share it instead of copying 1000 Nodes per request.
+        self.events.append((self.rv, kind, node))
         self.save()
         self.lock.notify_all()
 
@@ -170,6 +183,12 @@ def make_handler(st, tokens_file, log_file):
         def record(self, code):
             with open(log_file, "a") as f:
                 f.write(f"{self.command} {self.path} {code} token={self.token_id}\n")
+            with st.lock:
+                st.stats.setdefault(self.token_id, {"requests": 0, "bytes": 0})["requests"] += 1
+
+        def sent(self, n):
+            with st.lock:
+                st.stats.setdefault(self.token_id, {"requests": 0, "bytes": 0})["bytes"] += n
 
         def send_json(self, code, obj):
             body = (json.dumps(obj) + "\n").encode()
@@ -179,6 +198,7 @@ def make_handler(st, tokens_file, log_file):
             self.end_headers()
             self.wfile.write(body)
             self.record(code)
+            self.sent(len(body))
 
         def body(self):
             n = int(self.headers.get("Content-Length") or 0)
@@ -209,6 +229,9 @@ def make_handler(st, tokens_file, log_file):
             if path == "/emulator/state":
                 with st.lock:
                     return self.send_json(200, {"rv": st.rv, "nodes": st.nodes})
+            if path == "/emulator/stats":
+                with st.lock:
+                    return self.send_json(200, copy.deepcopy(st.stats))
             if not self.authenticate():
                 return
             if self.fault("GET", path, q):
@@ -301,7 +324,7 @@ def make_handler(st, tokens_file, log_file):
                             "token in this response to retrieve the remainder of the results."))
                 else:
                     snap_rv, start = st.rv, 0
-                    snap = [copy.deepcopy(st.nodes[n]) for n in sorted(st.nodes)]
+                    snap = [st.nodes[n] for n in sorted(st.nodes)]
                     if limit and len(snap) > limit:
                         st.snapshots[snap_rv] = snap
                         while len(st.snapshots) > SNAPSHOTS_KEPT:
@@ -311,11 +334,12 @@ def make_handler(st, tokens_file, log_file):
                 if end < len(snap):
                     meta["continue"] = base64.b64encode(json.dumps({"rv": snap_rv, "start": end}).encode()).decode()
                     meta["remainingItemCount"] = len(snap) - end
-                items = [copy.deepcopy(n) for n in snap[start:end]]
+                items = snap[start:end]
             return self.send_json(200, {"kind": "NodeList", "apiVersion": "v1", "metadata": meta, "items": items})
 
         def chunk(self, obj):
             data = (json.dumps(obj) + "\n").encode()
+            self.sent(len(data))
             if not st.split:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 self.wfile.flush()
@@ -538,11 +562,26 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
     srv = server((host, int(port)), make_handler(st, a.tokens, a.log), ctx)
+    def saver():
+        while True:
+            time.sleep(0.5)
+            with st.lock:
+                st.flush()
+    threading.Thread(target=saver, daemon=True).start()
+
+    def stop(signum, frame):  # SIGTERM (the tests' kill): the state is saved first
+        with st.lock:
+            st.flush()
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
     print(f"k8s API emulator on {'https' if a.cert else 'http'}://{a.listen}", flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        with st.lock:
+            st.flush()
 
 
 if __name__ == "__main__":
