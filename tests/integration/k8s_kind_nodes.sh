@@ -5,8 +5,8 @@
 # containerd, runc, iptables, iproute2, conntrack and the standard CNI plugins in /opt/cni/bin,
 # and none of podwire's libraries). podwire is deployed as manifests/podwire.yaml deploys it:
 # lib/kubelet.py reads the DaemonSet's pod template and runs its init container (install-cni
-# writes the node's /opt/cni/bin) and its containers from the podwire image's root (podman
-# export of `make image`), with the node's network, the template's hostPath and ConfigMap
+# writes the node's /opt/cni/bin) and its containers from the podwire image's root (the
+# archive `make image` writes), with the node's network, the template's hostPath and ConfigMap
 # volumes, its env, and the in-cluster configuration: a service-account token, ca.crt and
 # namespace at /var/run/secrets/kubernetes.io/serviceaccount and KUBERNETES_SERVICE_HOST/PORT
 # naming the `kubernetes` Service's ClusterIP. Pods are made as a node's runtime makes them
@@ -145,9 +145,21 @@ make -s -C "$TOP" BUILD=build image >"$W/image.log" 2>&1 || { cat "$W/image.log"
 image=$("$PY" -c 'import sys,yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
     if d and d.get("kind")=="DaemonSet": print(d["spec"]["template"]["spec"]["containers"][0]["image"])' "$MANIFEST")
-cid=$(podman create -q "$image" true 2>/dev/null) || fail "podman create $image (the DaemonSet's image; make image tags it)"
-podman export "$cid" | tar -C "$M/lower-image" -xf - || fail "podman export $image"
-podman rm -f "$cid" >/dev/null 2>&1
+# The image's root from the archive make image wrote into this tree's build directory, not
+# from the engine's storage: its podwire:VERSION tag is shared with every other tree on this
+# machine, and another one's make image may retag it at any time.
+archive=$TOP/build/image/podwire-${image#podwire:}.tar
+[ -s "$archive" ] || fail "$archive: make image wrote no archive of $image (the DaemonSet's image)"
+"$PY" - "$archive" "$M/lower-image" <<-'EOF' || fail "cannot unpack $archive"
+	import json, sys, tarfile
+	with tarfile.open(sys.argv[1]) as a:
+	    for layer in json.load(a.extractfile("manifest.json"))[0]["Layers"]:
+	        with tarfile.open(fileobj=a.extractfile(layer)) as t:
+	            t.extractall(sys.argv[2], numeric_owner=True)
+EOF
+for b in podwired podwirectl podwire-wg; do
+	cmp -s "$M/lower-image/usr/local/bin/$b" "$TOP/build/$b" || fail "the image's $b is not this tree's build/$b"
+done
 echo "node root: $(du -sm "$M/lower-node" | cut -f1) MB from $tarball; podwire image $image: $(du -sm "$M/lower-image" | cut -f1) MB"
 
 log "the network: router, outside, three nodes"
