@@ -173,6 +173,7 @@ printf 'hosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 
 install -m 0755 image/entrypoint.sh "$rootfs/usr/local/bin/podwire-entrypoint"
 install -m 0755 image/server-config.sh "$rootfs/usr/local/bin/podwire-server-config"
+install -m 0755 image/podwire-wg-supervised.sh "$rootfs/usr/local/bin/podwire-wg-supervised"
 install -m 0755 image/install-cni.sh "$rootfs/usr/local/bin/podwire-install-cni"
 install -m 0755 image/resolvconf.sh "$rootfs/usr/sbin/resolvconf"
 install -m 0644 manifests/10-podwire.conflist "$rootfs/usr/local/share/podwire/10-podwire.conflist"

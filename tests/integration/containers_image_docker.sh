@@ -9,7 +9,7 @@ set -uo pipefail
 CT_ENGINE=docker # lib/dockerd.bash, without the compose setup of ct_setup
 source "$(dirname "$0")/lib/containers.bash"
 require_root
-dk_start pw26i-host
+dk_start "pw26i-$$"
 version=$(sed -n 's/^#define PODWIRE_VERSION "\(.*\)"$/\1/p' "$TOP/lib/version.h")
 # The binaries of the optimized build, staged in this test's own directory.
 mkdir "$W/b"
