@@ -25,6 +25,7 @@
 #include "daemon/metrics.h"
 #include "daemon/publish.h"
 #include "daemon/reconcile.h"
+#include "mesh/backoff.h"
 #include "mesh/cluster.h"
 #include "mesh/mesh.h"
 #include "mesh/node.h"
@@ -46,7 +47,8 @@ struct agent {
 	bool metrics_on;
 	bool store_up;
 	bool mesh_known;	/* a listing of the store has worked: there is a mesh to keep */
-	unsigned int backoff;
+	struct backoff retry;		/* while the store fails: jittered, so nodes do not retry in step */
+	double backoff;			/* seconds before the next try */
 	struct publish published;	/* our record as last written */
 	/* When each claim and record was first seen: the earliest claim wins (claims.h). */
 	struct firstseen claims_seen, records_seen;
@@ -142,6 +144,7 @@ static void store_state(struct agent *a, int err, const char *what)
 		log_info("store %s reachable again", a->store->ops->name);
 		a->store_up = true;
 		a->backoff = 0;
+		backoff_reset(&a->retry);
 	}
 	if (err) {
 		pthread_mutex_lock(&a->metrics.lock);
@@ -149,7 +152,7 @@ static void store_state(struct agent *a, int err, const char *what)
 		a->metrics.store_errors++;
 		a->metrics.store_up = 0;
 		pthread_mutex_unlock(&a->metrics.lock);
-		a->backoff = a->backoff ? (a->backoff * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : a->backoff * 2) : 1;
+		a->backoff = backoff_next(&a->retry, randombytes_random(), 0) / 1000.0;
 	} else {
 		pthread_mutex_lock(&a->metrics.lock);
 		a->metrics.store_up = 1;
@@ -398,8 +401,10 @@ static int reconcile_pass(struct agent *a)
 	ret = store_list(a->store, STORE_NODES_PREFIX, &kvs, &n_kvs);
 	if (!ret)
 		ret = store_list(a->store, STORE_ALLOC_PREFIX, &claims, &n_claims);
-	store_state(a, ret, "list");
+	/* Reachable again only once the pass wrote what it had to (the "put" below): a store
+	 * that lists from a cache and refuses writes would otherwise flap in the log. */
 	if (ret) {
+		store_state(a, ret, "list");
 		store_kvs_free(kvs, n_kvs);
 		return ret;
 	}
@@ -661,6 +666,7 @@ static int startup(struct agent *a, int sfd)
 	a->store_up = true;
 	endpoint_choose(a);
 	mtu_choose(a);
+	backoff_init(&a->retry, 1000, BACKOFF_MAX_SECONDS * 1000);
 	/* Without our addresses there is nothing to publish: wait for the store. */
 	for (unsigned int delay = 1;; delay = delay * 2 > BACKOFF_MAX_SECONDS ? BACKOFF_MAX_SECONDS : delay * 2) {
 		ret = addresses_claim(o, a->store, &a->self);

@@ -27,14 +27,23 @@ pkgs=(
 	podman containerd containernetworking-plugins
 	# around the binaries: man pages, completion, units, metrics read by a real Prometheus
 	man-db groff-base bash-completion systemd prometheus
-	# the podwire image (make image) and the compose scenario: runc (crun refuses hybrid
-	# cgroups), podman-compose to run the compose files, docker-compose to validate them;
+	# the podwire image (make image) and the compose scenarios on both engines: runc (crun
+	# refuses hybrid cgroups), podman-compose, and Docker's engine with docker-compose (the
+	# container tests start a private dockerd: tests/integration/lib/dockerd.bash);
 	# the image takes bash, busybox, iptables, nftables, qrencode and curl from this host
-	runc podman-compose docker-compose qrencode
+	runc podman-compose docker.io docker-compose qrencode
 	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator;
 	# k8s_node_cluster.sh reads the ConfigMap's conflist template out of the manifest
 	nodejs openssl python3-yaml
+	# hack/kind-node-root.sh (the kind-like node root of k8s_kind_nodes.sh); shellcheck for
+	# kind_e2e_dryrun.sh, which checks hack/kind-e2e.sh where kind cannot run
+	debootstrap shellcheck
+	# real clients against the API emulator (k8s_api_clients.sh), and an HTTP/2 TLS front for it
+	python3-kubernetes nghttp2-proxy
 )
+# kubectl: Debian's kubernetes-client, unless a kubectl is installed already (a cloud SDK's
+# package of it conflicts with Debian's).
+command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 # npm comes with some nodejs builds; Debian ships it apart.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
@@ -111,6 +120,14 @@ export DEBIAN_FRONTEND=noninteractive
 # what is still missing. Nothing is built before every package is there.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# Without systemd running (a chroot, a container), a package's init script would start its
+# daemon (dockerd, etcd, prometheus) in this machine's namespaces: no service starts while
+# apt installs (policy-rc.d 101, as Docker's own images do); the tests start their own.
+if [ ! -d /run/systemd/system ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\n# hack/deps.sh: no service starts during its apt-get install\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f "$log" /usr/sbin/policy-rc.d' EXIT
+fi
 if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
 	grep -E '^(E|W|Err):' "$log" | head -n 5 >&2
 	# Another apt, dpkg or unattended-upgrades holds a lock: apt says "E: Could not get lock

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -14,7 +15,7 @@
 #include "lib/log.h"
 #include "mesh/yaml_json.h"
 
-/* Larger than any NodeList podwire needs (5000 nodes of ~10 KiB). */
+/* One page of a list (kube_watch.h: 500 Nodes) or one Node: far less than this. */
 #define KUBE_REPLY_MAX (64U << 20)
 /* A service account token is a JWT of about 1 KiB. */
 #define KUBE_TOKEN_MAX 16384
@@ -192,6 +193,8 @@ out:
 static int load_in_cluster(struct kube_client *c, char *err, size_t err_len)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
+	const char *dir = getenv(KUBE_SERVICEACCOUNT_DIR_ENV);
+	char *ns_file = NULL;
 	int ret;
 
 	if (!host || !*host || !port || !*port) {
@@ -207,10 +210,15 @@ static int load_in_cluster(struct kube_client *c, char *err, size_t err_len)
 		c->server = NULL;
 		return -ENOMEM;
 	}
-	if (dup_str(&c->ca_file, KUBE_SERVICEACCOUNT_DIR "/ca.crt") ||
-	    dup_str(&c->token_file, KUBE_SERVICEACCOUNT_DIR "/token"))
+	if (!dir || !*dir)
+		dir = KUBE_SERVICEACCOUNT_DIR;
+	if (asprintf(&c->ca_file, "%s/ca.crt", dir) < 0 || asprintf(&c->token_file, "%s/token", dir) < 0 ||
+	    asprintf(&ns_file, "%s/namespace", dir) < 0) {
+		c->ca_file = c->token_file = NULL;
 		return -ENOMEM;
-	c->namespace = read_small_file(KUBE_SERVICEACCOUNT_DIR "/namespace", 256, &ret);
+	}
+	c->namespace = read_small_file(ns_file, 256, &ret);
+	free(ns_file);
 	if (access(c->ca_file, R_OK)) {
 		snprintf(err, err_len, "in-cluster: %s: %s (is the service account token mounted?)", c->ca_file,
 			 strerror(errno));
@@ -319,6 +327,31 @@ static void token_refresh(struct kube_client *c)
 	c->token_mtime = st.st_mtim;
 }
 
+void kube_client_retry_after(struct kube_client *c, long seconds)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&c->lock);
+	if (now.tv_sec + seconds > c->not_before.tv_sec) {
+		c->not_before = now;
+		c->not_before.tv_sec += seconds;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+long kube_client_retry_left(struct kube_client *c)
+{
+	struct timespec now;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&c->lock);
+	left = c->not_before.tv_sec - now.tv_sec + (c->not_before.tv_nsec > now.tv_nsec ? 1 : 0);
+	pthread_mutex_unlock(&c->lock);
+	return left > 0 ? left : 0;
+}
+
 void kube_client_token_refused(struct kube_client *c)
 {
 	pthread_mutex_lock(&c->lock);
@@ -349,6 +382,8 @@ int kube_client_setup(struct kube_client *c, CURL *curl, const char *path, const
 	lc->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	lc->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	lc->easy_setopt(curl, CURLOPT_USERAGENT, "podwired");
+	/* kube-apiserver speaks HTTP/2 over TLS: one connection, and watch events as frames. */
+	lc->easy_setopt(curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	if (c->insecure) {
 		lc->easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
 		lc->easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -412,6 +447,11 @@ int kube_client_request(struct kube_client *c, CURL *curl, const char *method, c
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->retry_after = kube_client_retry_left(c);
+	if (r->retry_after) {
+		r->status = 429;
+		return 0;
+	}
 	lc->easy_reset(curl);
 	ret = kube_client_setup(c, curl, path, content_type, &hdrs);
 	if (ret) {
@@ -424,12 +464,28 @@ int kube_client_request(struct kube_client *c, CURL *curl, const char *method, c
 	lc->easy_setopt(curl, CURLOPT_TIMEOUT_MS, 15000L);
 	lc->easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	lc->easy_setopt(curl, CURLOPT_WRITEDATA, r);
+	lc->easy_setopt(curl, CURLOPT_ERRORBUFFER, r->error);
 	rc = lc->easy_perform(curl);
 	lc->slist_free_all(hdrs);
 	lc->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	{
+		curl_off_t ra = 0;
+
+		if (lc->easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+			r->retry_after = ra > 3600 ? 3600 : (long)ra;
+		if (r->retry_after && (r->status == 429 || r->status == 503))
+			kube_client_retry_after(c, r->retry_after);
+	}
+	lc->easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
 	if (rc != CURLE_OK) {
-		log_debug("kubernetes: %s %s%s: %s", method, c->server, path, lc->easy_strerror(rc));
+		char why[CURL_ERROR_SIZE];
+
+		/* A reply cut short (a truncated chunk) is no answer either: its half body is dropped. */
+		snprintf(why, sizeof(why), "%s", r->error[0] ? r->error : lc->easy_strerror(rc));
+		log_debug("kubernetes: %s %s%s: %s", method, c->server, path, why);
 		kube_reply_free(r);
+		memcpy(r->error, why, sizeof(why));
+		r->curl_code = (int)rc;
 		return -EHOSTUNREACH;
 	}
 	if (r->body)
@@ -443,7 +499,9 @@ void kube_reply_free(struct kube_reply *r)
 {
 	cJSON_Delete(r->json);
 	free(r->body);
-	memset(r, 0, sizeof(*r));
+	r->json = NULL;
+	r->body = NULL;
+	r->len = 0;
 }
 
 const char *kube_reply_message(const struct kube_reply *r)

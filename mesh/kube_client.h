@@ -5,7 +5,7 @@
  * clientcmd do:
  *   in-cluster  https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, the service
  *               account's token, ca.crt and namespace under
- *               /var/run/secrets/kubernetes.io/serviceaccount/;
+ *               /var/run/secrets/kubernetes.io/serviceaccount/ (or $PODWIRE_SERVICEACCOUNT_DIR);
  *   kubeconfig  a kubeconfig file, YAML as kubectl and kind write it (yaml_json.h) or its
  *               JSON form (`kubectl config view --raw --flatten -o json`): the current
  *               context's cluster (server, certificate-authority[-data],
@@ -13,7 +13,8 @@
  *               and client-key[-data]).
  * A token file is read again whenever it changes (projected service account tokens rotate
  * about hourly), and after a 401. Requests go through libcurl (loaded on first use,
- * libcurl.h) over HTTPS with the cluster's CA. */
+ * libcurl.h) over HTTPS with the cluster's CA, HTTP/2 when the server offers it (ALPN), as
+ * kube-apiserver does. */
 #ifndef PODWIRE_MESH_KUBE_CLIENT_H
 #define PODWIRE_MESH_KUBE_CLIENT_H
 
@@ -27,6 +28,8 @@
 #include "mesh/libcurl.h"
 
 #define KUBE_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+/* Tests point the in-cluster configuration at another directory with this variable. */
+#define KUBE_SERVICEACCOUNT_DIR_ENV "PODWIRE_SERVICEACCOUNT_DIR"
 
 struct kube_client {
 	const struct libcurl *lc;
@@ -46,6 +49,7 @@ struct kube_client {
 	struct timespec token_mtime;
 	off_t token_size;
 	bool token_missing_logged;
+	struct timespec not_before;	/* a 429's Retry-After: no request before (CLOCK_MONOTONIC) */
 };
 
 struct kube_reply {
@@ -53,6 +57,9 @@ struct kube_reply {
 	cJSON *json;			/* parsed body (NULL if none or not JSON) */
 	char *body;			/* raw body */
 	size_t len;
+	long retry_after;		/* seconds the server asked to wait (Retry-After), or 0 */
+	char error[CURL_ERROR_SIZE];	/* libcurl's words when there was no complete answer */
+	int curl_code;			/* and its CURLcode */
 };
 
 /* Load a configuration: @kubeconfig NULL means in-cluster. -EINVAL with the reason in @err. */
@@ -64,12 +71,17 @@ int kube_client_setup(struct kube_client *c, CURL *curl, const char *path, const
 		      struct curl_slist **hdrs);
 /* One request: @method "GET" or "PATCH" (@body with @content_type). 0 when the server
  * answered (any status: see r->status), -EHOSTUNREACH when it did not. A 401 makes the
- * next request read the token file again. */
+ * next request read the token file again. After a 429 or 503 with Retry-After, requests
+ * until then are not sent: they get status 429 and the time left in r->retry_after. */
 int kube_client_request(struct kube_client *c, CURL *curl, const char *method, const char *path,
 			const char *content_type, const char *body, struct kube_reply *r);
 void kube_reply_free(struct kube_reply *r);
 /* The Status message of an error reply, or the start of its body. */
 const char *kube_reply_message(const struct kube_reply *r);
+/* The server asked to wait @seconds (Retry-After): no request of this client before. */
+void kube_client_retry_after(struct kube_client *c, long seconds);
+/* Seconds left of the last Retry-After, 0 when none. */
+long kube_client_retry_left(struct kube_client *c);
 /* The token was refused (401): read the file again before the next request. */
 void kube_client_token_refused(struct kube_client *c);
 

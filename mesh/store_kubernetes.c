@@ -3,7 +3,8 @@
  * theirs. A DaemonSet has the API from the start, when an etcd inside the cluster would
  * need pod networking first.
  *
- *   list/get  GET /api/v1/nodes: each Node with a podwire.io/public-key annotation is a
+ *   list/get  the watch's cache of Nodes (kube_watch.h), or before it holds a complete list,
+ *             GET /api/v1/nodes in pages: each Node with a podwire.io/public-key annotation is a
  *             record "nodes/NAME"; each block in a podwire.io/claims annotation, and each
  *             spec.podCIDRs entry, is a claim "alloc/BLOCK" owned by that Node (a block that two
  *             Nodes claim is listed once for each, and the claims registry judges them).
@@ -19,11 +20,12 @@
  *             at most one keeps each block. "cluster/pools" (podwire.io/cluster-pools) is
  *             written on this Node when no Node carries other pools, so every Node carries
  *             them; it reads as the value most Nodes carry (pools_list).
- *   watch     a thread lists and then watches Nodes (watch=1&allowWatchBookmarks=true from
- *             the list's resourceVersion), reconnecting from the last resourceVersion seen
- *             (events and bookmarks); 410 Gone (expired) means list again. It wakes the
- *             daemon only when something podwire reads changed, not for kubelet's status
- *             updates; the daemon's periodic resync lists everything anyway.
+ *   watch     a thread lists Nodes in pages and then watches them into a cache
+ *             (kube_watch.h), as an informer does, reconnecting from the last
+ *             resourceVersion seen; 410 Gone (expired) means list again. It wakes the daemon
+ *             only when something podwire reads changed, not for kubelet's status updates;
+ *             the daemon's periodic resync reads the cache, so in steady state a podwired
+ *             makes one watch request per 5 minutes whatever the size of the cluster.
  * Leases do not exist here: a Node deleted from the cluster takes its record with it. */
 #include "mesh/kube_client.h"
 #include "mesh/kube_node.h"
@@ -43,8 +45,6 @@
 #include "lib/log.h"
 
 #define PATCH_TRIES 8
-#define WATCH_TIMEOUT_SECONDS 300
-#define WATCH_LINE_MAX (8U << 20)
 
 struct store_k8s {
 	struct store base;
@@ -60,41 +60,48 @@ struct store_k8s {
 static struct store_k8s *to_k8s(struct store *s) { return (struct store_k8s *)s; }
 
 /* An HTTP status to -errno; refusals are logged when they start. */
-static int status_error(struct store_k8s *ks, const char *what, const struct kube_reply *r)
+static int status_error(struct store_k8s *ks, const char *what, long status, const char *message)
 {
 	int ret;
 
-	switch (r->status) {
+	switch (status) {
 	case 401: ret = -EACCES; break;
 	case 403: ret = -EPERM; break;
 	case 404: ret = -ENOENT; break;
 	case 409: ret = -ECANCELED; break;
 	case 410: ret = -ESTALE; break;
+	case 429: ret = -EBUSY; break;
 	default: ret = -EPROTO; break;
 	}
-	if ((r->status == 401 || r->status == 403 || ret == -EPROTO) && r->status != ks->last_status)
-		log_warn("kubernetes: %s: HTTP %ld%s: %.200s", what, r->status,
-			 r->status == 401 ? " (token refused: the token file is read again)" :
-			 r->status == 403 ? " (the ClusterRole must allow nodes get/list/watch and nodes/status patch)" : "",
-			 kube_reply_message(r));
-	ks->last_status = r->status;
+	if ((status == 401 || status == 403 || ret == -EPROTO || ret == -EBUSY) && status != ks->last_status)
+		log_warn("kubernetes: %s: HTTP %ld%s: %.200s", what, status,
+			 status == 401 ? " (token refused: the token file is read again)" :
+			 status == 403 ? " (the ClusterRole must allow nodes get/list/watch and nodes/status patch)" : "",
+			 message);
+	ks->last_status = status;
 	return ret;
 }
 
-/* GET /api/v1/nodes: the NodeList in r->json. */
-static int fetch_nodes(struct store_k8s *ks, struct kube_reply *r)
+static int reply_error(struct store_k8s *ks, const char *what, const struct kube_reply *r)
 {
-	int ret = kube_client_request(&ks->kc, ks->curl, "GET", "/api/v1/nodes", NULL, NULL, r);
+	return status_error(ks, what, r->status, kube_reply_message(r));
+}
 
+/* All Nodes, listed now in pages (not from the watch's cache), into @c. */
+static int list_now(struct store_k8s *ks, struct kube_cache *c)
+{
+	struct kube_outcome out;
+	int ret;
+
+	kube_cache_init(c);
+	ret = kube_list_nodes(&ks->kc, ks->curl, c, KUBE_LIST_LIMIT, &out);
+	if (ret == -EPROTO)
+		ret = status_error(ks, "list nodes", out.status, out.why);
+	else if (!ret)
+		ks->last_status = 200;
 	if (ret)
-		return ret;
-	if (r->status != 200 || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(r->json, "items"))) {
-		ret = status_error(ks, "list nodes", r);
-		kube_reply_free(r);
-		return ret;
-	}
-	ks->last_status = 200;
-	return 0;
+		kube_cache_free(c);
+	return ret;
 }
 
 static int fetch_node(struct store_k8s *ks, const char *name, struct kube_reply *r)
@@ -107,7 +114,7 @@ static int fetch_node(struct store_k8s *ks, const char *name, struct kube_reply 
 	if (ret)
 		return ret;
 	if (r->status != 200 || !cJSON_IsObject(r->json)) {
-		ret = status_error(ks, path, r);
+		ret = reply_error(ks, path, r);
 		kube_reply_free(r);
 		return ret;
 	}
@@ -158,7 +165,7 @@ static int patch_self(struct store_k8s *ks, build_fn build, void *ctx)
 		free(text);
 		if (ret)
 			return ret;
-		ret = r.status == 200 ? 0 : status_error(ks, "patch own node", &r);
+		ret = r.status == 200 ? 0 : reply_error(ks, "patch own node", &r);
 		if (ret == -ECANCELED)
 			log_info("kubernetes: Node %s changed meanwhile (409 Conflict): reading it again", ks->node);
 		kube_reply_free(&r);
@@ -389,19 +396,40 @@ static int list_items(struct store_k8s *ks, const cJSON *items, const char *pref
 	return ret;
 }
 
+struct list_call {
+	struct store_k8s *ks;
+	const char *prefix;
+	struct store_kv **kvs;
+	size_t *n;
+};
+
+static int list_cached(const cJSON *items, void *ctx)
+{
+	struct list_call *lc = ctx;
+
+	return list_items(lc->ks, items, lc->prefix, lc->kvs, lc->n);
+}
+
+/* From the watch's cache once it holds a complete list: a reconcile costs the API server
+ * nothing. Before that (starting, or the API unreachable since the start), a list now. */
 static int k8s_list(struct store *s, const char *prefix, struct store_kv **kvs, size_t *n)
 {
 	struct store_k8s *ks = to_k8s(s);
-	struct kube_reply r;
+	struct list_call call = { ks, prefix, kvs, n };
 	int ret;
 
 	*kvs = NULL;
 	*n = 0;
-	ret = fetch_nodes(ks, &r);
-	if (ret)
-		return ret;
-	ret = list_items(ks, cJSON_GetObjectItemCaseSensitive(r.json, "items"), prefix, kvs, n);
-	kube_reply_free(&r);
+	ret = kube_watch_read(&ks->watch, list_cached, &call);
+	if (ret == -EAGAIN) {
+		struct kube_cache c;
+
+		ret = list_now(ks, &c);
+		if (ret)
+			return ret;
+		ret = list_items(ks, c.items, prefix, kvs, n);
+		kube_cache_free(&c);
+	}
 	if (ret) {
 		store_kvs_free(*kvs, *n);
 		*kvs = NULL;
@@ -464,12 +492,42 @@ static bool own_record(struct store_k8s *ks, const char *key)
 	       !strcmp(key + strlen(STORE_NODES_PREFIX), ks->node);
 }
 
+struct own_check {
+	const char *node, *text;
+};
+
+/* 1 when the cached own Node carries the record @ctx's text already. */
+static int own_carries(const cJSON *items, void *ctx)
+{
+	const struct own_check *oc = ctx;
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, items) {
+		const char *name = kube_node_name(item);
+		cJSON *patch = NULL;
+		int err;
+
+		if (!name || strcmp(name, oc->node))
+			continue;
+		err = kube_node_annotations_for(item, oc->text, &patch);
+		cJSON_Delete(patch);
+		return err ? err : !patch;
+	}
+	return 0;
+}
+
 static int k8s_put(struct store *s, const char *key, const char *value, bool leased)
 {
 	struct store_k8s *ks = to_k8s(s);
+	struct own_check oc = { ks->node, value };
 
 	if (!own_record(ks, key))
 		return -EPERM;
+	/* The daemon writes its record again for the heartbeat; the Node already carries it
+	 * (the cache says so) most of the time, and then asking the API server costs it a GET
+	 * per node per heartbeat for nothing. */
+	if (kube_watch_read(&ks->watch, own_carries, &oc) == 1)
+		return 0;
 	return patch_self(ks, build_record, (void *)value);
 }
 
@@ -557,16 +615,19 @@ static int match_claim(const char *block, void *ctx)
  * whose name sorts before this node's does. */
 static int held_by_other(struct store_k8s *ks, const char *key, const char *value, bool *held, bool *lower)
 {
-	struct kube_reply r;
+	struct kube_cache c;
 	const cJSON *item;
-	int ret = fetch_nodes(ks, &r);
 	bool before = *held = false;
+	int ret;
 
+	/* Listed now, not read from the cache: the read-back after a claim must see the
+	 * claims written just before. Claims are rare (a node's first start). */
 	if (lower)
 		*lower = false;
+	ret = list_now(ks, &c);
 	if (ret)
 		return ret;
-	cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r.json, "items")) {
+	cJSON_ArrayForEach(item, c.items) {
 		const char *name = kube_node_name(item);
 
 		if (!name || !strcmp(name, ks->node))
@@ -585,7 +646,7 @@ static int held_by_other(struct store_k8s *ks, const char *key, const char *valu
 		if (before && lower && strcmp(name, ks->node) < 0)
 			*lower = true;
 	}
-	kube_reply_free(&r);
+	kube_cache_free(&c);
 	return 0;
 }
 

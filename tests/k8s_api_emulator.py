@@ -3,9 +3,21 @@
 
 No kube-apiserver can run on this machine, so the Kubernetes store is tested against this
 emulator (tests/integration/k8s_api_store.sh); the proof against a real API server is
-hack/kind-e2e.sh. It is not a Kubernetes API server: it implements exactly
+hack/kind-e2e.sh. Real clients (kubectl, the Python client) are run against it too
+(tests/integration/k8s_api_clients.sh), so that it answers as kube-apiserver does, not only as
+podwire expects. It is not a Kubernetes API server: it implements exactly
 
-  GET   /api/v1/nodes                      NodeList with metadata.resourceVersion
+  GET   /version, /api, /apis, /api/v1     discovery, as much as kubectl needs for Nodes
+  GET   /api/v1/nodes[?limit=N[&continue=T]]
+                                           NodeList with metadata.resourceVersion; with a
+                                           limit, pages of one snapshot: metadata.continue
+                                           names the next page, metadata.remainingItemCount
+                                           counts what follows; a continue token from before
+                                           the last compaction gets 410 Gone (Expired), as
+                                           kube-apiserver answers once etcd compacted the
+                                           snapshot away; resourceVersion=RV with
+                                           resourceVersionMatch=Exact older than the
+                                           compaction gets 410 too
   GET   /api/v1/nodes?watch=1&resourceVersion=RV[&allowWatchBookmarks=true][&timeoutSeconds=N]
                                            a chunked stream of watch events after RV, one JSON
                                            object per line; BOOKMARK events every second when
@@ -14,8 +26,10 @@ hack/kind-e2e.sh. It is not a Kubernetes API server: it implements exactly
                                            as kube-apiserver sends it
   GET   /api/v1/nodes/NAME                 one Node, 404 Status if absent
   PATCH /api/v1/nodes/NAME                 JSON merge patch (application/merge-patch+json,
-                                           RFC 7386); a metadata.resourceVersion in the patch
-                                           that is not the Node's gets 409 Conflict
+                                           RFC 7386), or a strategic merge patch of maps only
+                                           (what the Python client sends); a
+                                           metadata.resourceVersion in the patch that is not
+                                           the Node's gets 409 Conflict
   PATCH /api/v1/nodes/NAME/status          the same through the status subresource: as
                                            kube-apiserver's nodeStatusStrategy, the Node's spec
                                            is kept (a patch of it is dropped), metadata and
@@ -38,14 +52,26 @@ Test-only control endpoints (no authentication, under /emulator/):
   POST   /emulator/compact                 the revision moves on (as when other resources
                                            change) and all events so far are forgotten; every
                                            watch ends, and one resuming from before gets 410
+  POST   /emulator/fault               the next requests of a kind fail, from the JSON body:
+                                           {"status": 429|500|..., "count": N, "match": "list"|
+                                           "watch"|"get"|"patch"|"any", "retry_after": S}
+                                           answers that status (with Retry-After: S when
+                                           given); {"truncate": N, "match": ...} sends the
+                                           reply's first bytes and half a chunk, then closes;
+                                           {"split": true} writes every watch event from now on
+                                           in three pieces with a pause between (over HTTP/2 in
+                                           front: separate DATA frames); {} clears them
 State is saved to --state after each change and loaded at start, so a test can stop the
 emulator (API unreachable) and start it again. Every request is appended to --log as
-"METHOD PATH STATUS token=N" (N: the line of the tokens file that matched, or "bad").
+"METHOD PATH STATUS token=N" (N: the line of the tokens file that matched, or "bad");
+GET /emulator/stats counts requests and body bytes sent (watch events included) per N.
 """
 import argparse
+import base64
 import copy
 import json
 import os
+import signal
 import socket
 import ssl
 import sys
@@ -65,6 +91,11 @@ class State:
         self.compacted = 0  # events with rv <= this are gone
         self.generation = 0  # bumped by compact: open watches end
         self.conflicts = {}
+        self.snapshots = {}  # rv -> sorted node names and copies, for paginated lists
+        self.faults = []  # dicts from /emulator/fault
+        self.split = False
+        self.dirty = False
+        self.stats = {}  # token line ("1", ...) -> requests and body bytes sent to it
         if path and os.path.exists(path):
             with open(path) as f:
                 saved = json.load(f)
@@ -74,8 +105,15 @@ class State:
             self.compacted = self.rv
 
     def save(self):
-        if not self.path:
+        """Under the lock: the state is written by the saver thread, at most twice a second
+        (a write of 1000 Nodes for each kubelet heartbeat would be most of the emulator's
+        work), and at exit."""
+        self.dirty = True
+
+    def flush(self):
+        if not self.path or not self.dirty:
             return
+        self.dirty = False
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             json.dump({"rv": self.rv, "nodes": self.nodes}, f)
@@ -89,7 +127,9 @@ class State:
             self.nodes.pop(node["metadata"]["name"], None)
         else:
             self.nodes[node["metadata"]["name"]] = node
-        self.events.append((self.rv, kind, copy.deepcopy(node)))
+        # A stored Node is never changed in place (every writer stores a new object), so
+        # events, lists and snapshots share it instead of copying 1000 Nodes per request.
+        self.events.append((self.rv, kind, node))
         self.save()
         self.lock.notify_all()
 
@@ -108,9 +148,29 @@ def merge_patch(target, patch):
     return target
 
 
+def has_list(v):
+    return isinstance(v, list) or (isinstance(v, dict) and any(has_list(x) for x in v.values()))
+
+
 def status(code, reason, message):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": message, "reason": reason, "code": code}
+
+
+SNAPSHOTS_KEPT = 16
+
+
+def query_bool(q, name):
+    """A boolean query parameter as kube-apiserver reads it (Go's strconv.ParseBool)."""
+    return q.get(name, ["false"])[0] in ("1", "t", "T", "true", "TRUE", "True")
+
+
+def request_kind(method, path, q):
+    if method == "PATCH":
+        return "patch"
+    if path == "/api/v1/nodes":
+        return "watch" if query_bool(q, "watch") else "list"
+    return "get"
 
 
 def make_handler(st, tokens_file, log_file):
@@ -123,6 +183,12 @@ def make_handler(st, tokens_file, log_file):
         def record(self, code):
             with open(log_file, "a") as f:
                 f.write(f"{self.command} {self.path} {code} token={self.token_id}\n")
+            with st.lock:
+                st.stats.setdefault(self.token_id, {"requests": 0, "bytes": 0})["requests"] += 1
+
+        def sent(self, n):
+            with st.lock:
+                st.stats.setdefault(self.token_id, {"requests": 0, "bytes": 0})["bytes"] += n
 
         def send_json(self, code, obj):
             body = (json.dumps(obj) + "\n").encode()
@@ -132,6 +198,7 @@ def make_handler(st, tokens_file, log_file):
             self.end_headers()
             self.wfile.write(body)
             self.record(code)
+            self.sent(len(body))
 
         def body(self):
             n = int(self.headers.get("Content-Length") or 0)
@@ -162,15 +229,31 @@ def make_handler(st, tokens_file, log_file):
             if path == "/emulator/state":
                 with st.lock:
                     return self.send_json(200, {"rv": st.rv, "nodes": st.nodes})
+            if path == "/emulator/stats":
+                with st.lock:
+                    return self.send_json(200, copy.deepcopy(st.stats))
             if not self.authenticate():
                 return
+            if self.fault("GET", path, q):
+                return
+            if path == "/version":
+                return self.send_json(200, {"major": "1", "minor": "30", "gitVersion": "v1.30.0-emulator",
+                                            "platform": "linux/amd64"})
+            if path == "/api":
+                return self.send_json(200, {"kind": "APIVersions", "versions": ["v1"],
+                                            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
+                                                                            "serverAddress": self.headers.get("Host", "")}]})
+            if path == "/apis":
+                return self.send_json(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []})
+            if path == "/api/v1":
+                return self.send_json(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "v1",
+                                            "resources": [{"name": "nodes", "singularName": "node", "namespaced": False,
+                                                           "kind": "Node", "shortNames": ["no"],
+                                                           "verbs": ["get", "list", "patch", "watch"]}]})
             if path == "/api/v1/nodes":
-                if q.get("watch", ["0"])[0] in ("1", "true"):
+                if query_bool(q, "watch"):
                     return self.watch(q)
-                with st.lock:
-                    items = [copy.deepcopy(st.nodes[n]) for n in sorted(st.nodes)]
-                    return self.send_json(200, {"kind": "NodeList", "apiVersion": "v1",
-                                                "metadata": {"resourceVersion": str(st.rv)}, "items": items})
+                return self.list(q)
             if path.startswith("/api/v1/nodes/"):
                 name = path[len("/api/v1/nodes/"):]
                 with st.lock:
@@ -180,14 +263,96 @@ def make_handler(st, tokens_file, log_file):
                 return self.send_json(200, node)
             self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
 
+        def fault(self, method, path, q):
+            """Answer with an injected failure, if one matches this request."""
+            kind = request_kind(method, path, q)
+            with st.lock:
+                for f in st.faults:
+                    if f.get("match", "any") in ("any", kind) and f.get("count", 1) > 0:
+                        f["count"] = f.get("count", 1) - 1
+                        break
+                else:
+                    return False
+            if "truncate" in f:
+                # A reply cut in the middle: a chunk promising more than ever comes.
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                data = b'{"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": [{"metadata": {"na'
+                if kind == "watch":
+                    data = b'{"type": "MODIFIED", "object": {"kind": "Node", "metadata": {"name": "'
+                data = data[:int(f["truncate"]) or len(data)]
+                self.wfile.write(b"%x\r\n%s" % (len(data) + 100, data))
+                self.wfile.flush()
+                self.record("200-truncated")
+                self.close_connection = True
+                return True
+            code = int(f.get("status", 500))
+            reasons = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}
+            body = (json.dumps(status(code, reasons.get(code, "InternalError"), f"injected by the emulator: {code}")) +
+                    "\n").encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if f.get("retry_after") is not None:
+                self.send_header("Retry-After", str(f["retry_after"]))
+            self.end_headers()
+            self.wfile.write(body)
+            self.record(code)
+            return True
+
+        def list(self, q):
+            limit = int(q.get("limit", ["0"])[0] or 0)
+            cont = q.get("continue", [""])[0]
+            want_rv = q.get("resourceVersion", [""])[0]
+            match = q.get("resourceVersionMatch", [""])[0]
+            with st.lock:
+                if want_rv and want_rv != "0" and match == "Exact" and int(want_rv) < st.compacted:
+                    return self.send_json(410, status(410, "Expired", f"too old resource version: {want_rv} ({st.compacted})"))
+                if cont:
+                    try:
+                        tok = json.loads(base64.b64decode(cont))
+                        snap_rv, start = int(tok["rv"]), int(tok["start"])
+                    except (ValueError, KeyError, TypeError):
+                        return self.send_json(400, status(400, "BadRequest", "invalid continue token"))
+                    snap = st.snapshots.get(snap_rv)
+                    if snap is None or snap_rv < st.compacted:
+                        return self.send_json(410, status(
+                            410, "Expired", "The provided continue parameter is too old to display a consistent list "
+                            "result. You can start a new list without the continue parameter, or use the continue "
+                            "token in this response to retrieve the remainder of the results."))
+                else:
+                    snap_rv, start = st.rv, 0
+                    snap = [st.nodes[n] for n in sorted(st.nodes)]
+                    if limit and len(snap) > limit:
+                        st.snapshots[snap_rv] = snap
+                        while len(st.snapshots) > SNAPSHOTS_KEPT:
+                            del st.snapshots[min(st.snapshots)]
+                end = start + limit if limit else len(snap)
+                meta = {"resourceVersion": str(snap_rv)}
+                if end < len(snap):
+                    meta["continue"] = base64.b64encode(json.dumps({"rv": snap_rv, "start": end}).encode()).decode()
+                    meta["remainingItemCount"] = len(snap) - end
+                items = snap[start:end]
+            return self.send_json(200, {"kind": "NodeList", "apiVersion": "v1", "metadata": meta, "items": items})
+
         def chunk(self, obj):
             data = (json.dumps(obj) + "\n").encode()
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            self.wfile.flush()
+            self.sent(len(data))
+            if not st.split:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+                return
+            cut = [0, len(data) // 3, 2 * len(data) // 3, len(data)]
+            for a, b in zip(cut, cut[1:]):
+                self.wfile.write(b"%x\r\n%s\r\n" % (b - a, data[a:b]))
+                self.wfile.flush()
+                time.sleep(0.02)
 
         def watch(self, q):
             since = int(q.get("resourceVersion", ["0"])[0] or 0)
-            bookmarks = q.get("allowWatchBookmarks", ["false"])[0] == "true"
+            bookmarks = query_bool(q, "allowWatchBookmarks")
             deadline = time.monotonic() + int(q.get("timeoutSeconds", ["1800"])[0])
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -234,6 +399,9 @@ def make_handler(st, tokens_file, log_file):
             path, q = self.route()
             if not self.authenticate():
                 return
+            if self.fault("PATCH", path, q):
+                self.body()
+                return
             if not path.startswith("/api/v1/nodes/"):
                 return self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
             name = path[len("/api/v1/nodes/"):]
@@ -243,13 +411,20 @@ def make_handler(st, tokens_file, log_file):
             if "/" in name:
                 self.body()
                 return self.send_json(404, status(404, "NotFound", "the emulator does not implement " + path))
-            if self.headers.get("Content-Type") != "application/merge-patch+json":
+            ctype = self.headers.get("Content-Type")
+            if ctype not in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
                 self.body()
                 return self.send_json(415, status(415, "UnsupportedMediaType", "only merge patches"))
             try:
                 patch = json.loads(self.body())
             except ValueError as e:
                 return self.send_json(400, status(400, "BadRequest", str(e)))
+            # A strategic merge patch of maps only (annotations, labels: what the Python
+            # client sends for a dict) is the same as a merge patch; its list strategies are
+            # not emulated.
+            if ctype == "application/strategic-merge-patch+json" and has_list(patch):
+                return self.send_json(415, status(415, "UnsupportedMediaType",
+                                                  "the emulator does not merge lists strategically"))
             with st.lock:
                 node = st.nodes.get(name)
                 if node is None:
@@ -301,6 +476,15 @@ def make_handler(st, tokens_file, log_file):
                     node["metadata"] = merge_patch(node["metadata"], {"annotations": json.loads(body)})
                     st.change("MODIFIED", node)
                     return self.send_json(200, node)
+                if path == "/emulator/fault":
+                    f = json.loads(body or b"{}")
+                    if not f:
+                        st.faults.clear()
+                    elif "split" in f:
+                        st.split = bool(f["split"])
+                    else:
+                        st.faults.append(f)
+                    return self.send_json(200, {"faults": st.faults, "split": st.split})
                 if path.startswith("/emulator/conflict/"):
                     st.conflicts[path[19:]] = int(q.get("count", ["1"])[0])
                     return self.send_json(200, {})
@@ -310,6 +494,7 @@ def make_handler(st, tokens_file, log_file):
                     st.rv += 1
                     st.save()
                     st.events.clear()
+                    st.snapshots.clear()
                     st.compacted = st.rv
                     st.generation += 1
                     st.lock.notify_all()
@@ -329,6 +514,32 @@ def make_handler(st, tokens_file, log_file):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    """TLS handshakes in each connection's own thread: a client that stalls in its handshake
+    (or a loaded machine) must not keep the others from being accepted."""
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, addr, handler, ctx):
+        self.ctx = ctx
+        super().__init__(addr, handler)
+
+    def finish_request(self, request, client_address):
+        if self.ctx:
+            request.settimeout(30)
+            try:
+                request = self.ctx.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                request.close()
+                return
+            request.settimeout(None)
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            if self.ctx:
+                request.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listen", required=True, help="ADDR:PORT or [ADDR6]:PORT")
@@ -341,22 +552,36 @@ def main():
     host, port = a.listen.rsplit(":", 1)
     host = host.strip("[]")  # "[fd00::1]:6443" for IPv6
     st = State(a.state)
-    server = ThreadingHTTPServer
+    ctx = None
+    server = Server
     if ":" in host:
-        class Server6(ThreadingHTTPServer):
+        class Server6(Server):
             address_family = socket.AF_INET6
         server = Server6
-    srv = server((host, int(port)), make_handler(st, a.tokens, a.log))
-    srv.daemon_threads = True
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(a.cert, a.key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv = server((host, int(port)), make_handler(st, a.tokens, a.log), ctx)
+    def saver():
+        while True:
+            time.sleep(0.5)
+            with st.lock:
+                st.flush()
+    threading.Thread(target=saver, daemon=True).start()
+
+    def stop(signum, frame):  # SIGTERM (the tests' kill): the state is saved first
+        with st.lock:
+            st.flush()
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
     print(f"k8s API emulator on {'https' if a.cert else 'http'}://{a.listen}", flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        with st.lock:
+            st.flush()
 
 
 if __name__ == "__main__":
