@@ -29,8 +29,9 @@ pkgs=(
 	man-db groff-base bash-completion systemd prometheus
 	# the podwire image (make image) and the compose scenario: runc (crun refuses hybrid
 	# cgroups), podman-compose to run the compose files, docker-compose to validate them;
-	# the image takes bash, busybox, iptables, nftables, qrencode and curl from this host
-	runc podman-compose docker-compose qrencode
+	# the image takes bash, busybox, iptables, nftables, qrencode, curl and the time zones
+	# (TZ) from this host
+	runc podman-compose docker-compose qrencode tzdata
 	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator;
 	# k8s_node_cluster.sh reads the ConfigMap's conflist template out of the manifest
 	nodejs openssl python3-yaml

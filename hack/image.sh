@@ -2,7 +2,7 @@
 # image.sh — build the podwire container image offline: no registry, no base image. The root
 # filesystem is this host's Debian 12 files (installed by hack/deps.sh): the five podwire
 # binaries, bash (the hooks' shell), busybox (the small tools), iproute2, nftables, iptables
-# (the tutorial's hooks call it), qrencode and curl, plus exactly the shared libraries their
+# (the tutorial's hooks call it), qrencode, curl and the time zones (TZ), plus exactly the shared libraries their
 # ELF files need. image/Containerfile puts it into podman's storage as podwire:VERSION and
 # podwire:latest, in docker format so HEALTHCHECK is kept and `docker load` takes `podman save`.
 # The image is rebuilt only when an input changed: the sha256 of every file that goes in is a
@@ -34,7 +34,7 @@ inputs_digest() {
 		sha256sum "${bins[@]/#/$build/}" "${cni_plugins[@]/#/$build/}" image/* hack/image.sh manifests/10-podwire.conflist
 		dpkg-query -W -f='${Package} ${Version}\n' bash busybox-static iproute2 nftables iptables qrencode curl libc6 \
 			libsodium23 libnl-3-200 libnl-genl-3-200 libnl-route-3-200 libcjson1 libmicrohttpd12 libqrencode4 \
-			libcurl4 libnftables1 libxtables12 libpng16-16 2>/dev/null || true
+			libcurl4 libnftables1 libxtables12 libpng16-16 tzdata 2>/dev/null || true
 	} | sha256sum | cut -d' ' -f1
 }
 digest=$(inputs_digest)
@@ -107,6 +107,9 @@ for applet in $(/usr/bin/busybox --list); do
 	ln -s busybox "$rootfs/usr/bin/$applet"
 done
 cp -r /etc/iproute2 "$rootfs/etc/"
+# TZ=Europe/London, as linuxserver's: glibc reads the zone from /usr/share/zoneinfo.
+mkdir -p "$rootfs/usr/share"
+cp -a /usr/share/zoneinfo "$rootfs/usr/share/"
 for f in /etc/protocols /etc/services /etc/ethertypes; do
 	[ -f "$f" ] && cp "$f" "$rootfs/etc/"
 done
@@ -118,6 +121,9 @@ printf 'hosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 
 install -m 0755 image/entrypoint.sh "$rootfs/usr/local/bin/podwire-entrypoint"
 install -m 0755 image/server-config.sh "$rootfs/usr/local/bin/podwire-server-config"
+# linuxserver's `docker exec wireguard /app/show-peer NAME`
+mkdir -p "$rootfs/app"
+ln -s ../usr/local/bin/podwire-server-config "$rootfs/app/show-peer"
 install -m 0755 image/install-cni.sh "$rootfs/usr/local/bin/podwire-install-cni"
 install -m 0755 image/resolvconf.sh "$rootfs/usr/sbin/resolvconf"
 install -m 0644 manifests/10-podwire.conflist "$rootfs/usr/local/share/podwire/10-podwire.conflist"

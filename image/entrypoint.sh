@@ -59,8 +59,20 @@ bring_down() { # the configs brought up so far, last first
 	rm -f "$run/interfaces"
 }
 
+# TZ, as linuxserver's: a zone of /usr/share/zoneinfo (or a POSIX TZ string such as UTC0),
+# which glibc reads for every process of the container (`docker exec ... date` too). Another
+# value is said once; glibc then keeps UTC.
+check_tz() {
+	local zone=${TZ#:}
+	[ -n "${TZ:-}" ] || return 0
+	[[ /$zone/ != */../* ]] && [ -f "/usr/share/zoneinfo/$zone" ] && return 0
+	[[ $zone =~ ^[A-Za-z]{3,}[-+]?[0-9] ]] && return 0
+	log "TZ=$TZ: no such time zone in /usr/share/zoneinfo (such as Europe/London): times are UTC"
+}
+
 serve() {
 	local f datapath
+	check_tz
 	have_net_admin || die "the container lacks the NET_ADMIN capability: add --cap-add=NET_ADMIN (compose: cap_add: [NET_ADMIN])"
 	if kernel_wireguard; then
 		datapath="kernel WireGuard module"
