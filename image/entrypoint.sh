@@ -63,8 +63,9 @@ bring_down() { # the configs brought up so far, last first
 # which glibc reads for every process of the container (`docker exec ... date` too). Another
 # value is said once; glibc then keeps UTC.
 check_tz() {
-	local zone=${TZ#:}
-	[ -n "${TZ:-}" ] || return 0
+	local zone=${TZ:-}
+	[ -n "$zone" ] || return 0
+	zone=${zone#:}
 	[[ /$zone/ != */../* ]] && [ -f "/usr/share/zoneinfo/$zone" ] && return 0
 	[[ $zone =~ ^[A-Za-z]{3,}[-+]?[0-9] ]] && return 0
 	log "TZ=$TZ: no such time zone in /usr/share/zoneinfo (such as Europe/London): times are UTC"
