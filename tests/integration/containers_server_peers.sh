@@ -16,8 +16,8 @@
 #   with those addresses; the dropped peer's directory stays (as linuxserver's) and show-peer
 #   says it is not active; with peer_phone's directory removed a new peer takes the lowest
 #   free address (.3). PUID/PGID own every file; LOG_CONFS puts the QR codes of written peers
-#   in the log (false: one line each; a config that did not change: none); TZ=Asia/Tokyo is the zone of `exec date`; PEERDNS=auto
-#   writes the container's resolver; SERVERURL=auto takes the service's answer, and from a
+#   in the log (false: one line each; a config that did not change: none); TZ=Asia/Tokyo is
+#   the zone of `exec date`; PEERDNS=auto writes the container's resolver; SERVERURL=auto takes the service's answer, and from a
 #   service that never answers the container's own address after 5 s, with one warning; a user
 #   template's line reaches every peer config; a read-only /config with nothing to change starts.
 set -uo pipefail
