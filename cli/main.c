@@ -1,5 +1,9 @@
 /* podwirectl — the human tool: keys, wg-compatible device commands, wg-quick-compatible
- * up/down, and the mesh commands. Subcommands are a table, one file each, like wg(8). */
+ * up/down, and the mesh commands. Subcommands are a table, one file each, like wg(8).
+ * Run by the name `wg' it offers wg(8)'s subcommands only, by `wg-quick' it is wg-quick(8)
+ * (up, down, save, strip): the image links both names to it, so `docker exec wireguard wg
+ * show' works as users type it. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,25 +31,68 @@ static const struct subcommand subcommands[] = {
 	{ "install-cni", install_cni_main, "Copies the CNI plugins into /opt/cni/bin (or DIR), each renamed into place" },
 };
 
-static void show_usage(FILE *f)
+/* wg(8)'s own subcommands: what podwirectl offers when it runs as `wg'. */
+static const char *const wg_names[] = { "show", "showconf", "set", "setconf", "addconf", "syncconf",
+					"genkey", "genpsk", "pubkey" };
+static const char *const wg_quick_names[] = { "up", "down", "save", "strip" };
+
+static bool offered(const char *name, bool as_wg)
+{
+	if (!as_wg)
+		return true;
+	for (size_t i = 0; i < sizeof(wg_names) / sizeof(wg_names[0]); i++)
+		if (!strcmp(name, wg_names[i]))
+			return true;
+	return false;
+}
+
+static void show_usage(FILE *f, bool as_wg)
 {
 	fprintf(f, "Usage: %s <cmd> [<args>]\n", log_prog());
 	fprintf(f, "With no subcommand, %s shows every interface, as `%s show'.\n\n", log_prog(), log_prog());
 	fprintf(f, "Available subcommands:\n");
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		fprintf(f, "  %s: %s\n", subcommands[i].name, subcommands[i].description);
+		if (offered(subcommands[i].name, as_wg))
+			fprintf(f, "  %s: %s\n", subcommands[i].name, subcommands[i].description);
 	fprintf(f, "You may pass `--help' to any of these subcommands to view usage.\n");
+}
+
+static const struct subcommand *find_subcommand(const char *name, bool as_wg)
+{
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(name, subcommands[i].name) && offered(name, as_wg))
+			return &subcommands[i];
+	return NULL;
+}
+
+/* As wg-quick(8): `wg-quick up|down|save|strip CONFIG_FILE|INTERFACE'. */
+static int wg_quick_main(int argc, char *argv[])
+{
+	bool help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"));
+
+	for (size_t i = 0; argc == 3 && i < sizeof(wg_quick_names) / sizeof(wg_quick_names[0]); i++)
+		if (!strcmp(argv[1], wg_quick_names[i]))
+			return find_subcommand(argv[1], false)->function(argc - 1, argv + 1);
+	fprintf(help ? stdout : stderr, "Usage: %s [ up | down | save | strip ] [ CONFIG_FILE | INTERFACE ]\n",
+		log_prog());
+	return help ? 0 : 1;
 }
 
 int main(int argc, char *argv[])
 {
-	log_init(argv[0], LOG_LEVEL_INFO);
+	const struct subcommand *sub;
+	bool as_wg;
+
+	log_init(argc > 0 ? argv[0] : "podwirectl", LOG_LEVEL_INFO);
+	if (!strcmp(log_prog(), "wg-quick"))
+		return wg_quick_main(argc, argv);
+	as_wg = !strcmp(log_prog(), "wg");
 	if (argc == 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
 		printf("podwirectl %s\n", PODWIRE_VERSION);
 		return 0;
 	}
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
-		show_usage(stdout);
+		show_usage(stdout, as_wg);
 		return 0;
 	}
 	if (argc == 1) { /* as wg(8): no subcommand means `show' of every interface */
@@ -53,10 +100,10 @@ int main(int argc, char *argv[])
 
 		return show_main(1, show_all);
 	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].function(argc - 1, argv + 1);
+	sub = find_subcommand(argv[1], as_wg);
+	if (sub)
+		return sub->function(argc - 1, argv + 1);
 	fprintf(stderr, "Invalid subcommand: `%s'\n", argv[1]);
-	show_usage(stderr);
+	show_usage(stderr, as_wg);
 	return 1;
 }

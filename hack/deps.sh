@@ -27,11 +27,12 @@ pkgs=(
 	podman containerd containernetworking-plugins
 	# around the binaries: man pages, completion, units, metrics read by a real Prometheus
 	man-db groff-base bash-completion systemd prometheus
-	# the podwire image (make image) and the compose scenario: runc (crun refuses hybrid
-	# cgroups), podman-compose to run the compose files, docker-compose to validate them;
+	# the podwire image (make image) and the compose scenarios on both engines: runc (crun
+	# refuses hybrid cgroups), podman-compose, and Docker's engine with docker-compose (the
+	# container tests start a private dockerd: tests/integration/lib/dockerd.bash);
 	# the image takes bash, busybox, iptables, nftables, qrencode, curl and the time zones
 	# (TZ) from this host
-	runc podman-compose docker-compose qrencode tzdata
+	runc podman-compose docker.io docker-compose qrencode tzdata
 	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator;
 	# k8s_node_cluster.sh reads the ConfigMap's conflist template out of the manifest
 	nodejs openssl python3-yaml

@@ -2,11 +2,17 @@
 # image.sh — build the podwire container image offline: no registry, no base image. The root
 # filesystem is this host's Debian 12 files (installed by hack/deps.sh): the five podwire
 # binaries, bash (the hooks' shell), busybox (the small tools), iproute2, nftables, iptables
-# (the tutorial's hooks call it), qrencode, curl and the time zones (TZ), plus exactly the shared libraries their
-# ELF files need. image/Containerfile puts it into podman's storage as podwire:VERSION and
-# podwire:latest, in docker format so HEALTHCHECK is kept and `docker load` takes `podman save`.
+# (the tutorial's hooks call it), qrencode, curl and the time zones (TZ), plus exactly the
+# shared libraries their ELF files need. image/Containerfile (FROM scratch, so no registry either) puts it into the
+# engine this machine has as podwire:VERSION and podwire:latest: podman when installed (in
+# docker format, so HEALTHCHECK is kept), else a Docker engine that answers (`docker build`);
+# PODWIRE_IMAGE_ENGINE=podman|docker chooses. Then BUILD_DIR/image/podwire-VERSION.tar is the
+# image as a docker-archive naming podwire:VERSION and podwire:latest, which `docker load` and
+# `podman load` both take (podman itself would name them localhost/podwire:...).
 # The image is rebuilt only when an input changed: the sha256 of every file that goes in is a
 # label of the image, compared before anything is built.
+# With a registry at hand, image/Containerfile.debian builds the image from Debian's packages
+# and the source instead: docker build -f image/Containerfile.debian .
 # Usage: hack/image.sh [BUILD_DIR]    (default: build; `make image` passes $(BUILD))
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +20,21 @@ build=${1:-build}
 version=$(sed -n 's/^#define PODWIRE_VERSION "\(.*\)"$/\1/p' lib/version.h)
 [ -n "$version" ] || { echo "image.sh: lib/version.h: no PODWIRE_VERSION" >&2; exit 1; }
 tag=podwire:$version
-podman=(podman)
+case ${PODWIRE_IMAGE_ENGINE:-} in
+podman | docker) engine=$PODWIRE_IMAGE_ENGINE ;;
+"")
+	if command -v podman >/dev/null; then
+		engine=podman
+	elif command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+		engine=docker
+	else
+		echo "image.sh: neither podman nor a Docker engine that answers (docker info): install podman, or start dockerd" >&2
+		exit 1
+	fi
+	;;
+*) echo "image.sh: PODWIRE_IMAGE_ENGINE='$PODWIRE_IMAGE_ENGINE': not podman or docker" >&2; exit 1 ;;
+esac
+archive=$build/image/podwire-$version.tar
 
 bins=(podwirectl podwire-wg podwired)
 cni_plugins=(podwire podwire-ipam)
@@ -38,9 +58,41 @@ inputs_digest() {
 	} | sha256sum | cut -d' ' -f1
 }
 digest=$(inputs_digest)
-have=$("${podman[@]}" image inspect "$tag" --format '{{index .Labels "io.podwire.inputs"}}' 2>/dev/null || true)
+# save_archive: the docker-archive of both tags. podman writes localhost/podwire:...; the names
+# become the short ones, as `docker save` writes them, so that either engine loads podwire:*.
+save_archive() {
+	mkdir -p "$(dirname "$archive")"
+	"$engine" save -o "$archive.part" "$tag" podwire:latest \
+		2> >(grep -v -e systemd -e '^Writing manifest' -e '^Storing signatures' -e '^Copying' >&2) ||
+		{ echo "image.sh: $engine save $tag failed" >&2; exit 1; }
+	python3 - "$archive.part" "$tag" <<-'EOF' || { echo "image.sh: $archive: cannot name the tags" >&2; exit 1; }
+		import io, json, sys, tarfile
+		path, tag = sys.argv[1:]
+		with tarfile.open(path) as t:
+		    members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers()]
+		with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as out:
+		    for m, data in members:
+		        if m.name == "manifest.json":
+		            manifest = json.loads(data)
+		            assert len(manifest) == 1, "one image in the archive"
+		            manifest[0]["RepoTags"] = [tag, "podwire:latest"]
+		            data = json.dumps(manifest).encode()
+		        elif m.name == "repositories":
+		            layer = next(iter(next(iter(json.loads(data).values())).values()))
+		            data = json.dumps({"podwire": {tag.split(":", 1)[1]: layer, "latest": layer}}).encode()
+		        if data is not None:
+		            m.size = len(data)
+		            out.addfile(m, io.BytesIO(data))
+		        else:
+		            out.addfile(m)
+	EOF
+	mv -f "$archive.part" "$archive"
+}
+
+have=$("$engine" image inspect "$tag" --format '{{index .Config.Labels "io.podwire.inputs"}}' 2>/dev/null || true)
 if [ "$have" = "$digest" ]; then
-	echo "image.sh: $tag is up to date"
+	[ -s "$archive" ] || save_archive
+	echo "image.sh: $tag ($engine) is up to date; archive $archive"
 	exit 0
 fi
 
@@ -81,6 +133,9 @@ for b in "${bins[@]}"; do
 	install -m 0755 "$build/$b" "$rootfs/usr/local/bin/$b"
 	copy_libs "$build/$b"
 done
+# podwirectl answers as wg(8) and wg-quick(8) by those names: `docker exec wireguard wg show`.
+ln -s podwirectl "$rootfs/usr/local/bin/wg"
+ln -s podwirectl "$rootfs/usr/local/bin/wg-quick"
 for p in "${cni_plugins[@]}"; do
 	install -m 0755 "$build/$p" "$rootfs/usr/local/lib/podwire/cni/$p"
 	copy_libs "$build/$p"
@@ -131,9 +186,11 @@ install -m 0644 manifests/10-podwire.conflist "$rootfs/usr/local/share/podwire/1
 # Fixed owner and times: the same inputs give the same layer.
 tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$rootfs" -cf "$stage/rootfs.tar" .
 cp image/Containerfile "$stage/"
-"${podman[@]}" build --quiet --format docker --file "$stage/Containerfile" \
-	--label "io.podwire.inputs=$digest" --label "org.opencontainers.image.version=$version" \
-	--tag "$tag" --tag podwire:latest "$stage" >/dev/null
+build_args=(--quiet --file "$stage/Containerfile" --label "io.podwire.inputs=$digest"
+	--label "org.opencontainers.image.version=$version" --tag "$tag" --tag podwire:latest)
+[ "$engine" = podman ] && build_args+=(--format docker)
+"$engine" build "${build_args[@]}" "$stage" >/dev/null || { echo "image.sh: $engine build failed" >&2; exit 1; }
 rm -rf "$rootfs" "$stage/rootfs.tar"
-size=$("${podman[@]}" image inspect "$tag" --format '{{.Size}}')
-echo "image.sh: built $tag and podwire:latest, $((size / 1000000)) MB uncompressed"
+save_archive
+size=$("$engine" image inspect "$tag" --format '{{.Size}}')
+echo "image.sh: built $tag and podwire:latest ($engine), $((size / 1000000)) MB uncompressed; archive $archive"
