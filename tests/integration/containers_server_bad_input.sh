@@ -1,0 +1,62 @@
+#!/bin/bash
+# containers_server_bad_input.sh — server mode refuses bad input on podman and on a private
+# dockerd alike: a non-zero exit, one line naming the cause (the datapath line aside), and
+# nothing written into /config:
+#   PEERS names that are no file names (../x, a/b, an empty one, -x); PUID and PGID that are
+#   no numbers; a read-only /config that must be written; a template that runs a command or
+#   names an unknown variable; /app/show-peer of a name that is no peer name.
+# Every container runs with --network none: nothing here needs a network.
+set -uo pipefail
+source "$(dirname "$0")/lib/containers.bash"
+source "$(dirname "$0")/lib/dockerd.bash"
+ct_setup
+
+E() { if [ "$engine" = docker ]; then D "$@"; else P "$@"; fi; }
+
+# refused WHAT PATTERN DIR[:ro] ENV...: the server on /config=DIR with ENV exits non-zero
+# with exactly one line (besides "podwire: datapath: ...") and that line matches PATTERN.
+refused() {
+	local what=$1 pattern=$2 mount=$3 out rc lines
+	shift 3
+	local env=()
+	for e in "$@"; do env+=(-e "$e"); done
+	out=$(E run --rm --name "pw18-sbi-$engine" --network none --cap-add NET_ADMIN --device /dev/net/tun \
+		-v "$mount:/config${ro:+:ro}" "${env[@]}" "$IMAGE" 2>&1)
+	rc=$?
+	lines=$(grep -v '^podwire: datapath:' <<<"$out")
+	[ $rc -ne 0 ] || fail "$engine: $what: exit 0"$'\n'"$out"
+	[ "$(grep -c . <<<"$lines")" = 1 ] || fail "$engine: $what: not one line:"$'\n'"$out"
+	grep -E -- "$pattern" <<<"$lines" >/dev/null || fail "$engine: $what: '$lines' does not match '$pattern'"
+	echo "  $engine: $what -> $lines"
+}
+
+run_engine() {
+	local bad d
+	d=$W/$engine
+	mkdir -p "$d/empty" "$d/tpl/templates"
+	ro=
+	for bad in '../x' 'a/b' 'a,,b' 'laptop,-x'; do
+		refused "PEERS=$bad" "^podwire: PEERS: '[^']*' is not a peer name: " "$d/empty" "PEERS=$bad"
+	done
+	refused "PUID=abc" "^podwire: PUID='abc': not a number" "$d/empty" PEERS=2 PUID=abc
+	refused "PGID=10x" "^podwire: PGID='10x': not a number" "$d/empty" PEERS=2 PUID=1000 PGID=10x
+	printf '[Interface]\nAddress = ${INTERFACE}.1\nPostUp = $(touch /config/ran)\n' >"$d/tpl/templates/server.conf"
+	refused "a template that runs a command" 'templates/server.conf:3: \$\(touch /config/ran\): only \$\(cat FILE\)' "$d/tpl" PEERS=2
+	printf '[Interface]\nAddress = ${CLIENTIP}\n' >"$d/tpl/templates/server.conf"
+	refused "a template with an unknown variable" 'templates/server.conf:2: \$\{CLIENTIP\}: not a template variable' "$d/tpl" PEERS=2
+	[ -z "$(ls -A "$d/empty")" ] || fail "$engine: a refused server mode wrote into /config: $(ls -A "$d/empty")"
+	[ "$(cd "$d/tpl" && find . -type f)" = ./templates/server.conf ] || fail "$engine: a refused template left files: $(cd "$d/tpl" && find . -type f)"
+	ro=1
+	refused "a read-only /config that must be written" "^podwire: /config: not writable \(a read-only /config\?\), and server mode must write " "$d/empty" PEERS=2
+	ro=
+	out=$(E run --rm --network none "$IMAGE" /app/show-peer ../x 2>&1) && fail "$engine: show-peer ../x: exit 0"
+	[ "$out" = "podwire: show-peer: '../x' is not a peer name: it has a '/' (a name becomes the directory /config/peer_NAME)" ] ||
+		fail "$engine: show-peer ../x: $out"
+	ok "$engine: bad PEERS names, PUID, PGID, templates, a read-only /config to write, show-peer ../x: refused with one line each, nothing written"
+}
+
+for engine in podman docker; do
+	[ "$engine" = docker ] && { dk_start pw18-sbdk; dk_load_image; }
+	run_engine
+done
+echo "containers_server_bad_input: passed"
