@@ -41,8 +41,9 @@ cni_plugins=(podwire podwire-ipam)
 for b in "${bins[@]}" "${cni_plugins[@]}"; do
 	[ -x "$build/$b" ] || { echo "image.sh: $build/$b: not built (run make)" >&2; exit 1; }
 done
+# dnsmasq: server mode's PEERDNS=auto forwarder on the tunnel address (linuxserver's CoreDNS).
 host_programs=(/usr/bin/bash /usr/bin/busybox /usr/sbin/ip /usr/sbin/nft /usr/sbin/xtables-nft-multi
-	/usr/bin/qrencode /usr/bin/curl)
+	/usr/bin/qrencode /usr/bin/curl /usr/sbin/dnsmasq)
 for p in "${host_programs[@]}"; do
 	[ -x "$p" ] || { echo "image.sh: $p: missing (run hack/deps.sh)" >&2; exit 1; }
 done
@@ -52,7 +53,7 @@ xtables=/usr/lib/x86_64-linux-gnu/xtables
 inputs_digest() {
 	{
 		sha256sum "${bins[@]/#/$build/}" "${cni_plugins[@]/#/$build/}" image/* hack/image.sh manifests/10-podwire.conflist
-		dpkg-query -W -f='${Package} ${Version}\n' bash busybox-static iproute2 nftables iptables qrencode curl libc6 \
+		dpkg-query -W -f='${Package} ${Version}\n' bash busybox-static iproute2 nftables iptables qrencode curl dnsmasq-base libc6 \
 			libsodium23 libnl-3-200 libnl-genl-3-200 libnl-route-3-200 libcjson1 libmicrohttpd12 libqrencode4 \
 			libcurl4 libnftables1 libxtables12 libpng16-16 tzdata 2>/dev/null || true
 	} | sha256sum | cut -d' ' -f1

@@ -12,8 +12,8 @@
 #   INTERNAL_SUBNET            the tunnel's /24 (default 10.13.13.0): server .1, peers .2 on
 #   ALLOWEDIPS                 the clients' AllowedIPs (default 0.0.0.0/0, ::/0)
 #   SERVER_ALLOWEDIPS_PEER_X   more AllowedIPs on the server for peer X (a network behind it)
-#   PEERDNS                    the clients' DNS; auto (the default) is this container's resolvers
-#                              (none when the only one is loopback, as Docker's 127.0.0.11)
+#   PEERDNS                    the clients' DNS; auto (the default) is the server's tunnel
+#                              address (.1), which forwards to this container's resolvers
 #   PERSISTENTKEEPALIVE_PEERS  "all" or peers (as named in PEERS) the server keeps alive (25 s)
 #   PUID, PGID                 the owner of everything in /config (default: left as it is)
 #   LOG_CONFS                  true (default): a written peer config's QR code goes to the log
@@ -282,15 +282,9 @@ if [ "$url" = auto ]; then
 fi
 [[ $url == *:* ]] && tv[SERVERURL]="[$url]" || tv[SERVERURL]=$url
 
-# PEERDNS=auto: this container's resolvers. linuxserver runs CoreDNS on the tunnel address
-# instead; here a loopback resolver (Docker's embedded 127.0.0.11) is of no use to a peer,
-# and the upstream servers Docker names in a comment (Docker 25 and later) are taken instead.
-if [ "$dns" = auto ]; then
-	dns=$(awk '$1 == "nameserver" && $2 !~ /^127\./ && $2 != "::1" && $2 !~ /%/ { print $2 }' /etc/resolv.conf 2>/dev/null)
-	[ -n "$dns" ] || dns=$(sed -n 's/^# ExtServers: //p' /etc/resolv.conf 2>/dev/null | grep -oE '[0-9]{1,3}(\.[0-9]{1,3}){3}')
-	dns=$(echo $dns | sed 's/ /, /g')
-	[ -n "$dns" ] || log "PEERDNS=auto: this container has no resolver a peer can reach (only loopback ones): the peer configs get no DNS line; set PEERDNS"
-fi
+# PEERDNS=auto, as linuxserver's: the server's tunnel address, where the entry point runs a
+# forwarder (dnsmasq) to this container's own resolvers, Docker's 127.0.0.11 included.
+[ "$dns" = auto ] && dns=$base.1
 
 # Keys: made once, kept in /config. key REL COMMAND...: REL staged from COMMAND when missing.
 key() {

@@ -47,7 +47,7 @@ run_engine() {
 	[ -z "$(ls -A "$d/empty")" ] || fail "$engine: a refused server mode wrote into /config: $(ls -A "$d/empty")"
 	[ "$(cd "$d/tpl" && find . -type f)" = ./templates/server.conf ] || fail "$engine: a refused template left files: $(cd "$d/tpl" && find . -type f)"
 	ro=1
-	refused "a read-only /config that must be written" "^podwire: /config: not writable \(a read-only /config\?\), and server mode must write " "$d/empty" PEERS=2
+	refused "a read-only /config that must be written" "^podwire: /config: not writable \(a read-only /config\?\), and server mode must write " "$d/empty" PEERS=2 SERVERURL=192.0.2.1
 	ro=
 	out=$(E run --rm --network none "$IMAGE" /app/show-peer ../x 2>&1) && fail "$engine: show-peer ../x: exit 0"
 	[ "$out" = "podwire: show-peer: '../x' is not a peer name: it has a '/' (a name becomes the directory /config/peer_NAME)" ] ||

@@ -7,8 +7,9 @@
 #   pw18-sp (podman, 10.89.126.0/24) or pw18-sp (dockerd, 10.89.127.0/24)
 #     ├─ pw18-spw-ENGINE .80   busybox httpd: /myip answers 192.0.2.44 (the what-is-my-IP
 #     │                        service SERVERURL=auto asks; no internet is used); port 81
-#     │                        takes connections and never answers (a service that hangs)
-#     └─ pw18-sps-ENGINE       the server, /config = $W/ENGINE/config, --dns .53
+#     │                        takes connections and never answers (a service that hangs);
+#     │                        dnsmasq: myip.test is 192.0.2.44 (the server's resolver)
+#     └─ pw18-sps-ENGINE       the server, /config = $W/ENGINE/config, --dns .80
 #
 # Checks, per engine:
 #   PEERS=laptop,phone,tablet, then laptop,tablet, then tablet,laptop,phone: each name keeps its
@@ -17,8 +18,8 @@
 #   says it is not active; with peer_phone's directory removed a new peer takes the lowest
 #   free address (.3). PUID/PGID own every file; LOG_CONFS puts the QR codes of written peers
 #   in the log (false: one line each; a config that did not change: none); TZ=Asia/Tokyo is
-#   the zone of `exec date`; PEERDNS=auto writes the container's resolver (podman; Docker's
-#   network has only its loopback 127.0.0.11: no DNS line, one line in the log); SERVERURL=auto takes the service's answer, and from a
+#   the zone of `exec date`; PEERDNS=auto is the server's 10.13.13.1, which answers from the
+#   container's resolver (the service's dnsmasq; on Docker through its 127.0.0.11); SERVERURL=auto takes the service's answer, and from a
 #   service that never answers the container's own address after 5 s, with one warning; a user
 #   template's line reaches every peer config; a read-only /config with nothing to change starts.
 set -uo pipefail
@@ -43,7 +44,9 @@ setup_engine() {
 		ct_network pw18-sp "$(net4).0/24"
 	fi
 	E run -d --no-healthcheck --name "pw18-spw-$engine" --network pw18-sp --ip "$(net4).80" \
-		-v "$W/www:/www:ro" "$IMAGE" sh -c 'nc -ll -p 81 -e sleep 3600 & exec httpd -f -p 80 -h /www' >/dev/null || fail "$engine: what-is-my-IP service"
+		-v "$W/www:/www:ro" "$IMAGE" sh -c 'nc -ll -p 81 -e sleep 3600 &
+			dnsmasq --no-resolv --no-hosts --address=/myip.test/192.0.2.44 --user=root --group=root --pid-file= &
+			exec httpd -f -p 80 -h /www' >/dev/null || fail "$engine: what-is-my-IP service"
 }
 
 # server PEERS [ARGS...]: the server container on $cfg with PEERS, the fixed environment and ARGS
@@ -53,7 +56,7 @@ server() {
 	shift
 	[[ " $* " == *":/config:ro "* ]] && mount=()
 	E run -d --name "pw18-sps-$engine" --network pw18-sp --cap-add NET_ADMIN --device /dev/net/tun \
-		--dns "$(net4).53" "${mount[@]}" -e "PEERS=$peers" -e PUID=1234 -e PGID=4321 -e TZ=Asia/Tokyo \
+		--dns "$(net4).80" "${mount[@]}" -e "PEERS=$peers" -e PUID=1234 -e PGID=4321 -e TZ=Asia/Tokyo \
 		-e "PODWIRE_MYIP_URL=http://$(net4).80/myip" -e SERVERPORT=51921 "$@" "$IMAGE" >/dev/null ||
 		fail "$engine: run server with PEERS=$peers"
 	wait_until 40 server_settled
@@ -112,21 +115,18 @@ run_engine() {
 			fail "$engine: LOG_CONFS (default true): no QR code of $n in the log"
 	done
 	grep '▄' "$W/$engine/log" >/dev/null || fail "$engine: no QR code drawn in the log"
-	# Docker's own resolver (127.0.0.11 on its networks) is one a peer cannot reach: no DNS line
-	# then, and one line in the log says so.
-	if [ "$engine" = docker ]; then
-		grep '^DNS' "$cfg/peer_laptop/peer_laptop.conf" && fail "$engine: PEERDNS=auto wrote a DNS line for Docker's 127.0.0.11"
-		[ "$(grep -c 'PEERDNS=auto' "$W/$engine/log")" = 1 ] || fail "$engine: PEERDNS=auto: no one line saying there is no DNS line"
-	else
-		grep -qx "DNS = $(net4).53" "$cfg/peer_laptop/peer_laptop.conf" || fail "$engine: PEERDNS=auto: no DNS = $(net4).53 (the container's resolver)"
-	fi
+	# PEERDNS=auto: the server's .1 forwards to the container's resolver (the service's dnsmasq;
+	# on Docker through its own 127.0.0.11, which a peer could not reach).
+	grep -qx "DNS = 10.13.13.1" "$cfg/peer_laptop/peer_laptop.conf" || fail "$engine: PEERDNS=auto: no DNS = 10.13.13.1"
+	E exec "pw18-sps-$engine" nslookup myip.test 10.13.13.1 >"$W/out" 2>&1
+	grep -F 192.0.2.44 "$W/out" >/dev/null || fail "$engine: PEERDNS=auto: myip.test through 10.13.13.1:"$'\n'"$(cat "$W/out")"
 	grep -qx "Endpoint = 192.0.2.44:51921" "$cfg/peer_laptop/peer_laptop.conf" ||
 		fail "$engine: SERVERURL=auto: the endpoint is not what the service said: $(grep Endpoint "$cfg/peer_laptop/peer_laptop.conf")"
 	out=$(find "$cfg" \( ! -user 1234 -o ! -group 4321 \))
 	[ -z "$out" ] || fail "$engine: PUID/PGID=1234:4321: not owned so: $out"
 	[ "$(E exec "pw18-sps-$engine" date +%z)" = +0900 ] || fail "$engine: TZ=Asia/Tokyo: exec date +%z is not +0900"
 	E exec "pw18-sps-$engine" /app/show-peer tablet | grep '▄' >/dev/null || fail "$engine: /app/show-peer tablet draws no QR code"
-	ok "$engine: PEERS=$peers_now: .2 .3 .4, wg show lists them; QR codes in the log; PUID/PGID, TZ, PEERDNS=auto, SERVERURL=auto (the service's 192.0.2.44)"
+	ok "$engine: PEERS=$peers_now: .2 .3 .4, wg show lists them; QR codes in the log; PUID/PGID, TZ, PEERDNS=auto (.1 forwards), SERVERURL=auto (the service's 192.0.2.44)"
 	server_stop
 
 	peers_now=laptop,tablet
