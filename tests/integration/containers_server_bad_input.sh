@@ -4,7 +4,8 @@
 # nothing written into /config:
 #   PEERS names that are no file names (../x, a/b, an empty one, -x); PUID and PGID that are
 #   no numbers; a read-only /config that must be written; a template that runs a command or
-#   names an unknown variable; /app/show-peer of a name that is no peer name.
+#   names an unknown variable; /app/show-peer of a name that is no peer name. And leftovers of
+#   an older run (a 0644 .tmp, a .tmp linked out of /config) are neither reused nor followed.
 # Every container runs with --network none: nothing here needs a network.
 set -uo pipefail
 source "$(dirname "$0")/lib/containers.bash"
@@ -49,6 +50,19 @@ run_engine() {
 	ro=1
 	refused "a read-only /config that must be written" "^podwire: /config: not writable \(a read-only /config\?\), and server mode must write " "$d/empty" PEERS=2 SERVERURL=192.0.2.1
 	ro=
+	# Leftovers of an older run: a world-readable key's .tmp and a .tmp that is a link out of
+	# /config. Neither is reused: the link's target stays untouched, every file made is 0600.
+	mkdir -p "$d/left/server" "$d/left/wg_confs"
+	install -m 644 /dev/null "$d/left/server/privatekey-server.tmp"
+	echo untouched >"$W/outside-$engine"
+	ln -s "$W/outside-$engine" "$d/left/wg_confs/wg0.conf.tmp"
+	E run --rm --network none -v "$d/left:/config" -e PEERS=2 -e SERVERURL=192.0.2.1 "$IMAGE" podwire-server-config \
+		>"$W/out" 2>&1 || fail "$engine: server config over leftovers: $(cat "$W/out")"
+	[ "$(cat "$W/outside-$engine")" = untouched ] || fail "$engine: a leftover .tmp link was followed out of /config"
+	out=$(find "$d/left" -type f ! -name '*.tmp' ! -perm 600)
+	[ -z "$out" ] || fail "$engine: not 0600: $out"
+	out=$(find "$d/left" -name '.*')
+	[ -z "$out" ] || fail "$engine: temporary files left: $out"
 	out=$(E run --rm --network none "$IMAGE" /app/show-peer ../x 2>&1) && fail "$engine: show-peer ../x: exit 0"
 	[ "$out" = "podwire: show-peer: '../x' is not a peer name: it has a '/' (a name becomes the directory /config/peer_NAME)" ] ||
 		fail "$engine: show-peer ../x: $out"
