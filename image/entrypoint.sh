@@ -6,7 +6,9 @@
 #   (no command)        server mode first when PEERS is set (podwire-server-config); then
 #                       every /config/wg_confs/*.conf, else /config/wg0.conf, is brought up
 #                       with `podwirectl up`; stays in the foreground; SIGTERM or SIGINT brings
-#                       them down in reverse order and exits 0
+#                       them down in reverse order and exits 0; a userspace datapath that dies
+#                       (killed, crashed) ends the container with exit 1, so that a restart
+#                       policy (compose: restart: unless-stopped) brings it back
 #   health              the HEALTHCHECK: every interface brought up exists and answers
 #   show-peer NAME...   a server-mode peer's client config as a QR code on the terminal
 #   install-cni [DIR]   copy the CNI plugins into DIR (a mounted /opt/cni/bin)
@@ -37,6 +39,56 @@ kernel_wireguard() {
 
 tun_usable() {
 	[ -c /dev/net/tun ] && (exec 3<>/dev/net/tun) 2>/dev/null
+}
+
+# The values of KEY = lines in a config's [Interface] section (Address), or of every [Peer]
+# (AllowedIPs), one per line, comments and blanks dropped.
+conf_values() { # FILE SECTION KEY
+	awk -v sect="$2" -v key="$3" '
+		{ sub(/#.*/, ""); gsub(/^[ \t]+|[ \t]+$/, "") }
+		/^\[/ { in_sect = (tolower($0) == "[" tolower(sect) "]"); next }
+		in_sect && tolower($0) ~ "^" tolower(key) "[ \t]*=" {
+			sub(/^[^=]*=[ \t]*/, ""); n = split($0, v, /[ \t]*,[ \t]*/)
+			for (i = 1; i <= n; i++) if (v[i] != "") print v[i]
+		}' "$1"
+}
+
+sysctl_is() { # NAME VALUE: the sysctl (net.ipv4.conf.all.src_valid_mark) reads VALUE
+	[ "$(cat "/proc/sys/${1//.//}" 2>/dev/null)" = "$2" ]
+}
+
+# check_config FILE: what the container's namespace must allow for FILE, said before anything
+# is applied (podwirectl's own errors would name the step that failed, not the cause).
+check_config() {
+	local f=$1 a
+	grep -qiE '^[[:space:]]*\[Interface\][[:space:]]*(#.*)?$' "$f" ||
+		die "$f: no [Interface] section: a wg-quick config needs one (PrivateKey, Address)"
+	podwirectl strip "$f" >/dev/null || exit 1
+	a=$(conf_values "$f" Interface Address | grep : | head -n 1)
+	if [ -n "$a" ] && { [ ! -d /proc/sys/net/ipv6 ] || sysctl_is net.ipv6.conf.all.disable_ipv6 1 ||
+		sysctl_is net.ipv6.conf.default.disable_ipv6 1; }; then
+		die "$f: Address $a is IPv6 but IPv6 is disabled in this network namespace: set the sysctl net.ipv6.conf.all.disable_ipv6=0 (docker run --sysctl; compose: sysctls: [net.ipv6.conf.all.disable_ipv6=0]), or drop the IPv6 addresses"
+	fi
+	# wg-quick's full tunnel (a 0.0.0.0/0 peer, Table auto) sets src_valid_mark, which a
+	# container's read-only /proc/sys refuses: the runtime has to set it.
+	if conf_values "$f" Peer AllowedIPs | grep -qx '0\.0\.0\.0/0' &&
+		! conf_values "$f" Interface Table | grep -qix off &&
+		! sysctl_is net.ipv4.conf.all.src_valid_mark 1 && [ ! -w /proc/sys/net/ipv4/conf/all/src_valid_mark ]; then
+		die "$f: a full tunnel (AllowedIPs 0.0.0.0/0) needs the sysctl net.ipv4.conf.all.src_valid_mark=1, which this container cannot set: add --sysctl net.ipv4.conf.all.src_valid_mark=1 (compose: sysctls: [net.ipv4.conf.all.src_valid_mark=1])"
+	fi
+	return 0
+}
+
+# A userspace datapath that died (SIGKILL, a crash) is gone with its TUN interface but left its
+# UAPI socket behind; one that was stopped (podwirectl down, SIGTERM) removed it.
+datapath_died() { # NAME
+	local sock=/var/run/wireguard/$1.sock p
+	[ -e "/sys/class/net/$1" ] && return 1
+	[ -S "$sock" ] || return 1
+	for p in /proc/[0-9]*/cmdline; do
+		[ "$(tr '\0' ' ' <"$p" 2>/dev/null)" = "$(command -v podwire-wg) $1 " ] && return 1
+	done
+	return 0
 }
 
 # The configs to bring up, linuxserver's order: wg_confs/*.conf, else the single wg0.conf.
@@ -92,7 +144,8 @@ check_tz() {
 }
 
 serve() {
-	local f datapath
+	local f datapath name
+	[ "$(id -u)" = 0 ] || die "running as uid $(id -u), not root: the entry point creates interfaces and routes as root; drop --user (compose: user:), and use PUID/PGID for the owner of /config"
 	check_tz
 	have_net_admin || die "the container lacks the NET_ADMIN capability: add --cap-add=NET_ADMIN (compose: cap_add: [NET_ADMIN])"
 	if kernel_wireguard; then
@@ -106,10 +159,12 @@ serve() {
 	# server mode, else every config file.
 	if [ -n "${PEERS:-}" ]; then
 		podwire-server-config --check || exit 1
+		[ -w "$config" ] || [ -f "$config/wg_confs/wg0.conf" ] ||
+			die "$config: read-only, and server mode must write its keys and peer configs there: mount it read-write"
 	else
 		find_configs || die "$config: no wg_confs/*.conf and no wg0.conf: mount one, or set PEERS for server mode"
 		for f in "${configs[@]}"; do
-			podwirectl strip "$f" >/dev/null || exit 1
+			check_config "$f"
 		done
 	fi
 	# The chosen datapath is said once, before any interface exists.
@@ -118,7 +173,7 @@ serve() {
 		podwire-server-config || exit 1
 		find_configs || die "$config: server mode wrote no wg_confs/wg0.conf"
 		for f in "${configs[@]}"; do
-			podwirectl strip "$f" >/dev/null || exit 1
+			check_config "$f"
 		done
 	fi
 	mkdir -p "$run"
@@ -141,9 +196,20 @@ serve() {
 	fi
 	[ -z "$stopping" ] && log "up: ${up[*]}"
 	while [ -z "$stopping" ]; do
-		sleep 3600 &
+		sleep 1 &
 		sleeper=$!
 		wait "$sleeper"
+		for f in "${up[@]}"; do
+			name=$(basename "$f" .conf)
+			[ -z "$stopping" ] && datapath_died "$name" || continue
+			rm -f "/var/run/wireguard/$name.sock"
+			# the others go down as on SIGTERM, quietly: the one line below is the news
+			local others=() g
+			for g in "${up[@]}"; do [ "$g" = "$f" ] || others+=("$g"); done
+			up=("${others[@]}")
+			bring_down >/dev/null 2>&1
+			die "$name: the datapath podwire-wg died (killed or crashed) and its interface is gone: exiting so that the restart policy starts the container again"
+		done
 	done
 	log "stopping"
 	bring_down

@@ -24,13 +24,20 @@ for f in relay/wg0.conf client/wg0.conf; do
 		exit 1
 	fi
 done
-# podwirectl when installed, else wg, else the podwire image itself.
+# podwirectl when installed, else wg, else the podwire image itself on podman or Docker (no
+# network: keys are made offline; the private key passes through a pipe, never argv).
+image=${PODWIRE_IMAGE:-podwire:latest}
 if command -v podwirectl >/dev/null; then
 	tool=(podwirectl)
 elif command -v wg >/dev/null; then
 	tool=(wg)
+elif command -v podman >/dev/null; then
+	tool=(podman run --rm -i --network none "$image" podwirectl)
+elif command -v docker >/dev/null; then
+	tool=(docker run --rm -i --network none "$image" podwirectl)
 else
-	tool=(podman run --rm -i "${PODWIRE_IMAGE:-podwire:latest}" podwirectl)
+	echo "make-keys.sh: no podwirectl, wg, podman or docker: install one (or podwire: make install)" >&2
+	exit 1
 fi
 relay_priv=$("${tool[@]}" genkey)
 relay_pub=$("${tool[@]}" pubkey <<<"$relay_priv")

@@ -3,6 +3,8 @@
 #  - `--version` prints the version and exits 0 (podwire-wg in wireguard-go's shape);
 #  - `--help` (and -h) prints usage on stdout and exits 0, on every podwirectl subcommand too;
 #  - `podwirectl` with no arguments is `podwirectl show`, as `wg` with none is `wg show`;
+#  - podwirectl run by the name `wg' offers exactly wg(8)'s subcommands, and by `wg-quick' is
+#    wg-quick(8) (up, down, save, strip; its usage otherwise), as the image links them;
 #  - the CNI plugins run by hand (CNI_COMMAND unset) print an about text and exit 0, as the
 #    reference plugins do, instead of a JSON error; they do not wait for stdin.
 set -euo pipefail
@@ -21,6 +23,25 @@ for b in podwirectl podwired podwire-wg; do
 	done
 	echo "ok: $b --version ($v), --help and -h exit 0"
 done
+# podwirectl by the names the image gives it: wg and wg-quick.
+mkdir "$W/names"
+ln -s "$build/podwirectl" "$W/names/wg"
+ln -s "$build/podwirectl" "$W/names/wg-quick"
+wg_subs=$("$W/names/wg" --help | sed -n 's/^  \([a-z]*\): .*/\1/p' | sort | tr '\n' ' ')
+[ "$wg_subs" = "addconf genkey genpsk pubkey set setconf show showconf syncconf " ] ||
+	fail "podwirectl as wg lists: $wg_subs (want wg(8)'s nine)"
+"$W/names/wg" up x >/dev/null 2>"$W/err" && fail "podwirectl as wg accepted up"
+grep -q "^Invalid subcommand: \`up'" "$W/err" || fail "podwirectl as wg up: $(head -n 1 "$W/err")"
+[ "$("$W/names/wg" genkey | "$W/names/wg" pubkey | wc -c)" = 45 ] || fail "wg genkey | wg pubkey"
+"$W/names/wg-quick" >/dev/null 2>"$W/err" && fail "wg-quick with no arguments exited 0"
+grep -qx 'Usage: wg-quick \[ up | down | save | strip \] \[ CONFIG_FILE | INTERFACE \]' "$W/err" ||
+	fail "wg-quick's usage: $(cat "$W/err")"
+"$W/names/wg-quick" show >/dev/null 2>&1 && fail "wg-quick accepted show"
+printf '[Interface]\nPrivateKey = %s\nAddress = 10.9.0.1/24\n' "$("$build/podwirectl" genkey)" >"$W/pwfl.conf"
+"$W/names/wg-quick" strip "$W/pwfl.conf" >"$W/strip.q" || fail "wg-quick strip exited $?"
+"$build/podwirectl" strip "$W/pwfl.conf" >"$W/strip.p"
+cmp -s "$W/strip.q" "$W/strip.p" && grep -q '^PrivateKey' "$W/strip.q" || fail "wg-quick strip differs from podwirectl strip"
+echo "ok: podwirectl as wg offers wg(8)'s nine subcommands, as wg-quick is up/down/save/strip with wg-quick's usage"
 # Every podwirectl subcommand, as listed by the main help (which promises `--help' for each).
 subs=$("$build/podwirectl" --help | sed -n 's/^  \([a-z]*\): .*/\1/p')
 [ "$(wc -w <<<"$subs")" -ge 16 ] || fail "podwirectl --help lists too few subcommands: $subs"

@@ -3,7 +3,7 @@
 # dockerd alike: a non-zero exit, one line naming the cause (the datapath line aside), and
 # nothing written into /config:
 #   PEERS names that are no file names (../x, a/b, an empty one, -x); PUID and PGID that are
-#   no numbers; a read-only /config that must be written; a template that runs a command or
+#   no numbers; a read-only /config that an edit of PEERS must change; a template that runs a command or
 #   names an unknown variable; /app/show-peer of a name that is no peer name. And leftovers of
 #   an older run (a 0644 .tmp, a .tmp linked out of /config) are neither reused nor followed.
 # Every container runs with --network none: nothing here needs a network.
@@ -47,9 +47,17 @@ run_engine() {
 	refused "a template with an unknown variable" 'templates/server.conf:2: \$\{CLIENTIP\}: not a template variable' "$d/tpl" PEERS=2
 	[ -z "$(ls -A "$d/empty")" ] || fail "$engine: a refused server mode wrote into /config: $(ls -A "$d/empty")"
 	[ "$(cd "$d/tpl" && find . -type f)" = ./templates/server.conf ] || fail "$engine: a refused template left files: $(cd "$d/tpl" && find . -type f)"
+	# A /config made with PEERS=2, then read-only while PEERS=3 asks for a third peer (a fresh
+	# read-only /config is refused earlier: containers_bad_input.sh).
+	mkdir -p "$d/ro"
+	E run --rm --network none -v "$d/ro:/config" -e PEERS=2 -e SERVERURL=192.0.2.1 "$IMAGE" podwire-server-config \
+		>"$W/out" 2>&1 || fail "$engine: server config for PEERS=2: $(cat "$W/out")"
+	before=$(cd "$d/ro" && find . -type f | sort | xargs sha256sum)
 	ro=1
-	refused "a read-only /config that must be written" "^podwire: /config: not writable \(a read-only /config\?\), and server mode must write " "$d/empty" PEERS=2 SERVERURL=192.0.2.1
+	refused "a read-only /config that PEERS=3 must change" "^podwire: /config(/peer3)?: not writable \(a read-only /config\?\), and server mode must write /config/peer3/" \
+		"$d/ro" PEERS=3 SERVERURL=192.0.2.1
 	ro=
+	[ "$(cd "$d/ro" && find . -type f | sort | xargs sha256sum)" = "$before" ] || fail "$engine: the refused read-only /config changed"
 	# Leftovers of an older run: a world-readable key's .tmp and a .tmp that is a link out of
 	# /config. Neither is reused: the link's target stays untouched, every file made is 0600.
 	mkdir -p "$d/left/server" "$d/left/wg_confs"

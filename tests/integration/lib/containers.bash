@@ -11,6 +11,13 @@
 # Podman's pitfalls on this machine (shared/recipes/podman-cni.sh): runc, not crun (hybrid
 # cgroups), and explicit ulimits (the defaults exceed the hard limits); both are in the
 # private containers.conf, which every podman and podman-compose call below reads.
+#
+# Two engines: CT_ENGINE=podman (the default) as above, or CT_ENGINE=docker: a private dockerd
+# (lib/dockerd.bash) whose network namespace pw26d-host is the "host" namespace, with the
+# image loaded from `make image`'s archive, and docker-compose 1.29. A test written with P,
+# H, ct_rm, ct_health and ct_compose runs unchanged on either; a *_docker.sh test is the
+# podman one run with CT_ENGINE=docker. A check that only one engine can make says why and
+# is counted as skipped on the other (ct_skip).
 
 # Under a plain chroot (no pivot_root: shared/recipes/fresh-debian.sh), "/" is not the root of
 # its mount namespace, and runc exec (podman exec, podman healthcheck run) would land in the
@@ -23,18 +30,56 @@ if [ -z "${PW18_REROOTED:-}" ] && [ "$(id -u)" = 0 ]; then
 fi
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-HOSTNS=pw18-host
+CT_ENGINE=${CT_ENGINE:-podman}
+case $CT_ENGINE in
+podman) HOSTNS=pw18-host ;;
+docker) HOSTNS=pw26d-host; source "$(dirname "${BASH_SOURCE[0]}")/dockerd.bash" ;;
+*) fail "CT_ENGINE=$CT_ENGINE: not podman or docker" ;;
+esac
 IMAGE=podwire:latest
+CT_SKIPS=0
 
 
 # H CMD...: run CMD in the private host namespace (podman, podman-compose, curl). nsenter,
 # not `ip netns exec`: that mounts a new /sys, without the cgroup mounts runc needs.
 H() { nsenter --net="/run/netns/$HOSTNS" "$@"; }
-# P ARGS...: podman there; its systemd healthcheck-timer complaints (no systemd here) dropped.
-P() { H podman "$@" 2> >(grep -v 'systemd' >&2); }
+# P ARGS...: the engine's CLI there (podman or docker); podman's systemd healthcheck-timer
+# complaints (no systemd here) dropped.
+if [ "$CT_ENGINE" = docker ]; then
+	P() { H "$DOCKER_CLI" "$@"; }
+else
+	P() { H podman "$@" 2> >(grep -v 'systemd' >&2); }
+fi
+# ct_rm CONTAINER...: remove at once (podman waits 10 s for a stop unless told -t 0).
+ct_rm() { if [ "$CT_ENGINE" = docker ]; then P rm -f "$@"; else P rm -f -t 0 "$@"; fi; }
+# ct_health CONTAINER: the image's HEALTHCHECK, now. Docker has no `healthcheck run`: it runs
+# the HEALTHCHECK's own command (the image's, checked by dk_load_image's caller) with exec.
+ct_health() {
+	if [ "$CT_ENGINE" = docker ]; then P exec "$1" podwire-entrypoint health; else P healthcheck run "$1"; fi
+}
+# ct_compose DIR ARGS...: the engine's compose in DIR (its compose.yml): docker-compose against
+# the private dockerd, or podman-compose, through ../podman-service-net when the file has a
+# `network_mode: service:` (Debian's podman-compose 1.0.3 does not translate it).
+ct_compose() {
+	local dir=$1
+	shift
+	if [ "$CT_ENGINE" = docker ]; then
+		(cd "$dir" && H docker-compose "$@")
+	elif grep -q "network_mode: 'service:" "$dir/compose.yml"; then
+		(cd "$dir" && H podman-compose --podman-path ../podman-service-net "$@")
+	else
+		(cd "$dir" && H podman-compose "$@")
+	fi
+}
+# ct_skip WHAT WHY: a check this engine cannot make, said and counted.
+ct_skip() { CT_SKIPS=$((CT_SKIPS + 1)); echo "skip ($CT_ENGINE): $1: $2"; }
 
 ct_setup() {
 	require_root
+	if [ "$CT_ENGINE" = docker ]; then
+		ct_setup_docker
+		return
+	fi
 	require_cmd podman podman-compose runc
 	mkdir -p "$W/net.d" "$W/www/cgi-bin"
 	cat >"$W/containers.conf" <<-EOF
@@ -63,6 +108,21 @@ ct_setup() {
 	ct_exec_enters
 }
 
+# The docker engine: the image from the same `make image` (built by podman when it is here,
+# else by this dockerd: PODWIRE_IMAGE_ENGINE=docker), loaded from its archive.
+ct_setup_docker() {
+	mkdir -p "$W/www/cgi-bin"
+	if ip netns list | grep "^$HOSTNS\b" >/dev/null; then
+		echo "removing the namespace a killed run left behind"
+		ip netns del "$HOSTNS"
+	fi
+	dk_start "$HOSTNS"
+	make -s -C "$TOP" BUILD=build image || fail "make image"
+	dk_load_image
+	ok "docker load of make image's archive gave podwire:VERSION and podwire:latest"
+	ct_exec_enters
+}
+
 # ct_exec_enters: `podman exec` runs inside the container, or the test fails saying why
 # (exec and healthchecks would otherwise fail later with "chdir to cwd ... no such file", or
 # run the machine's files). The probe writes a token inside a container and reads it back
@@ -70,19 +130,39 @@ ct_setup() {
 ct_exec_enters() {
 	local token=pw18-$$-$RANDOM got
 	P run -d --no-healthcheck --network none --name pw18-execprobe "$IMAGE" \
-		sh -c "echo $token >/tmp/exec-probe; exec sleep 60" >/dev/null || fail "podman run (exec probe)"
+		sh -c "echo $token >/tmp/exec-probe; exec sleep 60" >/dev/null || fail "$CT_ENGINE run (exec probe)"
 	wait_until 5 P exec -w / pw18-execprobe test -s /tmp/exec-probe 2>/dev/null
 	got=$(P exec -w / pw18-execprobe cat /tmp/exec-probe 2>/dev/null)
-	P rm -f -t 0 pw18-execprobe >/dev/null 2>&1
-	[ "$got" = "$token" ] || fail "podman exec does not enter the container: it read '$got', not the token written inside"
-	ok "podman exec enters the container (a token written inside read back)"
+	ct_rm pw18-execprobe >/dev/null 2>&1
+	[ "$got" = "$token" ] || fail "$CT_ENGINE exec does not enter the container: it read '$got', not the token written inside"
+	ok "$CT_ENGINE exec enters the container (a token written inside read back)"
 }
 
 # ct_network NAME V4SUBNET [V6SUBNET]: a podman bridge network (NAT to the host namespace).
 ct_network() {
 	local args=(--subnet "$2")
 	[ -n "${3:-}" ] && args+=(--ipv6 --subnet "$3")
-	P network create "${args[@]}" "$1" >/dev/null || fail "podman network create $1"
+	P network create "${args[@]}" "$1" >/dev/null || fail "$CT_ENGINE network create $1"
+}
+
+# ct_route_between NET_A NET_B: A's containers reach B's through the host's NAT (B is the
+# test's "internet"), as podman's CNI bridges do. Docker isolates its networks from one another
+# (DOCKER-ISOLATION-STAGE-*); DOCKER-USER, the chain Docker leaves to its user, lets A's
+# traffic and B's replies through. The rules live in the engine's namespace and go with it.
+ct_route_between() {
+	local a b t c
+	[ "$CT_ENGINE" = docker ] || return 0
+	a=br-$(P network inspect -f '{{.Id}}' "$1" | cut -c1-12)
+	b=br-$(P network inspect -f '{{.Id}}' "$2" | cut -c1-12)
+	# (20.10's experimental ip6tables isolates the networks but makes no DOCKER-USER chain:
+	# there the rules go first in FORWARD)
+	for t in iptables ip6tables; do
+		c=DOCKER-USER
+		H "$t" -S DOCKER-USER >/dev/null 2>&1 || c=FORWARD
+		H "$t" -I "$c" -i "$a" -o "$b" -j ACCEPT &&
+			H "$t" -I "$c" -i "$b" -o "$a" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT ||
+			fail "$t: $c rules between $1 and $2"
+	done
 }
 
 # ct_whoami NETWORK V4 [V6]: container pw18-whoami, an HTTP service that answers

@@ -22,8 +22,8 @@
 #                               remove every container and network, stop dockerd by its PID
 #                               (TERM, then KILL after 20 s), kill any containerd/shim of ours
 #                               left, remove $W/dk and the cgroups, and check that nothing is
-#                               left: process, mount, cgroup, file, or a Docker rule in the
-#                               machine's own iptables/nft ruleset.
+#                               left: process, mount, cgroup, file, NS itself, or a Docker
+#                               rule in the machine's own iptables/nft ruleset.
 #
 # Why it looks like this:
 # - `nsenter --net`, not `ip netns exec`: that mounts a new /sys without the cgroup mounts runc
@@ -123,6 +123,10 @@ dk_stop() {
 	done
 	[ "$(dk_host_rules)" = "$dk_rules_before" ] ||
 		cleanup_fail "the machine's own iptables/nft ruleset gained Docker rules"
-	[ -z "${CLEANUP_FAILED:-}" ] && echo "ok: dockerd stopped; no process, mount, cgroup, data directory or host rule of it left"
+	# Its namespace, with the bridges, veths and rules dockerd made there, goes now.
+	ip netns del "$DK_NS" 2>/dev/null
+	ip netns list | grep "^$DK_NS\b" >/dev/null && cleanup_fail "namespace $DK_NS is still there"
+	[ -z "${CLEANUP_FAILED:-}" ] &&
+		echo "ok: dockerd stopped; no process, mount, cgroup, namespace, data directory or host rule of it left"
 	return 0
 }
