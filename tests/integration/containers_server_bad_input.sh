@@ -1,6 +1,6 @@
 #!/bin/bash
-# containers_server_bad_input.sh — server mode refuses bad input on podman and on a private
-# dockerd alike: a non-zero exit, one line naming the cause (the datapath line aside), and
+# containers_server_bad_input.sh — server mode refuses bad input (on podman here;
+# containers_server_bad_input_docker.sh runs it on the private dockerd): a non-zero exit, one line naming the cause (the datapath line aside), and
 # nothing written into /config:
 #   PEERS names that are no file names (../x, a/b, an empty one, -x); PUID and PGID that are
 #   no numbers; a read-only /config that an edit of PEERS must change; a template that runs a command or
@@ -9,10 +9,8 @@
 # Every container runs with --network none: nothing here needs a network.
 set -uo pipefail
 source "$(dirname "$0")/lib/containers.bash"
-source "$(dirname "$0")/lib/dockerd.bash"
 ct_setup
-
-E() { if [ "$engine" = docker ]; then D "$@"; else P "$@"; fi; }
+engine=$CT_ENGINE
 
 # refused WHAT PATTERN DIR[:ro] ENV...: the server on /config=DIR with ENV exits non-zero
 # with exactly one line (besides "podwire: datapath: ...") and that line matches PATTERN.
@@ -21,7 +19,7 @@ refused() {
 	shift 3
 	local env=()
 	for e in "$@"; do env+=(-e "$e"); done
-	out=$(E run --rm --name "pw18-sbi-$engine" --network none --cap-add NET_ADMIN --device /dev/net/tun \
+	out=$(P run --rm --name "pw18-sbi-$engine" --network none --cap-add NET_ADMIN --device /dev/net/tun \
 		-v "$mount:/config${ro:+:ro}" "${env[@]}" "$IMAGE" 2>&1)
 	rc=$?
 	lines=$(grep -v '^podwire: datapath:' <<<"$out")
@@ -50,7 +48,7 @@ run_engine() {
 	# A /config made with PEERS=2, then read-only while PEERS=3 asks for a third peer (a fresh
 	# read-only /config is refused earlier: containers_bad_input.sh).
 	mkdir -p "$d/ro"
-	E run --rm --network none -v "$d/ro:/config" -e PEERS=2 -e SERVERURL=192.0.2.1 "$IMAGE" podwire-server-config \
+	P run --rm --network none -v "$d/ro:/config" -e PEERS=2 -e SERVERURL=192.0.2.1 "$IMAGE" podwire-server-config \
 		>"$W/out" 2>&1 || fail "$engine: server config for PEERS=2: $(cat "$W/out")"
 	before=$(cd "$d/ro" && find . -type f | sort | xargs sha256sum)
 	ro=1
@@ -64,21 +62,18 @@ run_engine() {
 	install -m 644 /dev/null "$d/left/server/privatekey-server.tmp"
 	echo untouched >"$W/outside-$engine"
 	ln -s "$W/outside-$engine" "$d/left/wg_confs/wg0.conf.tmp"
-	E run --rm --network none -v "$d/left:/config" -e PEERS=2 -e SERVERURL=192.0.2.1 "$IMAGE" podwire-server-config \
+	P run --rm --network none -v "$d/left:/config" -e PEERS=2 -e SERVERURL=192.0.2.1 "$IMAGE" podwire-server-config \
 		>"$W/out" 2>&1 || fail "$engine: server config over leftovers: $(cat "$W/out")"
 	[ "$(cat "$W/outside-$engine")" = untouched ] || fail "$engine: a leftover .tmp link was followed out of /config"
 	out=$(find "$d/left" -type f ! -name '*.tmp' ! -perm 600)
 	[ -z "$out" ] || fail "$engine: not 0600: $out"
 	out=$(find "$d/left" -name '.*')
 	[ -z "$out" ] || fail "$engine: temporary files left: $out"
-	out=$(E run --rm --network none "$IMAGE" /app/show-peer ../x 2>&1) && fail "$engine: show-peer ../x: exit 0"
+	out=$(P run --rm --network none "$IMAGE" /app/show-peer ../x 2>&1) && fail "$engine: show-peer ../x: exit 0"
 	[ "$out" = "podwire: show-peer: '../x' is not a peer name: it has a '/' (a name becomes the directory /config/peer_NAME)" ] ||
 		fail "$engine: show-peer ../x: $out"
 	ok "$engine: bad PEERS names, PUID, PGID, templates, a read-only /config to write, show-peer ../x: refused with one line each, nothing written"
 }
 
-for engine in podman docker; do
-	[ "$engine" = docker ] && { dk_start pw18-sbdk; dk_load_image; }
-	run_engine
-done
-echo "containers_server_bad_input: passed"
+run_engine
+echo "containers_server_bad_input ($CT_ENGINE): passed, $CHECKS checks"

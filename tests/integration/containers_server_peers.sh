@@ -1,17 +1,17 @@
 #!/bin/bash
-# containers_server_peers.sh — server mode as linuxserver/wireguard's users run it, on podman
-# and on a private dockerd: the same /config through edits of PEERS, and the environment that
-# goes with it (PUID/PGID, LOG_CONFS, TZ, PEERDNS=auto, SERVERURL=auto, templates,
-# /app/show-peer). Per engine, on a bridge network of its own:
+# containers_server_peers.sh — server mode as linuxserver/wireguard's users run it: the same
+# /config through edits of PEERS, and the environment that goes with it (PUID/PGID,
+# LOG_CONFS, TZ, PEERDNS=auto, SERVERURL=auto, templates, /app/show-peer). On podman here;
+# containers_server_peers_docker.sh runs it on the private dockerd. On a bridge network:
 #
-#   pw18-sp (podman, 10.89.126.0/24) or pw18-sp (dockerd, 10.89.127.0/24)
+#   pw18-sp (podman: 10.89.126.0/24, Docker: 10.89.127.0/24)
 #     ├─ pw18-spw-ENGINE .80   busybox httpd: /myip answers 192.0.2.44 (the what-is-my-IP
 #     │                        service SERVERURL=auto asks; no internet is used); port 81
 #     │                        takes connections and never answers (a service that hangs);
 #     │                        dnsmasq: myip.test is 192.0.2.44 (the server's resolver)
 #     └─ pw18-sps-ENGINE       the server, /config = $W/ENGINE/config, --dns .80
 #
-# Checks, per engine:
+# Checks:
 #   PEERS=laptop,phone,tablet, then laptop,tablet, then tablet,laptop,phone: each name keeps its
 #   address and keys; `wg show wg0 allowed-ips` through exec lists exactly the peers of PEERS
 #   with those addresses; the dropped peer's directory stays (as linuxserver's) and show-peer
@@ -24,26 +24,16 @@
 #   template's line reaches every peer config; a read-only /config with nothing to change starts.
 set -uo pipefail
 source "$(dirname "$0")/lib/containers.bash"
-source "$(dirname "$0")/lib/dockerd.bash"
 ct_setup
-engines=(podman docker)
-
-# E ARGS...: the engine under test ($engine).
-E() { if [ "$engine" = docker ]; then D "$@"; else P "$@"; fi; }
+engine=$CT_ENGINE
 
 net4() { [ "$engine" = docker ] && echo 10.89.127 || echo 10.89.126; }
 
 setup_engine() {
 	mkdir -p "$W/www" "$W/$engine"
 	echo 192.0.2.44 >"$W/www/myip"
-	if [ "$engine" = docker ]; then
-		dk_start pw18-spdk
-		dk_load_image
-		D network create --subnet "$(net4).0/24" pw18-sp >/dev/null || fail "docker network create"
-	else
-		ct_network pw18-sp "$(net4).0/24"
-	fi
-	E run -d --no-healthcheck --name "pw18-spw-$engine" --network pw18-sp --ip "$(net4).80" \
+	ct_network pw18-sp "$(net4).0/24"
+	P run -d --no-healthcheck --name "pw18-spw-$engine" --network pw18-sp --ip "$(net4).80" \
 		-v "$W/www:/www:ro" "$IMAGE" sh -c 'nc -ll -p 81 -e sleep 3600 &
 			dnsmasq --no-resolv --no-hosts --address=/myip.test/192.0.2.44 --user=root --group=root --pid-file= &
 			exec httpd -f -p 80 -h /www' >/dev/null || fail "$engine: what-is-my-IP service"
@@ -55,23 +45,23 @@ server() {
 	local peers=$1 mount=("-v" "$cfg:/config")
 	shift
 	[[ " $* " == *":/config:ro "* ]] && mount=()
-	E run -d --name "pw18-sps-$engine" --network pw18-sp --cap-add NET_ADMIN --device /dev/net/tun \
+	P run -d --name "pw18-sps-$engine" --network pw18-sp --cap-add NET_ADMIN --device /dev/net/tun \
 		--dns "$(net4).80" "${mount[@]}" -e "PEERS=$peers" -e PUID=1234 -e PGID=4321 -e TZ=Asia/Tokyo \
 		-e "PODWIRE_MYIP_URL=http://$(net4).80/myip" -e SERVERPORT=51921 "$@" "$IMAGE" >/dev/null ||
 		fail "$engine: run server with PEERS=$peers"
 	wait_until 40 server_settled
-	E logs "pw18-sps-$engine" 2>&1 | grep -F 'podwire: up:' >/dev/null ||
-		{ E logs "pw18-sps-$engine"; fail "$engine: server with PEERS=$peers did not come up"; }
-	E logs "pw18-sps-$engine" >"$W/$engine/log" 2>&1
+	P logs "pw18-sps-$engine" 2>&1 | grep -F 'podwire: up:' >/dev/null ||
+		{ P logs "pw18-sps-$engine"; fail "$engine: server with PEERS=$peers did not come up"; }
+	P logs "pw18-sps-$engine" >"$W/$engine/log" 2>&1
 }
 # server_settled: the server is up, or has stopped.
 server_settled() {
-	E logs "pw18-sps-$engine" 2>&1 | grep -F 'podwire: up:' >/dev/null ||
-		[ "$(E inspect "pw18-sps-$engine" --format '{{.State.Running}}')" != true ]
+	P logs "pw18-sps-$engine" 2>&1 | grep -F 'podwire: up:' >/dev/null ||
+		[ "$(P inspect "pw18-sps-$engine" --format '{{.State.Running}}')" != true ]
 }
 server_stop() {
-	E stop -t 10 "pw18-sps-$engine" >/dev/null || fail "$engine: stop server"
-	E rm "pw18-sps-$engine" >/dev/null
+	P stop -t 10 "pw18-sps-$engine" >/dev/null || fail "$engine: stop server"
+	P rm "pw18-sps-$engine" >/dev/null
 }
 
 # addr_of NAME / key_of NAME: what /config holds for peer NAME.
@@ -93,7 +83,7 @@ check_peers() {
 		addr[$n]=$(addr_of "$n")
 		key[$n]=$(key_of "$n")
 	done
-	got=$(E exec "pw18-sps-$engine" wg show wg0 allowed-ips | sort)
+	got=$(P exec "pw18-sps-$engine" wg show wg0 allowed-ips | sort)
 	[ "$got" = "$(printf '%s' "$want" | sort)" ] ||
 		fail "$engine: PEERS=$peers_now: wg show wg0 allowed-ips is"$'\n'"$got"$'\n'"want"$'\n'"$want"
 }
@@ -118,14 +108,14 @@ run_engine() {
 	# PEERDNS=auto: the server's .1 forwards to the container's resolver (the service's dnsmasq;
 	# on Docker through its own 127.0.0.11, which a peer could not reach).
 	grep -qx "DNS = 10.13.13.1" "$cfg/peer_laptop/peer_laptop.conf" || fail "$engine: PEERDNS=auto: no DNS = 10.13.13.1"
-	E exec "pw18-sps-$engine" nslookup myip.test 10.13.13.1 >"$W/out" 2>&1
+	P exec "pw18-sps-$engine" nslookup myip.test 10.13.13.1 >"$W/out" 2>&1
 	grep -F 192.0.2.44 "$W/out" >/dev/null || fail "$engine: PEERDNS=auto: myip.test through 10.13.13.1:"$'\n'"$(cat "$W/out")"
 	grep -qx "Endpoint = 192.0.2.44:51921" "$cfg/peer_laptop/peer_laptop.conf" ||
 		fail "$engine: SERVERURL=auto: the endpoint is not what the service said: $(grep Endpoint "$cfg/peer_laptop/peer_laptop.conf")"
 	out=$(find "$cfg" \( ! -user 1234 -o ! -group 4321 \))
 	[ -z "$out" ] || fail "$engine: PUID/PGID=1234:4321: not owned so: $out"
-	[ "$(E exec "pw18-sps-$engine" date +%z)" = +0900 ] || fail "$engine: TZ=Asia/Tokyo: exec date +%z is not +0900"
-	E exec "pw18-sps-$engine" /app/show-peer tablet | grep '▄' >/dev/null || fail "$engine: /app/show-peer tablet draws no QR code"
+	[ "$(P exec "pw18-sps-$engine" date +%z)" = +0900 ] || fail "$engine: TZ=Asia/Tokyo: exec date +%z is not +0900"
+	P exec "pw18-sps-$engine" /app/show-peer tablet | grep '▄' >/dev/null || fail "$engine: /app/show-peer tablet draws no QR code"
 	ok "$engine: PEERS=$peers_now: .2 .3 .4, wg show lists them; QR codes in the log; PUID/PGID, TZ, PEERDNS=auto (.1 forwards), SERVERURL=auto (the service's 192.0.2.44)"
 	server_stop
 
@@ -133,7 +123,7 @@ run_engine() {
 	server "$peers_now" -e LOG_CONFS=false
 	check_peers laptop tablet
 	[ -f "$cfg/peer_phone/privatekey-peer_phone" ] || fail "$engine: the dropped peer's directory is gone"
-	E exec "pw18-sps-$engine" /app/show-peer phone >"$W/out" 2>&1 && fail "$engine: show-peer of a dropped peer succeeds"
+	P exec "pw18-sps-$engine" /app/show-peer phone >"$W/out" 2>&1 && fail "$engine: show-peer of a dropped peer succeeds"
 	grep 'PEER phone is not active' "$W/out" >/dev/null || fail "$engine: show-peer phone: $(cat "$W/out")"
 	grep '▄' "$W/$engine/log" >/dev/null && fail "$engine: LOG_CONFS=false, and yet a QR code in the log"
 	ok "$engine: PEERS=$peers_now: laptop and tablet keep address and key; wg show lists only them; peer_phone/ stays, not active"
@@ -171,7 +161,7 @@ run_engine() {
 	t0=$SECONDS
 	server "$peers_now" -e "PODWIRE_MYIP_URL=http://$(net4).80:81/"
 	dt=$((SECONDS - t0))
-	own=$(E exec "pw18-sps-$engine" ip -4 -o addr show eth0 | awk '{ sub("/.*", "", $4); print $4 }')
+	own=$(P exec "pw18-sps-$engine" ip -4 -o addr show eth0 | awk '{ sub("/.*", "", $4); print $4 }')
 	grep -qx "Endpoint = $own:51921" "$cfg/peer_laptop/peer_laptop.conf" ||
 		fail "$engine: SERVERURL=auto with no answer: $(grep Endpoint "$cfg/peer_laptop/peer_laptop.conf"), not $own"
 	[ "$(grep -c 'SERVERURL=auto' "$W/$engine/log")" = 1 ] || fail "$engine: SERVERURL=auto with no answer: not one warning line"
@@ -180,5 +170,5 @@ run_engine() {
 	server_stop
 }
 
-for engine in "${engines[@]}"; do run_engine; done
-echo "containers_server_peers: passed"
+run_engine
+echo "containers_server_peers ($CT_ENGINE): passed, $CHECKS checks"
