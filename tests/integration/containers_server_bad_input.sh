@@ -11,6 +11,9 @@ set -uo pipefail
 source "$(dirname "$0")/lib/containers.bash"
 ct_setup
 engine=$CT_ENGINE
+# The image by its ID: other trees on this machine tag their own builds podwire:latest in the
+# same podman storage while this test runs.
+IMAGE=$(P image inspect "$IMAGE" --format '{{.Id}}') || fail "image inspect $IMAGE"
 
 # refused WHAT PATTERN DIR[:ro] ENV...: the server on /config=DIR with ENV exits non-zero
 # with exactly one line (besides "podwire: datapath: ...") and that line matches PATTERN.

@@ -26,6 +26,9 @@ set -uo pipefail
 source "$(dirname "$0")/lib/containers.bash"
 ct_setup
 engine=$CT_ENGINE
+# The image by its ID: other trees on this machine tag their own builds podwire:latest in the
+# same podman storage while this test runs.
+IMAGE=$(P image inspect "$IMAGE" --format '{{.Id}}') || fail "image inspect $IMAGE"
 
 net4() { [ "$engine" = docker ] && echo 10.89.127 || echo 10.89.126; }
 
