@@ -100,7 +100,7 @@ ok "a new server container on the same /config keeps every key; the client gets 
 # PEERS as names: linuxserver's peer_NAME directories, the addresses in PEERS order.
 mkdir -m 700 "$W/named"
 P run --rm --no-healthcheck --network pw18-srv -v "$W/named:/config" -e PEERS=laptop,phone \
-	"$IMAGE" podwire-server-config 2>/dev/null || fail "server config for PEERS=laptop,phone"
+	"$IMAGE" podwire-server-config >/dev/null 2>&1 || fail "server config for PEERS=laptop,phone"
 grep -qx 'Address = 10.13.13.2' "$W/named/peer_laptop/peer_laptop.conf" &&
 	grep -qx 'Address = 10.13.13.3' "$W/named/peer_phone/peer_phone.conf" ||
 	fail "PEERS=laptop,phone: no peer_laptop (.2) and peer_phone (.3) configs"
