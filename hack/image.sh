@@ -180,6 +180,7 @@ install -m 0755 image/server-config.sh "$rootfs/usr/local/bin/podwire-server-con
 # linuxserver's `docker exec wireguard /app/show-peer NAME`
 mkdir -p "$rootfs/app"
 ln -s ../usr/local/bin/podwire-server-config "$rootfs/app/show-peer"
+install -m 0755 image/podwire-wg-supervised.sh "$rootfs/usr/local/bin/podwire-wg-supervised"
 install -m 0755 image/install-cni.sh "$rootfs/usr/local/bin/podwire-install-cni"
 install -m 0755 image/resolvconf.sh "$rootfs/usr/sbin/resolvconf"
 install -m 0644 manifests/10-podwire.conflist "$rootfs/usr/local/share/podwire/10-podwire.conflist"

@@ -79,16 +79,14 @@ check_config() {
 	return 0
 }
 
-# A userspace datapath that died (SIGKILL, a crash) is gone with its TUN interface but left its
-# UAPI socket behind; one that was stopped (podwirectl down, SIGTERM) removed it.
+# A userspace datapath that died (SIGKILL, a crash) ended with a status other than 0, which
+# the image's podwire-wg-supervised wrote down; one that was stopped (podwirectl down, SIGTERM)
+# ended with 0. Sets died_status.
 datapath_died() { # NAME
-	local sock=/var/run/wireguard/$1.sock p
-	[ -e "/sys/class/net/$1" ] && return 1
-	[ -S "$sock" ] || return 1
-	for p in /proc/[0-9]*/cmdline; do
-		[ "$(tr '\0' ' ' <"$p" 2>/dev/null)" = "$(command -v podwire-wg) $1 " ] && return 1
-	done
-	return 0
+	local f=$run/datapath/$1.exit
+	[ -s "$f" ] || return 1
+	died_status=$(cat "$f")
+	[ "$died_status" != 0 ]
 }
 
 # The configs to bring up, linuxserver's order: wg_confs/*.conf, else the single wg0.conf.
@@ -202,13 +200,13 @@ serve() {
 		for f in "${up[@]}"; do
 			name=$(basename "$f" .conf)
 			[ -z "$stopping" ] && datapath_died "$name" || continue
-			rm -f "/var/run/wireguard/$name.sock"
+			rm -f "/var/run/wireguard/$name.sock" "$run/datapath/$name.exit"
 			# the others go down as on SIGTERM, quietly: the one line below is the news
 			local others=() g
 			for g in "${up[@]}"; do [ "$g" = "$f" ] || others+=("$g"); done
 			up=("${others[@]}")
 			bring_down >/dev/null 2>&1
-			die "$name: the datapath podwire-wg died (killed or crashed) and its interface is gone: exiting so that the restart policy starts the container again"
+			die "$name: the datapath podwire-wg died (killed or crashed: status $died_status) and its interface is gone: exiting so that the restart policy starts the container again"
 		done
 	done
 	log "stopping"

@@ -139,7 +139,7 @@ client_through() { [ "$(in_client curl -s --max-time 3 "$url")" = "$relay4" ]; }
 wait_until 20 relay_restarted ||
 	{ P logs pw18-relay_wireguard_1 2>&1 | tail; fail "the relay was not restarted after its podwire-wg died"; }
 P logs pw18-relay_wireguard_1 >"$W/relay-died.log" 2>&1
-grep -x 'podwire: wg0: the datapath podwire-wg died (killed or crashed) and its interface is gone: exiting so that the restart policy starts the container again' \
+grep -x 'podwire: wg0: the datapath podwire-wg died (killed or crashed: status 137) and its interface is gone: exiting so that the restart policy starts the container again' \
 	"$W/relay-died.log" >/dev/null || { tail "$W/relay-died.log"; fail "the relay's log does not say its datapath died"; }
 wait_until 20 relay_up_again ||
 	fail "the restarted relay did not come up again"
@@ -177,7 +177,7 @@ for u in "$url" "$url6"; do
 done
 P wait pw18-client_wireguard_1 >"$W/client.rc" || fail "$CT_ENGINE wait client"
 [ "$(cat "$W/client.rc")" = 1 ] || fail "the client's container exited $(cat "$W/client.rc") after its datapath died, not 1"
-P logs pw18-client_wireguard_1 2>&1 | tail -n 1 | grep -x 'podwire: wg0: the datapath podwire-wg died .*' >/dev/null ||
+P logs pw18-client_wireguard_1 2>&1 | tail -n 1 | grep -x 'podwire: wg0: the datapath podwire-wg died (killed or crashed: status 137) .*' >/dev/null ||
 	{ P logs pw18-client_wireguard_1 2>&1 | tail -n 3; fail "the client's last log line does not say its datapath died"; }
 out=$(P exec pw18-probe curl -s -g --max-time 3 "$url") && fail "after the client's container ended, $url answered '$out' (leak)"
 ct_rm pw18-probe >/dev/null

@@ -13,7 +13,7 @@
 # private containers.conf, which every podman and podman-compose call below reads.
 #
 # Two engines: CT_ENGINE=podman (the default) as above, or CT_ENGINE=docker: a private dockerd
-# (lib/dockerd.bash) whose network namespace pw26d-host is the "host" namespace, with the
+# (lib/dockerd.bash) whose network namespace pw26d-PID is the "host" namespace, with the
 # image loaded from `make image`'s archive, and docker-compose 1.29. A test written with P,
 # H, ct_rm, ct_health and ct_compose runs unchanged on either; a *_docker.sh test is the
 # podman one run with CT_ENGINE=docker. A check that only one engine can make says why and
@@ -33,7 +33,9 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 CT_ENGINE=${CT_ENGINE:-podman}
 case $CT_ENGINE in
 podman) HOSTNS=pw18-host ;;
-docker) HOSTNS=pw26d-host; source "$(dirname "${BASH_SOURCE[0]}")/dockerd.bash" ;;
+# (its own name per run: everything of a Docker run is in its namespace and $W, so two runs
+# at once, from two trees, never meet)
+docker) HOSTNS=pw26d-$$; source "$(dirname "${BASH_SOURCE[0]}")/dockerd.bash" ;;
 *) fail "CT_ENGINE=$CT_ENGINE: not podman or docker" ;;
 esac
 IMAGE=podwire:latest
@@ -112,10 +114,6 @@ ct_setup() {
 # else by this dockerd: PODWIRE_IMAGE_ENGINE=docker), loaded from its archive.
 ct_setup_docker() {
 	mkdir -p "$W/www/cgi-bin"
-	if ip netns list | grep "^$HOSTNS\b" >/dev/null; then
-		echo "removing the namespace a killed run left behind"
-		ip netns del "$HOSTNS"
-	fi
 	dk_start "$HOSTNS"
 	make -s -C "$TOP" BUILD=build image || fail "make image"
 	dk_load_image
