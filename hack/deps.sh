@@ -30,8 +30,9 @@ pkgs=(
 	# the podwire image (make image) and the compose scenarios on both engines: runc (crun
 	# refuses hybrid cgroups), podman-compose, and Docker's engine with docker-compose (the
 	# container tests start a private dockerd: tests/integration/lib/dockerd.bash);
-	# the image takes bash, busybox, iptables, nftables, qrencode and curl from this host
-	runc podman-compose docker.io docker-compose qrencode
+	# the image takes bash, busybox, iptables, nftables, qrencode, curl and the time zones
+	# (TZ) from this host
+	runc podman-compose docker.io docker-compose qrencode tzdata
 	# the Kubernetes manifests' offline check (hack/manifest-check), and the store's emulator;
 	# k8s_node_cluster.sh reads the ConfigMap's conflist template out of the manifest
 	nodejs openssl python3-yaml

@@ -2,8 +2,8 @@
 # image.sh — build the podwire container image offline: no registry, no base image. The root
 # filesystem is this host's Debian 12 files (installed by hack/deps.sh): the five podwire
 # binaries, bash (the hooks' shell), busybox (the small tools), iproute2, nftables, iptables
-# (the tutorial's hooks call it), qrencode and curl, plus exactly the shared libraries their
-# ELF files need. image/Containerfile (FROM scratch, so no registry either) puts it into the
+# (the tutorial's hooks call it), qrencode, curl and the time zones (TZ), plus exactly the
+# shared libraries their ELF files need. image/Containerfile (FROM scratch, so no registry either) puts it into the
 # engine this machine has as podwire:VERSION and podwire:latest: podman when installed (in
 # docker format, so HEALTHCHECK is kept), else a Docker engine that answers (`docker build`);
 # PODWIRE_IMAGE_ENGINE=podman|docker chooses. Then BUILD_DIR/image/podwire-VERSION.tar is the
@@ -41,8 +41,9 @@ cni_plugins=(podwire podwire-ipam)
 for b in "${bins[@]}" "${cni_plugins[@]}"; do
 	[ -x "$build/$b" ] || { echo "image.sh: $build/$b: not built (run make)" >&2; exit 1; }
 done
+# dnsmasq: server mode's PEERDNS=auto forwarder on the tunnel address (linuxserver's CoreDNS).
 host_programs=(/usr/bin/bash /usr/bin/busybox /usr/sbin/ip /usr/sbin/nft /usr/sbin/xtables-nft-multi
-	/usr/bin/qrencode /usr/bin/curl)
+	/usr/bin/qrencode /usr/bin/curl /usr/sbin/dnsmasq)
 for p in "${host_programs[@]}"; do
 	[ -x "$p" ] || { echo "image.sh: $p: missing (run hack/deps.sh)" >&2; exit 1; }
 done
@@ -52,9 +53,9 @@ xtables=/usr/lib/x86_64-linux-gnu/xtables
 inputs_digest() {
 	{
 		sha256sum "${bins[@]/#/$build/}" "${cni_plugins[@]/#/$build/}" image/* hack/image.sh manifests/10-podwire.conflist
-		dpkg-query -W -f='${Package} ${Version}\n' bash busybox-static iproute2 nftables iptables qrencode curl libc6 \
+		dpkg-query -W -f='${Package} ${Version}\n' bash busybox-static iproute2 nftables iptables qrencode curl dnsmasq-base libc6 \
 			libsodium23 libnl-3-200 libnl-genl-3-200 libnl-route-3-200 libcjson1 libmicrohttpd12 libqrencode4 \
-			libcurl4 libnftables1 libxtables12 libpng16-16 2>/dev/null || true
+			libcurl4 libnftables1 libxtables12 libpng16-16 tzdata 2>/dev/null || true
 	} | sha256sum | cut -d' ' -f1
 }
 digest=$(inputs_digest)
@@ -162,6 +163,9 @@ for applet in $(/usr/bin/busybox --list); do
 	ln -s busybox "$rootfs/usr/bin/$applet"
 done
 cp -r /etc/iproute2 "$rootfs/etc/"
+# TZ=Europe/London, as linuxserver's: glibc reads the zone from /usr/share/zoneinfo.
+mkdir -p "$rootfs/usr/share"
+cp -a /usr/share/zoneinfo "$rootfs/usr/share/"
 for f in /etc/protocols /etc/services /etc/ethertypes; do
 	[ -f "$f" ] && cp "$f" "$rootfs/etc/"
 done
@@ -173,6 +177,9 @@ printf 'hosts: files dns\n' >"$rootfs/etc/nsswitch.conf"
 
 install -m 0755 image/entrypoint.sh "$rootfs/usr/local/bin/podwire-entrypoint"
 install -m 0755 image/server-config.sh "$rootfs/usr/local/bin/podwire-server-config"
+# linuxserver's `docker exec wireguard /app/show-peer NAME`
+mkdir -p "$rootfs/app"
+ln -s ../usr/local/bin/podwire-server-config "$rootfs/app/show-peer"
 install -m 0755 image/podwire-wg-supervised.sh "$rootfs/usr/local/bin/podwire-wg-supervised"
 install -m 0755 image/install-cni.sh "$rootfs/usr/local/bin/podwire-install-cni"
 install -m 0755 image/resolvconf.sh "$rootfs/usr/sbin/resolvconf"

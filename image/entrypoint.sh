@@ -100,8 +100,28 @@ find_configs() {
 	[ ${#configs[@]} -gt 0 ]
 }
 
+# Server mode's PEERDNS=auto, as linuxserver's CoreDNS: a DNS forwarder on the server's tunnel
+# address (the first of wg0.conf) to this container's resolvers, Docker's 127.0.0.11 too, which
+# a peer could not reach itself. Its address is the peer configs' DNS line.
+dns_forwarder_start() {
+	local addr
+	addr=$(sed -n 's/^[[:space:]]*Address[[:space:]]*=[[:space:]]*\([0-9.]*\).*/\1/p' "$config/wg_confs/wg0.conf" | head -n 1)
+	[ -n "$addr" ] || { log "$config/wg_confs/wg0.conf: no IPv4 Address for the PEERDNS=auto forwarder"; return 1; }
+	dnsmasq --keep-in-foreground --no-hosts --bind-interfaces --listen-address="$addr" \
+		--resolv-file=/etc/resolv.conf --user=root --group=root --pid-file= --log-facility=/dev/null &
+	dns_pid=$!
+	sleep 0.2
+	kill -0 "$dns_pid" 2>/dev/null || { dns_pid=; return 1; }
+	log "PEERDNS=auto: DNS forwarder on $addr:53 to this container's resolvers"
+}
+
 bring_down() { # the configs brought up so far, last first
 	local i
+	if [ -n "${dns_pid:-}" ]; then
+		kill "$dns_pid" 2>/dev/null
+		wait "$dns_pid" 2>/dev/null
+		dns_pid=
+	fi
 	for ((i = ${#up[@]} - 1; i >= 0; i--)); do
 		podwirectl down "${up[i]}" || log "${up[i]}: down failed"
 	done
@@ -109,9 +129,22 @@ bring_down() { # the configs brought up so far, last first
 	rm -f "$run/interfaces"
 }
 
+# TZ, as linuxserver's: a zone of /usr/share/zoneinfo (or a POSIX TZ string such as UTC0),
+# which glibc reads for every process of the container (`docker exec ... date` too). Another
+# value is said once; glibc then keeps UTC.
+check_tz() {
+	local zone=${TZ:-}
+	[ -n "$zone" ] || return 0
+	zone=${zone#:}
+	[[ /$zone/ != */../* ]] && [ -f "/usr/share/zoneinfo/$zone" ] && return 0
+	[[ $zone =~ ^[A-Za-z]{3,}[-+]?[0-9] ]] && return 0
+	log "TZ=$TZ: no such time zone in /usr/share/zoneinfo (such as Europe/London): times are UTC"
+}
+
 serve() {
 	local f datapath name
 	[ "$(id -u)" = 0 ] || die "running as uid $(id -u), not root: the entry point creates interfaces and routes as root; drop --user (compose: user:), and use PUID/PGID for the owner of /config"
+	check_tz
 	have_net_admin || die "the container lacks the NET_ADMIN capability: add --cap-add=NET_ADMIN (compose: cap_add: [NET_ADMIN])"
 	if kernel_wireguard; then
 		datapath="kernel WireGuard module"
@@ -155,6 +188,10 @@ serve() {
 		basename "$f" .conf >>"$run/interfaces"
 		[ -n "$stopping" ] && break
 	done
+	if [ -n "${PEERS:-}" ] && [ "${PEERDNS:-auto}" = auto ] && [ -z "$stopping" ] && ! dns_forwarder_start; then
+		bring_down
+		die "PEERDNS=auto: the DNS forwarder (dnsmasq) did not start on the server's tunnel address"
+	fi
 	[ -z "$stopping" ] && log "up: ${up[*]}"
 	while [ -z "$stopping" ]; do
 		sleep 1 &
