@@ -43,7 +43,7 @@ start_server() {
 	P run -d --name pw18-server --network pw18-srv --cap-add NET_ADMIN --device /dev/net/tun \
 		--sysctl net.ipv4.ip_forward=1 -p 51920:51820/udp -v "$W/config:/config" \
 		-e PEERS=2 -e SERVERURL=10.89.121.1 -e SERVERPORT=51920 -e INTERNAL_SUBNET=10.13.13.0 \
-		-e PERSISTENTKEEPALIVE_PEERS=all "$IMAGE" >/dev/null || fail "podman run server"
+		-e PERSISTENTKEEPALIVE_PEERS=all "$IMAGE" >/dev/null || fail "$CT_ENGINE run server"
 	ct_wait_log pw18-server "podwire: up:" || { P logs pw18-server; fail "server did not come up"; }
 }
 start_server
@@ -67,7 +67,7 @@ done
 [ "$(grep -c '^PersistentKeepalive = 25' "$c/wg_confs/wg0.conf")" = 2 ] || fail "PERSISTENTKEEPALIVE_PEERS=all not applied"
 P exec pw18-server podwire-entrypoint show-peer 1 | grep '▄' >/dev/null || fail "show-peer 1 draws no QR code"
 ok "PEERS=2: server config with 2 peers, peer1 and peer2 configs (0600), PNG and terminal QR codes"
-P healthcheck run pw18-server >/dev/null || fail "HEALTHCHECK of a running server fails"
+ct_health pw18-server >/dev/null || fail "HEALTHCHECK of a running server fails"
 ok "HEALTHCHECK passes while wg0 is up"
 
 # A client from peer1's config, in its own namespace: the tunnel and the internet through it.
@@ -88,9 +88,9 @@ ok "client from peer1.conf reaches 10.13.13.1 and the internet as the server ($s
 
 # Restart: the same keys, the same configs, and the same client config still works.
 before=$(cd "$c" && find . -type f ! -name '*.png' | sort | xargs sha256sum)
-P stop -t 10 pw18-server >/dev/null || fail "podman stop server"
+P stop -t 10 pw18-server >/dev/null || fail "$CT_ENGINE stop server"
 [ "$(P inspect pw18-server --format '{{.State.ExitCode}}')" = 0 ] || fail "server did not exit 0 on SIGTERM"
-P rm pw18-server >/dev/null
+ct_rm pw18-server >/dev/null
 start_server
 after=$(cd "$c" && find . -type f ! -name '*.png' | sort | xargs sha256sum)
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after"); fail "a restart changed keys or configs"; }
