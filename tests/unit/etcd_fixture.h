@@ -107,6 +107,19 @@ static inline int etcd_make_certs(void)
 		       etcd_dir);
 }
 
+/* etcd_dir made from @template (ending in XXXXXX), with etcd_make_certs()' files in it. */
+static inline int etcd_dir_make(const char *template)
+{
+	snprintf(etcd_dir, sizeof(etcd_dir), "%s", template);
+	return mkdtemp(etcd_dir) && !etcd_make_certs() ? 0 : -1;
+}
+
+/* etcd_dir and all in it removed (nothing when it was never named). */
+static inline int etcd_dir_remove(void)
+{
+	return etcd_dir[0] ? etcd_sh("rm -rf '%s'", etcd_dir) : 0;
+}
+
 /* A member serving only https:// at @client with etcd_make_certs()' server certificate, and
  * --client-cert-auth: a client must show a certificate signed by ca.crt. */
 static inline pid_t etcd_start_tls(const char *name, const char *client, const char *peer)

@@ -41,8 +41,7 @@ static int setup(void **state)
 {
 	if (etcd_sh("{ command -v etcd && command -v openssl && command -v curl; } >/dev/null") != 0)
 		return 0;
-	snprintf(etcd_dir, sizeof(etcd_dir), "/tmp/pn-unit-etcderr.XXXXXX");
-	if (!mkdtemp(etcd_dir) || etcd_make_certs())
+	if (etcd_dir_make("/tmp/pn-unit-etcderr.XXXXXX"))
 		return -1;
 	plain_pid = etcd_start("pn-unit-plain", PLAIN_URL, "http://127.0.0.1:23842", NULL);
 	tls_pid = etcd_start_tls("pn-unit-tlserr", TLS_URL, "http://127.0.0.1:23844");
@@ -55,7 +54,7 @@ static int teardown(void **state)
 {
 	etcd_stop(plain_pid);
 	etcd_stop(tls_pid);
-	return etcd_dir[0] ? etcd_sh("rm -rf '%s'", etcd_dir) : 0;
+	return etcd_dir_remove();
 }
 
 /* The listing fails as unreachable, and the cause names every one of @want (NULL-ended). */

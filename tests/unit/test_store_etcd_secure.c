@@ -69,8 +69,7 @@ static int setup(void **state)
 
 	if (etcd_sh("{ command -v etcd && command -v etcdctl && command -v openssl; } >/dev/null") != 0)
 		return 0;
-	snprintf(etcd_dir, sizeof(etcd_dir), "/tmp/pn-unit-etcds.XXXXXX");
-	if (!mkdtemp(etcd_dir) || etcd_make_certs())
+	if (etcd_dir_make("/tmp/pn-unit-etcds.XXXXXX"))
 		return -1;
 	tls_pid = etcd_start_tls("pn-unit-tls", TLS_URL, "http://127.0.0.1:23812");
 	auth_pid = etcd_start("pn-unit-auth", AUTH_URL, "http://127.0.0.1:23814", auth_extra);
@@ -84,7 +83,7 @@ static int teardown(void **state)
 {
 	etcd_stop(tls_pid);
 	etcd_stop(auth_pid);
-	return etcd_dir[0] ? etcd_sh("rm -rf '%s'", etcd_dir) : 0;
+	return etcd_dir_remove();
 }
 
 static bool wait_readable(int fd, int ms)
