@@ -400,6 +400,21 @@ out:
 	return ret;
 }
 
+/* The store's record of peer @name into *@text (its key into @key); a failure said as
+ * "peer CMD: 'NAME': " and @missing when there is no such record, or the store's cause. */
+static int peer_record_get(struct store *s, const char *cmd, const char *name, const char *missing,
+			   char key[STORE_KEY_MAX], char **text, size_t *len)
+{
+	int ret;
+
+	snprintf(key, STORE_KEY_MAX, STORE_NODES_PREFIX "%s", name);
+	ret = store_get(s, key, text, len);
+	if (ret)
+		fprintf(stderr, "%s: peer %s: '%s': %s\n", log_prog(), cmd, name,
+			ret == -ENOENT ? missing : store_strerror(s, ret));
+	return ret;
+}
+
 /* peer config NAME --from OLD.conf: the client's config again, with the nodes the store has
  * now, its own key and addresses kept, so a client made before a node joined reaches it. */
 static int peer_config(const char *name, const struct mesh_store_args *sa, const char *from, const char *dns,
@@ -415,13 +430,10 @@ static int peer_config(const char *name, const struct mesh_store_args *sa, const
 
 	if (mesh_store_open(sa, &s))
 		return -EIO;
-	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", name);
-	ret = store_get(s, key, &text, &len);
-	if (ret) {
-		fprintf(stderr, "%s: peer config: '%s': %s\n", log_prog(), name,
-			ret == -ENOENT ? "no such peer in the store (`peer add' makes one)" : store_strerror(s, ret));
+	ret = peer_record_get(s, "config", name, "no such peer in the store (`peer add' makes one)", key, &text,
+			      &len);
+	if (ret)
 		goto out;
-	}
 	ret = node_decode(&client, text, len, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "%s: peer config: store record %s: %s\n", log_prog(), key, err);
@@ -471,13 +483,9 @@ static int peer_remove(const char *name, const struct mesh_store_args *sa)
 
 	if (mesh_store_open(sa, &s))
 		return -EIO;
-	snprintf(key, sizeof(key), STORE_NODES_PREFIX "%s", name);
-	ret = store_get(s, key, &text, &len);
-	if (ret) {
-		fprintf(stderr, "%s: peer remove: '%s': %s\n", log_prog(), name,
-			ret == -ENOENT ? "no such peer in the store" : store_strerror(s, ret));
+	ret = peer_record_get(s, "remove", name, "no such peer in the store", key, &text, &len);
+	if (ret)
 		goto out;
-	}
 	if (!node_decode(&n, text, len, err, sizeof(err)) && strcmp(n.labels, "kind=client")) {
 		fprintf(stderr, "%s: peer remove: '%s' is a node, not a client made by `peer add': stop it with "
 			"`podwired --cleanup' on that node\n", log_prog(), name);

@@ -63,20 +63,7 @@ json.dump(c, open(out, "w"), indent=1)
 PY
 cp "$W/conf" "$CONF" && installed+=("$CONF")
 
-cat >"$W/config.toml" <<CONF
-version = 2
-root = "$W/root"
-state = "$W/state"
-[grpc]
-  address = "$W/containerd.sock"
-[plugins."io.containerd.grpc.v1.cri"]
-  disable_tcp_service = true
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$W/opt"
-CONF
-containerd --config "$W/config.toml" >"$W/containerd.log" 2>&1 &
-echo $! >"$W/containerd.pid"
-wait_until 5 test -S "$W/containerd.sock" || { tail -5 "$W/containerd.log"; echo "containerd did not start: $(tail -1 "$W/containerd.log")"; exit 77; }
+containerd_start || { tail -5 "$W/containerd.log"; echo "containerd did not start: $(tail -1 "$W/containerd.log")"; exit 77; }
 
 mkdir -p "$W/rootfs/bin" "$W/rootfs/proc" "$W/rootfs/sys" "$W/rootfs/dev" "$W/rootfs/etc"
 cp /bin/busybox "$W/rootfs/bin/"

@@ -38,15 +38,7 @@ pw["ipam"].update({"dataDir": w + "/ipam", "ranges": [[{"subnet": "10.217.0.0/24
                    "routes": [{"dst": "0.0.0.0/0"}]})
 json.dump(c, open(out, "w"), indent=1)
 PY
-cat >"$W/containers.conf" <<CONF
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["$CNI_BIN", "/usr/lib/cni"]
-network_config_dir = "$W/net.d"
-CONF
-export CONTAINERS_CONF=$W/containers.conf
-# crun refuses this machine's hybrid cgroup layout; runc (what the recipe was proven with) copes.
-RUN=(run --runtime runc --ulimit nproc=1000:1000 --ulimit nofile=1024:1024)
+podman_cni_conf "$W/net.d" "$CNI_BIN"
 ROOTFS=(--rootfs "$W/rootfs")  # --rootfs takes the image position: last before the command
 
 P "${RUN[@]}" -d --name pca-$$ --network "$net" "${ROOTFS[@]}" /bin/sleep 600 >"$W/a.id" 2>"$W/a.err" \

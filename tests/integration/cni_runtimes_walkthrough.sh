@@ -114,15 +114,7 @@ cp /bin/busybox "$W/rootfs/bin/"
 for c in sh ip ping cat sleep nc httpd; do ln -sf busybox "$W/rootfs/bin/$c"; done
 
 log "node 1: podman, CNI backend, the network podwired wrote"
-cat >"$W/containers.conf" <<EOF
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["/opt/cni/bin", "/usr/lib/cni"]
-network_config_dir = "$W/n1/net.d"
-EOF
-export CONTAINERS_CONF=$W/containers.conf
-# crun refuses this machine's hybrid cgroup layout; the default ulimits exceed its hard limits.
-RUN=(run --runtime runc --ulimit nproc=1000:1000 --ulimit nofile=1024:1024)
+podman_cni_conf "$W/n1/net.d" /opt/cni/bin
 P "${RUN[@]}" -d --name crwa-$$ --network podwire -p 8080:80 --rootfs "$W/rootfs" \
 	/bin/sh -c 'echo pod-on-n1 > /www/index.html; exec httpd -f -p 80 -h /www' >"$W/a.id" 2>"$W/a.err" ||
 	{ cat "$W/a.err"; fail "podman run --network podwire -p 8080:80 on n1"; }
@@ -135,20 +127,7 @@ a=${a%/32}
 ok "podman container A on n1: $a from n1's pod CIDR $c1"
 
 log "node 2: ctr run --cni, the conflist in /etc/cni/net.d"
-cat >"$W/config.toml" <<EOF
-version = 2
-root = "$W/root"
-state = "$W/state"
-[grpc]
-  address = "$W/containerd.sock"
-[plugins."io.containerd.grpc.v1.cri"]
-  disable_tcp_service = true
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$W/opt"
-EOF
-containerd --config "$W/config.toml" >"$W/containerd.log" 2>&1 &
-echo $! >"$W/containerd.pid"
-wait_until 5 test -S "$W/containerd.sock" || fail "containerd did not start: $(tail -1 "$W/containerd.log")"
+containerd_start || fail "containerd did not start: $(tail -1 "$W/containerd.log")"
 tar -C "$W/rootfs" -cf "$W/rootfs.tar" .
 PM="podman --root $W/pstore --runroot $W/prun --storage-driver vfs"
 $PM import -q "$W/rootfs.tar" localhost/crw-bb:1 >/dev/null || fail "podman import"

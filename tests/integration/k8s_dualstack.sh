@@ -15,11 +15,7 @@
 T=kd NET=242 PORT=16642
 source "$(dirname "$0")/lib/common.bash"
 source "$(dirname "$0")/lib/k8s_emu.bash"
-cluster_init
-k8s_emu_init
-TOKEN=$(openssl rand -hex 24)
-echo "$TOKEN" >"$W/tokens"
-emu_start
+k8s_emu_cluster
 POOLS=(--cluster-cidr 10.244.0.0/16 --cluster-cidr6 fd00:10:244::/56 --tunnel-cidr6 fd99:42::/112)
 
 node_dual() { # I FIRST-TYPE SECOND-TYPE: Node nI with both families' pod CIDRs and addresses

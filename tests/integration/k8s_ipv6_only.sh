@@ -12,11 +12,7 @@ T=k6 NET=243 PORT=16643
 source "$(dirname "$0")/lib/common.bash"
 source "$(dirname "$0")/lib/k8s_emu.bash"
 API=fd43::254
-cluster_init
-k8s_emu_init
-TOKEN=$(openssl rand -hex 24)
-echo "$TOKEN" >"$W/tokens"
-emu_start
+k8s_emu_cluster
 POOLS=(--cluster-cidr6 fd00:10:244::/56 --tunnel-cidr6 fd99:43::/112)
 
 pod6_add() { # I: pod 1 on node I, fd00:10:244:I::b, gateway fe80::1 on the node side

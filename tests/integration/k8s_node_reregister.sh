@@ -14,11 +14,7 @@
 T=kr NET=241 PORT=16641
 source "$(dirname "$0")/lib/common.bash"
 source "$(dirname "$0")/lib/k8s_emu.bash"
-cluster_init
-k8s_emu_init
-TOKEN=$(openssl rand -hex 24)
-echo "$TOKEN" >"$W/tokens"
-emu_start
+k8s_emu_cluster
 
 log "3 Nodes with spec.podCIDRs, podwired on each"
 for i in 1 2 3; do node_ns $i; node_create "n$i" "10.244.$i.0/24"; kube_start $i --resync 30; done

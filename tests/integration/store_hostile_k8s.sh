@@ -18,10 +18,7 @@
 T=h13k NET=237 PORT=16543
 source "$(dirname "$0")/lib/common.bash"
 source "$(dirname "$0")/lib/k8s_emu.bash"
-cluster_init
-k8s_emu_init
-TOKEN=$(openssl rand -hex 24)
-echo "$TOKEN" >"$W/tokens"
+k8s_emu_cluster
 
 hostile() { # NAME KEY TUNNEL_IP CLAIMS [POD_CIDRS]: a Node annotated by a compromised node
 	node_create "$1"
@@ -32,8 +29,6 @@ allowed_of() { wg_ns "$1" show "pn${T}w$1" allowed-ips | awk -v k="$2" '$1 == k 
 allowed_is() { [ "$(allowed_of "$1" "$2")" = "$3" ]; } # I KEY PREFIXES
 logged() { wait_until 20 grep -qF -- "$2" "$W/n$1.log"; } # I TEXT
 no_route() { ! ip -n "pn-$T-n$1" route show "$2" dev "pn${T}w$1" | grep -q .; } # I PREFIX
-
-emu_start
 
 log "n1 and n2 with spec.podCIDRs on the Kubernetes store"
 for i in 1 2 3; do node_ns $i; node_create "n$i" "10.244.$i.0/24"; done

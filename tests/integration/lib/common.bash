@@ -487,6 +487,43 @@ json_get() { shapes get "$1" "$2"; }
 
 host_veths() { ip -n "$HOST" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v '^pcwg0' | grep '^pc' || true; }
 
+# The container runtimes of Debian 12, private to the test (recipes podman-cni.sh and
+# containerd-cni.sh), for the tests that run real containers on a podwire network.
+# podman_cni_conf NETCONFDIR PLUGINDIR: podman's CNI backend reading the conflists of
+# NETCONFDIR and the plugins of PLUGINDIR then /usr/lib/cni ($W/containers.conf, exported as
+# CONTAINERS_CONF), and RUN=(run …), the options every `podman run' here needs: crun refuses
+# this machine's hybrid cgroup layout (runc, what the recipe was proven with, copes), and the
+# default ulimits exceed its hard limits.
+podman_cni_conf() {
+	cat >"$W/containers.conf" <<-EOF
+	[network]
+	network_backend = "cni"
+	cni_plugin_dirs = ["$2", "/usr/lib/cni"]
+	network_config_dir = "$1"
+	EOF
+	export CONTAINERS_CONF=$W/containers.conf
+	RUN=(run --runtime runc --ulimit nproc=1000:1000 --ulimit nofile=1024:1024)
+}
+# containerd_start: a containerd of the test's own (root, state and socket in $W, log in
+# $W/containerd.log, its PID in $W/containerd.pid for the test's cleanup); fails when its
+# socket did not appear within 5 s.
+containerd_start() {
+	cat >"$W/config.toml" <<-EOF
+	version = 2
+	root = "$W/root"
+	state = "$W/state"
+	[grpc]
+	  address = "$W/containerd.sock"
+	[plugins."io.containerd.grpc.v1.cri"]
+	  disable_tcp_service = true
+	[plugins."io.containerd.internal.v1.opt"]
+	  path = "$W/opt"
+	EOF
+	containerd --config "$W/config.toml" >"$W/containerd.log" 2>&1 &
+	echo $! >"$W/containerd.pid"
+	wait_until 5 test -S "$W/containerd.sock"
+}
+
 # ---- The up/down tests' namespace --------------------------------------------------------
 #
 #   +----------------------------------- NS -----------------------------------+

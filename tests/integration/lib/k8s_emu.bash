@@ -2,7 +2,7 @@
 # against the API EMULATOR tests/k8s_api_emulator.py (no kube-apiserver runs on this machine):
 # HTTPS on $API:$PORT in the router namespace with a CA made here by openssl, bearer tokens
 # from $W/tokens. Source after common.bash with T, NET and PORT set; then k8s_emu_init after
-# cluster_init. A node's token file starts as $TOKEN.
+# cluster_init, or k8s_emu_cluster for all of it. A node's token file starts as $TOKEN.
 require_cmd openssl python3 curl
 EMU=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/k8s_api_emulator.py
 API=192.168.$NET.254 # an IPv6 address works too (IPv6-only clusters)
@@ -21,6 +21,13 @@ emu_start() {
 		--tokens "$W/tokens" --state "$W/api-state.json" --log "$W/api-requests.log" >>"$W/emulator.log" 2>&1 &
 	EMU_PID=$!
 	wait_until 10 api GET /emulator/state || fail "the API emulator did not start"
+}
+k8s_emu_cluster() { # cluster_init, k8s_emu_init, one random bearer token $TOKEN in $W/tokens, the emulator up
+	cluster_init
+	k8s_emu_init
+	TOKEN=$(openssl rand -hex 24)
+	echo "$TOKEN" >"$W/tokens"
+	emu_start
 }
 emu_stop() { [ -n "$EMU_PID" ] && kill "$EMU_PID" 2>/dev/null && wait "$EMU_PID" 2>/dev/null; EMU_PID=; }
 api() { # METHOD PATH [BODY]: the emulator, over HTTPS with the CA
