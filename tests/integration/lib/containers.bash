@@ -127,6 +127,8 @@ ct_setup_docker() {
 # through exec.
 ct_exec_enters() {
 	local token=pw18-$$-$RANDOM got
+	# A probe that a killed run left would make the name taken.
+	ct_rm pw18-execprobe >/dev/null 2>&1
 	P run -d --no-healthcheck --network none --name pw18-execprobe "$IMAGE" \
 		sh -c "echo $token >/tmp/exec-probe; exec sleep 60" >/dev/null || fail "$CT_ENGINE run (exec probe)"
 	wait_until 5 P exec -w / pw18-execprobe test -s /tmp/exec-probe 2>/dev/null
