@@ -242,46 +242,34 @@ unsigned int iface_tunnel_mtu(unsigned int underlay)
 	return underlay < 1280 + 80 ? 1280 : underlay - 80;
 }
 
-unsigned int iface_mtu_of_address(const struct ifaddrs *list, const char *host, char *dev, size_t dev_len)
+/* The name of the interface in @list (getifaddrs) holding @want, into @dev; false when none
+ * holds it (an address behind NAT). */
+static bool iface_holding(const struct ifaddrs *list, const struct ip_addr *want, char *dev, size_t dev_len)
 {
-	struct ip_addr want;
-
-	dev[0] = '\0';
-	if (ip_addr_parse(&want, host))
-		return 0;
 	for (const struct ifaddrs *i = list; i; i = i->ifa_next) {
 		struct ip_addr have = { 0 };
 
-		if (!i->ifa_addr || i->ifa_addr->sa_family != want.family)
+		if (!i->ifa_addr || i->ifa_addr->sa_family != want->family)
 			continue;
-		have.family = want.family;
-		memcpy(have.bytes, want.family == AF_INET ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr :
-							    (const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-		       want.family == AF_INET ? 4 : 16);
-		if (!ip_addr_equal(&have, &want))
-			continue;
-		snprintf(dev, dev_len, "%s", i->ifa_name);
-		/* getifaddrs' AF_PACKET entries carry the MTU; read it from the link instead. */
-		{
-			struct nlroute_link link;
-			struct nl_sock *sk;
-
-			if (nlroute_open(&sk))
-				return 0;
-			if (nlroute_link_get(sk, i->ifa_name, &link))
-				link.mtu = 0;
-			nlroute_close(sk);
-			return link.mtu;
+		have.family = want->family;
+		memcpy(have.bytes, want->family == AF_INET ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr :
+							     (const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+		       want->family == AF_INET ? 4 : 16);
+		if (ip_addr_equal(&have, want)) {
+			snprintf(dev, dev_len, "%s", i->ifa_name);
+			return true;
 		}
 	}
-	return 0;
+	return false;
 }
 
 int iface_underlay_mtu(const char *host, unsigned int *mtu, char *dev, size_t dev_len)
 {
+	struct nlroute_link link;
 	struct ifaddrs *ifs;
 	struct ip_addr ip;
 	struct nl_sock *sk;
+	bool held;
 	int ret;
 
 	*mtu = 0;
@@ -290,17 +278,20 @@ int iface_underlay_mtu(const char *host, unsigned int *mtu, char *dev, size_t de
 		return -EINVAL;
 	if (getifaddrs(&ifs) < 0)
 		return -errno;
-	*mtu = iface_mtu_of_address(ifs, host, dev, dev_len);
+	held = iface_holding(ifs, &ip, dev, dev_len);
 	freeifaddrs(ifs);
-	if (*mtu)
-		return 0;
 	ret = nlroute_open(&sk);
 	if (ret)
 		return ret;
-	ret = nlroute_path_mtu(sk, &ip, mtu);
+	/* getifaddrs' AF_PACKET entries carry the MTU; read it from the link instead. */
+	if (held && !nlroute_link_get(sk, dev, &link))
+		*mtu = link.mtu;
+	if (!*mtu) {
+		ret = nlroute_path_mtu(sk, &ip, mtu);
+		if (!ret && *mtu)
+			snprintf(dev, dev_len, "route");
+	}
 	nlroute_close(sk);
-	if (!ret && *mtu)
-		snprintf(dev, dev_len, "route");
 	return ret;
 }
 

@@ -28,11 +28,8 @@ int iface_detect_endpoint(const char *skip_ifname, unsigned int port, char *out,
  * 1420 when the underlay is unknown (0), wg-quick's fallback of 1500 - 80. */
 unsigned int iface_tunnel_mtu(unsigned int underlay);
 /* The underlay's MTU at this node's address @host (an IP address, its endpoint's): the MTU
- * of the interface in @list (getifaddrs) holding it, and its name in @dev; 0 and "" when no
- * interface holds it (an address behind NAT). */
-unsigned int iface_mtu_of_address(const struct ifaddrs *list, const char *host, char *dev, size_t dev_len);
-/* iface_mtu_of_address() over this namespace's interfaces; for an address none holds, the
- * MTU of the route towards it, as wg-quick's `ip route get` (@dev then says "route"). */
+ * of the interface holding it, and its name in @dev; for an address none holds (behind NAT),
+ * the MTU of the route towards it, as wg-quick's `ip route get` (@dev then says "route"). */
 int iface_underlay_mtu(const char *host, unsigned int *mtu, char *dev, size_t dev_len);
 /* Make the routes through @ifname equal to @want. @added and @removed count the changes. */
 int iface_sync_routes(const char *ifname, const struct ip_prefix *want, size_t n_want, size_t *added,
