@@ -94,11 +94,6 @@ static void text_add(struct text *t, const char *fmt, ...)
 		t->len += (size_t)n;
 }
 
-static bool prefix_covers(const struct ip_prefix *a, const struct ip_prefix *b)
-{
-	return a->addr.family == b->addr.family && a->cidr <= b->cidr && ip_prefix_contains(a, &b->addr);
-}
-
 /* One rule per pod CIDR: "ip saddr POD ip daddr != { POD, CLUSTER..., multicast } masquerade".
  * An anonymous nftables set refuses overlapping intervals: a range inside another listed
  * one (the pod CIDR inside its pool) is left out. */
@@ -120,7 +115,7 @@ static void plan_rule(struct text *t, const struct ip_prefix *pod, const struct 
 		for (size_t j = 0; j <= n_cluster && !covered; j++) {
 			const struct ip_prefix *q = j < n_cluster ? &cluster[j] : pod;
 
-			covered = j != i && prefix_covers(q, p) && (!prefix_covers(p, q) || j < i);
+			covered = j != i && ip_prefix_covers(q, p) && (!ip_prefix_covers(p, q) || j < i);
 		}
 		if (covered)
 			continue;

@@ -108,6 +108,11 @@ bool ip_prefix_contains(const struct ip_prefix *p, const struct ip_addr *a)
 	return p->addr.family == a->family && bits_equal(p->addr.bytes, a->bytes, p->cidr);
 }
 
+bool ip_prefix_covers(const struct ip_prefix *outer, const struct ip_prefix *inner)
+{
+	return outer->cidr <= inner->cidr && ip_prefix_contains(outer, &inner->addr);
+}
+
 bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b)
 {
 	unsigned int n = a->cidr < b->cidr ? a->cidr : b->cidr;

@@ -46,6 +46,9 @@ void ip_prefix_mask(struct ip_prefix *p);
 bool ip_prefix_equal(const struct ip_prefix *a, const struct ip_prefix *b);
 /* Does @p contain address @a (same family, first cidr bits equal)? */
 bool ip_prefix_contains(const struct ip_prefix *p, const struct ip_addr *a);
+/* Does @outer hold every address of @inner (same family, @outer no longer, @inner's first
+ * bits inside it)? */
+bool ip_prefix_covers(const struct ip_prefix *outer, const struct ip_prefix *inner);
 /* Do the two prefixes share any address? */
 bool ip_prefix_overlaps(const struct ip_prefix *a, const struct ip_prefix *b);
 

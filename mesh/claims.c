@@ -47,12 +47,6 @@ static int cmp_claim_block(const void *a, const void *b)
 	return cmp_block(&((const struct claim *)a)->block, &((const struct claim *)b)->block);
 }
 
-static bool contains(const struct ip_prefix *outer, const struct ip_prefix *inner)
-{
-	return outer->addr.family == inner->addr.family && outer->cidr <= inner->cidr &&
-	       ip_prefix_contains(outer, &inner->addr);
-}
-
 static void refuse(struct claim *c, claims_refuse_fn fn, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void refuse(struct claim *c, claims_refuse_fn fn, void *ctx, const char *fmt, ...)
@@ -120,7 +114,7 @@ static int find_overlaps(const struct claims *c, const bool *invalid, struct pai
 	for (size_t i = 0; i < c->n; i++) {
 		if (invalid[i])
 			continue;
-		while (depth && !contains(&c->v[stack[depth - 1]].block, &c->v[i].block))
+		while (depth && !ip_prefix_covers(&c->v[stack[depth - 1]].block, &c->v[i].block))
 			depth--;
 		for (size_t d = 0; d < depth; d++)
 			if (strcmp(c->v[stack[d]].owner, c->v[i].owner) && pairs_add(out, stack[d], i))
@@ -323,7 +317,7 @@ int claims_build(struct claims *c, const struct store_kv *kvs, size_t n, const s
 		bool inside = false;
 
 		for (size_t j = 0; j < n_allowed && !inside; j++)
-			inside = contains(&allowed[j], &cl->block);
+			inside = ip_prefix_covers(&allowed[j], &cl->block);
 		const char *holder = claims_holder(holders, cl->key);
 
 		if (!node_name_valid(cl->owner))

@@ -24,8 +24,7 @@ void mesh_free(struct node *nodes, size_t n)
 static bool inside_any(const struct ip_prefix *ranges, size_t n, const struct ip_prefix *p)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ranges[i].addr.family == p->addr.family && ranges[i].cidr <= p->cidr &&
-		    ip_prefix_contains(&ranges[i], &p->addr))
+		if (ip_prefix_covers(&ranges[i], p))
 			return true;
 	return false;
 }

@@ -85,8 +85,14 @@ static void test_prefix_mask_contains_overlap(void **state)
 
 	assert_int_equal(ip_prefix_parse(&b, "10.1.7.0/24"), 0);
 	assert_true(ip_prefix_overlaps(&a, &b));
+	assert_true(ip_prefix_covers(&a, &b));
+	assert_false(ip_prefix_covers(&b, &a)); /* a /24 holds not all of a /15 around it */
+	assert_true(ip_prefix_covers(&a, &a));
 	assert_int_equal(ip_prefix_parse(&b, "10.2.0.0/16"), 0);
 	assert_false(ip_prefix_overlaps(&a, &b));
+	assert_false(ip_prefix_covers(&a, &b));
+	assert_int_equal(ip_prefix_parse(&b, "::/0"), 0);
+	assert_false(ip_prefix_covers(&b, &a)); /* another family */
 	assert_int_equal(ip_prefix_parse(&b, "10.1.0.0/15"), 0);
 	assert_true(ip_prefix_equal(&a, &b));
 }
