@@ -61,13 +61,18 @@ static int assigned_pod_cidrs(const struct agent_options *o, struct store *s, st
 	return n ? 1 : 0;
 }
 
-int addresses_claim(const struct agent_options *o, struct store *s, struct node *self)
+struct cluster_pools addresses_pools(const struct agent_options *o)
 {
-	const struct cluster_pools mine = {
+	return (struct cluster_pools) {
 		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
 		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
 		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
 	};
+}
+
+int addresses_claim(const struct agent_options *o, struct store *s, struct node *self)
+{
+	const struct cluster_pools mine = addresses_pools(o);
 	struct ip_prefix got;
 	int ret;
 

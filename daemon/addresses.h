@@ -12,6 +12,8 @@
 #include "mesh/node.h"
 #include "mesh/store.h"
 
+/* The cluster's pools as this node's flags give them (what it publishes and compares). */
+struct cluster_pools addresses_pools(const struct agent_options *o);
 /* Claim @self's tunnel addresses and pod CIDRs from @o's pools (or its fixed ones) in @s,
  * after checking that the pools agree with the cluster's (cluster.h). -EAGAIN: the Node has
  * no pod CIDR and allocation is off; -EINVAL/-EDOM: an assigned pod CIDR is unusable;

@@ -271,11 +271,7 @@ static void pass_free(struct pass *p)
 static void pools_republish(struct agent *a)
 {
 	const struct agent_options *o = a->o;
-	const struct cluster_pools mine = {
-		.cluster_cidr = o->cluster_cidr, .block_len = o->block_len, .tunnel_cidr = o->tunnel_cidr,
-		.has_cluster_cidr6 = o->has_cluster_cidr6, .cluster_cidr6 = o->cluster_cidr6, .block_len6 = o->block_len6,
-		.has_tunnel_cidr6 = o->has_tunnel_cidr6, .tunnel_cidr6 = o->tunnel_cidr6,
-	};
+	const struct cluster_pools mine = addresses_pools(o);
 	struct cluster_pools stored;
 	char err[256] = "";
 	int ret = cluster_pools_publish(a->store, &mine, &stored, err, sizeof(err));
